@@ -1,0 +1,210 @@
+//! The pipeline from inputs to per-rule metrics, shared by the subcommands:
+//! read sources → merge episodes → apply review verdicts and the proxy →
+//! build the episode frame → compute metrics.
+
+use crate::episodes::{self, Episode, LabelNames};
+use crate::error::{Error, Result};
+use crate::metrics::{self, off_hours::BusinessHours, Settings, Window};
+use crate::problem::{Problem, Severity};
+use crate::report::rows::{self, Row};
+use crate::report::summary::{self, Counts, InputInfo, ProblemsInfo, ReviewsInfo, Summary};
+use crate::timefmt::{format_duration, format_millis, Millis};
+use polars::prelude::DataFrame;
+use std::path::PathBuf;
+
+/// What the user asked for, already parsed.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Files, directories and `-`.
+    pub inputs: Vec<PathBuf>,
+    /// Force a format instead of detecting it.
+    pub format: Option<String>,
+    /// The review meeting's verdicts.
+    pub reviews: Option<PathBuf>,
+    /// Window start, if given.
+    pub since: Option<Millis>,
+    /// Window end, if given.
+    pub until: Option<Millis>,
+    /// `--short`.
+    pub short_ms: Millis,
+    /// `--flap-window`.
+    pub flap_window_ms: Millis,
+    /// Business hours and time zone.
+    pub business_hours: BusinessHours,
+    /// The `--business-hours` text, for the report.
+    pub business_hours_text: String,
+    /// `--by`.
+    pub by: Option<String>,
+    /// Which labels hold severity, team, service.
+    pub label_names: LabelNames,
+    /// Stop at the first unreadable record.
+    pub strict: bool,
+}
+
+/// Everything a report is made of.
+pub struct Analysis {
+    /// The canonical episode table.
+    pub episodes: DataFrame,
+    /// The merged episodes (same rows as the frame).
+    pub episode_rows: Vec<Episode>,
+    /// Per-rule metrics.
+    pub metrics: DataFrame,
+    /// The metrics as rows.
+    pub rules: Vec<Row>,
+    /// The summary.
+    pub summary: Summary,
+    /// Every problem.
+    pub problems: Vec<Problem>,
+}
+
+fn fail_if_strict(strict: bool, problems: &[Problem]) -> Result<()> {
+    if let Some(p) = problems
+        .iter()
+        .find(|p| strict && p.severity == Severity::Skipped)
+    {
+        return Err(Error::BadInput(p.clone()));
+    }
+    Ok(())
+}
+
+/// Runs the pipeline.
+pub fn analyze(options: &Options) -> Result<Analysis> {
+    let files = crate::sources::expand_inputs(&options.inputs)?;
+    if files.is_empty() {
+        return Err(Error::Usage(
+            "no input files (the directories given are empty)".into(),
+        ));
+    }
+    let read = crate::sources::read_all(&files, options.format.as_deref())?;
+    let mut problems = read.problems;
+    fail_if_strict(options.strict, &problems)?;
+    let mut episode_rows = episodes::merge(read.episodes);
+    if episode_rows.iter().all(|e| e.starts_at.is_none()) {
+        let first = problems
+            .first()
+            .map(|p| format!("; first problem: {p}"))
+            .unwrap_or_default();
+        return Err(Error::Usage(format!(
+            "no alert episodes could be read from the inputs ({} problems{first})",
+            problems.len()
+        )));
+    }
+    let mut reviews_info = None;
+    if let Some(path) = &options.reviews {
+        let reviews = crate::reviews::read(path);
+        fail_if_strict(options.strict, &reviews.problems)?;
+        problems.extend(reviews.problems.iter().cloned());
+        problems.extend(crate::reviews::apply(&reviews, &mut episode_rows));
+        reviews_info = Some(ReviewsInfo {
+            file: reviews.file.clone(),
+            verdicts: reviews.verdicts.len(),
+        });
+    }
+    crate::reviews::apply_proxy(&mut episode_rows);
+
+    let starts: Vec<Millis> = episode_rows.iter().filter_map(|e| e.starts_at).collect();
+    let ends: Vec<Millis> = episode_rows.iter().filter_map(|e| e.ends_at).collect();
+    let data_window = metrics::default_window(&starts, &ends).ok_or_else(|| {
+        Error::Usage("no fired episodes in the inputs".into())
+    })?;
+    let window = Window {
+        since: options.since.unwrap_or(data_window.since),
+        until: options.until.unwrap_or(data_window.until),
+    };
+    if window.until <= window.since {
+        return Err(Error::Usage(format!(
+            "the window is empty: --until {} is not after --since {}",
+            format_millis(window.until),
+            format_millis(window.since)
+        )));
+    }
+    let settings = Settings {
+        window,
+        short_ms: options.short_ms,
+        flap_window_ms: options.flap_window_ms,
+        business_hours: options.business_hours.clone(),
+        by: options.by.clone(),
+    };
+    let frame = episodes::to_frame(&episode_rows, &options.label_names)?;
+    let metrics_frame = metrics::compute(&frame, &settings)?;
+    let rules = rows::frame_to_rows(&metrics_frame)?;
+
+    let counts = count(&episode_rows, &rules, &settings, &options.label_names, files.len());
+    let summary = Summary {
+        schema_version: crate::report::SCHEMA_VERSION,
+        tool: format!("alertnoise {}", env!("CARGO_PKG_VERSION")),
+        window: summary::WindowInfo {
+            since: format_millis(window.since),
+            until: format_millis(window.until),
+            days: rows::round(window.days()),
+            from_data: options.since.is_none() && options.until.is_none(),
+        },
+        settings: summary::SettingsInfo {
+            short: format_duration(options.short_ms),
+            flap_window: format_duration(options.flap_window_ms),
+            tz: options.business_hours.tz.name().to_string(),
+            business_hours: options.business_hours_text.clone(),
+            by: options.by.clone(),
+        },
+        inputs: read
+            .inputs
+            .iter()
+            .map(|(file, format)| InputInfo {
+                file: file.clone(),
+                format: format.map(str::to_string),
+            })
+            .collect(),
+        reviews: reviews_info,
+        counts,
+        problems: ProblemsInfo::from(&problems),
+    };
+    Ok(Analysis {
+        episodes: frame,
+        episode_rows,
+        metrics: metrics_frame,
+        rules,
+        summary,
+        problems,
+    })
+}
+
+fn count(
+    episodes: &[Episode],
+    rules: &[Row],
+    settings: &Settings,
+    names: &LabelNames,
+    files: usize,
+) -> Counts {
+    let w = settings.window;
+    let mut counts = Counts {
+        files,
+        episodes_total: episodes.len(),
+        rules: rules
+            .iter()
+            .filter_map(|r| rows::text(r, "rule"))
+            .collect::<std::collections::BTreeSet<_>>()
+            .len(),
+        ..Counts::default()
+    };
+    let sum = |key: &str| rules.iter().filter_map(|r| rows::num(r, key)).sum::<f64>() as u64;
+    counts.episodes = sum("episodes");
+    counts.notifications = sum("notifications");
+    counts.noisy_episodes = sum("noisy_episodes");
+    for e in episodes {
+        let Some(start) = e.starts_at.filter(|s| *s >= w.since && *s < w.until) else {
+            continue;
+        };
+        let severity = e.severity.as_deref().or(e.labels.get(&names.severity).map(String::as_str));
+        if severity.is_some_and(|s| s.eq_ignore_ascii_case("critical"))
+            && settings.business_hours.is_off_hours(start)
+        {
+            counts.critical_off_hours += 1;
+        }
+        match e.actionable_source {
+            Some("review") => counts.actionable_from_review += 1,
+            Some(_) => counts.actionable_from_proxy += 1,
+            None => counts.actionable_unknown += 1,
+        }
+    }
+    counts
+}

@@ -1,0 +1,282 @@
+//! The canonical episode table: one row per continuous firing of one alert instance.
+//!
+//! Sources produce [`Episode`] rows; this module merges the rows that describe
+//! the same episode (same fingerprint and start, e.g. one alert seen in many
+//! webhook bodies or in two overlapping exports), and turns them into the
+//! polars frame every later stage reads. Column names are a public interface
+//! (see `docs/episodes.md`).
+
+use crate::timefmt::Millis;
+use polars::prelude::*;
+use std::collections::{BTreeMap, HashMap};
+
+/// Where a row came from, for problems about it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Origin {
+    /// Input file name as given (`-` for stdin).
+    pub file: String,
+    /// 1-based line of the record.
+    pub line: u64,
+}
+
+/// One continuous firing of one alert instance (one label set).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Episode {
+    /// Format name of the source, e.g. `alertmanager-webhook`.
+    pub source: &'static str,
+    /// The alert rule (`alertname`).
+    pub rule: String,
+    /// Alertmanager's fingerprint of the label set.
+    pub fingerprint: String,
+    /// All labels.
+    pub labels: BTreeMap<String, String>,
+    /// Severity, when the source names it outside the labels (else read from labels).
+    pub severity: Option<String>,
+    /// Owning team, when the source names it outside the labels.
+    pub team: Option<String>,
+    /// Service, when the source names it outside the labels.
+    pub service: Option<String>,
+    /// When it started firing; `None` for pending-only episodes.
+    pub starts_at: Option<Millis>,
+    /// When it resolved; `None` while still firing.
+    pub ends_at: Option<Millis>,
+    /// When the condition became true, where known.
+    pub pending_since: Option<Millis>,
+    /// Notifications that carried it (sources that count them directly).
+    pub notifications: u32,
+    /// Identities of the notifications that carried it (snapshot sources):
+    /// merged as a set, so the same notification read twice counts once.
+    pub notification_ids: Vec<u64>,
+    /// First acknowledgement.
+    pub acked_at: Option<Millis>,
+    /// Who acknowledged first.
+    pub acked_by: Option<String>,
+    /// Whether the source records acknowledgements at all.
+    pub ack_tracked: bool,
+    /// Matched a silence while firing.
+    pub silenced: bool,
+    /// Whether it was worth acting on: review verdict, proxy, or unknown.
+    pub actionable: Option<bool>,
+    /// `review` or `proxy` when `actionable` is known.
+    pub actionable_source: Option<&'static str>,
+    /// Paging-tool incident id.
+    pub incident_id: Option<String>,
+    /// Where the row was read.
+    pub origin: Origin,
+}
+
+impl Episode {
+    /// Notifications, counting each distinct notification identity once.
+    pub fn notification_count(&self) -> u32 {
+        if self.notification_ids.is_empty() {
+            self.notifications
+        } else {
+            self.notification_ids.len() as u32
+        }
+    }
+
+    fn merge_key(&self) -> (String, Option<Millis>) {
+        (self.fingerprint.clone(), self.starts_at)
+    }
+
+    /// Folds another row of the same episode into this one.
+    fn absorb(&mut self, other: Episode) {
+        self.ends_at = match (self.ends_at, other.ends_at) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        self.pending_since = match (self.pending_since, other.pending_since) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.notifications = self.notifications.max(other.notifications);
+        self.notification_ids.extend(other.notification_ids);
+        if let Some(b) = other.acked_at {
+            if self.acked_at.is_none_or(|a| b < a) {
+                self.acked_at = Some(b);
+                self.acked_by = other.acked_by;
+            }
+        }
+        self.ack_tracked |= other.ack_tracked;
+        self.silenced |= other.silenced;
+        if self.actionable.is_none() {
+            self.actionable = other.actionable;
+            self.actionable_source = other.actionable_source;
+        }
+        self.incident_id = self.incident_id.take().or(other.incident_id);
+        self.severity = self.severity.take().or(other.severity);
+        self.team = self.team.take().or(other.team);
+        self.service = self.service.take().or(other.service);
+    }
+}
+
+/// Merges rows of the same episode (same fingerprint and start) and sorts the
+/// result by (rule, starts_at, fingerprint), so the table is the same whatever
+/// order files and records were read in.
+pub fn merge(mut rows: Vec<Episode>) -> Vec<Episode> {
+    // Deterministic fold order: by key, then by where the row was read.
+    rows.sort_by(|a, b| {
+        a.merge_key()
+            .cmp(&b.merge_key())
+            .then_with(|| a.origin.cmp(&b.origin))
+    });
+    let mut merged: Vec<Episode> = Vec::with_capacity(rows.len());
+    let mut index: HashMap<(String, Option<Millis>), usize> = HashMap::new();
+    for row in rows {
+        // Pending-only rows (no start) are never merged with one another.
+        if row.starts_at.is_some() {
+            if let Some(&i) = index.get(&row.merge_key()) {
+                merged[i].absorb(row);
+                continue;
+            }
+            index.insert(row.merge_key(), merged.len());
+        }
+        merged.push(row);
+    }
+    for episode in &mut merged {
+        episode.notification_ids.sort_unstable();
+        episode.notification_ids.dedup();
+    }
+    merged.sort_by(|a, b| {
+        (&a.rule, a.starts_at, &a.fingerprint, a.pending_since).cmp(&(
+            &b.rule,
+            b.starts_at,
+            &b.fingerprint,
+            b.pending_since,
+        ))
+    });
+    merged
+}
+
+/// Which labels carry severity, team and service (`--severity-label` etc.).
+#[derive(Debug, Clone)]
+pub struct LabelNames {
+    /// Label holding the severity.
+    pub severity: String,
+    /// Label holding the owning team.
+    pub team: String,
+    /// Label holding the service.
+    pub service: String,
+}
+
+impl Default for LabelNames {
+    fn default() -> Self {
+        LabelNames {
+            severity: "severity".into(),
+            team: "team".into(),
+            service: "service".into(),
+        }
+    }
+}
+
+/// The canonical column names, in table order.
+pub const COLUMNS: [&str; 18] = [
+    "source",
+    "rule",
+    "fingerprint",
+    "labels",
+    "severity",
+    "team",
+    "service",
+    "starts_at",
+    "ends_at",
+    "pending_since",
+    "notifications",
+    "acked_at",
+    "acked_by",
+    "ack_tracked",
+    "silenced",
+    "actionable",
+    "actionable_source",
+    "incident_id",
+];
+
+fn datetime_column(name: &str, values: Vec<Option<Millis>>) -> PolarsResult<Column> {
+    Column::new(name.into(), values).cast(&DataType::Datetime(
+        TimeUnit::Milliseconds,
+        Some(TimeZone::UTC),
+    ))
+}
+
+/// Builds the canonical polars frame from merged episodes.
+pub fn to_frame(episodes: &[Episode], names: &LabelNames) -> PolarsResult<DataFrame> {
+    let pick = |explicit: &Option<String>, labels: &BTreeMap<String, String>, name: &str| {
+        explicit.clone().or_else(|| labels.get(name).cloned())
+    };
+    let n = episodes.len();
+    let strings = |f: &dyn Fn(&Episode) -> Option<String>| -> Vec<Option<String>> {
+        episodes.iter().map(f).collect()
+    };
+    let times = |f: &dyn Fn(&Episode) -> Option<Millis>| -> Vec<Option<Millis>> {
+        episodes.iter().map(f).collect()
+    };
+    let columns = vec![
+        Column::new(
+            "source".into(),
+            episodes.iter().map(|e| e.source).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "rule".into(),
+            episodes.iter().map(|e| e.rule.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "fingerprint".into(),
+            episodes
+                .iter()
+                .map(|e| e.fingerprint.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "labels".into(),
+            episodes
+                .iter()
+                .map(|e| crate::fingerprint::labels_json(&e.labels))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "severity".into(),
+            strings(&|e| pick(&e.severity, &e.labels, &names.severity)),
+        ),
+        Column::new(
+            "team".into(),
+            strings(&|e| pick(&e.team, &e.labels, &names.team)),
+        ),
+        Column::new(
+            "service".into(),
+            strings(&|e| pick(&e.service, &e.labels, &names.service)),
+        ),
+        datetime_column("starts_at", times(&|e| e.starts_at))?,
+        datetime_column("ends_at", times(&|e| e.ends_at))?,
+        datetime_column("pending_since", times(&|e| e.pending_since))?,
+        Column::new(
+            "notifications".into(),
+            episodes
+                .iter()
+                .map(|e| e.notification_count())
+                .collect::<Vec<u32>>(),
+        ),
+        datetime_column("acked_at", times(&|e| e.acked_at))?,
+        Column::new("acked_by".into(), strings(&|e| e.acked_by.clone())),
+        Column::new(
+            "ack_tracked".into(),
+            episodes.iter().map(|e| e.ack_tracked).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "silenced".into(),
+            episodes.iter().map(|e| e.silenced).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "actionable".into(),
+            episodes.iter().map(|e| e.actionable).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "actionable_source".into(),
+            episodes
+                .iter()
+                .map(|e| e.actionable_source)
+                .collect::<Vec<_>>(),
+        ),
+        Column::new("incident_id".into(), strings(&|e| e.incident_id.clone())),
+    ];
+    DataFrame::new(n, columns)
+}

@@ -1,0 +1,18 @@
+//! alertnoise: measures how noisy every alert rule is from the alert history a
+//! team already has, and writes the report the weekly alert review works from.
+//!
+//! The pipeline (see DESIGN.md): `sources` → `episodes` → `metrics` → `report`.
+
+pub mod analysis;
+pub mod cmd;
+pub mod episodes;
+pub mod error;
+pub mod fingerprint;
+pub mod metrics;
+pub mod outdir;
+pub mod problem;
+pub mod report;
+pub mod reviews;
+pub mod sample;
+pub mod sources;
+pub mod timefmt;

@@ -1,0 +1,35 @@
+//! The `alertnoise` command line: parses arguments and dispatches to `cmd/`.
+
+use alertnoise::cmd;
+use clap::{Parser, Subcommand};
+
+/// Measure how noisy your alert rules are, and write the weekly alert review report.
+#[derive(Parser)]
+#[command(name = "alertnoise", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Read alert history and write the per-rule noise report.
+    Report(cmd::report::Args),
+    /// Write a realistic sample alert history.
+    Sample(cmd::sample::Args),
+    /// List the input formats with an example of each.
+    Formats(cmd::formats::Args),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Report(args) => cmd::report::run(args),
+        Command::Sample(args) => cmd::sample::run(args),
+        Command::Formats(args) => cmd::formats::run(args),
+    };
+    if let Err(e) = result {
+        eprintln!("alertnoise: {e}");
+        std::process::exit(e.exit_code());
+    }
+}

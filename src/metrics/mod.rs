@@ -1,0 +1,243 @@
+//! Per-rule metrics from the episode table.
+//!
+//! One file per metric family; each implements [`MetricFamily`]: per-episode
+//! columns, group aggregations, and the public columns derived from them. The
+//! definitions are in `docs/metrics.md` (and DESIGN.md); this module only
+//! orchestrates: window filter → per-episode facts → group by rule (× `--by`
+//! label) → derived columns in the public order.
+
+pub mod acknowledgement;
+pub mod actionability;
+pub mod duration;
+pub mod flapping;
+pub mod noise;
+pub mod off_hours;
+pub mod volume;
+
+use crate::timefmt::Millis;
+use off_hours::BusinessHours;
+use polars::prelude::*;
+
+/// The half-open analysis window [since, until), in epoch milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// First instant inside the window.
+    pub since: Millis,
+    /// First instant after the window.
+    pub until: Millis,
+}
+
+impl Window {
+    /// Window length in days.
+    pub fn days(&self) -> f64 {
+        (self.until - self.since) as f64 / 86_400_000.0
+    }
+}
+
+/// Everything the metrics depend on besides the episodes.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The analysis window.
+    pub window: Window,
+    /// Resolved episodes shorter than this are "short" (`--short`).
+    pub short_ms: Millis,
+    /// An episode starting within this after the previous one of the same
+    /// instance ended is a refire (`--flap-window`).
+    pub flap_window_ms: Millis,
+    /// Business hours for `off_hours_ratio` (`--tz`, `--business-hours`).
+    pub business_hours: BusinessHours,
+    /// Optional label to split rows by (`--by`).
+    pub by: Option<String>,
+}
+
+/// Values the families' expressions need.
+pub struct Context<'a> {
+    /// The settings of this run.
+    pub settings: &'a Settings,
+}
+
+/// One family of metrics.
+pub trait MetricFamily {
+    /// Per-episode columns, as expressions over the windowed episode frame
+    /// (which already has `start_ms`, `dur_ms`, `resolved`, `refire`, `off_hours`).
+    fn episode_columns(&self, _ctx: &Context) -> Vec<Expr> {
+        Vec::new()
+    }
+    /// Aggregations per group; intermediate names start with `_`.
+    fn aggregations(&self, ctx: &Context) -> Vec<Expr>;
+    /// The public columns, computed from the aggregations.
+    fn outputs(&self, ctx: &Context) -> Vec<Expr>;
+}
+
+/// The families, in the order their columns appear.
+fn families() -> Vec<Box<dyn MetricFamily>> {
+    vec![
+        Box::new(volume::Volume),
+        Box::new(duration::Duration),
+        Box::new(flapping::Flapping),
+        Box::new(acknowledgement::Acknowledgement),
+        Box::new(actionability::Actionability),
+        Box::new(off_hours::OffHours),
+        Box::new(noise::Noise),
+    ]
+}
+
+/// The public metric columns, in order (after `rule`, the `--by` label, `severity`, `current_for_s`).
+pub const METRIC_COLUMNS: [&str; 18] = [
+    "episodes",
+    "episodes_per_day",
+    "instances",
+    "notifications",
+    "firing_hours",
+    "duration_p50_s",
+    "duration_p90_s",
+    "short_ratio",
+    "refires",
+    "flap_rate",
+    "acked_ratio",
+    "tta_p50_s",
+    "tta_p90_s",
+    "actionable_ratio",
+    "actionable_coverage",
+    "off_hours_ratio",
+    "noisy_episodes",
+    "noise_score",
+];
+
+/// `num / den` as a float, null when `den` is zero.
+pub fn ratio(num: Expr, den: Expr) -> Expr {
+    when(den.clone().gt(lit(0)))
+        .then(num.cast(DataType::Float64) / den.cast(DataType::Float64))
+        .otherwise(lit(NULL).cast(DataType::Float64))
+}
+
+/// Count of true values of a boolean expression, as an integer.
+pub fn count_true(e: Expr) -> Expr {
+    e.cast(DataType::Int64).sum()
+}
+
+/// Linear-interpolated quantile of a millisecond column, in seconds.
+pub fn quantile_s(values: Expr, q: f64) -> Expr {
+    values.quantile(lit(q), QuantileMethod::Linear).cast(DataType::Float64) / lit(1000.0)
+}
+
+/// The default window when neither `--since` nor `--until` is given: from
+/// midnight UTC before the first start to midnight UTC after the last time in
+/// the data (start or end), so windows are whole days.
+pub fn default_window(starts: &[Millis], ends: &[Millis]) -> Option<Window> {
+    const DAY: Millis = 86_400_000;
+    let first = starts.iter().min()?;
+    let last = starts.iter().chain(ends).max()?;
+    let since = first.div_euclid(DAY) * DAY;
+    let until = (last.div_euclid(DAY) + 1) * DAY;
+    Some(Window { since, until })
+}
+
+/// Computes the per-rule metrics table. The frame must have the canonical columns.
+pub fn compute(episodes: &DataFrame, settings: &Settings) -> PolarsResult<DataFrame> {
+    let ctx = Context { settings };
+    let mut frame = episodes.clone();
+    // Facts that need a sequential scan or a time zone are computed in Rust.
+    let refire = flapping::refire_flags(&frame, settings.flap_window_ms)?;
+    let off = off_hours::off_hours_flags(&frame, &settings.business_hours)?;
+    frame.with_column(refire)?;
+    frame.with_column(off)?;
+    let mut keys = vec![col("rule")];
+    if let Some(label) = &settings.by {
+        frame.with_column(label_values(&frame, label)?)?;
+        keys.push(col(label.as_str()));
+    }
+    let w = settings.window;
+    let start = col("starts_at").cast(DataType::Int64);
+    let end = col("ends_at").cast(DataType::Int64);
+    let clipped_end = when(end.clone().is_null().or(end.clone().gt(lit(w.until))))
+        .then(lit(w.until))
+        .otherwise(end.clone());
+    let mut lf = frame
+        .lazy()
+        .filter(
+            start
+                .clone()
+                .is_not_null()
+                .and(start.clone().gt_eq(lit(w.since)))
+                .and(start.clone().lt(lit(w.until))),
+        )
+        .with_columns([
+            start.clone().alias("start_ms"),
+            (clipped_end - start).alias("dur_ms"),
+            end.is_not_null().alias("resolved"),
+        ]);
+    let families = families();
+    let episode_columns: Vec<Expr> = families.iter().flat_map(|f| f.episode_columns(&ctx)).collect();
+    if !episode_columns.is_empty() {
+        lf = lf.with_columns(episode_columns);
+    }
+    let aggs: Vec<Expr> = families.iter().flat_map(|f| f.aggregations(&ctx)).collect();
+    let outputs: Vec<Expr> = families.iter().flat_map(|f| f.outputs(&ctx)).collect();
+    let severity = severity_per_group(&frame, &keys, w)?;
+    let mut select: Vec<Expr> = keys.clone();
+    select.push(col("severity"));
+    select.push(lit(NULL).cast(DataType::Float64).alias("current_for_s"));
+    select.extend(METRIC_COLUMNS.iter().map(|c| col(*c)));
+    let key_names: Vec<PlSmallStr> = keys_names(settings);
+    lf.group_by(keys.clone())
+        .agg(aggs)
+        .with_columns(outputs)
+        .join(
+            severity,
+            keys.clone(),
+            keys.clone(),
+            JoinArgs::new(JoinType::Left),
+        )
+        .select(select)
+        .sort(key_names, SortMultipleOptions::default().with_nulls_last(true))
+        .collect()
+}
+
+fn keys_names(settings: &Settings) -> Vec<PlSmallStr> {
+    let mut names = vec![PlSmallStr::from("rule")];
+    if let Some(label) = &settings.by {
+        names.push(label.as_str().into());
+    }
+    names
+}
+
+/// The most common severity of each group's episodes in the window (ties: alphabetical).
+fn severity_per_group(frame: &DataFrame, keys: &[Expr], w: Window) -> PolarsResult<LazyFrame> {
+    let start = col("starts_at").cast(DataType::Int64);
+    let mut group: Vec<Expr> = keys.to_vec();
+    group.push(col("severity"));
+    Ok(frame
+        .clone()
+        .lazy()
+        .filter(
+            start
+                .clone()
+                .gt_eq(lit(w.since))
+                .and(start.lt(lit(w.until)))
+                .and(col("severity").is_not_null()),
+        )
+        .group_by(group)
+        .agg([len().alias("_n")])
+        .sort_by_exprs(
+            [col("_n"), col("severity")],
+            SortMultipleOptions::default().with_order_descending_multi([true, false]),
+        )
+        .group_by_stable(keys.to_vec())
+        .agg([col("severity").first()]))
+}
+
+/// The value of one label for every episode (null where the label is absent).
+fn label_values(frame: &DataFrame, label: &str) -> PolarsResult<Column> {
+    let labels = frame.column("labels")?.str()?;
+    let values: Vec<Option<String>> = labels
+        .into_iter()
+        .map(|json| {
+            json.and_then(|j| {
+                serde_json::from_str::<std::collections::BTreeMap<String, String>>(j).ok()
+            })
+            .and_then(|m| m.get(label).cloned())
+        })
+        .collect();
+    Ok(Column::new(label.into(), values))
+}

@@ -1,0 +1,103 @@
+//! Data-quality problems: what a source could not read, where, and why.
+//!
+//! Sources never fail on bad records; they skip the record and return a
+//! [`Problem`]. The run decides afterwards whether problems are fatal
+//! (`--strict`) or only counted and reported.
+
+use serde::Serialize;
+use std::fmt;
+
+/// How serious a problem is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The record was read, but something about it is doubtful (it is kept).
+    Warning,
+    /// The record could not be read and was left out of every number.
+    Skipped,
+}
+
+/// One thing in one input that could not be read as it should.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Problem {
+    /// The input file (`-` for standard input).
+    pub file: String,
+    /// 1-based line of the record, 0 when the problem concerns the whole file.
+    pub line: u64,
+    /// 1-based column where known, else 0.
+    pub column: u64,
+    /// What is wrong, in words a user can act on.
+    pub reason: String,
+    /// Whether the record was skipped or only warned about.
+    pub severity: Severity,
+}
+
+impl Problem {
+    /// A record that was skipped.
+    pub fn skipped(file: &str, line: u64, column: u64, reason: impl Into<String>) -> Self {
+        Problem {
+            file: file.to_string(),
+            line,
+            column,
+            reason: reason.into(),
+            severity: Severity::Skipped,
+        }
+    }
+
+    /// A record that was kept but is doubtful.
+    pub fn warning(file: &str, line: u64, column: u64, reason: impl Into<String>) -> Self {
+        Problem {
+            severity: Severity::Warning,
+            ..Problem::skipped(file, line, column, reason)
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if self.line > 0 {
+            write!(f, ":{}", self.line)?;
+            if self.column > 0 {
+                write!(f, ":{}", self.column)?;
+            }
+        }
+        write!(f, ": {}", self.reason)
+    }
+}
+
+/// Maps byte offsets of a text to 1-based line and column numbers.
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    /// Indexes the line starts of `text`.
+    pub fn new(text: &[u8]) -> Self {
+        let mut starts = Vec::with_capacity(text.len() / 64 + 1);
+        starts.push(0);
+        starts.extend(memchr_newlines(text).map(|i| i + 1));
+        LineIndex { starts }
+    }
+
+    /// 1-based (line, column) of a byte offset.
+    pub fn position(&self, offset: usize) -> (u64, u64) {
+        let line = match self.starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        };
+        ((line + 1) as u64, (offset - self.starts[line] + 1) as u64)
+    }
+
+    /// 1-based line of a byte offset.
+    pub fn line(&self, offset: usize) -> u64 {
+        self.position(offset).0
+    }
+}
+
+fn memchr_newlines(text: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    text.iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .map(|(i, _)| i)
+}

@@ -1,0 +1,270 @@
+//! `report.md`: the page the weekly alert review works from.
+//!
+//! Numbers are formatted here; `templates/report.md.j2` only lays them out.
+//! Findings are plain-language sentences derived from the metrics, with the
+//! thresholds below.
+
+use super::rows::{num, text, Row};
+use super::summary::Summary;
+use super::terminal::pct;
+use crate::error::{Error, Result};
+use crate::problem::Problem;
+use minijinja::{context, Environment};
+use serde::Serialize;
+
+const TEMPLATE: &str = include_str!("templates/report.md.j2");
+
+/// How many rules the leaderboard shows.
+pub const TOP: usize = 10;
+/// How many problems the page lists.
+const PROBLEMS_LISTED: usize = 30;
+
+/// A finding is raised when the share of short episodes reaches this.
+const SHORT_FINDING: f64 = 0.5;
+/// … when the flap rate reaches this.
+const FLAP_FINDING: f64 = 0.3;
+/// … when the actionable ratio is at most this (with enough verdicts).
+const ACTIONABLE_FINDING: f64 = 0.1;
+/// … verdicts needed before the actionable ratio is judged.
+const MIN_VERDICTS: f64 = 3.0;
+/// … when this share of a paging rule's episodes start off-hours.
+const OFF_HOURS_FINDING: f64 = 0.5;
+/// … when a paging rule is acknowledged less often than this.
+const ACK_FINDING: f64 = 0.5;
+
+/// Rows sorted by noise score (descending), then episodes, then name.
+pub fn by_noise(rows: &[Row]) -> Vec<&Row> {
+    let mut sorted: Vec<&Row> = rows.iter().collect();
+    sorted.sort_by(|a, b| {
+        let key = |r: &Row| (num(r, "noise_score").unwrap_or(0.0), num(r, "episodes").unwrap_or(0.0));
+        key(b)
+            .partial_cmp(&key(a))
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then_with(|| text(a, "rule").cmp(&text(b, "rule")))
+    });
+    sorted
+}
+
+/// Formats seconds as a short human duration (`45s`, `4m 30s`, `2h 5m`).
+pub fn human_seconds(s: Option<f64>) -> String {
+    let Some(s) = s else { return "-".into() };
+    let s = s.round() as i64;
+    match s {
+        ..=59 => format!("{s}s"),
+        60..=3599 if s % 60 == 0 => format!("{}m", s / 60),
+        60..=3599 => format!("{}m {}s", s / 60, s % 60),
+        _ => format!("{}h {}m", s / 3600, (s % 3600) / 60),
+    }
+}
+
+/// Escapes text for a Markdown table cell or heading.
+pub fn md_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '|' | '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#') {
+            out.push('\\');
+        }
+        if c == '\n' {
+            out.push(' ');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn is_paging(row: &Row) -> bool {
+    matches!(
+        text(row, "severity").map(|s| s.to_ascii_lowercase()),
+        Some(s) if s == "critical" || s == "page" || s == "p1"
+    )
+}
+
+/// The rule's label (`--by` value appended), for headings and tables.
+fn display_name(row: &Row, by: Option<&str>) -> String {
+    let rule = text(row, "rule").unwrap_or("");
+    match by {
+        Some(label) => format!(
+            "{rule} ({label}={})",
+            text(row, label).unwrap_or("(none)")
+        ),
+        None => rule.to_string(),
+    }
+}
+
+/// Plain-language findings for one rule.
+pub fn findings(row: &Row, summary: &Summary) -> Vec<String> {
+    let s = &summary.settings;
+    let mut out = Vec::new();
+    let episodes = num(row, "episodes").unwrap_or(0.0);
+    if let Some(r) = num(row, "short_ratio").filter(|r| *r >= SHORT_FINDING) {
+        out.push(format!(
+            "{} of its resolved episodes lasted less than {}: it fires on brief spikes that clear by themselves. A longer `for:` would keep them off the pager.",
+            pct(Some(r)), s.short
+        ));
+    }
+    if let Some(r) = num(row, "flap_rate").filter(|r| *r >= FLAP_FINDING) {
+        out.push(format!(
+            "{} of its episodes fired again within {} of the previous one ending: it flaps. `keep_firing_for:` would merge the repeats into one alert.",
+            pct(Some(r)), s.flap_window
+        ));
+    }
+    let known = num(row, "actionable_coverage").unwrap_or(0.0) * episodes;
+    if let Some(r) = num(row, "actionable_ratio") {
+        if known >= MIN_VERDICTS && r <= ACTIONABLE_FINDING {
+            out.push(format!(
+                "Only {} of the {:.0} episodes with a verdict needed action: a candidate to delete, or to demote to a ticket or a dashboard.",
+                pct(Some(r)), known
+            ));
+        }
+    }
+    if is_paging(row) {
+        if let Some(r) = num(row, "off_hours_ratio").filter(|r| *r >= OFF_HOURS_FINDING) {
+            out.push(format!(
+                "It pages, and {} of its episodes started outside business hours ({}, {}): it wakes people up.",
+                pct(Some(r)), s.business_hours, s.tz
+            ));
+        }
+        if let Some(r) = num(row, "acked_ratio").filter(|r| *r < ACK_FINDING) {
+            out.push(format!(
+                "It pages, but only {} of its episodes were acknowledged: people have stopped answering it.",
+                pct(Some(r))
+            ));
+        }
+    }
+    if out.is_empty() && num(row, "noise_score").unwrap_or(0.0) > 0.0 {
+        out.push("Some of its episodes are noisy, but no single pattern dominates; look at the episodes in `episodes.parquet`.".to_string());
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct LeaderRow {
+    name: String,
+    severity: String,
+    episodes: String,
+    per_day: String,
+    noise: String,
+    short: String,
+    flap: String,
+    actionable: String,
+    acked: String,
+    off_hours: String,
+}
+
+#[derive(Serialize)]
+struct Section {
+    name: String,
+    severity: String,
+    facts: Vec<(String, String)>,
+    findings: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct UnknownRow {
+    name: String,
+    episodes: String,
+    coverage: String,
+}
+
+fn fmt_int(x: Option<f64>) -> String {
+    x.map_or("-".into(), |v| format!("{v:.0}"))
+}
+
+fn fmt_1(x: Option<f64>) -> String {
+    x.map_or("-".into(), |v| format!("{v:.1}"))
+}
+
+/// Renders the review-meeting page.
+pub fn render(summary: &Summary, rows: &[Row], problems: &[Problem]) -> Result<String> {
+    let by = summary.settings.by.as_deref();
+    let ranked = by_noise(rows);
+    let leaders: Vec<LeaderRow> = ranked
+        .iter()
+        .take(TOP)
+        .map(|r| LeaderRow {
+            name: md_escape(&display_name(r, by)),
+            severity: md_escape(text(r, "severity").unwrap_or("-")),
+            episodes: fmt_int(num(r, "episodes")),
+            per_day: fmt_1(num(r, "episodes_per_day")),
+            noise: fmt_1(num(r, "noise_score")),
+            short: pct(num(r, "short_ratio")),
+            flap: pct(num(r, "flap_rate")),
+            actionable: pct(num(r, "actionable_ratio")),
+            acked: pct(num(r, "acked_ratio")),
+            off_hours: pct(num(r, "off_hours_ratio")),
+        })
+        .collect();
+    let sections: Vec<Section> = ranked
+        .iter()
+        .take(TOP)
+        .filter(|r| num(r, "noise_score").unwrap_or(0.0) > 0.0)
+        .map(|r| Section {
+            name: md_escape(&display_name(r, by)),
+            severity: md_escape(text(r, "severity").unwrap_or("no severity")),
+            facts: vec![
+                ("Episodes".into(), format!("{} ({} a day, {} instances, {} notifications)", fmt_int(num(r, "episodes")), fmt_1(num(r, "episodes_per_day")), fmt_int(num(r, "instances")), fmt_int(num(r, "notifications")))),
+                ("Noise".into(), format!("{} noisy episodes, {} a week", fmt_int(num(r, "noisy_episodes")), fmt_1(num(r, "noise_score")))),
+                ("Duration".into(), format!("median {}, p90 {}; {} shorter than {}", human_seconds(num(r, "duration_p50_s")), human_seconds(num(r, "duration_p90_s")), pct(num(r, "short_ratio")), summary.settings.short)),
+                ("Flapping".into(), format!("{} refires ({})", fmt_int(num(r, "refires")), pct(num(r, "flap_rate")))),
+                ("Acknowledged".into(), match num(r, "acked_ratio") {
+                    Some(a) => format!("{} (median {}, p90 {})", pct(Some(a)), human_seconds(num(r, "tta_p50_s")), human_seconds(num(r, "tta_p90_s"))),
+                    None => "no acknowledgement data".into(),
+                }),
+                ("Actionable".into(), format!("{} of episodes with a verdict; verdicts for {}", pct(num(r, "actionable_ratio")), pct(num(r, "actionable_coverage")))),
+                ("Off-hours".into(), pct(num(r, "off_hours_ratio"))),
+            ],
+            findings: findings(r, summary),
+        })
+        .collect();
+    let unknown: Vec<UnknownRow> = rows
+        .iter()
+        .filter(|r| num(r, "actionable_coverage").unwrap_or(0.0) < 1.0)
+        .map(|r| UnknownRow {
+            name: md_escape(&display_name(r, by)),
+            episodes: fmt_int(num(r, "episodes")),
+            coverage: pct(num(r, "actionable_coverage")),
+        })
+        .collect();
+    let listed: Vec<String> = problems
+        .iter()
+        .take(PROBLEMS_LISTED)
+        .map(|p| md_escape(&p.to_string()))
+        .collect();
+    let c = &summary.counts;
+    let noisy_share = if c.episodes > 0 {
+        pct(Some(c.noisy_episodes as f64 / c.episodes as f64))
+    } else {
+        "-".into()
+    };
+    let mut env = Environment::new();
+    env.set_syntax(
+        minijinja::syntax::SyntaxConfig::builder()
+            .trim_blocks(true)
+            .lstrip_blocks(true)
+            .build()
+            .map_err(template_error)?,
+    );
+    env.add_template("report.md", TEMPLATE).map_err(template_error)?;
+    let template = env.get_template("report.md").map_err(template_error)?;
+    template
+        .render(context! {
+            summary => minijinja::Value::from_serialize(summary),
+            since => summary.window.since.get(..10).unwrap_or(""),
+            until => summary.window.until.get(..10).unwrap_or(""),
+            noisy_share => noisy_share,
+            leaders => leaders,
+            sections => sections,
+            unknown => unknown,
+            problems => listed,
+            more_problems => problems.len().saturating_sub(PROBLEMS_LISTED),
+        })
+        .map_err(template_error)
+}
+
+fn template_error(e: minijinja::Error) -> Error {
+    Error::Output {
+        path: "report.md".into(),
+        reason: e.to_string(),
+    }
+}

@@ -1,0 +1,54 @@
+//! The output contract: every file a report directory holds.
+//!
+//! One file per output format. Files are written into a temporary directory
+//! beside `--out` and moved into place at the end (see `outdir.rs`).
+
+pub mod markdown;
+pub mod parquet;
+pub mod rows;
+pub mod rules_csv;
+pub mod rules_json;
+pub mod summary;
+pub mod terminal;
+
+use crate::error::Result;
+use crate::outdir::{write_dir, write_file};
+use crate::problem::Problem;
+use polars::prelude::DataFrame;
+use std::path::Path;
+
+/// The file every report directory holds, which `--force` looks for before replacing one.
+pub const MARKER: &str = "summary.json";
+
+/// Version of the public column names and JSON keys; bumped on any change to them.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Everything a report is made from.
+pub struct ReportInput<'a> {
+    /// The run's summary (window, inputs, counts, problems).
+    pub summary: &'a summary::Summary,
+    /// Per-rule metrics as JSON-ready rows.
+    pub rules: &'a [rows::Row],
+    /// The canonical episode table.
+    pub episodes: &'a mut DataFrame,
+    /// Every problem found in the inputs.
+    pub problems: &'a [Problem],
+}
+
+/// Writes every file of the output contract to `out`.
+pub fn write_report(out: &Path, force: bool, input: ReportInput) -> Result<()> {
+    write_dir(out, force, MARKER, |tmp| {
+        write_file(tmp, "summary.json", &summary::to_json(input.summary)?)?;
+        write_file(tmp, "rules.json", &rules_json::to_json(input.rules)?)?;
+        write_file(tmp, "rules.csv", &rules_csv::to_csv(input.rules)?)?;
+        parquet::write(&tmp.join("episodes.parquet"), input.episodes)?;
+        let md = markdown::render(input.summary, input.rules, input.problems)?;
+        write_file(tmp, "report.md", md.as_bytes())?;
+        Ok(())
+    })
+}
+
+/// Checks that `out` may be written before any work is done.
+pub fn check_out_dir(out: &Path, force: bool) -> Result<()> {
+    crate::outdir::check(out, force, MARKER)
+}

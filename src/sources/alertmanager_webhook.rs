@@ -1,0 +1,282 @@
+//! Alertmanager webhook bodies (`"version": "4"`), as a webhook receiver or
+//! archiver stores them.
+//!
+//! Accepted layouts: one body per file, a JSON array of bodies, JSON lines,
+//! bodies concatenated, and archiver lines `{"received_at": "...", "body": {...}}`.
+//!
+//! A body is a snapshot of an alert group, so one alert appears in many
+//! bodies. An episode is keyed by (fingerprint, startsAt); the fingerprint is
+//! computed Alertmanager's way when the body lacks it; `endsAt` of Go's zero
+//! time means still firing; a `resolved` entry gives the end. Every distinct
+//! body that carries an episode counts as one of its notifications; the same
+//! body read twice (same content, same `received_at`) counts once. See
+//! `docs/formats/alertmanager-webhook.md`.
+
+use super::json_records;
+use super::{InputFile, Source, SourceOutput};
+use crate::episodes::{Episode, Origin};
+use crate::fingerprint::fingerprint;
+use crate::problem::{LineIndex, Problem};
+use crate::timefmt::{parse_stamp, Millis, Stamp};
+use rayon::prelude::*;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::Hasher;
+
+/// The Alertmanager webhook format.
+pub struct AlertmanagerWebhook;
+
+/// The name in the `source` column.
+pub const NAME: &str = "alertmanager-webhook";
+
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow)]
+    body: Option<&'a RawValue>,
+    #[serde(borrow, alias = "receivedAt")]
+    received_at: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    alerts: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct Body<'a> {
+    #[serde(borrow)]
+    version: Option<Cow<'a, str>>,
+    #[serde(borrow, rename = "groupKey")]
+    group_key: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    receiver: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    alerts: Vec<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct Alert<'a> {
+    #[serde(borrow)]
+    status: Option<Cow<'a, str>>,
+    labels: BTreeMap<String, String>,
+    #[serde(borrow, rename = "startsAt")]
+    starts_at: Cow<'a, str>,
+    #[serde(borrow, rename = "endsAt")]
+    ends_at: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    fingerprint: Option<Cow<'a, str>>,
+}
+
+impl Source for AlertmanagerWebhook {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn description(&self) -> &'static str {
+        "Alertmanager webhook bodies (version 4): one per file, an array, JSON lines, concatenated, or archiver lines {\"received_at\", \"body\"}. Detected by \"alerts\" with \"groupKey\" or \"version\"."
+    }
+
+    fn example(&self) -> &'static str {
+        r#"{"received_at":"2026-10-19T10:00:30Z","body":{"version":"4","status":"firing","receiver":"oncall","groupKey":"{}:{alertname=\"HighLatency\"}","alerts":[{"status":"firing","labels":{"alertname":"HighLatency","severity":"warning"},"startsAt":"2026-10-19T10:00:00Z","endsAt":"0001-01-01T00:00:00Z","fingerprint":"1a2b3c4d5e6f7a8b"}]}}"#
+    }
+
+    fn detect(&self, head: &str) -> bool {
+        let t = head.trim_start();
+        (t.starts_with('{') || t.starts_with('['))
+            && head.contains("\"alerts\"")
+            && (head.contains("\"groupKey\"") || head.contains("\"version\""))
+            && !head.contains("\"version\":\"1\"")
+            && !head.contains("\"version\": \"1\"")
+    }
+
+    fn read(&self, file: &InputFile, text: &str) -> SourceOutput {
+        let lines = LineIndex::new(text.as_bytes());
+        let (records, mut problems) = json_records::split(&file.name, text, &lines);
+        let parts: Vec<(Vec<Episode>, Vec<Problem>)> = records
+            .par_iter()
+            .map(|&(offset, raw)| read_record(&file.name, text, &lines, offset, raw))
+            .collect();
+        // Fold this file's sightings into episodes now; episodes::merge joins files.
+        let mut by_key: HashMap<(String, Millis), usize> = HashMap::new();
+        let mut episodes: Vec<Episode> = Vec::new();
+        for (sightings, part_problems) in parts {
+            problems.extend(part_problems);
+            for sighting in sightings {
+                let key = (sighting.fingerprint.clone(), sighting.starts_at.unwrap_or(0));
+                match by_key.get(&key) {
+                    Some(&i) => fold_sighting(&mut episodes[i], sighting),
+                    None => {
+                        by_key.insert(key, episodes.len());
+                        episodes.push(sighting);
+                    }
+                }
+            }
+        }
+        SourceOutput { episodes, problems }
+    }
+}
+
+/// Folds a later sighting of an episode into the first one in this file.
+fn fold_sighting(episode: &mut Episode, sighting: Episode) {
+    if let Some(end) = sighting.ends_at {
+        episode.ends_at = Some(episode.ends_at.map_or(end, |e| e.max(end)));
+    }
+    episode.notification_ids.extend(sighting.notification_ids);
+}
+
+fn read_record(
+    file: &str,
+    text: &str,
+    lines: &LineIndex,
+    offset: usize,
+    raw: &RawValue,
+) -> (Vec<Episode>, Vec<Problem>) {
+    let line = lines.line(offset);
+    let skip = |reason: String| (Vec::new(), vec![Problem::skipped(file, line, 0, reason)]);
+    let envelope: Envelope = match serde_json::from_str(raw.get()) {
+        Ok(e) => e,
+        Err(e) => {
+            return skip(format!(
+                "not an Alertmanager webhook body (expected a JSON object): {e}"
+            ))
+        }
+    };
+    let (body_raw, received_at) = match (envelope.body, envelope.alerts) {
+        (Some(body), _) => {
+            let received = match envelope.received_at.as_deref().map(parse_stamp) {
+                None => None,
+                Some(Ok(Stamp::At(t))) => Some(t),
+                Some(Ok(Stamp::Unset)) => None,
+                Some(Err(e)) => return skip(format!("received_at: {e}")),
+            };
+            (body, received)
+        }
+        (None, Some(_)) => (raw, None),
+        (None, None) => {
+            return skip("not an Alertmanager webhook body: no \"alerts\" array".to_string())
+        }
+    };
+    let body: Body = match serde_json::from_str(body_raw.get()) {
+        Ok(b) => b,
+        Err(e) => return skip(format!("not an Alertmanager webhook body: {e}")),
+    };
+    let mut problems = Vec::new();
+    if let Some(v) = body.version.as_deref() {
+        if v != "4" {
+            problems.push(Problem::warning(
+                file,
+                line,
+                0,
+                format!("webhook version \"{v}\" (expected \"4\"); read as version 4"),
+            ));
+        }
+    }
+    let mut sightings = Vec::with_capacity(body.alerts.len());
+    let mut identity = fnv::FnvHasher::default();
+    if let Some(t) = received_at {
+        identity.write_i64(t);
+    }
+    identity.write(body.receiver.as_deref().unwrap_or("").as_bytes());
+    identity.write_u8(0xff);
+    identity.write(body.group_key.as_deref().unwrap_or("").as_bytes());
+    for alert_raw in &body.alerts {
+        let alert_line = lines.line(json_offset(text, alert_raw.get()).unwrap_or(offset));
+        match read_alert(file, alert_line, alert_raw) {
+            Ok((episode, status)) => {
+                identity.write_u8(0xfe);
+                identity.write(episode.fingerprint.as_bytes());
+                identity.write_i64(episode.starts_at.unwrap_or(0));
+                identity.write_i64(episode.ends_at.unwrap_or(-1));
+                identity.write(status.as_bytes());
+                if let Some(warning) = status_warning(file, alert_line, &episode, &status) {
+                    problems.push(warning);
+                }
+                sightings.push(episode);
+            }
+            Err(problem) => problems.push(problem),
+        }
+    }
+    let body_id = identity.finish();
+    for sighting in &mut sightings {
+        sighting.notification_ids.push(body_id);
+    }
+    (sightings, problems)
+}
+
+fn status_warning(file: &str, line: u64, episode: &Episode, status: &str) -> Option<Problem> {
+    (status == "resolved" && episode.ends_at.is_none()).then(|| {
+        Problem::warning(
+            file,
+            line,
+            0,
+            format!(
+                "alert {} is \"resolved\" but its endsAt is Go's zero time; kept as still firing",
+                episode.rule
+            ),
+        )
+    })
+}
+
+/// Offset of a borrowed slice inside `text`, if it borrows from it.
+fn json_offset(text: &str, part: &str) -> Option<usize> {
+    let start = text.as_ptr() as usize;
+    let at = part.as_ptr() as usize;
+    (at >= start && at <= start + text.len()).then(|| at - start)
+}
+
+fn read_alert(file: &str, line: u64, raw: &RawValue) -> Result<(Episode, String), Problem> {
+    let alert: Alert = serde_json::from_str(raw.get()).map_err(|e| {
+        Problem::skipped(file, line, 0, format!("alert skipped: {e}"))
+    })?;
+    let bad = |reason: String| Problem::skipped(file, line, 0, reason);
+    let rule = alert
+        .labels
+        .get("alertname")
+        .cloned()
+        .ok_or_else(|| bad("alert skipped: it has no alertname label".to_string()))?;
+    let starts_at = match parse_stamp(&alert.starts_at) {
+        Ok(Stamp::At(t)) => t,
+        Ok(Stamp::Unset) => return Err(bad(format!("alert {rule} skipped: no startsAt"))),
+        Err(e) => return Err(bad(format!("alert {rule} skipped: startsAt {e}"))),
+    };
+    let status = alert.status.as_deref().unwrap_or("firing").to_string();
+    let ends_at = if status == "resolved" {
+        match alert.ends_at.as_deref().map(parse_stamp) {
+            Some(Ok(Stamp::At(t))) => Some(t),
+            None | Some(Ok(Stamp::Unset)) => None,
+            Some(Err(e)) => return Err(bad(format!("alert {rule} skipped: endsAt {e}"))),
+        }
+    } else {
+        // A firing alert's endsAt is zero or a lease in the future, never an end.
+        None
+    };
+    if let Some(end) = ends_at {
+        if end < starts_at {
+            return Err(bad(format!(
+                "alert {rule} skipped: endsAt {} is before startsAt {}",
+                crate::timefmt::format_millis(end),
+                crate::timefmt::format_millis(starts_at)
+            )));
+        }
+    }
+    let computed = fingerprint(&alert.labels);
+    let fingerprint = match alert.fingerprint.as_deref() {
+        Some(f) if !f.is_empty() => f.to_string(),
+        _ => computed,
+    };
+    Ok((
+        Episode {
+            source: NAME,
+            rule,
+            fingerprint,
+            labels: alert.labels,
+            starts_at: Some(starts_at),
+            ends_at,
+            origin: Origin {
+                file: file.to_string(),
+                line,
+            },
+            ..Episode::default()
+        },
+        status,
+    ))
+}

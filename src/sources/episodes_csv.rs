@@ -1,0 +1,242 @@
+//! Episodes as a CSV table, for any tool that can export one.
+//!
+//! Required columns: `rule`, `starts_at`, `ends_at` (empty while firing).
+//! Optional: `fingerprint`, `labels` (JSON object or `k=v;k=v`), `severity`,
+//! `team`, `service`, `notifications`, `acked_at`, `acked_by`, `actionable`,
+//! `incident_id`. Timestamps: RFC 3339 with any offset, or epoch seconds or
+//! milliseconds. See `docs/formats/episodes-csv.md`.
+
+use super::{InputFile, Source, SourceOutput};
+use crate::episodes::{Episode, Origin};
+use crate::fingerprint::fingerprint;
+use crate::problem::Problem;
+use crate::timefmt::{parse_stamp, Millis, Stamp};
+use std::collections::{BTreeMap, HashMap};
+
+/// The episodes CSV format.
+pub struct EpisodesCsv;
+
+/// The name in the `source` column.
+pub const NAME: &str = "episodes-csv";
+
+const REQUIRED: [&str; 3] = ["rule", "starts_at", "ends_at"];
+
+impl Source for EpisodesCsv {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn description(&self) -> &'static str {
+        "A CSV table of episodes with a header: rule, starts_at, ends_at required; fingerprint, labels, severity, team, service, notifications, acked_at, acked_by, actionable, incident_id optional. Detected by a header naming rule and starts_at."
+    }
+
+    fn example(&self) -> &'static str {
+        "rule,starts_at,ends_at,labels,acked_at\nHighLatency,2026-10-19T10:00:00Z,2026-10-19T10:12:00Z,service=payments;severity=warning,2026-10-19T10:03:00Z"
+    }
+
+    fn detect(&self, head: &str) -> bool {
+        let header = head.lines().next().unwrap_or("");
+        let names = header_names(header);
+        names.iter().any(|n| n == "rule") && names.iter().any(|n| n == "starts_at")
+    }
+
+    fn read(&self, file: &InputFile, text: &str) -> SourceOutput {
+        let mut output = SourceOutput::default();
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .from_reader(text.as_bytes());
+        let header: Vec<String> = match reader.headers() {
+            Ok(h) => h.iter().map(|s| s.to_ascii_lowercase()).collect(),
+            Err(e) => {
+                output
+                    .problems
+                    .push(Problem::skipped(&file.name, 1, 0, format!("unreadable CSV header: {e}")));
+                return output;
+            }
+        };
+        let missing: Vec<&str> = REQUIRED
+            .iter()
+            .copied()
+            .filter(|r| !header.iter().any(|h| h == r))
+            .collect();
+        if !missing.is_empty() {
+            output.problems.push(Problem::skipped(
+                &file.name,
+                1,
+                0,
+                format!(
+                    "missing required column(s) {}; the header has: {}; file skipped",
+                    missing.join(", "),
+                    header.join(", ")
+                ),
+            ));
+            return output;
+        }
+        let columns: HashMap<&str, usize> = header
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (h.as_str(), i))
+            .collect();
+        let ack_tracked = columns.contains_key("acked_at");
+        let mut record = csv::StringRecord::new();
+        loop {
+            match reader.read_record(&mut record) {
+                Ok(false) => break,
+                Ok(true) => {
+                    let line = record.position().map_or(0, |p| p.line());
+                    let row = Row {
+                        record: &record,
+                        columns: &columns,
+                    };
+                    match read_row(&row, &file.name, line, ack_tracked) {
+                        Ok(episode) => output.episodes.push(episode),
+                        Err(reason) => output
+                            .problems
+                            .push(Problem::skipped(&file.name, line, 0, reason)),
+                    }
+                }
+                Err(e) => {
+                    let line = e.position().map_or(0, |p| p.line());
+                    output
+                        .problems
+                        .push(Problem::skipped(&file.name, line, 0, format!("unreadable CSV row: {e}")));
+                    if !matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
+                        break;
+                    }
+                }
+            }
+        }
+        output
+    }
+}
+
+fn header_names(header: &str) -> Vec<String> {
+    header
+        .split(',')
+        .map(|s| s.trim().trim_matches('"').to_ascii_lowercase())
+        .collect()
+}
+
+struct Row<'a> {
+    record: &'a csv::StringRecord,
+    columns: &'a HashMap<&'a str, usize>,
+}
+
+impl Row<'_> {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.columns
+            .get(name)
+            .and_then(|&i| self.record.get(i))
+            .filter(|v| !v.is_empty())
+    }
+
+    fn time(&self, name: &str) -> Result<Option<Millis>, String> {
+        match self.get(name).map(parse_stamp) {
+            None | Some(Ok(Stamp::Unset)) => Ok(None),
+            Some(Ok(Stamp::At(t))) => Ok(Some(t)),
+            Some(Err(e)) => Err(format!("{name}: {e}")),
+        }
+    }
+}
+
+/// Reads `yes/no`, `true/false`, `1/0` (any case); empty is unknown.
+pub fn parse_verdict(text: &str) -> Result<Option<bool>, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "" => Ok(None),
+        "yes" | "y" | "true" | "1" => Ok(Some(true)),
+        "no" | "n" | "false" | "0" => Ok(Some(false)),
+        other => Err(format!(
+            "actionable: `{other}` is not a verdict (use yes/no, true/false or 1/0)"
+        )),
+    }
+}
+
+/// Reads labels as a JSON object of strings or as `k=v;k=v`.
+pub fn parse_labels(text: &str) -> Result<BTreeMap<String, String>, String> {
+    let text = text.trim();
+    if text.starts_with('{') {
+        let value: BTreeMap<String, serde_json::Value> = serde_json::from_str(text)
+            .map_err(|e| format!("labels: not a JSON object ({e})"))?;
+        return Ok(value
+            .into_iter()
+            .map(|(k, v)| match v {
+                serde_json::Value::String(s) => (k, s),
+                other => (k, other.to_string()),
+            })
+            .collect());
+    }
+    let mut labels = BTreeMap::new();
+    for pair in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        let (k, v) = pair
+            .split_once('=')
+            .ok_or_else(|| format!("labels: `{pair}` is not name=value"))?;
+        labels.insert(k.trim().to_string(), v.trim().to_string());
+    }
+    Ok(labels)
+}
+
+fn read_row(row: &Row, file: &str, line: u64, ack_tracked: bool) -> Result<Episode, String> {
+    let rule = row.get("rule").ok_or("rule is empty")?.to_string();
+    let starts_at = row.time("starts_at")?.ok_or("starts_at is empty")?;
+    let ends_at = row.time("ends_at")?;
+    if let Some(end) = ends_at {
+        if end < starts_at {
+            return Err(format!(
+                "ends_at {} is before starts_at {}",
+                crate::timefmt::format_millis(end),
+                crate::timefmt::format_millis(starts_at)
+            ));
+        }
+    }
+    let mut labels = match row.get("labels") {
+        Some(text) => parse_labels(text)?,
+        None => BTreeMap::new(),
+    };
+    labels.entry("alertname".to_string()).or_insert_with(|| rule.clone());
+    for name in ["severity", "team", "service"] {
+        if let Some(v) = row.get(name) {
+            labels.entry(name.to_string()).or_insert_with(|| v.to_string());
+        }
+    }
+    let fingerprint = row
+        .get("fingerprint")
+        .map(str::to_string)
+        .unwrap_or_else(|| fingerprint(&labels));
+    let notifications = match row.get("notifications") {
+        Some(n) => n
+            .parse::<u32>()
+            .map_err(|_| format!("notifications: `{n}` is not a whole number"))?,
+        None => 1,
+    };
+    let acked_at = row.time("acked_at")?;
+    if let Some(ack) = acked_at {
+        if ack < starts_at {
+            return Err(format!(
+                "acked_at {} is before starts_at",
+                crate::timefmt::format_millis(ack)
+            ));
+        }
+    }
+    let actionable = row.get("actionable").map(parse_verdict).transpose()?.flatten();
+    Ok(Episode {
+        source: NAME,
+        rule,
+        fingerprint,
+        labels,
+        starts_at: Some(starts_at),
+        ends_at,
+        notifications,
+        acked_at,
+        acked_by: row.get("acked_by").map(str::to_string),
+        ack_tracked,
+        actionable,
+        actionable_source: actionable.map(|_| "review"),
+        incident_id: row.get("incident_id").map(str::to_string),
+        origin: Origin {
+            file: file.to_string(),
+            line,
+        },
+        ..Episode::default()
+    })
+}

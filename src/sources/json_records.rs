@@ -1,0 +1,209 @@
+//! Splits a JSON file into records: one value, an array of values, JSON lines,
+//! or values concatenated (pretty-printed or not).
+//!
+//! Each record keeps its byte offset so problems name the right line. A broken
+//! record is reported and skipped; reading resumes at the next line that opens
+//! a value in its first column. JSON-lines files are split and parsed in
+//! parallel chunks.
+
+use crate::problem::{LineIndex, Problem};
+use rayon::prelude::*;
+use serde_json::value::RawValue;
+
+/// A record: its byte offset in the file and its raw JSON text.
+pub type Record<'a> = (usize, &'a RawValue);
+
+/// Chunk size for parallel JSON-lines parsing.
+const CHUNK_BYTES: usize = 1 << 20;
+
+/// Splits `text` into JSON records; problems are reported against `file`.
+pub fn split<'a>(file: &str, text: &'a str, lines: &LineIndex) -> (Vec<Record<'a>>, Vec<Problem>) {
+    let start = text.len() - text.trim_start().len();
+    if text[start..].starts_with('[') {
+        return split_array(file, text, start, lines);
+    }
+    if is_json_lines(text) {
+        return split_lines(file, text, lines);
+    }
+    split_stream(file, text, start, lines)
+}
+
+fn syntax_problem(file: &str, record_line: u64, e: &serde_json::Error) -> Problem {
+    let what = match e.classify() {
+        serde_json::error::Category::Eof => "truncated JSON (the file ends inside a value)",
+        _ => "broken JSON",
+    };
+    Problem::skipped(
+        file,
+        record_line,
+        0,
+        format!("{what}: {e}; record skipped"),
+    )
+}
+
+fn split_array<'a>(
+    file: &str,
+    text: &'a str,
+    start: usize,
+    lines: &LineIndex,
+) -> (Vec<Record<'a>>, Vec<Problem>) {
+    match serde_json::from_str::<Vec<&RawValue>>(&text[start..]) {
+        Ok(values) => {
+            let records = values
+                .into_iter()
+                .map(|v| (offset_of(text, v.get()), v))
+                .collect();
+            (records, Vec::new())
+        }
+        Err(e) => {
+            let problem = Problem::skipped(
+                file,
+                e.line() as u64 + lines.line(start) - 1,
+                e.column() as u64,
+                format!("the JSON array cannot be read ({e}); the file was skipped"),
+            );
+            (Vec::new(), vec![problem])
+        }
+    }
+}
+
+/// Byte offset of a slice that borrows from `text`.
+fn offset_of(text: &str, part: &str) -> usize {
+    (part.as_ptr() as usize).saturating_sub(text.as_ptr() as usize)
+}
+
+/// A file is JSON lines when its first non-empty line is a complete value.
+fn is_json_lines(text: &str) -> bool {
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .is_some_and(|first| {
+            first.starts_with('{') && serde_json::from_str::<&RawValue>(first).is_ok()
+        })
+}
+
+fn split_lines<'a>(
+    file: &str,
+    text: &'a str,
+    lines: &LineIndex,
+) -> (Vec<Record<'a>>, Vec<Problem>) {
+    // Chunk boundaries fall on line ends, so every chunk holds whole records.
+    let mut chunks = Vec::new();
+    let mut begin = 0;
+    while begin < text.len() {
+        let mut end = (begin + CHUNK_BYTES).min(text.len());
+        while end < text.len() && text.as_bytes()[end - 1] != b'\n' {
+            end += 1;
+        }
+        chunks.push((begin, end));
+        begin = end;
+    }
+    let parts: Vec<(Vec<Record<'a>>, Vec<Problem>)> = chunks
+        .par_iter()
+        .map(|&(begin, end)| {
+            let mut records = Vec::new();
+            let mut problems = Vec::new();
+            let mut offset = begin;
+            for line in text[begin..end].split_inclusive('\n') {
+                let trimmed = line.trim();
+                if !trimmed.is_empty() {
+                    let at = offset + (line.len() - line.trim_start().len());
+                    match serde_json::from_str::<&RawValue>(trimmed) {
+                        Ok(v) => records.push((at, v)),
+                        Err(e) => problems.push(syntax_problem(file, lines.line(at), &e)),
+                    }
+                }
+                offset += line.len();
+            }
+            (records, problems)
+        })
+        .collect();
+    let mut records = Vec::new();
+    let mut problems = Vec::new();
+    for (r, p) in parts {
+        records.extend(r);
+        problems.extend(p);
+    }
+    (records, problems)
+}
+
+fn split_stream<'a>(
+    file: &str,
+    text: &'a str,
+    mut at: usize,
+    lines: &LineIndex,
+) -> (Vec<Record<'a>>, Vec<Problem>) {
+    let mut records = Vec::new();
+    let mut problems = Vec::new();
+    while at < text.len() {
+        let rest = &text[at..];
+        let skip = rest.len() - rest.trim_start().len();
+        at += skip;
+        if at >= text.len() {
+            break;
+        }
+        let mut stream = serde_json::Deserializer::from_str(&text[at..]).into_iter::<&RawValue>();
+        match stream.next() {
+            Some(Ok(v)) => {
+                records.push((offset_of(text, v.get()), v));
+                at += stream.byte_offset();
+            }
+            Some(Err(e)) => {
+                problems.push(syntax_problem(file, lines.line(at), &e));
+                at = next_record_start(text, at);
+            }
+            None => break,
+        }
+    }
+    (records, problems)
+}
+
+/// The next line after `from` whose first character opens a JSON value.
+fn next_record_start(text: &str, from: usize) -> usize {
+    let mut pos = from;
+    while let Some(nl) = text[pos..].find('\n') {
+        pos += nl + 1;
+        if text[pos..].starts_with(['{', '[']) {
+            return pos;
+        }
+    }
+    text.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(text: &str) -> (Vec<String>, Vec<u64>) {
+        let lines = LineIndex::new(text.as_bytes());
+        let (records, problems) = split("f", text, &lines);
+        (
+            records.iter().map(|(_, v)| v.get().to_string()).collect(),
+            problems.iter().map(|p| p.line).collect(),
+        )
+    }
+
+    #[test]
+    fn concatenated_pretty_values_with_a_broken_one_in_the_middle() {
+        let text = "{\n  \"a\": 1\n}\n{\n  \"b\": \n}\n{\n  \"c\": 3\n}\n";
+        let (records, problem_lines) = run(text);
+        assert_eq!(records.len(), 2);
+        assert!(records[1].contains("\"c\""));
+        assert_eq!(problem_lines, vec![4]);
+    }
+
+    #[test]
+    fn json_lines_with_a_truncated_line() {
+        let text = "{\"a\":1}\n{\"b\":\n{\"c\":3}\n";
+        let (records, problem_lines) = run(text);
+        assert_eq!(records.len(), 2);
+        assert_eq!(problem_lines, vec![2]);
+    }
+
+    #[test]
+    fn array_of_values() {
+        let (records, problems) = run("[{\"a\":1},\n {\"b\":2}]");
+        assert_eq!(records.len(), 2);
+        assert!(problems.is_empty());
+    }
+}

@@ -1,0 +1,253 @@
+//! Input formats: finding files, decompressing, detecting the format, reading.
+//!
+//! One file per format (`alertmanager_webhook.rs`, `episodes_csv.rs`, …), each
+//! implementing [`Source`]. This module walks the inputs (files, directories
+//! recursively, `-` for stdin, `.gz` transparently), detects each file's
+//! format from its content (or takes `--format`), and reads all files in
+//! parallel.
+
+pub mod alertmanager_webhook;
+pub mod episodes_csv;
+pub mod json_records;
+
+use crate::episodes::Episode;
+use crate::error::{Error, Result};
+use crate::problem::Problem;
+use rayon::prelude::*;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// One input file, read into memory and decompressed.
+pub struct InputFile {
+    /// The name problems are reported under (path as given, `-` for stdin).
+    pub name: String,
+    /// The decompressed bytes.
+    pub bytes: Vec<u8>,
+}
+
+impl InputFile {
+    /// The content as UTF-8 (a leading byte-order mark removed), or a problem.
+    pub fn text(&self) -> std::result::Result<&str, Problem> {
+        let bytes = self.bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&self.bytes);
+        std::str::from_utf8(bytes).map_err(|e| {
+            let line = crate::problem::LineIndex::new(bytes).line(e.valid_up_to());
+            Problem::skipped(
+                &self.name,
+                line,
+                0,
+                "not text (invalid UTF-8): binary data, or a compressed file without a .gz name",
+            )
+        })
+    }
+}
+
+/// What reading one file produced.
+#[derive(Default)]
+pub struct SourceOutput {
+    /// Episode rows (not yet merged across files).
+    pub episodes: Vec<Episode>,
+    /// Records that could not be read.
+    pub problems: Vec<Problem>,
+}
+
+/// One input format.
+pub trait Source: Sync {
+    /// The format's name, as `--format` takes it and the `source` column shows it.
+    fn name(&self) -> &'static str;
+    /// A one-line description for `alertnoise formats`.
+    fn description(&self) -> &'static str;
+    /// A short example of the format for `alertnoise formats`.
+    fn example(&self) -> &'static str;
+    /// Whether the start of a file's text looks like this format.
+    fn detect(&self, head: &str) -> bool;
+    /// Reads one file.
+    fn read(&self, file: &InputFile, text: &str) -> SourceOutput;
+}
+
+/// Every format, in the order detection tries them.
+pub fn all_sources() -> Vec<Box<dyn Source>> {
+    vec![
+        Box::new(alertmanager_webhook::AlertmanagerWebhook),
+        Box::new(episodes_csv::EpisodesCsv),
+    ]
+}
+
+/// How much of a file detection looks at.
+const DETECT_BYTES: usize = 64 * 1024;
+
+/// Finds the format of a file from its content.
+fn detect<'a>(sources: &'a [Box<dyn Source>], text: &str) -> Option<&'a dyn Source> {
+    let mut end = text.len().min(DETECT_BYTES);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let head = &text[..end];
+    sources.iter().find(|s| s.detect(head)).map(|s| s.as_ref())
+}
+
+/// Why a file matched no format, in words that help.
+fn undetected_reason(text: &str) -> String {
+    let first = text.lines().next().unwrap_or("").trim();
+    if first.contains("actionable") && !first.contains("ends_at") {
+        return "this looks like a reviews file: pass it with --reviews FILE".to_string();
+    }
+    let formats: Vec<&str> = all_sources().iter().map(|s| s.name()).collect();
+    format!(
+        "format not recognised (known: {}); see `alertnoise formats`, or name it with --format",
+        formats.join(", ")
+    )
+}
+
+/// Expands the command line's inputs into files: directories recursively
+/// (sorted, hidden entries skipped), `-` as standard input.
+pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for input in inputs {
+        if input.as_os_str() == "-" {
+            files.push(input.clone());
+        } else if input.is_dir() {
+            walk(input, &mut files)?;
+        } else if input.exists() {
+            files.push(input.clone());
+        } else {
+            return Err(Error::Usage(format!(
+                "{}: no such file or directory",
+                input.display()
+            )));
+        }
+    }
+    Ok(files)
+}
+
+fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
+    let io = |source| Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(io)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            !p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with('.'))
+        })
+        .collect();
+    entries.sort();
+    for entry in entries {
+        if entry.is_dir() {
+            walk(&entry, files)?;
+        } else {
+            files.push(entry);
+        }
+    }
+    Ok(())
+}
+
+/// Reads one path (or stdin) and decompresses gzip, detected by its magic bytes.
+pub fn load(path: &Path) -> std::result::Result<InputFile, Problem> {
+    let name = path.display().to_string();
+    let mut raw = Vec::new();
+    let read = if path.as_os_str() == "-" {
+        std::io::stdin().read_to_end(&mut raw).map(|_| ())
+    } else {
+        std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut raw).map(|_| ()))
+    };
+    if let Err(e) = read {
+        return Err(Problem::skipped(&name, 0, 0, format!("cannot read: {e}")));
+    }
+    if raw.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::with_capacity(raw.len() * 8);
+        let mut decoder = flate2::read::MultiGzDecoder::new(&raw[..]);
+        if let Err(e) = decoder.read_to_end(&mut out) {
+            return Err(Problem::skipped(
+                &name,
+                0,
+                0,
+                format!("broken gzip data ({e}); read {} bytes before it", out.len()),
+            ));
+        }
+        raw = out;
+    }
+    Ok(InputFile { name, bytes: raw })
+}
+
+/// What reading all inputs produced.
+pub struct ReadResult {
+    /// Episode rows from every file, not yet merged.
+    pub episodes: Vec<Episode>,
+    /// Problems from every file, in file order.
+    pub problems: Vec<Problem>,
+    /// Each file and the format it was read as (`None`: unreadable).
+    pub inputs: Vec<(String, Option<&'static str>)>,
+}
+
+/// Reads every file, in parallel, with the named format or by detection.
+pub fn read_all(paths: &[PathBuf], forced_format: Option<&str>) -> Result<ReadResult> {
+    let sources = all_sources();
+    let forced = match forced_format {
+        Some(name) => Some(
+            sources
+                .iter()
+                .find(|s| s.name() == name)
+                .map(|s| s.as_ref())
+                .ok_or_else(|| {
+                    Error::Usage(format!(
+                        "unknown format `{name}`; known: {}",
+                        sources.iter().map(|s| s.name()).collect::<Vec<_>>().join(", ")
+                    ))
+                })?,
+        ),
+        None => None,
+    };
+    let per_file: Vec<(String, Option<&'static str>, SourceOutput)> = paths
+        .par_iter()
+        .map(|path| read_one(path, &sources, forced))
+        .collect();
+    let mut result = ReadResult {
+        episodes: Vec::new(),
+        problems: Vec::new(),
+        inputs: Vec::new(),
+    };
+    for (name, format, output) in per_file {
+        result.inputs.push((name, format));
+        result.episodes.extend(output.episodes);
+        result.problems.extend(output.problems);
+    }
+    Ok(result)
+}
+
+fn read_one(
+    path: &Path,
+    sources: &[Box<dyn Source>],
+    forced: Option<&dyn Source>,
+) -> (String, Option<&'static str>, SourceOutput) {
+    let name = path.display().to_string();
+    let failed = |problem: Problem| {
+        (
+            name.clone(),
+            None,
+            SourceOutput {
+                episodes: Vec::new(),
+                problems: vec![problem],
+            },
+        )
+    };
+    let file = match load(path) {
+        Ok(file) => file,
+        Err(problem) => return failed(problem),
+    };
+    let text = match file.text() {
+        Ok(text) => text,
+        Err(problem) => return failed(problem),
+    };
+    if text.trim().is_empty() {
+        return failed(Problem::skipped(&name, 0, 0, "empty file"));
+    }
+    let source = match forced.or_else(|| detect(sources, text)) {
+        Some(source) => source,
+        None => return failed(Problem::skipped(&name, 1, 0, undetected_reason(text))),
+    };
+    let output = source.read(&file, text);
+    (name, Some(source.name()), output)
+}

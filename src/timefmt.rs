@@ -1,0 +1,213 @@
+//! Timestamps and durations as alert tools write them.
+//!
+//! Timestamps: RFC 3339 with 0–9 fractional digits and any offset (also with a
+//! space instead of `T`), Go's zero time `0001-01-01T00:00:00Z` meaning "none",
+//! and epoch seconds or milliseconds. Durations: Prometheus syntax (`90s`,
+//! `5m`, `1h30m`, `1d`, `1w`, `250ms`).
+
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+
+/// Milliseconds since the Unix epoch, UTC. The unit of every time in the episode table.
+pub type Millis = i64;
+
+/// Epoch values at or above this are read as milliseconds (10^11 s is the year 5138).
+const EPOCH_MILLIS_FROM: f64 = 1e11;
+
+/// Go's zero `time.Time`, which Alertmanager writes for "no end yet".
+fn is_go_zero_time(text: &str) -> bool {
+    text.starts_with("0001-01-01T00:00:00")
+}
+
+/// What a timestamp field held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stamp {
+    /// A point in time, in epoch milliseconds.
+    At(Millis),
+    /// Explicitly no time: empty, or Go's zero time.
+    Unset,
+}
+
+/// Parses a timestamp written as RFC 3339, Go's zero time, or epoch seconds/ms.
+pub fn parse_stamp(text: &str) -> Result<Stamp, String> {
+    let text = text.trim();
+    if text.is_empty() || is_go_zero_time(text) {
+        return Ok(Stamp::Unset);
+    }
+    if let Ok(number) = text.parse::<f64>() {
+        return epoch_to_millis(number).map(Stamp::At);
+    }
+    parse_rfc3339(text).map(Stamp::At)
+}
+
+/// Reads an epoch number: seconds below 10^11, milliseconds from there on.
+pub fn epoch_to_millis(number: f64) -> Result<Millis, String> {
+    if !number.is_finite() || number < 0.0 {
+        return Err(format!("{number} is not a valid epoch time"));
+    }
+    let millis = if number >= EPOCH_MILLIS_FROM {
+        number
+    } else {
+        number * 1000.0
+    };
+    if millis > 253_402_300_799_999.0 {
+        return Err(format!("{number} is after the year 9999"));
+    }
+    Ok(millis.round() as Millis)
+}
+
+/// Parses RFC 3339 (any number of fractional digits, any offset, `T` or space).
+pub fn parse_rfc3339(text: &str) -> Result<Millis, String> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&Utc).timestamp_millis());
+    }
+    // chrono accepts at most 9 fractional digits; also allow a space separator
+    // and "+0000"-style offsets, both common in CSV exports.
+    let normalised = text.replacen(' ', "T", 1);
+    for format in ["%Y-%m-%dT%H:%M:%S%.f%:z", "%Y-%m-%dT%H:%M:%S%.f%z"] {
+        if let Ok(t) = DateTime::parse_from_str(&normalised, format) {
+            return Ok(t.with_timezone(&Utc).timestamp_millis());
+        }
+    }
+    if let Some(stripped) = normalised.strip_suffix(['Z', 'z']) {
+        if let Ok(t) = NaiveDateTime::parse_from_str(stripped, "%Y-%m-%dT%H:%M:%S%.f") {
+            return Ok(Utc.from_utc_datetime(&t).timestamp_millis());
+        }
+    }
+    Err(format!(
+        "`{text}` is not a timestamp (expected RFC 3339 such as 2024-05-01T12:00:00Z, or epoch seconds/milliseconds)"
+    ))
+}
+
+/// Formats epoch milliseconds as RFC 3339 UTC with millisecond precision.
+pub fn format_millis(millis: Millis) -> String {
+    match Utc.timestamp_millis_opt(millis).single() {
+        Some(t) => t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        None => millis.to_string(),
+    }
+}
+
+const DURATION_UNITS: [(&str, i64); 7] = [
+    ("y", 365 * 86_400_000),
+    ("w", 7 * 86_400_000),
+    ("d", 86_400_000),
+    ("h", 3_600_000),
+    ("m", 60_000),
+    ("s", 1_000),
+    ("ms", 1),
+];
+
+/// Parses a Prometheus duration (`90s`, `5m`, `1h30m`, `1d`, `1w`) into milliseconds.
+///
+/// Units must appear from largest to smallest, each at most once, as in Prometheus.
+pub fn parse_duration(text: &str) -> Result<Millis, String> {
+    let bad = || {
+        format!("`{text}` is not a duration (use Prometheus syntax such as 90s, 5m, 1h30m, 1d, 1w)")
+    };
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(bad());
+    }
+    if text == "0" {
+        return Ok(0);
+    }
+    let bytes = text.as_bytes();
+    let mut total: i64 = 0;
+    let mut i = 0;
+    let mut last_unit_rank = usize::MAX;
+    while i < bytes.len() {
+        let digits_start = i;
+        while i < bytes.len() && bytes[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == digits_start {
+            return Err(bad());
+        }
+        let number: i64 = text[digits_start..i].parse().map_err(|_| bad())?;
+        let unit_start = i;
+        while i < bytes.len() && bytes[i].is_ascii_alphabetic() {
+            i += 1;
+        }
+        let unit = &text[unit_start..i];
+        let rank = DURATION_UNITS
+            .iter()
+            .position(|(name, _)| *name == unit)
+            .ok_or_else(bad)?;
+        if last_unit_rank != usize::MAX && rank <= last_unit_rank {
+            return Err(bad());
+        }
+        last_unit_rank = rank;
+        total = number
+            .checked_mul(DURATION_UNITS[rank].1)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(bad)?;
+    }
+    Ok(total)
+}
+
+/// Formats milliseconds the way Prometheus prints a duration (`1h30m`, `5m`, `0s`).
+pub fn format_duration(millis: Millis) -> String {
+    if millis == 0 {
+        return "0s".to_string();
+    }
+    let mut rest = millis;
+    let mut out = String::new();
+    for (name, size) in DURATION_UNITS {
+        if rest >= size {
+            out.push_str(&format!("{}{}", rest / size, name));
+            rest %= size;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fractional_digits_from_zero_to_nine_and_offsets() {
+        let base = parse_rfc3339("2019-01-02T10:31:46Z").unwrap();
+        assert_eq!(parse_rfc3339("2019-01-02T10:31:46.05445419Z").unwrap(), base + 54);
+        assert_eq!(parse_rfc3339("2019-01-02T10:31:46.123456789Z").unwrap(), base + 123);
+        assert_eq!(parse_rfc3339("2019-01-02T11:31:46.5+01:00").unwrap(), base + 500);
+        assert_eq!(parse_rfc3339("2019-01-02 10:31:46Z").unwrap(), base);
+        assert_eq!(parse_rfc3339("2019-01-02T05:31:46-0500").unwrap(), base);
+    }
+
+    #[test]
+    fn go_zero_time_and_empty_are_unset() {
+        assert_eq!(parse_stamp("0001-01-01T00:00:00Z").unwrap(), Stamp::Unset);
+        assert_eq!(parse_stamp("").unwrap(), Stamp::Unset);
+    }
+
+    #[test]
+    fn epoch_seconds_and_millis() {
+        assert_eq!(parse_stamp("1700000000").unwrap(), Stamp::At(1_700_000_000_000));
+        assert_eq!(parse_stamp("1700000000123").unwrap(), Stamp::At(1_700_000_000_123));
+        assert_eq!(parse_stamp("1700000000.5").unwrap(), Stamp::At(1_700_000_000_500));
+    }
+
+    #[test]
+    fn impossible_dates_are_errors() {
+        assert!(parse_stamp("2024-02-30T00:00:00Z").is_err());
+        assert!(parse_stamp("2024-01-01T25:00:00Z").is_err());
+        assert!(parse_stamp("yesterday").is_err());
+        assert!(parse_stamp("-5").is_err());
+    }
+
+    #[test]
+    fn prometheus_durations() {
+        assert_eq!(parse_duration("90s").unwrap(), 90_000);
+        assert_eq!(parse_duration("5m").unwrap(), 300_000);
+        assert_eq!(parse_duration("1h30m").unwrap(), 5_400_000);
+        assert_eq!(parse_duration("1d").unwrap(), 86_400_000);
+        assert_eq!(parse_duration("1w").unwrap(), 604_800_000);
+        assert_eq!(parse_duration("250ms").unwrap(), 250);
+        assert!(parse_duration("30m1h").is_err());
+        assert!(parse_duration("5").is_err());
+        assert!(parse_duration("5 m").is_err());
+        assert!(parse_duration("m").is_err());
+        assert_eq!(format_duration(5_400_000), "1h30m");
+        assert_eq!(format_duration(300_000), "5m");
+    }
+}

@@ -1,0 +1,149 @@
+//! Each kind of bad input, read leniently (skipped, reported with file and
+//! line, metrics from the rest) and strictly (exit code 2 naming file and line).
+
+use crate::common::*;
+use std::path::Path;
+
+const GOOD: &str = "rule,starts_at,ends_at\nGood,2026-01-06T10:00:00Z,2026-01-06T10:20:00Z\nGood,2026-01-07T10:00:00Z,2026-01-07T10:02:00Z\n";
+
+fn body(starts_at: &str, ends_at: &str, status: &str) -> String {
+    format!(
+        r#"{{"version":"4","groupKey":"g","status":"{status}","receiver":"r","alerts":[{{"status":"{status}","labels":{{"alertname":"Bad"}},"startsAt":"{starts_at}","endsAt":"{ends_at}"}}]}}"#
+    )
+}
+
+/// (file name, content, line the problem must name, words the reason must hold)
+fn cases() -> Vec<(&'static str, Vec<u8>, u64, &'static str)> {
+    let ok = body("2026-01-06T10:00:00Z", "0001-01-01T00:00:00Z", "firing");
+    vec![
+        ("truncated.jsonl", format!("{ok}\n{}\n", &ok[..60]).into_bytes(), 2, "truncated"),
+        (
+            "wrong-types.jsonl",
+            format!("{ok}\n{}\n", ok.replace(r#""alertname":"Bad""#, r#""alertname":7"#)).into_bytes(),
+            2,
+            "invalid type",
+        ),
+        (
+            "bad-time.jsonl",
+            format!("{ok}\n{}\n", body("yesterday", "0001-01-01T00:00:00Z", "firing")).into_bytes(),
+            2,
+            "not a timestamp",
+        ),
+        (
+            "impossible-time.jsonl",
+            format!("{ok}\n{}\n", body("2026-02-30T10:00:00Z", "0001-01-01T00:00:00Z", "firing")).into_bytes(),
+            2,
+            "not a timestamp",
+        ),
+        (
+            "end-before-start.jsonl",
+            format!("{ok}\n{}\n", body("2026-01-06T11:00:00Z", "2026-01-06T10:00:00Z", "resolved")).into_bytes(),
+            2,
+            "before startsAt",
+        ),
+        (
+            "end-before-start.csv",
+            b"rule,starts_at,ends_at\nBad,2026-01-06T10:00:00Z,2026-01-06T10:20:00Z\nBad,2026-01-06T11:00:00Z,2026-01-06T10:00:00Z\n".to_vec(),
+            3,
+            "before starts_at",
+        ),
+        ("empty.json", Vec::new(), 0, "empty file"),
+        ("garbage.bin", vec![0x00, 0xff, 0xfe, 0x13, 0x37, 0x80, 0x81, 0x0a, 0xc3], 1, "invalid UTF-8"),
+        (
+            "missing-columns.csv",
+            b"rule,starts_at,duration\nBad,2026-01-06T10:00:00Z,60\n".to_vec(),
+            1,
+            "missing required column(s) ends_at",
+        ),
+        (
+            "bad-csv-time.csv",
+            b"rule,starts_at,ends_at\nBad,2026-01-06T10:00:00Z,\nBad,2026-13-06T10:00:00Z,\n".to_vec(),
+            3,
+            "starts_at",
+        ),
+    ]
+}
+
+fn report(dir: &Path, inputs: &[&Path], extra: &[&str]) -> std::process::Output {
+    let out = dir.join("out");
+    let mut args: Vec<String> = vec!["report".into()];
+    args.extend(inputs.iter().map(|p| p.display().to_string()));
+    args.extend(["--out".to_string(), out.display().to_string()]);
+    args.extend(extra.iter().map(|s| s.to_string()));
+    bin().args(&args).output().unwrap()
+}
+
+#[test]
+fn lenient_runs_skip_report_and_compute_the_rest() {
+    let baseline_dir = tempfile::tempdir().unwrap();
+    let good = write(baseline_dir.path(), "good.csv", GOOD);
+    let baseline = report(baseline_dir.path(), &[&good], &["--since", "2026-01-05", "--until", "2026-01-12"]);
+    assert!(baseline.status.success(), "{}", String::from_utf8_lossy(&baseline.stderr));
+    let baseline_rules: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(baseline_dir.path().join("out/rules.json")).unwrap()).unwrap();
+    let good_row = baseline_rules.as_array().unwrap().iter().find(|r| r["rule"] == "Good").unwrap().clone();
+
+    for (name, content, line, words) in cases() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = write(dir.path(), "good.csv", GOOD);
+        let bad = dir.path().join(name);
+        std::fs::write(&bad, &content).unwrap();
+        let out = report(dir.path(), &[&good, &bad], &["--since", "2026-01-05", "--until", "2026-01-12"]);
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        let summary: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.path().join("out/summary.json")).unwrap()).unwrap();
+        let problems = summary["problems"]["first"].as_array().unwrap();
+        let problem = problems
+            .iter()
+            .find(|p| p["file"].as_str().unwrap().ends_with(name) && p["severity"] == "skipped")
+            .unwrap_or_else(|| panic!("{name}: no problem reported in {problems:?}"));
+        assert_eq!(problem["line"], line, "{name}: {problem}");
+        assert!(problem["reason"].as_str().unwrap().contains(words), "{name}: {problem}");
+        let md = std::fs::read_to_string(dir.path().join("out/report.md")).unwrap();
+        assert!(md.contains(name), "{name}: report.md lists the problem");
+        let rules: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.path().join("out/rules.json")).unwrap()).unwrap();
+        let row = rules.as_array().unwrap().iter().find(|r| r["rule"] == "Good").unwrap();
+        assert_eq!(row, &good_row, "{name}: the good file's numbers are unchanged");
+    }
+}
+
+#[test]
+fn strict_runs_stop_with_exit_code_2_naming_file_and_line() {
+    for (name, content, line, _) in cases() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = write(dir.path(), "good.csv", GOOD);
+        let bad = dir.path().join(name);
+        std::fs::write(&bad, &content).unwrap();
+        let out = report(dir.path(), &[&good, &bad], &["--strict"]);
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let place = if line > 0 { format!("{name}:{line}") } else { name.to_string() };
+        assert!(stderr.contains(&place), "{name}: stderr names {place}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+        assert!(!dir.path().join("out").exists(), "{name}: no report on failure");
+    }
+}
+
+#[test]
+fn only_bad_input_is_a_clear_error_not_an_empty_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = write(dir.path(), "empty.json", "");
+    let out = report(dir.path(), &[&bad], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no alert episodes") && stderr.contains("empty.json"), "{stderr}");
+}
+
+#[test]
+fn a_file_that_is_no_known_format_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = write(dir.path(), "good.csv", GOOD);
+    let other = write(dir.path(), "notes.txt", "hello\nworld\n");
+    let reviews = write(dir.path(), "verdicts.csv", "rule,actionable\nGood,no\n");
+    let out = report(dir.path(), &[&good, &other, &reviews], &[]);
+    assert!(out.status.success());
+    let summary = std::fs::read_to_string(dir.path().join("out/summary.json")).unwrap();
+    assert!(summary.contains("notes.txt") && summary.contains("format not recognised"));
+    assert!(summary.contains("pass it with --reviews"));
+}

@@ -1,0 +1,89 @@
+//! Helpers shared by the integration tests.
+
+use alertnoise::analysis::{analyze, Analysis, Options};
+use alertnoise::episodes::LabelNames;
+use alertnoise::metrics::off_hours::BusinessHours;
+use alertnoise::report::rows::Row;
+use alertnoise::timefmt::parse_rfc3339;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Options as the command line's defaults give them.
+pub fn options(inputs: Vec<PathBuf>) -> Options {
+    Options {
+        inputs,
+        format: None,
+        reviews: None,
+        since: None,
+        until: None,
+        short_ms: 300_000,
+        flap_window_ms: 900_000,
+        business_hours: BusinessHours::default(),
+        business_hours_text: "Mon-Fri 09:00-18:00".into(),
+        by: None,
+        label_names: LabelNames::default(),
+        strict: false,
+    }
+}
+
+/// Epoch ms of an RFC 3339 time.
+pub fn t(text: &str) -> i64 {
+    parse_rfc3339(text).unwrap()
+}
+
+/// Writes `text` to `dir/name` and returns the path.
+pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Runs the pipeline and panics on error.
+pub fn run(options: &Options) -> Analysis {
+    analyze(options).unwrap_or_else(|e| panic!("analysis failed: {e}"))
+}
+
+/// The row of a rule (and optional `--by` value).
+pub fn row<'a>(rows: &'a [Row], rule: &str) -> &'a Row {
+    rows.iter()
+        .find(|r| r["rule"] == rule)
+        .unwrap_or_else(|| panic!("no row for {rule} in {rows:?}"))
+}
+
+/// A field as f64, panicking when null.
+pub fn f(row: &Row, key: &str) -> f64 {
+    row[key]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{key} is {:?}", row[key]))
+}
+
+/// Asserts two floats agree to 1e-6.
+pub fn close(actual: f64, expected: f64, what: &str) {
+    assert!(
+        (actual - expected).abs() < 1e-6,
+        "{what}: expected {expected}, got {actual}"
+    );
+}
+
+/// The `alertnoise` binary.
+pub fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_alertnoise"))
+}
+
+/// Runs the binary with arguments.
+pub fn alertnoise(args: &[&str]) -> Output {
+    bin().args(args).output().expect("run alertnoise")
+}
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A fixture path.
+pub fn fixture(name: &str) -> PathBuf {
+    root().join("tests/fixtures").join(name)
+}

@@ -1,0 +1,9 @@
+//! Integration tests, one binary (polars makes every test binary slow to link).
+
+mod bad_input;
+mod cli;
+mod common;
+mod fixtures;
+mod metrics;
+mod property;
+mod sample;

@@ -1,0 +1,85 @@
+//! The shipped sample: deterministic, realistic, and read as the scenario says.
+
+use crate::common::*;
+
+#[test]
+fn the_same_seed_gives_the_same_bytes_and_another_seed_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let make = |name: &str, seed: &str| {
+        let out = dir.path().join(name);
+        let result = alertnoise(&["sample", "--out", out.to_str().unwrap(), "--seed", seed, "--weeks", "2"]);
+        assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+        out
+    };
+    let (a, b, c) = (make("a", "1"), make("b", "1"), make("c", "2"));
+    for file in ["alertmanager/webhooks-2026-10-19.jsonl.gz", "alertmanager/webhooks-2026-10-26.jsonl", "reviews.csv", "rules/acme-shop.rules.yml"] {
+        assert_eq!(std::fs::read(a.join(file)).unwrap(), std::fs::read(b.join(file)).unwrap(), "{file}");
+    }
+    assert_ne!(
+        std::fs::read(a.join("alertmanager/webhooks-2026-10-26.jsonl")).unwrap(),
+        std::fs::read(c.join("alertmanager/webhooks-2026-10-26.jsonl")).unwrap()
+    );
+}
+
+#[test]
+fn the_committed_sample_data_is_what_the_generator_makes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("s");
+    assert!(alertnoise(&["sample", "--out", out.to_str().unwrap()]).status.success());
+    let committed = root().join("sample-data");
+    let mut names = Vec::new();
+    for entry in walk(&out) {
+        let relative = entry.strip_prefix(&out).unwrap().to_path_buf();
+        assert_eq!(
+            std::fs::read(&entry).unwrap(),
+            std::fs::read(committed.join(&relative)).unwrap_or_default(),
+            "sample-data/{} is stale: run `alertnoise sample --out sample-data --force`",
+            relative.display()
+        );
+        names.push(relative);
+    }
+    assert!(names.len() >= 6);
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn the_sample_report_finds_what_the_scenario_planted() {
+    let data = root().join("sample-data");
+    let mut o = options(vec![data.join("alertmanager")]);
+    o.reviews = Some(data.join("reviews.csv"));
+    let a = run(&o);
+    assert!(a.problems.iter().all(|p| p.severity == alertnoise::problem::Severity::Warning || p.file.ends_with("reviews.csv")), "{:?}", a.problems);
+    assert_eq!(a.summary.window.days, 28.0);
+    let rules = &a.rules;
+    // The CPU rule fires on short spikes.
+    assert!(f(row(rules, "HostHighCpu"), "short_ratio") > 0.8);
+    // The payments latency rule flaps.
+    assert!(f(row(rules, "PaymentsLatencyHigh"), "flap_rate") > 0.5);
+    // Nobody ever acts on the disk rule or the stop-loss event.
+    assert_eq!(f(row(rules, "DiskSpaceLow"), "actionable_ratio"), 0.0);
+    assert_eq!(f(row(rules, "TradingBotStopLossTriggered"), "actionable_ratio"), 0.0);
+    // The symptom-based checkout rule always matters and is never short.
+    assert_eq!(f(row(rules, "CheckoutHighErrorRate"), "actionable_ratio"), 1.0);
+    assert_eq!(f(row(rules, "CheckoutHighErrorRate"), "noisy_episodes"), 0.0);
+    // The nightly export pages at night.
+    assert!(f(row(rules, "ReportExportLate"), "off_hours_ratio") > 0.99);
+    // Half of RabbitMQ's history has no verdict.
+    let coverage = f(row(rules, "RabbitmqQueueDepth"), "actionable_coverage");
+    assert!(coverage > 0.2 && coverage < 0.8, "{coverage}");
+    // Repeat notifications: the long disk episodes were sent many times.
+    let disk = row(rules, "DiskSpaceLow");
+    assert!(f(disk, "notifications") > 3.0 * f(disk, "episodes"));
+}
