@@ -137,6 +137,7 @@ pub fn merge(mut rows: Vec<Episode>) -> Vec<Episode> {
         episode.notification_ids.sort_unstable();
         episode.notification_ids.dedup();
     }
+    close_superseded(&mut merged);
     merged.sort_by(|a, b| {
         (&a.rule, a.starts_at, &a.fingerprint, a.pending_since).cmp(&(
             &b.rule,
@@ -146,6 +147,29 @@ pub fn merge(mut rows: Vec<Episode>) -> Vec<Episode> {
         ))
     });
     merged
+}
+
+/// An instance cannot fire twice at once: an episode left without an end and
+/// followed by a later episode of the same fingerprint ended, at the latest,
+/// when the later one started. Alertmanager produces exactly this when an
+/// alert fires again before its resolution was notified: the new alert
+/// replaces the resolved one in the group, and no `resolved` body is sent.
+fn close_superseded(episodes: &mut [Episode]) {
+    let mut order: Vec<usize> = (0..episodes.len())
+        .filter(|&i| episodes[i].starts_at.is_some())
+        .collect();
+    order.sort_by(|&a, &b| {
+        (&episodes[a].fingerprint, episodes[a].starts_at)
+            .cmp(&(&episodes[b].fingerprint, episodes[b].starts_at))
+    });
+    for pair in order.windows(2) {
+        let (prev, next) = (pair[0], pair[1]);
+        if episodes[prev].fingerprint == episodes[next].fingerprint
+            && episodes[prev].ends_at.is_none()
+        {
+            episodes[prev].ends_at = episodes[next].starts_at;
+        }
+    }
 }
 
 /// Which labels carry severity, team and service (`--severity-label` etc.).

@@ -153,6 +153,7 @@ pub fn compute(episodes: &DataFrame, settings: &Settings) -> PolarsResult<DataFr
     let clipped_end = when(end.clone().is_null().or(end.clone().gt(lit(w.until))))
         .then(lit(w.until))
         .otherwise(end.clone());
+    let severity = severity_per_group(&frame, &keys, w)?;
     let mut lf = frame
         .lazy()
         .filter(
@@ -174,7 +175,6 @@ pub fn compute(episodes: &DataFrame, settings: &Settings) -> PolarsResult<DataFr
     }
     let aggs: Vec<Expr> = families.iter().flat_map(|f| f.aggregations(&ctx)).collect();
     let outputs: Vec<Expr> = families.iter().flat_map(|f| f.outputs(&ctx)).collect();
-    let severity = severity_per_group(&frame, &keys, w)?;
     let mut select: Vec<Expr> = keys.clone();
     select.push(col("severity"));
     select.push(lit(NULL).cast(DataType::Float64).alias("current_for_s"));
@@ -187,7 +187,10 @@ pub fn compute(episodes: &DataFrame, settings: &Settings) -> PolarsResult<DataFr
             severity,
             keys.clone(),
             keys.clone(),
-            JoinArgs::new(JoinType::Left),
+            JoinArgs {
+                nulls_equal: true,
+                ..JoinArgs::new(JoinType::Left)
+            },
         )
         .select(select)
         .sort(key_names, SortMultipleOptions::default().with_nulls_last(true))
@@ -231,7 +234,7 @@ fn severity_per_group(frame: &DataFrame, keys: &[Expr], w: Window) -> PolarsResu
 fn label_values(frame: &DataFrame, label: &str) -> PolarsResult<Column> {
     let labels = frame.column("labels")?.str()?;
     let values: Vec<Option<String>> = labels
-        .into_iter()
+        .iter()
         .map(|json| {
             json.and_then(|j| {
                 serde_json::from_str::<std::collections::BTreeMap<String, String>>(j).ok()

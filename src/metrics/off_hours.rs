@@ -135,7 +135,7 @@ pub fn off_hours_flags(frame: &DataFrame, hours: &BusinessHours) -> PolarsResult
     let starts = frame.column("starts_at")?.cast(&DataType::Int64)?;
     let flags: Vec<bool> = starts
         .i64()?
-        .into_iter()
+        .iter()
         .map(|s| s.is_some_and(|s| hours.is_off_hours(s)))
         .collect();
     Ok(Column::new("off_hours".into(), flags))

@@ -9,6 +9,7 @@ use super::summary::Summary;
 use super::terminal::pct;
 use crate::error::{Error, Result};
 use crate::problem::Problem;
+use minijinja::value::Serde;
 use minijinja::{context, Environment};
 use serde::Serialize;
 
@@ -112,9 +113,13 @@ pub fn findings(row: &Row, summary: &Summary) -> Vec<String> {
     let known = num(row, "actionable_coverage").unwrap_or(0.0) * episodes;
     if let Some(r) = num(row, "actionable_ratio") {
         if known >= MIN_VERDICTS && r <= ACTIONABLE_FINDING {
+            let share = if r == 0.0 {
+                format!("None of the {known:.0} episodes with a verdict")
+            } else {
+                format!("Only {} of the {known:.0} episodes with a verdict", pct(Some(r)))
+            };
             out.push(format!(
-                "Only {} of the {:.0} episodes with a verdict needed action: a candidate to delete, or to demote to a ticket or a dashboard.",
-                pct(Some(r)), known
+                "{share} needed action: a candidate to delete, or to demote to a ticket or a dashboard."
             ));
         }
     }
@@ -167,6 +172,14 @@ struct UnknownRow {
     coverage: String,
 }
 
+fn plural(x: Option<f64>, noun: &str) -> String {
+    match x {
+        Some(n) if n == 1.0 => format!("1 {noun}"),
+        Some(n) => format!("{n:.0} {noun}s"),
+        None => format!("- {noun}s"),
+    }
+}
+
 fn fmt_int(x: Option<f64>) -> String {
     x.map_or("-".into(), |v| format!("{v:.0}"))
 }
@@ -203,7 +216,7 @@ pub fn render(summary: &Summary, rows: &[Row], problems: &[Problem]) -> Result<S
             name: md_escape(&display_name(r, by)),
             severity: md_escape(text(r, "severity").unwrap_or("no severity")),
             facts: vec![
-                ("Episodes".into(), format!("{} ({} a day, {} instances, {} notifications)", fmt_int(num(r, "episodes")), fmt_1(num(r, "episodes_per_day")), fmt_int(num(r, "instances")), fmt_int(num(r, "notifications")))),
+                ("Episodes".into(), format!("{} ({} a day, {}, {} notifications)", fmt_int(num(r, "episodes")), fmt_1(num(r, "episodes_per_day")), plural(num(r, "instances"), "instance"), fmt_int(num(r, "notifications")))),
                 ("Noise".into(), format!("{} noisy episodes, {} a week", fmt_int(num(r, "noisy_episodes")), fmt_1(num(r, "noise_score")))),
                 ("Duration".into(), format!("median {}, p90 {}; {} shorter than {}", human_seconds(num(r, "duration_p50_s")), human_seconds(num(r, "duration_p90_s")), pct(num(r, "short_ratio")), summary.settings.short)),
                 ("Flapping".into(), format!("{} refires ({})", fmt_int(num(r, "refires")), pct(num(r, "flap_rate")))),
@@ -242,6 +255,7 @@ pub fn render(summary: &Summary, rows: &[Row], problems: &[Problem]) -> Result<S
         minijinja::syntax::SyntaxConfig::builder()
             .trim_blocks(true)
             .lstrip_blocks(true)
+            .keep_trailing_newline(true)
             .build()
             .map_err(template_error)?,
     );
@@ -249,14 +263,14 @@ pub fn render(summary: &Summary, rows: &[Row], problems: &[Problem]) -> Result<S
     let template = env.get_template("report.md").map_err(template_error)?;
     template
         .render(context! {
-            summary => minijinja::Value::from_serialize(summary),
+            summary => Serde(summary),
             since => summary.window.since.get(..10).unwrap_or(""),
             until => summary.window.until.get(..10).unwrap_or(""),
             noisy_share => noisy_share,
-            leaders => leaders,
-            sections => sections,
-            unknown => unknown,
-            problems => listed,
+            leaders => Serde(leaders),
+            sections => Serde(sections),
+            unknown => Serde(unknown),
+            problems => Serde(listed),
             more_problems => problems.len().saturating_sub(PROBLEMS_LISTED),
         })
         .map_err(template_error)

@@ -113,6 +113,10 @@ pub fn notify_group(
                 return;
             }
             while next < episodes.len() && episodes[next].start <= flush {
+                // Same instance, same fingerprint: the new alert replaces the
+                // old one in the group, whose resolution is then never sent.
+                let instance = episodes[next].instance;
+                active.retain(|&i| episodes[i].instance != instance);
                 active.push(next);
                 next += 1;
             }

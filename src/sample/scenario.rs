@@ -193,7 +193,7 @@ pub fn history(rng: &mut ChaCha8Rng, start: Millis, weeks: u32) -> Vec<TrueEpiso
     let end_of_history = start + days * DAY;
     let mut out: Vec<TrueEpisode> = Vec::new();
     for (r, rule) in rules.iter().enumerate() {
-        let mut push = |instance: usize, s: Millis, e: Millis, actionable: bool, out: &mut Vec<TrueEpisode>| {
+        let push = |instance: usize, s: Millis, e: Millis, actionable: bool, out: &mut Vec<TrueEpisode>| {
             let end = (e < end_of_history).then_some(e);
             if s < end_of_history {
                 out.push(TrueEpisode { rule: r, instance, start: s, end, actionable });

@@ -200,10 +200,16 @@ pub fn read_all(paths: &[PathBuf], forced_format: Option<&str>) -> Result<ReadRe
         ),
         None => None,
     };
+    let progress = progress_bar(paths.len() as u64);
     let per_file: Vec<(String, Option<&'static str>, SourceOutput)> = paths
         .par_iter()
-        .map(|path| read_one(path, &sources, forced))
+        .map(|path| {
+            let read = read_one(path, &sources, forced);
+            progress.inc(1);
+            read
+        })
         .collect();
+    progress.finish_and_clear();
     let mut result = ReadResult {
         episodes: Vec::new(),
         problems: Vec::new(),
@@ -215,6 +221,19 @@ pub fn read_all(paths: &[PathBuf], forced_format: Option<&str>) -> Result<ReadRe
         result.problems.extend(output.problems);
     }
     Ok(result)
+}
+
+/// A bar over the input files on stderr when it is a terminal; hidden otherwise.
+fn progress_bar(files: u64) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() || files < 2 {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(files);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("reading {pos}/{len} files {wide_bar} {elapsed}") {
+        bar.set_style(style);
+    }
+    bar
 }
 
 fn read_one(

@@ -6,7 +6,7 @@ use std::io::Write;
 
 const CSV: &str = "rule,starts_at,ends_at,labels\nNoisy,2026-01-06T10:00:00Z,2026-01-06T10:01:00Z,i=1\nNoisy,2026-01-06T10:05:00Z,2026-01-06T10:06:00Z,i=1\nQuiet,2026-01-06T12:00:00Z,2026-01-06T12:30:00Z,i=2\n";
 
-fn report_args<'a>(inputs: &'a [&'a str], out: &'a str) -> Vec<&'a str> {
+fn report_args<'a>(inputs: &[&'a str], out: &'a str) -> Vec<&'a str> {
     let mut args = vec!["report"];
     args.extend(inputs);
     args.extend(["--out", out]);

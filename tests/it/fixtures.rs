@@ -92,3 +92,25 @@ fn a_firing_body_and_its_resolved_body_are_one_episode_with_two_notifications() 
     assert_eq!(e.ends_at, Some(t("2019-01-02T10:36:46.054Z")));
     assert_eq!(e.notification_count(), 2);
 }
+
+#[test]
+fn a_refire_before_the_resolution_was_sent_closes_the_earlier_episode() {
+    // Alertmanager replaces a resolved alert by its re-fire before notifying
+    // the resolution: the first episode is only ever seen firing.
+    let dir = tempfile::tempdir().unwrap();
+    let resolved = std::fs::read_to_string(fixture("alertmanager/webhook-resolved.json")).unwrap();
+    let firing = |starts: &str| {
+        resolved
+            .replacen("\"status\": \"resolved\"", "\"status\": \"firing\"", 2)
+            .replace("2019-01-02T10:36:46.05445419Z", "0001-01-01T00:00:00Z")
+            .replace("2019-01-02T10:31:46.05445419Z", starts)
+    };
+    let a = run(&options(vec![
+        write(dir.path(), "1.json", &firing("2019-01-02T10:00:00Z")),
+        write(dir.path(), "2.json", &firing("2019-01-02T10:09:00Z")),
+    ]));
+    assert_eq!(a.episode_rows.len(), 2);
+    assert_eq!(a.episode_rows[0].ends_at, Some(t("2019-01-02T10:09:00Z")));
+    assert_eq!(a.episode_rows[1].ends_at, None);
+    assert_eq!(f(row(&a.rules, "MyAlertName"), "refires"), 1.0);
+}

@@ -16,7 +16,7 @@ const UNTIL: &str = "2026-01-12T00:00:00Z";
 /// | e4 | a    | Sun 23:00        | open         | 3600s | -      | clipped at until, off-hours |
 /// | e5 | b    | Sun 01-04 23:50  | 01-05 00:05  | -     | -      | before the window |
 /// | e6 | b    | Mon 00:10        | 00:20        | 600s  | 00:12  | refire of e5 (gap 5m), off-hours |
-/// | e7 | a    | 01-12 00:00      | 00:30        | -     | -      | starts at until: outside |
+/// | e7 | c    | 01-12 00:00      | 00:30        | -     | -      | starts at until: outside |
 const HISTORY: &str = "\
 rule,starts_at,ends_at,labels,acked_at,notifications
 A,2026-01-05T10:00:00Z,2026-01-05T10:02:00Z,instance=a,2026-01-05T10:01:00Z,2
@@ -25,7 +25,7 @@ A,1767610800,1767610980000,instance=a,,1
 A,2026-01-11T23:00:00Z,,instance=a,,4
 A,2026-01-04T23:50:00Z,2026-01-05T00:05:00Z,instance=b,,1
 A,2026-01-05T00:10:00Z,2026-01-05T00:20:00Z,instance=b,2026-01-05T00:12:00Z,1
-A,2026-01-12T00:00:00Z,2026-01-12T00:30:00Z,instance=a,,1
+A,2026-01-12T00:00:00Z,2026-01-12T00:30:00Z,instance=c,,1
 ";
 
 fn analyze_history(extra: &[(&str, &str)], by: Option<&str>) -> Vec<Row> {

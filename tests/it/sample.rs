@@ -83,3 +83,31 @@ fn the_sample_report_finds_what_the_scenario_planted() {
     let disk = row(rules, "DiskSpaceLow");
     assert!(f(disk, "notifications") > 3.0 * f(disk, "episodes"));
 }
+
+/// The command that makes `reports/sample/` (run from the repository root).
+pub const SAMPLE_REPORT_ARGS: [&str; 6] = [
+    "report",
+    "sample-data/alertmanager",
+    "--reviews",
+    "sample-data/reviews.csv",
+    "--out",
+    "reports/sample",
+];
+
+#[test]
+fn the_committed_sample_report_is_what_the_current_code_makes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sample");
+    let mut args: Vec<String> = SAMPLE_REPORT_ARGS.iter().map(|s| s.to_string()).collect();
+    *args.last_mut().unwrap() = out.display().to_string();
+    let result = bin().current_dir(root()).args(&args).output().unwrap();
+    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    for file in ["summary.json", "rules.json", "rules.csv", "report.md", "episodes.parquet"] {
+        assert_eq!(
+            std::fs::read(out.join(file)).unwrap(),
+            std::fs::read(root().join("reports/sample").join(file)).unwrap_or_default(),
+            "reports/sample/{file} is stale: run `alertnoise {}` with --force",
+            SAMPLE_REPORT_ARGS.join(" ")
+        );
+    }
+}
