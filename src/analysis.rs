@@ -104,9 +104,8 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
 
     let starts: Vec<Millis> = episode_rows.iter().filter_map(|e| e.starts_at).collect();
     let ends: Vec<Millis> = episode_rows.iter().filter_map(|e| e.ends_at).collect();
-    let data_window = metrics::default_window(&starts, &ends).ok_or_else(|| {
-        Error::Usage("no fired episodes in the inputs".into())
-    })?;
+    let data_window = metrics::default_window(&starts, &ends)
+        .ok_or_else(|| Error::Usage("no fired episodes in the inputs".into()))?;
     let window = Window {
         since: options.since.unwrap_or(data_window.since),
         until: options.until.unwrap_or(data_window.until),
@@ -129,7 +128,13 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
     let metrics_frame = metrics::compute(&frame, &settings)?;
     let rules = rows::frame_to_rows(&metrics_frame)?;
 
-    let counts = count(&episode_rows, &rules, &settings, &options.label_names, files.len());
+    let counts = count(
+        &episode_rows,
+        &rules,
+        &settings,
+        &options.label_names,
+        files.len(),
+    );
     let summary = Summary {
         schema_version: crate::report::SCHEMA_VERSION,
         tool: format!("alertnoise {}", env!("CARGO_PKG_VERSION")),
@@ -194,7 +199,10 @@ fn count(
         let Some(start) = e.starts_at.filter(|s| *s >= w.since && *s < w.until) else {
             continue;
         };
-        let severity = e.severity.as_deref().or(e.labels.get(&names.severity).map(String::as_str));
+        let severity = e
+            .severity
+            .as_deref()
+            .or(e.labels.get(&names.severity).map(String::as_str));
         if severity.is_some_and(|s| s.eq_ignore_ascii_case("critical"))
             && settings.business_hours.is_off_hours(start)
         {

@@ -14,7 +14,7 @@
 
 use crate::episodes::Episode;
 use crate::problem::Problem;
-use crate::sources::episodes_csv::parse_verdict;
+use crate::sources::episodes_csv::{open_table, parse_verdict};
 use crate::timefmt::{parse_stamp, Millis, Stamp};
 use std::collections::HashMap;
 use std::path::Path;
@@ -97,16 +97,10 @@ pub fn read(path: &Path) -> Reviews {
 }
 
 fn parse(file: &str, text: &str, reviews: &mut Reviews) {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let header: Vec<String> = match reader.headers() {
-        Ok(h) => h.iter().map(|s| s.to_ascii_lowercase()).collect(),
-        Err(e) => {
-            reviews
-                .problems
-                .push(Problem::skipped(file, 1, 0, format!("unreadable CSV header: {e}")));
+    let (mut reader, header) = match open_table(file, text) {
+        Ok(table) => table,
+        Err(problem) => {
+            reviews.problems.push(problem);
             return;
         }
     };
@@ -123,15 +117,23 @@ fn parse(file: &str, text: &str, reviews: &mut Reviews) {
         ));
         return;
     };
-    let (incident, fp, start, rule) = (col("incident_id"), col("fingerprint"), col("starts_at"), col("rule"));
+    let (incident, fp, start, rule) = (
+        col("incident_id"),
+        col("fingerprint"),
+        col("starts_at"),
+        col("rule"),
+    );
     for row in reader.records() {
         let record = match row {
             Ok(r) => r,
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
-                reviews
-                    .problems
-                    .push(Problem::skipped(file, line, 0, format!("unreadable CSV row: {e}")));
+                reviews.problems.push(Problem::skipped(
+                    file,
+                    line,
+                    0,
+                    format!("unreadable CSV row: {e}"),
+                ));
                 continue;
             }
         };
@@ -189,7 +191,11 @@ pub fn apply(reviews: &Reviews, episodes: &mut [Episode]) -> Vec<Problem> {
         list.map(|l| {
             l.iter()
                 .copied()
-                .filter(|&i| episodes[i].starts_at.is_some_and(|s| (s - t).abs() <= START_TOLERANCE_MS))
+                .filter(|&i| {
+                    episodes[i]
+                        .starts_at
+                        .is_some_and(|s| (s - t).abs() <= START_TOLERANCE_MS)
+                })
                 .collect()
         })
         .unwrap_or_default()
@@ -260,7 +266,9 @@ pub fn apply_proxy(episodes: &mut [Episode]) {
             continue;
         }
         let Some(start) = e.starts_at else { continue };
-        let quick = e.ends_at.is_some_and(|end| end - start < PROXY_MIN_DURATION_MS);
+        let quick = e
+            .ends_at
+            .is_some_and(|end| end - start < PROXY_MIN_DURATION_MS);
         e.actionable = Some(e.acked_at.is_some() && !quick);
         e.actionable_source = Some("proxy");
     }

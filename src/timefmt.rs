@@ -167,9 +167,18 @@ mod tests {
     #[test]
     fn fractional_digits_from_zero_to_nine_and_offsets() {
         let base = parse_rfc3339("2019-01-02T10:31:46Z").unwrap();
-        assert_eq!(parse_rfc3339("2019-01-02T10:31:46.05445419Z").unwrap(), base + 54);
-        assert_eq!(parse_rfc3339("2019-01-02T10:31:46.123456789Z").unwrap(), base + 123);
-        assert_eq!(parse_rfc3339("2019-01-02T11:31:46.5+01:00").unwrap(), base + 500);
+        assert_eq!(
+            parse_rfc3339("2019-01-02T10:31:46.05445419Z").unwrap(),
+            base + 54
+        );
+        assert_eq!(
+            parse_rfc3339("2019-01-02T10:31:46.123456789Z").unwrap(),
+            base + 123
+        );
+        assert_eq!(
+            parse_rfc3339("2019-01-02T11:31:46.5+01:00").unwrap(),
+            base + 500
+        );
         assert_eq!(parse_rfc3339("2019-01-02 10:31:46Z").unwrap(), base);
         assert_eq!(parse_rfc3339("2019-01-02T05:31:46-0500").unwrap(), base);
     }
@@ -182,9 +191,18 @@ mod tests {
 
     #[test]
     fn epoch_seconds_and_millis() {
-        assert_eq!(parse_stamp("1700000000").unwrap(), Stamp::At(1_700_000_000_000));
-        assert_eq!(parse_stamp("1700000000123").unwrap(), Stamp::At(1_700_000_000_123));
-        assert_eq!(parse_stamp("1700000000.5").unwrap(), Stamp::At(1_700_000_000_500));
+        assert_eq!(
+            parse_stamp("1700000000").unwrap(),
+            Stamp::At(1_700_000_000_000)
+        );
+        assert_eq!(
+            parse_stamp("1700000000123").unwrap(),
+            Stamp::At(1_700_000_000_123)
+        );
+        assert_eq!(
+            parse_stamp("1700000000.5").unwrap(),
+            Stamp::At(1_700_000_000_500)
+        );
     }
 
     #[test]

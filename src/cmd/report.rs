@@ -91,27 +91,40 @@ pub fn parse_bound(flag: &str, text: &str, tz: chrono_tz::Tz) -> Result<Millis> 
 
 /// Turns the command line into pipeline options.
 pub fn options(args: &Args) -> Result<Options> {
-    let tz: chrono_tz::Tz = args
-        .tz
-        .parse()
-        .map_err(|_| usage(format!("--tz: `{}` is not an IANA time zone (e.g. Europe/Berlin)", args.tz)))?;
-    let business_hours =
-        BusinessHours::parse(&args.business_hours, tz).map_err(|e| usage(format!("--business-hours: {e}")))?;
+    let tz: chrono_tz::Tz = args.tz.parse().map_err(|_| {
+        usage(format!(
+            "--tz: `{}` is not an IANA time zone (e.g. Europe/Berlin)",
+            args.tz
+        ))
+    })?;
+    let business_hours = BusinessHours::parse(&args.business_hours, tz)
+        .map_err(|e| usage(format!("--business-hours: {e}")))?;
     let short_ms = parse_duration(&args.short).map_err(|e| usage(format!("--short: {e}")))?;
     let flap_window_ms =
         parse_duration(&args.flap_window).map_err(|e| usage(format!("--flap-window: {e}")))?;
     if let Some(by) = &args.by {
         let reserved = ["rule", "severity", "current_for_s"];
-        if reserved.contains(&by.as_str()) || crate::metrics::METRIC_COLUMNS.contains(&by.as_str()) {
-            return Err(usage(format!("--by: `{by}` is the name of a report column; it cannot be a label here")));
+        if reserved.contains(&by.as_str()) || crate::metrics::METRIC_COLUMNS.contains(&by.as_str())
+        {
+            return Err(usage(format!(
+                "--by: `{by}` is the name of a report column; it cannot be a label here"
+            )));
         }
     }
     Ok(Options {
         inputs: args.inputs.clone(),
         format: args.format.clone(),
         reviews: args.reviews.clone(),
-        since: args.since.as_deref().map(|s| parse_bound("--since", s, tz)).transpose()?,
-        until: args.until.as_deref().map(|s| parse_bound("--until", s, tz)).transpose()?,
+        since: args
+            .since
+            .as_deref()
+            .map(|s| parse_bound("--since", s, tz))
+            .transpose()?,
+        until: args
+            .until
+            .as_deref()
+            .map(|s| parse_bound("--until", s, tz))
+            .transpose()?,
         short_ms,
         flap_window_ms,
         business_hours,
@@ -142,7 +155,10 @@ pub fn run(args: &Args) -> Result<()> {
         },
     )?;
     let s = &analysis.summary;
-    print!("{}", crate::report::terminal::render(&analysis.rules, args.top));
+    print!(
+        "{}",
+        crate::report::terminal::render(&analysis.rules, args.top)
+    );
     println!(
         "\n{} episodes from {} rules, {} noisy; {} problems in the inputs. Report: {}",
         s.counts.episodes,
@@ -155,7 +171,10 @@ pub fn run(args: &Args) -> Result<()> {
         eprintln!("warning: {p}");
     }
     if analysis.problems.len() > 5 {
-        eprintln!("warning: … and {} more problems (see summary.json)", analysis.problems.len() - 5);
+        eprintln!(
+            "warning: … and {} more problems (see summary.json)",
+            analysis.problems.len() - 5
+        );
     }
     Ok(())
 }

@@ -37,7 +37,13 @@ pub fn run(args: &Args) -> Result<()> {
         weeks: args.weeks,
         start,
     };
-    crate::outdir::write_dir(&args.out, args.force, MARKER, |tmp| crate::sample::write(tmp, &spec))?;
-    println!("wrote {} weeks of sample history to {}", args.weeks, args.out.display());
+    crate::outdir::write_dir(&args.out, args.force, MARKER, |tmp| {
+        crate::sample::write(tmp, &spec)
+    })?;
+    println!(
+        "wrote {} weeks of sample history to {}",
+        args.weeks,
+        args.out.display()
+    );
     Ok(())
 }

@@ -118,7 +118,10 @@ pub fn count_true(e: Expr) -> Expr {
 
 /// Linear-interpolated quantile of a millisecond column, in seconds.
 pub fn quantile_s(values: Expr, q: f64) -> Expr {
-    values.quantile(lit(q), QuantileMethod::Linear).cast(DataType::Float64) / lit(1000.0)
+    values
+        .quantile(lit(q), QuantileMethod::Linear)
+        .cast(DataType::Float64)
+        / lit(1000.0)
 }
 
 /// The default window when neither `--since` nor `--until` is given: from
@@ -169,7 +172,10 @@ pub fn compute(episodes: &DataFrame, settings: &Settings) -> PolarsResult<DataFr
             end.is_not_null().alias("resolved"),
         ]);
     let families = families();
-    let episode_columns: Vec<Expr> = families.iter().flat_map(|f| f.episode_columns(&ctx)).collect();
+    let episode_columns: Vec<Expr> = families
+        .iter()
+        .flat_map(|f| f.episode_columns(&ctx))
+        .collect();
     if !episode_columns.is_empty() {
         lf = lf.with_columns(episode_columns);
     }
@@ -193,7 +199,10 @@ pub fn compute(episodes: &DataFrame, settings: &Settings) -> PolarsResult<DataFr
             },
         )
         .select(select)
-        .sort(key_names, SortMultipleOptions::default().with_nulls_last(true))
+        .sort(
+            key_names,
+            SortMultipleOptions::default().with_nulls_last(true),
+        )
         .collect()
 }
 

@@ -63,8 +63,10 @@ fn minutes(text: &str) -> Result<u32, String> {
         .split_once(':')
         .ok_or_else(|| format!("`{text}` is not a time of day (use HH:MM)"))?;
     let (h, m): (u32, u32) = (
-        h.parse().map_err(|_| format!("`{text}` is not a time of day"))?,
-        m.parse().map_err(|_| format!("`{text}` is not a time of day"))?,
+        h.parse()
+            .map_err(|_| format!("`{text}` is not a time of day"))?,
+        m.parse()
+            .map_err(|_| format!("`{text}` is not a time of day"))?,
     );
     if h > 24 || m > 59 || (h == 24 && m > 0) {
         return Err(format!("`{text}` is not a time of day"));
@@ -101,7 +103,9 @@ impl BusinessHours {
             .ok_or_else(|| format!("`{hours_part}` is not an hour range (example: 09:00-18:00)"))?;
         let (start_min, end_min) = (minutes(from)?, minutes(to)?);
         if start_min >= end_min {
-            return Err(format!("business hours `{hours_part}` end before they start"));
+            return Err(format!(
+                "business hours `{hours_part}` end before they start"
+            ));
         }
         Ok(BusinessHours {
             days,

@@ -11,8 +11,14 @@ impl MetricFamily for Volume {
     fn aggregations(&self, _ctx: &Context) -> Vec<Expr> {
         vec![
             len().cast(DataType::Int64).alias("episodes"),
-            col("fingerprint").n_unique().cast(DataType::Int64).alias("instances"),
-            col("notifications").cast(DataType::Int64).sum().alias("notifications"),
+            col("fingerprint")
+                .n_unique()
+                .cast(DataType::Int64)
+                .alias("instances"),
+            col("notifications")
+                .cast(DataType::Int64)
+                .sum()
+                .alias("notifications"),
             col("dur_ms").sum().alias("_firing_ms"),
         ]
     }

@@ -37,7 +37,12 @@ const ACK_FINDING: f64 = 0.5;
 pub fn by_noise(rows: &[Row]) -> Vec<&Row> {
     let mut sorted: Vec<&Row> = rows.iter().collect();
     sorted.sort_by(|a, b| {
-        let key = |r: &Row| (num(r, "noise_score").unwrap_or(0.0), num(r, "episodes").unwrap_or(0.0));
+        let key = |r: &Row| {
+            (
+                num(r, "noise_score").unwrap_or(0.0),
+                num(r, "episodes").unwrap_or(0.0),
+            )
+        };
         key(b)
             .partial_cmp(&key(a))
             .unwrap_or(std::cmp::Ordering::Equal)
@@ -62,7 +67,10 @@ pub fn human_seconds(s: Option<f64>) -> String {
 pub fn md_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
-        if matches!(c, '|' | '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#') {
+        if matches!(
+            c,
+            '|' | '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#'
+        ) {
             out.push('\\');
         }
         if c == '\n' {
@@ -85,10 +93,7 @@ fn is_paging(row: &Row) -> bool {
 fn display_name(row: &Row, by: Option<&str>) -> String {
     let rule = text(row, "rule").unwrap_or("");
     match by {
-        Some(label) => format!(
-            "{rule} ({label}={})",
-            text(row, label).unwrap_or("(none)")
-        ),
+        Some(label) => format!("{rule} ({label}={})", text(row, label).unwrap_or("(none)")),
         None => rule.to_string(),
     }
 }
@@ -116,7 +121,10 @@ pub fn findings(row: &Row, summary: &Summary) -> Vec<String> {
             let share = if r == 0.0 {
                 format!("None of the {known:.0} episodes with a verdict")
             } else {
-                format!("Only {} of the {known:.0} episodes with a verdict", pct(Some(r)))
+                format!(
+                    "Only {} of the {known:.0} episodes with a verdict",
+                    pct(Some(r))
+                )
             };
             out.push(format!(
                 "{share} needed action: a candidate to delete, or to demote to a ticket or a dashboard."
@@ -216,15 +224,62 @@ pub fn render(summary: &Summary, rows: &[Row], problems: &[Problem]) -> Result<S
             name: md_escape(&display_name(r, by)),
             severity: md_escape(text(r, "severity").unwrap_or("no severity")),
             facts: vec![
-                ("Episodes".into(), format!("{} ({} a day, {}, {} notifications)", fmt_int(num(r, "episodes")), fmt_1(num(r, "episodes_per_day")), plural(num(r, "instances"), "instance"), fmt_int(num(r, "notifications")))),
-                ("Noise".into(), format!("{} noisy episodes, {} a week", fmt_int(num(r, "noisy_episodes")), fmt_1(num(r, "noise_score")))),
-                ("Duration".into(), format!("median {}, p90 {}; {} shorter than {}", human_seconds(num(r, "duration_p50_s")), human_seconds(num(r, "duration_p90_s")), pct(num(r, "short_ratio")), summary.settings.short)),
-                ("Flapping".into(), format!("{} refires ({})", fmt_int(num(r, "refires")), pct(num(r, "flap_rate")))),
-                ("Acknowledged".into(), match num(r, "acked_ratio") {
-                    Some(a) => format!("{} (median {}, p90 {})", pct(Some(a)), human_seconds(num(r, "tta_p50_s")), human_seconds(num(r, "tta_p90_s"))),
-                    None => "no acknowledgement data".into(),
-                }),
-                ("Actionable".into(), format!("{} of episodes with a verdict; verdicts for {}", pct(num(r, "actionable_ratio")), pct(num(r, "actionable_coverage")))),
+                (
+                    "Episodes".into(),
+                    format!(
+                        "{} ({} a day, {}, {} notifications)",
+                        fmt_int(num(r, "episodes")),
+                        fmt_1(num(r, "episodes_per_day")),
+                        plural(num(r, "instances"), "instance"),
+                        fmt_int(num(r, "notifications"))
+                    ),
+                ),
+                (
+                    "Noise".into(),
+                    format!(
+                        "{} noisy episodes, {} a week",
+                        fmt_int(num(r, "noisy_episodes")),
+                        fmt_1(num(r, "noise_score"))
+                    ),
+                ),
+                (
+                    "Duration".into(),
+                    format!(
+                        "median {}, p90 {}; {} shorter than {}",
+                        human_seconds(num(r, "duration_p50_s")),
+                        human_seconds(num(r, "duration_p90_s")),
+                        pct(num(r, "short_ratio")),
+                        summary.settings.short
+                    ),
+                ),
+                (
+                    "Flapping".into(),
+                    format!(
+                        "{} refires ({})",
+                        fmt_int(num(r, "refires")),
+                        pct(num(r, "flap_rate"))
+                    ),
+                ),
+                (
+                    "Acknowledged".into(),
+                    match num(r, "acked_ratio") {
+                        Some(a) => format!(
+                            "{} (median {}, p90 {})",
+                            pct(Some(a)),
+                            human_seconds(num(r, "tta_p50_s")),
+                            human_seconds(num(r, "tta_p90_s"))
+                        ),
+                        None => "no acknowledgement data".into(),
+                    },
+                ),
+                (
+                    "Actionable".into(),
+                    format!(
+                        "{} of episodes with a verdict; verdicts for {}",
+                        pct(num(r, "actionable_ratio")),
+                        pct(num(r, "actionable_coverage"))
+                    ),
+                ),
                 ("Off-hours".into(), pct(num(r, "off_hours_ratio"))),
             ],
             findings: findings(r, summary),
@@ -259,7 +314,8 @@ pub fn render(summary: &Summary, rows: &[Row], problems: &[Problem]) -> Result<S
             .build()
             .map_err(template_error)?,
     );
-    env.add_template("report.md", TEMPLATE).map_err(template_error)?;
+    env.add_template("report.md", TEMPLATE)
+        .map_err(template_error)?;
     let template = env.get_template("report.md").map_err(template_error)?;
     template
         .render(context! {

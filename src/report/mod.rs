@@ -48,6 +48,16 @@ pub fn write_report(out: &Path, force: bool, input: ReportInput) -> Result<()> {
     })
 }
 
+/// Serialises a value as pretty JSON with a final newline.
+pub fn pretty_json<T: serde::Serialize + ?Sized>(value: &T, name: &str) -> Result<Vec<u8>> {
+    let mut bytes = serde_json::to_vec_pretty(value).map_err(|e| crate::error::Error::Output {
+        path: name.into(),
+        reason: e.to_string(),
+    })?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
 /// Checks that `out` may be written before any work is done.
 pub fn check_out_dir(out: &Path, force: bool) -> Result<()> {
     crate::outdir::check(out, force, MARKER)

@@ -27,7 +27,9 @@ fn to_json(value: AnyValue) -> Value {
         AnyValue::String(s) => Value::String(s.to_string()),
         AnyValue::StringOwned(s) => Value::String(s.to_string()),
         AnyValue::Float64(f) => Number::from_f64(round(f)).map_or(Value::Null, Value::Number),
-        AnyValue::Float32(f) => Number::from_f64(round(f as f64)).map_or(Value::Null, Value::Number),
+        AnyValue::Float32(f) => {
+            Number::from_f64(round(f as f64)).map_or(Value::Null, Value::Number)
+        }
         AnyValue::Int64(i) => Value::from(i),
         AnyValue::Int32(i) => Value::from(i),
         AnyValue::UInt32(i) => Value::from(i),

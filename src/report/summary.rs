@@ -1,6 +1,6 @@
 //! `summary.json`: the run at a glance — window, settings, inputs, counts, problems.
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::problem::{Problem, Severity};
 use serde::Serialize;
 
@@ -130,10 +130,5 @@ pub struct Summary {
 
 /// Serialises the summary as pretty JSON.
 pub fn to_json(summary: &Summary) -> Result<Vec<u8>> {
-    let mut bytes = serde_json::to_vec_pretty(summary).map_err(|e| Error::Output {
-        path: "summary.json".into(),
-        reason: e.to_string(),
-    })?;
-    bytes.push(b'\n');
-    Ok(bytes)
+    super::pretty_json(summary, "summary.json")
 }

@@ -33,8 +33,14 @@ pub struct SampleSpec {
 
 /// Rules whose verdicts the review meeting gave for the whole rule.
 const RULE_VERDICTS: [(&str, &str); 2] = [
-    ("DiskSpaceLow", "fills over days; a ticket to capacity planning would do"),
-    ("TradingBotStopLossTriggered", "informational; belongs in the trading channel, not an alert"),
+    (
+        "DiskSpaceLow",
+        "fills over days; a ticket to capacity planning would do",
+    ),
+    (
+        "TradingBotStopLossTriggered",
+        "informational; belongs in the trading channel, not an alert",
+    ),
 ];
 
 /// Writes the sample into `dir`.
@@ -46,7 +52,8 @@ pub fn write(dir: &Path, spec: &SampleSpec) -> Result<()> {
     let timing = notify::Timing::default();
     let mut notifications = Vec::new();
     for (r, rule) in rules.iter().enumerate() {
-        let mut episodes: Vec<&scenario::TrueEpisode> = history.iter().filter(|e| e.rule == r).collect();
+        let mut episodes: Vec<&scenario::TrueEpisode> =
+            history.iter().filter(|e| e.rule == r).collect();
         episodes.sort_by_key(|e| e.start);
         notify::notify_group(rule, &episodes, &timing, end, &mut rng, &mut notifications);
     }
@@ -55,17 +62,24 @@ pub fn write(dir: &Path, spec: &SampleSpec) -> Result<()> {
         let from = spec.start + week as i64 * 7 * 86_400_000;
         let to = from + 7 * 86_400_000;
         let mut lines = String::new();
-        for n in notifications.iter().filter(|n| n.received_at >= from && n.received_at < to) {
-            let line = serde_json::json!({"received_at": format_millis(n.received_at), "body": n.body});
+        for n in notifications
+            .iter()
+            .filter(|n| n.received_at >= from && n.received_at < to)
+        {
+            let line =
+                serde_json::json!({"received_at": format_millis(n.received_at), "body": n.body});
             lines.push_str(&line.to_string());
             lines.push('\n');
         }
         let name = format!("alertmanager/webhooks-{}.jsonl", &format_millis(from)[..10]);
         if week + 1 < spec.weeks {
             let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-            gz.write_all(lines.as_bytes()).and_then(|_| gz.try_finish()).map_err(|e| {
-                crate::error::Error::Output { path: dir.join(&name), reason: e.to_string() }
-            })?;
+            gz.write_all(lines.as_bytes())
+                .and_then(|_| gz.try_finish())
+                .map_err(|e| crate::error::Error::Output {
+                    path: dir.join(&name),
+                    reason: e.to_string(),
+                })?;
             let bytes = gz.finish().map_err(|e| crate::error::Error::Output {
                 path: dir.join(&name),
                 reason: e.to_string(),
@@ -75,16 +89,38 @@ pub fn write(dir: &Path, spec: &SampleSpec) -> Result<()> {
             write_file(dir, &name, lines.as_bytes())?;
         }
     }
-    write_file(dir, "rules/acme-shop.rules.yml", rules_file::RULES_YAML.as_bytes())?;
-    write_file(dir, "reviews.csv", reviews_csv(&rules, &history, spec).as_bytes())?;
-    write_file(dir, MARKER, format!("seed={} weeks={} start={}\n", spec.seed, spec.weeks, format_millis(spec.start)).as_bytes())?;
+    write_file(
+        dir,
+        "rules/acme-shop.rules.yml",
+        rules_file::RULES_YAML.as_bytes(),
+    )?;
+    write_file(
+        dir,
+        "reviews.csv",
+        reviews_csv(&rules, &history, spec).as_bytes(),
+    )?;
+    write_file(
+        dir,
+        MARKER,
+        format!(
+            "seed={} weeks={} start={}\n",
+            spec.seed,
+            spec.weeks,
+            format_millis(spec.start)
+        )
+        .as_bytes(),
+    )?;
     Ok(())
 }
 
 /// The review meeting's verdicts: whole-rule verdicts for two rules, one row
 /// per episode for most others (times rounded to the second, as people copy
 /// them), and no verdicts for the first half of RabbitmqQueueDepth's history.
-fn reviews_csv(rules: &[scenario::RuleSpec], history: &[scenario::TrueEpisode], spec: &SampleSpec) -> String {
+fn reviews_csv(
+    rules: &[scenario::RuleSpec],
+    history: &[scenario::TrueEpisode],
+    spec: &SampleSpec,
+) -> String {
     let mut out = String::from("rule,fingerprint,starts_at,actionable,note,reviewed_by\n");
     for (rule, note) in RULE_VERDICTS {
         out.push_str(&format!("{rule},,,no,{note},alert-review\n"));
@@ -104,10 +140,16 @@ fn reviews_csv(rules: &[scenario::RuleSpec], history: &[scenario::TrueEpisode], 
         let verdict = if e.actionable { "yes" } else { "no" };
         if rule.name == "HostHighCpu" {
             // The meeting notes name the rule and the time, not the instance.
-            out.push_str(&format!("{},,{at},{verdict},,{}-oncall\n", rule.name, rule.team));
+            out.push_str(&format!(
+                "{},,{at},{verdict},,{}-oncall\n",
+                rule.name, rule.team
+            ));
         } else {
             let fp = fingerprint(&scenario::labels(rule, e.instance));
-            out.push_str(&format!("{},{fp},{at},{verdict},,{}-oncall\n", rule.name, rule.team));
+            out.push_str(&format!(
+                "{},{fp},{at},{verdict},,{}-oncall\n",
+                rule.name, rule.team
+            ));
         }
     }
     out

@@ -30,7 +30,13 @@ impl Default for Timing {
         Timing {
             group_wait: 30_000,
             group_interval: 5 * 60_000,
-            repeat_interval: |severity| if severity == "critical" { 3_600_000 } else { 4 * 3_600_000 },
+            repeat_interval: |severity| {
+                if severity == "critical" {
+                    3_600_000
+                } else {
+                    4 * 3_600_000
+                }
+            },
         }
     }
 }
@@ -45,7 +51,10 @@ pub struct Notification {
 
 /// Formats a time as Go's `time.RFC3339Nano` does (trailing zeros dropped).
 pub fn go_time(millis: Millis) -> String {
-    let t = Utc.timestamp_millis_opt(millis).single().expect("valid time");
+    let t = Utc
+        .timestamp_millis_opt(millis)
+        .single()
+        .expect("valid time");
     let base = t.format("%Y-%m-%dT%H:%M:%S").to_string();
     let ms = millis.rem_euclid(1000);
     if ms == 0 {
@@ -83,8 +92,11 @@ fn alert_json(rule: &RuleSpec, e: &TrueEpisode, at: Millis) -> Value {
 
 fn common(alerts: &[Value], key: &str) -> Value {
     let mut maps = alerts.iter().filter_map(|a| a[key].as_object());
-    let Some(first) = maps.next() else { return json!({}) };
-    let mut shared: BTreeMap<String, Value> = first.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let Some(first) = maps.next() else {
+        return json!({});
+    };
+    let mut shared: BTreeMap<String, Value> =
+        first.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     for m in maps {
         shared.retain(|k, v| m.get(k) == Some(v));
     }
@@ -125,11 +137,18 @@ pub fn notify_group(
                 .copied()
                 .filter(|&i| episodes[i].end.is_none_or(|end| end > flush))
                 .collect();
-            let resolved: Vec<usize> = active.iter().copied().filter(|i| !firing.contains(i)).collect();
+            let resolved: Vec<usize> = active
+                .iter()
+                .copied()
+                .filter(|i| !firing.contains(i))
+                .collect();
             let changed = !resolved.is_empty() || firing.iter().any(|i| !sent_firing.contains(i));
             let due = last_sent.is_some_and(|t| flush - t >= repeat) && !firing.is_empty();
             if changed || due {
-                let alerts: Vec<Value> = active.iter().map(|&i| alert_json(rule, episodes[i], flush)).collect();
+                let alerts: Vec<Value> = active
+                    .iter()
+                    .map(|&i| alert_json(rule, episodes[i], flush))
+                    .collect();
                 let received = flush + rng.random_range(5..400);
                 out.push(Notification {
                     received_at: received,

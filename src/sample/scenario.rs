@@ -35,7 +35,11 @@ pub struct RuleSpec {
 /// How a rule's episodes are distributed.
 pub enum Pattern {
     /// A symptom that fires rarely and always matters.
-    RareActionable { per_week: f64, min: Millis, max: Millis },
+    RareActionable {
+        per_week: f64,
+        min: Millis,
+        max: Millis,
+    },
     /// Bursts of short episodes with short gaps; the first of some bursts matters.
     Flapping { bursts_per_week: f64 },
     /// Brief spikes on many hosts; almost never matters.
@@ -43,7 +47,10 @@ pub enum Pattern {
     /// Long episodes nobody acts on.
     Slow { per_week: f64 },
     /// Mixed durations; the long ones matter.
-    Mixed { per_day: f64, actionable_after: Millis },
+    Mixed {
+        per_day: f64,
+        actionable_after: Millis,
+    },
     /// An informational event with a fixed duration.
     Event { per_day: f64, duration: Millis },
     /// Fires at night on most nights.
@@ -76,7 +83,11 @@ pub fn rules() -> Vec<RuleSpec> {
             service: "checkout-api",
             instances: vec![vec![]],
             summary: "More than 1% of checkout requests fail",
-            pattern: Pattern::RareActionable { per_week: 1.5, min: 8 * MINUTE, max: 45 * MINUTE },
+            pattern: Pattern::RareActionable {
+                per_week: 1.5,
+                min: 8 * MINUTE,
+                max: 45 * MINUTE,
+            },
         },
         RuleSpec {
             name: "PaymentsLatencyHigh",
@@ -85,14 +96,22 @@ pub fn rules() -> Vec<RuleSpec> {
             service: "payments-api",
             instances: vec![vec![]],
             summary: "p95 latency of payments above 500ms",
-            pattern: Pattern::Flapping { bursts_per_week: 5.0 },
+            pattern: Pattern::Flapping {
+                bursts_per_week: 5.0,
+            },
         },
         RuleSpec {
             name: "HostHighCpu",
             severity: "critical",
             team: "platform",
             service: "hosts",
-            instances: vec![host("web-1:9100"), host("web-2:9100"), host("web-3:9100"), host("db-1:9100"), host("batch-1:9100")],
+            instances: vec![
+                host("web-1:9100"),
+                host("web-2:9100"),
+                host("web-3:9100"),
+                host("db-1:9100"),
+                host("batch-1:9100"),
+            ],
             summary: "CPU usage above 80%",
             pattern: Pattern::Spikes { per_day: 3.0 },
         },
@@ -112,7 +131,10 @@ pub fn rules() -> Vec<RuleSpec> {
             service: "order-worker",
             instances: vec![vec![("queue", "orders")]],
             summary: "More than 50 messages waiting in the orders queue",
-            pattern: Pattern::Mixed { per_day: 1.5, actionable_after: 15 * MINUTE },
+            pattern: Pattern::Mixed {
+                per_day: 1.5,
+                actionable_after: 15 * MINUTE,
+            },
         },
         RuleSpec {
             name: "TradingBotErrorState",
@@ -121,7 +143,11 @@ pub fn rules() -> Vec<RuleSpec> {
             service: "trading-bot",
             instances: vec![vec![]],
             summary: "The trading bot is in its error state (API failure or crash)",
-            pattern: Pattern::RareActionable { per_week: 2.0, min: 5 * MINUTE, max: 40 * MINUTE },
+            pattern: Pattern::RareActionable {
+                per_week: 2.0,
+                min: 5 * MINUTE,
+                max: 40 * MINUTE,
+            },
         },
         RuleSpec {
             name: "TradingBotStopLossTriggered",
@@ -130,7 +156,10 @@ pub fn rules() -> Vec<RuleSpec> {
             service: "trading-bot",
             instances: vec![vec![]],
             summary: "A stop-loss closed a position",
-            pattern: Pattern::Event { per_day: 1.0, duration: 5 * MINUTE },
+            pattern: Pattern::Event {
+                per_day: 1.0,
+                duration: 5 * MINUTE,
+            },
         },
         RuleSpec {
             name: "ReportExportLate",
@@ -139,7 +168,9 @@ pub fn rules() -> Vec<RuleSpec> {
             service: "report-exporter",
             instances: vec![vec![]],
             summary: "The nightly report export has not succeeded for over an hour",
-            pattern: Pattern::Nightly { nights_per_week: 4.0 },
+            pattern: Pattern::Nightly {
+                nights_per_week: 4.0,
+            },
         },
     ]
 }
@@ -193,10 +224,20 @@ pub fn history(rng: &mut ChaCha8Rng, start: Millis, weeks: u32) -> Vec<TrueEpiso
     let end_of_history = start + days * DAY;
     let mut out: Vec<TrueEpisode> = Vec::new();
     for (r, rule) in rules.iter().enumerate() {
-        let push = |instance: usize, s: Millis, e: Millis, actionable: bool, out: &mut Vec<TrueEpisode>| {
+        let push = |instance: usize,
+                    s: Millis,
+                    e: Millis,
+                    actionable: bool,
+                    out: &mut Vec<TrueEpisode>| {
             let end = (e < end_of_history).then_some(e);
             if s < end_of_history {
-                out.push(TrueEpisode { rule: r, instance, start: s, end, actionable });
+                out.push(TrueEpisode {
+                    rule: r,
+                    instance,
+                    start: s,
+                    end,
+                    actionable,
+                });
             }
         };
         for d in 0..days {
@@ -225,7 +266,11 @@ pub fn history(rng: &mut ChaCha8Rng, start: Millis, weeks: u32) -> Vec<TrueEpiso
                         let instance = rng.random_range(0..rule.instances.len());
                         let s = start_on(rng, day, 0.5);
                         let long = rng.random_bool(0.06);
-                        let dur = if long { range(rng, 25 * MINUTE, 60 * MINUTE) } else { range(rng, 40_000, 4 * MINUTE) };
+                        let dur = if long {
+                            range(rng, 25 * MINUTE, 60 * MINUTE)
+                        } else {
+                            range(rng, 40_000, 4 * MINUTE)
+                        };
                         push(instance, s, s + dur, long, &mut out);
                     }
                 }
@@ -233,10 +278,19 @@ pub fn history(rng: &mut ChaCha8Rng, start: Millis, weeks: u32) -> Vec<TrueEpiso
                     for _ in 0..poisson_count(rng, per_week / 7.0) {
                         let instance = rng.random_range(0..rule.instances.len());
                         let s = start_on(rng, day, 0.3);
-                        push(instance, s, s + range(rng, 6 * HOUR, 3 * DAY), false, &mut out);
+                        push(
+                            instance,
+                            s,
+                            s + range(rng, 6 * HOUR, 3 * DAY),
+                            false,
+                            &mut out,
+                        );
                     }
                 }
-                Pattern::Mixed { per_day, actionable_after } => {
+                Pattern::Mixed {
+                    per_day,
+                    actionable_after,
+                } => {
                     for _ in 0..poisson_count(rng, *per_day) {
                         let s = start_on(rng, day, 0.7);
                         let dur = range(rng, 2 * MINUTE, 35 * MINUTE);
@@ -265,7 +319,10 @@ pub fn history(rng: &mut ChaCha8Rng, start: Millis, weeks: u32) -> Vec<TrueEpiso
     let mut kept: Vec<TrueEpisode> = Vec::with_capacity(out.len());
     for e in out {
         if let Some(prev) = kept.last() {
-            if prev.rule == e.rule && prev.instance == e.instance && prev.end.is_none_or(|end| end >= e.start) {
+            if prev.rule == e.rule
+                && prev.instance == e.instance
+                && prev.end.is_none_or(|end| end >= e.start)
+            {
                 continue;
             }
         }

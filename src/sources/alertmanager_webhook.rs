@@ -101,7 +101,10 @@ impl Source for AlertmanagerWebhook {
         for (sightings, part_problems) in parts {
             problems.extend(part_problems);
             for sighting in sightings {
-                let key = (sighting.fingerprint.clone(), sighting.starts_at.unwrap_or(0));
+                let key = (
+                    sighting.fingerprint.clone(),
+                    sighting.starts_at.unwrap_or(0),
+                );
                 match by_key.get(&key) {
                     Some(&i) => fold_sighting(&mut episodes[i], sighting),
                     None => {
@@ -224,9 +227,8 @@ fn json_offset(text: &str, part: &str) -> Option<usize> {
 }
 
 fn read_alert(file: &str, line: u64, raw: &RawValue) -> Result<(Episode, String), Problem> {
-    let alert: Alert = serde_json::from_str(raw.get()).map_err(|e| {
-        Problem::skipped(file, line, 0, format!("alert skipped: {e}"))
-    })?;
+    let alert: Alert = serde_json::from_str(raw.get())
+        .map_err(|e| Problem::skipped(file, line, 0, format!("alert skipped: {e}")))?;
     let bad = |reason: String| Problem::skipped(file, line, 0, reason);
     let rule = alert
         .labels

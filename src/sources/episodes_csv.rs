@@ -42,16 +42,10 @@ impl Source for EpisodesCsv {
 
     fn read(&self, file: &InputFile, text: &str) -> SourceOutput {
         let mut output = SourceOutput::default();
-        let mut reader = csv::ReaderBuilder::new()
-            .flexible(true)
-            .trim(csv::Trim::All)
-            .from_reader(text.as_bytes());
-        let header: Vec<String> = match reader.headers() {
-            Ok(h) => h.iter().map(|s| s.to_ascii_lowercase()).collect(),
-            Err(e) => {
-                output
-                    .problems
-                    .push(Problem::skipped(&file.name, 1, 0, format!("unreadable CSV header: {e}")));
+        let (mut reader, header) = match open_table(&file.name, text) {
+            Ok(table) => table,
+            Err(problem) => {
+                output.problems.push(problem);
                 return output;
             }
         };
@@ -98,9 +92,12 @@ impl Source for EpisodesCsv {
                 }
                 Err(e) => {
                     let line = e.position().map_or(0, |p| p.line());
-                    output
-                        .problems
-                        .push(Problem::skipped(&file.name, line, 0, format!("unreadable CSV row: {e}")));
+                    output.problems.push(Problem::skipped(
+                        &file.name,
+                        line,
+                        0,
+                        format!("unreadable CSV row: {e}"),
+                    ));
                     if !matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
                         break;
                     }
@@ -109,6 +106,25 @@ impl Source for EpisodesCsv {
         }
         output
     }
+}
+
+/// Opens a CSV text with a header; returns the reader and the header's
+/// names in lower case, or a problem naming the file.
+pub fn open_table<'a>(
+    file: &str,
+    text: &'a str,
+) -> Result<(csv::Reader<&'a [u8]>, Vec<String>), Problem> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let header = reader
+        .headers()
+        .map_err(|e| Problem::skipped(file, 1, 0, format!("unreadable CSV header: {e}")))?
+        .iter()
+        .map(|s| s.to_ascii_lowercase())
+        .collect();
+    Ok((reader, header))
 }
 
 fn header_names(header: &str) -> Vec<String> {
@@ -156,8 +172,8 @@ pub fn parse_verdict(text: &str) -> Result<Option<bool>, String> {
 pub fn parse_labels(text: &str) -> Result<BTreeMap<String, String>, String> {
     let text = text.trim();
     if text.starts_with('{') {
-        let value: BTreeMap<String, serde_json::Value> = serde_json::from_str(text)
-            .map_err(|e| format!("labels: not a JSON object ({e})"))?;
+        let value: BTreeMap<String, serde_json::Value> =
+            serde_json::from_str(text).map_err(|e| format!("labels: not a JSON object ({e})"))?;
         return Ok(value
             .into_iter()
             .map(|(k, v)| match v {
@@ -193,10 +209,14 @@ fn read_row(row: &Row, file: &str, line: u64, ack_tracked: bool) -> Result<Episo
         Some(text) => parse_labels(text)?,
         None => BTreeMap::new(),
     };
-    labels.entry("alertname".to_string()).or_insert_with(|| rule.clone());
+    labels
+        .entry("alertname".to_string())
+        .or_insert_with(|| rule.clone());
     for name in ["severity", "team", "service"] {
         if let Some(v) = row.get(name) {
-            labels.entry(name.to_string()).or_insert_with(|| v.to_string());
+            labels
+                .entry(name.to_string())
+                .or_insert_with(|| v.to_string());
         }
     }
     let fingerprint = row
@@ -218,7 +238,11 @@ fn read_row(row: &Row, file: &str, line: u64, ack_tracked: bool) -> Result<Episo
             ));
         }
     }
-    let actionable = row.get("actionable").map(parse_verdict).transpose()?.flatten();
+    let actionable = row
+        .get("actionable")
+        .map(parse_verdict)
+        .transpose()?
+        .flatten();
     Ok(Episode {
         source: NAME,
         rule,

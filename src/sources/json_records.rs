@@ -33,12 +33,7 @@ fn syntax_problem(file: &str, record_line: u64, e: &serde_json::Error) -> Proble
         serde_json::error::Category::Eof => "truncated JSON (the file ends inside a value)",
         _ => "broken JSON",
     };
-    Problem::skipped(
-        file,
-        record_line,
-        0,
-        format!("{what}: {e}; record skipped"),
-    )
+    Problem::skipped(file, record_line, 0, format!("{what}: {e}; record skipped"))
 }
 
 fn split_array<'a>(

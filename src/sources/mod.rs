@@ -28,7 +28,10 @@ pub struct InputFile {
 impl InputFile {
     /// The content as UTF-8 (a leading byte-order mark removed), or a problem.
     pub fn text(&self) -> std::result::Result<&str, Problem> {
-        let bytes = self.bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&self.bytes);
+        let bytes = self
+            .bytes
+            .strip_prefix(b"\xef\xbb\xbf")
+            .unwrap_or(&self.bytes);
         std::str::from_utf8(bytes).map_err(|e| {
             let line = crate::problem::LineIndex::new(bytes).line(e.valid_up_to());
             Problem::skipped(
@@ -194,7 +197,11 @@ pub fn read_all(paths: &[PathBuf], forced_format: Option<&str>) -> Result<ReadRe
                 .ok_or_else(|| {
                     Error::Usage(format!(
                         "unknown format `{name}`; known: {}",
-                        sources.iter().map(|s| s.name()).collect::<Vec<_>>().join(", ")
+                        sources
+                            .iter()
+                            .map(|s| s.name())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ))
                 })?,
         ),
@@ -230,7 +237,9 @@ fn progress_bar(files: u64) -> indicatif::ProgressBar {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::new(files);
-    if let Ok(style) = indicatif::ProgressStyle::with_template("reading {pos}/{len} files {wide_bar} {elapsed}") {
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("reading {pos}/{len} files {wide_bar} {elapsed}")
+    {
         bar.set_style(style);
     }
     bar

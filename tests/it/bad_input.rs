@@ -77,34 +77,70 @@ fn report(dir: &Path, inputs: &[&Path], extra: &[&str]) -> std::process::Output 
 fn lenient_runs_skip_report_and_compute_the_rest() {
     let baseline_dir = tempfile::tempdir().unwrap();
     let good = write(baseline_dir.path(), "good.csv", GOOD);
-    let baseline = report(baseline_dir.path(), &[&good], &["--since", "2026-01-05", "--until", "2026-01-12"]);
-    assert!(baseline.status.success(), "{}", String::from_utf8_lossy(&baseline.stderr));
+    let baseline = report(
+        baseline_dir.path(),
+        &[&good],
+        &["--since", "2026-01-05", "--until", "2026-01-12"],
+    );
+    assert!(
+        baseline.status.success(),
+        "{}",
+        String::from_utf8_lossy(&baseline.stderr)
+    );
     let baseline_rules: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(baseline_dir.path().join("out/rules.json")).unwrap()).unwrap();
-    let good_row = baseline_rules.as_array().unwrap().iter().find(|r| r["rule"] == "Good").unwrap().clone();
+        serde_json::from_slice(&std::fs::read(baseline_dir.path().join("out/rules.json")).unwrap())
+            .unwrap();
+    let good_row = baseline_rules
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule"] == "Good")
+        .unwrap()
+        .clone();
 
     for (name, content, line, words) in cases() {
         let dir = tempfile::tempdir().unwrap();
         let good = write(dir.path(), "good.csv", GOOD);
         let bad = dir.path().join(name);
         std::fs::write(&bad, &content).unwrap();
-        let out = report(dir.path(), &[&good, &bad], &["--since", "2026-01-05", "--until", "2026-01-12"]);
-        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        let out = report(
+            dir.path(),
+            &[&good, &bad],
+            &["--since", "2026-01-05", "--until", "2026-01-12"],
+        );
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let summary: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(dir.path().join("out/summary.json")).unwrap()).unwrap();
+            serde_json::from_slice(&std::fs::read(dir.path().join("out/summary.json")).unwrap())
+                .unwrap();
         let problems = summary["problems"]["first"].as_array().unwrap();
         let problem = problems
             .iter()
             .find(|p| p["file"].as_str().unwrap().ends_with(name) && p["severity"] == "skipped")
             .unwrap_or_else(|| panic!("{name}: no problem reported in {problems:?}"));
         assert_eq!(problem["line"], line, "{name}: {problem}");
-        assert!(problem["reason"].as_str().unwrap().contains(words), "{name}: {problem}");
+        assert!(
+            problem["reason"].as_str().unwrap().contains(words),
+            "{name}: {problem}"
+        );
         let md = std::fs::read_to_string(dir.path().join("out/report.md")).unwrap();
         assert!(md.contains(name), "{name}: report.md lists the problem");
         let rules: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(dir.path().join("out/rules.json")).unwrap()).unwrap();
-        let row = rules.as_array().unwrap().iter().find(|r| r["rule"] == "Good").unwrap();
-        assert_eq!(row, &good_row, "{name}: the good file's numbers are unchanged");
+            serde_json::from_slice(&std::fs::read(dir.path().join("out/rules.json")).unwrap())
+                .unwrap();
+        let row = rules
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["rule"] == "Good")
+            .unwrap();
+        assert_eq!(
+            row, &good_row,
+            "{name}: the good file's numbers are unchanged"
+        );
     }
 }
 
@@ -118,10 +154,20 @@ fn strict_runs_stop_with_exit_code_2_naming_file_and_line() {
         let out = report(dir.path(), &[&good, &bad], &["--strict"]);
         assert_eq!(out.status.code(), Some(2), "{name}");
         let stderr = String::from_utf8_lossy(&out.stderr);
-        let place = if line > 0 { format!("{name}:{line}") } else { name.to_string() };
-        assert!(stderr.contains(&place), "{name}: stderr names {place}: {stderr}");
+        let place = if line > 0 {
+            format!("{name}:{line}")
+        } else {
+            name.to_string()
+        };
+        assert!(
+            stderr.contains(&place),
+            "{name}: stderr names {place}: {stderr}"
+        );
         assert!(!stderr.contains("panicked"), "{name}: {stderr}");
-        assert!(!dir.path().join("out").exists(), "{name}: no report on failure");
+        assert!(
+            !dir.path().join("out").exists(),
+            "{name}: no report on failure"
+        );
     }
 }
 
@@ -132,7 +178,10 @@ fn only_bad_input_is_a_clear_error_not_an_empty_report() {
     let out = report(dir.path(), &[&bad], &[]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("no alert episodes") && stderr.contains("empty.json"), "{stderr}");
+    assert!(
+        stderr.contains("no alert episodes") && stderr.contains("empty.json"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -146,4 +195,64 @@ fn a_file_that_is_no_known_format_is_named() {
     let summary = std::fs::read_to_string(dir.path().join("out/summary.json")).unwrap();
     assert!(summary.contains("notes.txt") && summary.contains("format not recognised"));
     assert!(summary.contains("pass it with --reviews"));
+}
+
+mod never_panics {
+    use crate::common::*;
+    use alertnoise::sources::{all_sources, InputFile};
+    use proptest::prelude::*;
+
+    fn valid_body() -> String {
+        std::fs::read_to_string(fixture("alertmanager/webhook-resolved.json")).unwrap()
+    }
+
+    /// Every reader, forced onto the bytes, and detection too: no panic, whatever the bytes.
+    fn read_everything(bytes: Vec<u8>) {
+        let file = InputFile {
+            name: "fuzz".into(),
+            bytes,
+        };
+        if let Ok(text) = file.text() {
+            for source in all_sources() {
+                let _ = source.read(&file, text);
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("input");
+        std::fs::write(&path, &file.bytes).unwrap();
+        let _ = alertnoise::analysis::analyze(&options(vec![path]));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, .. ProptestConfig::default() })]
+
+        #[test]
+        fn arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            read_everything(bytes);
+        }
+
+        #[test]
+        fn truncated_and_mutated_bodies(cut in 0usize..1400, flips in proptest::collection::vec((0usize..1400, any::<u8>()), 0..6)) {
+            let mut bytes = valid_body().into_bytes();
+            for (at, value) in flips {
+                if at < bytes.len() {
+                    bytes[at] = value;
+                }
+            }
+            bytes.truncate(cut.min(bytes.len()));
+            read_everything(bytes);
+        }
+
+        #[test]
+        fn mutated_csv(cut in 0usize..200, flips in proptest::collection::vec((0usize..200, any::<u8>()), 0..6)) {
+            let mut bytes = super::GOOD.as_bytes().to_vec();
+            for (at, value) in flips {
+                if at < bytes.len() {
+                    bytes[at] = value;
+                }
+            }
+            bytes.truncate(cut.min(bytes.len()));
+            read_everything(bytes);
+        }
+    }
 }

@@ -21,16 +21,27 @@ fn gzip_stdin_and_directories_read_the_same_history() {
     gz.write_all(CSV.as_bytes()).unwrap();
     std::fs::create_dir_all(dir.path().join("nested/deeper")).unwrap();
     // No .gz name: detected by its magic bytes.
-    std::fs::write(dir.path().join("nested/deeper/h.csv.gz"), gz.finish().unwrap()).unwrap();
+    std::fs::write(
+        dir.path().join("nested/deeper/h.csv.gz"),
+        gz.finish().unwrap(),
+    )
+    .unwrap();
 
     let read = |args: Vec<String>, stdin: Option<&str>| -> String {
-        let out = dir.path().join(format!("out-{}", args.len() + stdin.map_or(0, |_| 100)));
+        let out = dir
+            .path()
+            .join(format!("out-{}", args.len() + stdin.map_or(0, |_| 100)));
         let mut cmd = bin();
         cmd.arg("report").args(&args).arg("--out").arg(&out);
         if let Some(text) = stdin {
             cmd.stdin(std::process::Stdio::piped());
             let mut child = cmd.stdout(std::process::Stdio::null()).spawn().unwrap();
-            child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
             assert!(child.wait().unwrap().success());
         } else {
             assert!(cmd.output().unwrap().status.success());
@@ -38,7 +49,13 @@ fn gzip_stdin_and_directories_read_the_same_history() {
         std::fs::read_to_string(out.join("rules.json")).unwrap()
     };
     let from_file = read(vec![plain.display().to_string()], None);
-    let from_dir = read(vec![dir.path().join("nested").display().to_string(), "--force".into()], None);
+    let from_dir = read(
+        vec![
+            dir.path().join("nested").display().to_string(),
+            "--force".into(),
+        ],
+        None,
+    );
     let from_stdin = read(vec!["-".into()], Some(CSV));
     assert_eq!(from_file, from_dir);
     assert_eq!(from_file, from_stdin);
@@ -67,7 +84,10 @@ fn an_existing_report_is_kept_without_force_and_other_directories_even_with_it()
     args.push("--force");
     let refused = alertnoise(&args);
     assert_eq!(refused.status.code(), Some(2));
-    assert_eq!(std::fs::read_to_string(precious.join("notes.txt")).unwrap(), "mine");
+    assert_eq!(
+        std::fs::read_to_string(precious.join("notes.txt")).unwrap(),
+        "mine"
+    );
 }
 
 #[test]
@@ -80,7 +100,13 @@ fn output_is_byte_identical_across_runs_and_prints_the_noisiest_rules() {
     let second = alertnoise(&report_args(&[input], b.to_str().unwrap()));
     assert!(first.status.success());
     assert_eq!(first.stdout.len(), second.stdout.len());
-    for file in ["summary.json", "rules.json", "rules.csv", "report.md", "episodes.parquet"] {
+    for file in [
+        "summary.json",
+        "rules.json",
+        "rules.csv",
+        "report.md",
+        "episodes.parquet",
+    ] {
         assert_eq!(
             std::fs::read(a.join(file)).unwrap(),
             std::fs::read(b.join(file)).unwrap(),
@@ -108,7 +134,11 @@ fn usage_errors_exit_2_with_the_flag_named() {
         ("--short", "5 minutes", "--short"),
         ("--flap-window", "30m1h", "--flap-window"),
         ("--tz", "Mars/Olympus", "--tz"),
-        ("--business-hours", "Mon-Fri 18:00-09:00", "--business-hours"),
+        (
+            "--business-hours",
+            "Mon-Fri 18:00-09:00",
+            "--business-hours",
+        ),
         ("--since", "last tuesday", "--since"),
         ("--format", "nagios", "unknown format"),
         ("--by", "episodes", "--by"),
@@ -117,7 +147,11 @@ fn usage_errors_exit_2_with_the_flag_named() {
         args.extend([flag, value]);
         let result = alertnoise(&args);
         assert_eq!(result.status.code(), Some(2), "{flag} {value}");
-        assert!(String::from_utf8_lossy(&result.stderr).contains(words), "{flag}: {}", String::from_utf8_lossy(&result.stderr));
+        assert!(
+            String::from_utf8_lossy(&result.stderr).contains(words),
+            "{flag}: {}",
+            String::from_utf8_lossy(&result.stderr)
+        );
     }
     let missing = alertnoise(&report_args(&["/nonexistent/alerts.json"], out));
     assert_eq!(missing.status.code(), Some(2));
@@ -130,11 +164,26 @@ fn episodes_parquet_holds_the_canonical_columns() {
     let dir = tempfile::tempdir().unwrap();
     let input = write(dir.path(), "h.csv", CSV);
     let out = dir.path().join("o");
-    assert!(alertnoise(&report_args(&[input.to_str().unwrap()], out.to_str().unwrap())).status.success());
+    assert!(alertnoise(&report_args(
+        &[input.to_str().unwrap()],
+        out.to_str().unwrap()
+    ))
+    .status
+    .success());
     let file = std::fs::File::open(out.join("episodes.parquet")).unwrap();
     let frame = ParquetReader::new(file).finish().unwrap();
-    let names: Vec<String> = frame.get_column_names().iter().map(|s| s.to_string()).collect();
-    assert_eq!(names, alertnoise::episodes::COLUMNS.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    let names: Vec<String> = frame
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(
+        names,
+        alertnoise::episodes::COLUMNS
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+    );
     assert_eq!(frame.height(), 3);
     assert_eq!(
         frame.column("starts_at").unwrap().dtype(),

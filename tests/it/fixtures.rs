@@ -7,7 +7,10 @@ use std::collections::BTreeMap;
 
 #[test]
 fn fingerprints_computed_from_labels_equal_the_ones_alertmanager_wrote() {
-    for file in ["api-v2-alert-groups-0.25.0.json", "api-v2-alert-groups-0.31.0.json"] {
+    for file in [
+        "api-v2-alert-groups-0.25.0.json",
+        "api-v2-alert-groups-0.31.0.json",
+    ] {
         let text = std::fs::read_to_string(fixture(&format!("alertmanager/{file}"))).unwrap();
         let groups: serde_json::Value = serde_json::from_str(&text).unwrap();
         let mut checked = 0;
@@ -29,7 +32,9 @@ fn fingerprints_computed_from_labels_equal_the_ones_alertmanager_wrote() {
 
 #[test]
 fn resolved_body_with_eight_fractional_digits() {
-    let a = run(&options(vec![fixture("alertmanager/webhook-resolved.json")]));
+    let a = run(&options(vec![fixture(
+        "alertmanager/webhook-resolved.json",
+    )]));
     assert!(a.problems.is_empty(), "{:?}", a.problems);
     assert_eq!(a.episode_rows.len(), 1);
     let e = &a.episode_rows[0];
@@ -58,7 +63,9 @@ fn zero_ends_at_means_still_firing_and_the_fingerprint_is_computed() {
     // Marked resolved with no end: kept, with a warning naming the file and line.
     assert_eq!(a.problems.len(), 1);
     assert_eq!(a.problems[0].severity, Severity::Warning);
-    assert!(a.problems[0].file.ends_with("webhook-zero-endsat-no-fingerprint.json"));
+    assert!(a.problems[0]
+        .file
+        .ends_with("webhook-zero-endsat-no-fingerprint.json"));
     assert_eq!(a.problems[0].line, 5, "the alert's line");
     // Open: clipped at the window's end, not counted among resolved durations.
     let r = row(&a.rules, "MyAlertName");

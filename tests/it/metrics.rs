@@ -49,12 +49,24 @@ fn volume_duration_flapping_ack_actionable_off_hours_noise() {
     close(f(a, "episodes_per_day"), 5.0 / 7.0, "episodes_per_day");
     assert_eq!(f(a, "instances"), 2.0);
     assert_eq!(f(a, "notifications"), 2.0 + 3.0 + 1.0 + 4.0 + 1.0);
-    close(f(a, "firing_hours"), (120.0 + 1800.0 + 180.0 + 3600.0 + 600.0) / 3600.0, "firing_hours");
+    close(
+        f(a, "firing_hours"),
+        (120.0 + 1800.0 + 180.0 + 3600.0 + 600.0) / 3600.0,
+        "firing_hours",
+    );
     // Resolved durations [120, 180, 600, 1800]: linear quantiles.
     close(f(a, "duration_p50_s"), 390.0, "p50");
     close(f(a, "duration_p90_s"), 600.0 + 0.7 * 1200.0, "p90");
-    close(f(a, "short_ratio"), 0.5, "short_ratio: e1 and e3 of 4 resolved");
-    assert_eq!(f(a, "refires"), 2.0, "e2 and e6 (its predecessor lies before the window)");
+    close(
+        f(a, "short_ratio"),
+        0.5,
+        "short_ratio: e1 and e3 of 4 resolved",
+    );
+    assert_eq!(
+        f(a, "refires"),
+        2.0,
+        "e2 and e6 (its predecessor lies before the window)"
+    );
     close(f(a, "flap_rate"), 0.4, "flap_rate");
     close(f(a, "acked_ratio"), 0.6, "acked_ratio: e1 e2 e6");
     // tta [60, 120, 300].
@@ -63,7 +75,11 @@ fn volume_duration_flapping_ack_actionable_off_hours_noise() {
     // Proxy: acked and lasting 5m or more: e2 and e6.
     close(f(a, "actionable_ratio"), 0.4, "actionable_ratio");
     close(f(a, "actionable_coverage"), 1.0, "actionable_coverage");
-    close(f(a, "off_hours_ratio"), 0.4, "off_hours_ratio: e4 (Sunday) and e6 (00:10)");
+    close(
+        f(a, "off_hours_ratio"),
+        0.4,
+        "off_hours_ratio: e4 (Sunday) and e6 (00:10)",
+    );
     assert_eq!(f(a, "noisy_episodes"), 4.0, "e1 e3 short, e2 e6 refire");
     close(f(a, "noise_score"), 4.0, "one-week window");
     assert!(a["current_for_s"].is_null());
@@ -134,8 +150,14 @@ fn review_verdicts_beat_the_proxy_and_the_most_specific_wins() {
 #[test]
 fn by_label_gives_a_row_per_value() {
     let rows = analyze_history(&[], Some("instance"));
-    let a = rows.iter().find(|r| r["rule"] == "A" && r["instance"] == "a").unwrap();
-    let b = rows.iter().find(|r| r["rule"] == "A" && r["instance"] == "b").unwrap();
+    let a = rows
+        .iter()
+        .find(|r| r["rule"] == "A" && r["instance"] == "a")
+        .unwrap();
+    let b = rows
+        .iter()
+        .find(|r| r["rule"] == "A" && r["instance"] == "b")
+        .unwrap();
     assert_eq!(f(a, "episodes"), 4.0);
     assert_eq!(f(b, "episodes"), 1.0);
     assert_eq!(f(b, "refires"), 1.0);
@@ -165,7 +187,15 @@ fn business_hours_follow_the_time_zone() {
         "Europe/Berlin".parse().unwrap(),
     )
     .unwrap();
-    close(f(row(&run(&o).rules, "Z"), "off_hours_ratio"), 0.5, "one of two");
+    close(
+        f(row(&run(&o).rules, "Z"), "off_hours_ratio"),
+        0.5,
+        "one of two",
+    );
     let o = options(vec![dir.path().join("z.csv")]);
-    close(f(row(&run(&o).rules, "Z"), "off_hours_ratio"), 0.5, "UTC: 08:30 out, 17:30 in");
+    close(
+        f(row(&run(&o).rules, "Z"), "off_hours_ratio"),
+        0.5,
+        "UTC: 08:30 out, 17:30 in",
+    );
 }

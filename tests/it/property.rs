@@ -15,7 +15,15 @@ fn baseline() -> &'static (Vec<String>, String) {
         let dir = tempfile::tempdir().unwrap();
         let sample = dir.path().join("s");
         std::fs::create_dir(&sample).unwrap();
-        write_sample(&sample, &SampleSpec { seed: 7, weeks: 1, start: t("2026-10-19T00:00:00Z") }).unwrap();
+        write_sample(
+            &sample,
+            &SampleSpec {
+                seed: 7,
+                weeks: 1,
+                start: t("2026-10-19T00:00:00Z"),
+            },
+        )
+        .unwrap();
         let file = sample.join("alertmanager/webhooks-2026-10-19.jsonl");
         let text = std::fs::read_to_string(&file).unwrap();
         let lines: Vec<String> = text.lines().map(str::to_string).collect();
@@ -39,7 +47,10 @@ fn layout(lines: &[String], style: u8) -> String {
         1 => format!("[{}]", lines.join(",\n")),
         _ => lines
             .iter()
-            .map(|l| serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(l).unwrap()).unwrap())
+            .map(|l| {
+                serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(l).unwrap())
+                    .unwrap()
+            })
             .collect::<Vec<_>>()
             .join("\n"),
     }

@@ -7,13 +7,34 @@ fn the_same_seed_gives_the_same_bytes_and_another_seed_does_not() {
     let dir = tempfile::tempdir().unwrap();
     let make = |name: &str, seed: &str| {
         let out = dir.path().join(name);
-        let result = alertnoise(&["sample", "--out", out.to_str().unwrap(), "--seed", seed, "--weeks", "2"]);
-        assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+        let result = alertnoise(&[
+            "sample",
+            "--out",
+            out.to_str().unwrap(),
+            "--seed",
+            seed,
+            "--weeks",
+            "2",
+        ]);
+        assert!(
+            result.status.success(),
+            "{}",
+            String::from_utf8_lossy(&result.stderr)
+        );
         out
     };
     let (a, b, c) = (make("a", "1"), make("b", "1"), make("c", "2"));
-    for file in ["alertmanager/webhooks-2026-10-19.jsonl.gz", "alertmanager/webhooks-2026-10-26.jsonl", "reviews.csv", "rules/acme-shop.rules.yml"] {
-        assert_eq!(std::fs::read(a.join(file)).unwrap(), std::fs::read(b.join(file)).unwrap(), "{file}");
+    for file in [
+        "alertmanager/webhooks-2026-10-19.jsonl.gz",
+        "alertmanager/webhooks-2026-10-26.jsonl",
+        "reviews.csv",
+        "rules/acme-shop.rules.yml",
+    ] {
+        assert_eq!(
+            std::fs::read(a.join(file)).unwrap(),
+            std::fs::read(b.join(file)).unwrap(),
+            "{file}"
+        );
     }
     assert_ne!(
         std::fs::read(a.join("alertmanager/webhooks-2026-10-26.jsonl")).unwrap(),
@@ -25,7 +46,9 @@ fn the_same_seed_gives_the_same_bytes_and_another_seed_does_not() {
 fn the_committed_sample_data_is_what_the_generator_makes() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("s");
-    assert!(alertnoise(&["sample", "--out", out.to_str().unwrap()]).status.success());
+    assert!(alertnoise(&["sample", "--out", out.to_str().unwrap()])
+        .status
+        .success());
     let committed = root().join("sample-data");
     let mut names = Vec::new();
     for entry in walk(&out) {
@@ -61,7 +84,14 @@ fn the_sample_report_finds_what_the_scenario_planted() {
     let mut o = options(vec![data.join("alertmanager")]);
     o.reviews = Some(data.join("reviews.csv"));
     let a = run(&o);
-    assert!(a.problems.iter().all(|p| p.severity == alertnoise::problem::Severity::Warning || p.file.ends_with("reviews.csv")), "{:?}", a.problems);
+    assert!(
+        a.problems
+            .iter()
+            .all(|p| p.severity == alertnoise::problem::Severity::Warning
+                || p.file.ends_with("reviews.csv")),
+        "{:?}",
+        a.problems
+    );
     assert_eq!(a.summary.window.days, 28.0);
     let rules = &a.rules;
     // The CPU rule fires on short spikes.
@@ -70,10 +100,22 @@ fn the_sample_report_finds_what_the_scenario_planted() {
     assert!(f(row(rules, "PaymentsLatencyHigh"), "flap_rate") > 0.5);
     // Nobody ever acts on the disk rule or the stop-loss event.
     assert_eq!(f(row(rules, "DiskSpaceLow"), "actionable_ratio"), 0.0);
-    assert_eq!(f(row(rules, "TradingBotStopLossTriggered"), "actionable_ratio"), 0.0);
+    assert_eq!(
+        f(
+            row(rules, "TradingBotStopLossTriggered"),
+            "actionable_ratio"
+        ),
+        0.0
+    );
     // The symptom-based checkout rule always matters and is never short.
-    assert_eq!(f(row(rules, "CheckoutHighErrorRate"), "actionable_ratio"), 1.0);
-    assert_eq!(f(row(rules, "CheckoutHighErrorRate"), "noisy_episodes"), 0.0);
+    assert_eq!(
+        f(row(rules, "CheckoutHighErrorRate"), "actionable_ratio"),
+        1.0
+    );
+    assert_eq!(
+        f(row(rules, "CheckoutHighErrorRate"), "noisy_episodes"),
+        0.0
+    );
     // The nightly export pages at night.
     assert!(f(row(rules, "ReportExportLate"), "off_hours_ratio") > 0.99);
     // Half of RabbitMQ's history has no verdict.
@@ -101,8 +143,18 @@ fn the_committed_sample_report_is_what_the_current_code_makes() {
     let mut args: Vec<String> = SAMPLE_REPORT_ARGS.iter().map(|s| s.to_string()).collect();
     *args.last_mut().unwrap() = out.display().to_string();
     let result = bin().current_dir(root()).args(&args).output().unwrap();
-    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
-    for file in ["summary.json", "rules.json", "rules.csv", "report.md", "episodes.parquet"] {
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    for file in [
+        "summary.json",
+        "rules.json",
+        "rules.csv",
+        "report.md",
+        "episodes.parquet",
+    ] {
         assert_eq!(
             std::fs::read(out.join(file)).unwrap(),
             std::fs::read(root().join("reports/sample").join(file)).unwrap_or_default(),
