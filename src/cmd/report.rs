@@ -144,12 +144,19 @@ pub fn run(args: &Args) -> Result<()> {
     crate::report::check_out_dir(&args.out, args.force)?;
     let options = options(args)?;
     let mut analysis = analysis::analyze(&options)?;
+    let columns: Vec<String> = analysis
+        .metrics
+        .get_column_names()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
     crate::report::write_report(
         &args.out,
         args.force,
         crate::report::ReportInput {
             summary: &analysis.summary,
             rules: &analysis.rules,
+            columns: &columns,
             episodes: &mut analysis.episodes,
             problems: &analysis.problems,
         },

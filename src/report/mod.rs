@@ -29,6 +29,8 @@ pub struct ReportInput<'a> {
     pub summary: &'a summary::Summary,
     /// Per-rule metrics as JSON-ready rows.
     pub rules: &'a [rows::Row],
+    /// The metric columns, in order (so an empty table still has a header).
+    pub columns: &'a [String],
     /// The canonical episode table.
     pub episodes: &'a mut DataFrame,
     /// Every problem found in the inputs.
@@ -40,7 +42,11 @@ pub fn write_report(out: &Path, force: bool, input: ReportInput) -> Result<()> {
     write_dir(out, force, MARKER, |tmp| {
         write_file(tmp, "summary.json", &summary::to_json(input.summary)?)?;
         write_file(tmp, "rules.json", &rules_json::to_json(input.rules)?)?;
-        write_file(tmp, "rules.csv", &rules_csv::to_csv(input.rules)?)?;
+        write_file(
+            tmp,
+            "rules.csv",
+            &rules_csv::to_csv(input.columns, input.rules)?,
+        )?;
         parquet::write(&tmp.join("episodes.parquet"), input.episodes)?;
         let md = markdown::render(input.summary, input.rules, input.problems)?;
         write_file(tmp, "report.md", md.as_bytes())?;

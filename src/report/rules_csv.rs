@@ -4,16 +4,15 @@ use super::rows::Row;
 use crate::error::{Error, Result};
 use serde_json::Value;
 
-/// Serialises the rows as CSV with a header; nulls are empty cells.
-pub fn to_csv(rows: &[Row]) -> Result<Vec<u8>> {
+/// Serialises the rows as CSV with a header (written even when there are no
+/// rows); nulls are empty cells.
+pub fn to_csv(columns: &[String], rows: &[Row]) -> Result<Vec<u8>> {
     let fail = |e: csv::Error| Error::Output {
         path: "rules.csv".into(),
         reason: e.to_string(),
     };
     let mut writer = csv::Writer::from_writer(Vec::new());
-    if let Some(first) = rows.first() {
-        writer.write_record(first.keys()).map_err(fail)?;
-    }
+    writer.write_record(columns).map_err(fail)?;
     for row in rows {
         writer
             .write_record(row.values().map(|v| match v {

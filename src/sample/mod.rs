@@ -51,11 +51,28 @@ pub fn write(dir: &Path, spec: &SampleSpec) -> Result<()> {
     let end = spec.start + spec.weeks as i64 * 7 * 86_400_000;
     let timing = notify::Timing::default();
     let mut notifications = Vec::new();
+    let mut seen: Vec<scenario::TrueEpisode> = Vec::new();
     for (r, rule) in rules.iter().enumerate() {
         let mut episodes: Vec<&scenario::TrueEpisode> =
             history.iter().filter(|e| e.rule == r).collect();
         episodes.sort_by_key(|e| e.start);
-        notify::notify_group(rule, &episodes, &timing, end, &mut rng, &mut notifications);
+        let mut notified = std::collections::BTreeSet::new();
+        notify::notify_group(
+            rule,
+            &episodes,
+            &timing,
+            end,
+            &mut rng,
+            &mut notifications,
+            &mut notified,
+        );
+        // Only what reached people can be reviewed.
+        seen.extend(
+            episodes
+                .into_iter()
+                .filter(|e| notified.contains(&(e.instance, e.start)))
+                .cloned(),
+        );
     }
     notifications.sort_by_key(|n| n.received_at);
     for week in 0..spec.weeks {
@@ -97,7 +114,7 @@ pub fn write(dir: &Path, spec: &SampleSpec) -> Result<()> {
     write_file(
         dir,
         "reviews.csv",
-        reviews_csv(&rules, &history, spec).as_bytes(),
+        reviews_csv(&rules, &seen, spec).as_bytes(),
     )?;
     write_file(
         dir,
@@ -113,7 +130,8 @@ pub fn write(dir: &Path, spec: &SampleSpec) -> Result<()> {
     Ok(())
 }
 
-/// The review meeting's verdicts: whole-rule verdicts for two rules, one row
+/// The review meeting's verdicts on the episodes that were notified:
+/// whole-rule verdicts for two rules, one row
 /// per episode for most others (times rounded to the second, as people copy
 /// them), and no verdicts for the first half of RabbitmqQueueDepth's history.
 fn reviews_csv(
@@ -138,8 +156,14 @@ fn reviews_csv(
         }
         let at = format_millis(e.start / 1000 * 1000).replace(".000Z", "Z");
         let verdict = if e.actionable { "yes" } else { "no" };
-        if rule.name == "HostHighCpu" {
-            // The meeting notes name the rule and the time, not the instance.
+        let alone = !history.iter().any(|o| {
+            o.rule == e.rule
+                && o.instance != e.instance
+                && (o.start - e.start).abs() <= crate::reviews::START_TOLERANCE_MS
+        });
+        if rule.name == "HostHighCpu" && alone {
+            // The meeting notes name the rule and the time, not the instance,
+            // where that is unambiguous.
             out.push_str(&format!(
                 "{},,{at},{verdict},,{}-oncall\n",
                 rule.name, rule.team

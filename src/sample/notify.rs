@@ -103,7 +103,9 @@ fn common(alerts: &[Value], key: &str) -> Value {
     json!(shared)
 }
 
-/// Simulates Alertmanager for one rule's episodes (one group), appending notifications.
+/// Simulates Alertmanager for one rule's episodes (one group), appending
+/// notifications; records in `notified` the (instance, start) of every
+/// episode that appeared in at least one of them.
 pub fn notify_group(
     rule: &RuleSpec,
     episodes: &[&TrueEpisode],
@@ -111,6 +113,7 @@ pub fn notify_group(
     history_end: Millis,
     rng: &mut ChaCha8Rng,
     out: &mut Vec<Notification>,
+    notified: &mut BTreeSet<(usize, Millis)>,
 ) {
     let repeat = (timing.repeat_interval)(rule.severity);
     let mut next = 0; // episodes[..next] have entered the group
@@ -145,6 +148,11 @@ pub fn notify_group(
             let changed = !resolved.is_empty() || firing.iter().any(|i| !sent_firing.contains(i));
             let due = last_sent.is_some_and(|t| flush - t >= repeat) && !firing.is_empty();
             if changed || due {
+                notified.extend(
+                    active
+                        .iter()
+                        .map(|&i| (episodes[i].instance, episodes[i].start)),
+                );
                 let alerts: Vec<Value> = active
                     .iter()
                     .map(|&i| alert_json(rule, episodes[i], flush))

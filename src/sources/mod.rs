@@ -276,6 +276,7 @@ fn read_one(
         Some(source) => source,
         None => return failed(Problem::skipped(&name, 1, 0, undetected_reason(text))),
     };
-    let output = source.read(&file, text);
+    let mut output = source.read(&file, text);
+    output.problems.sort_by_key(|p| (p.line, p.column));
     (name, Some(source.name()), output)
 }

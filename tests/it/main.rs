@@ -4,6 +4,7 @@ mod bad_input;
 mod cli;
 mod common;
 mod fixtures;
+mod formats;
 mod metrics;
 mod property;
 mod sample;
