@@ -28,12 +28,31 @@ pub fn split<'a>(file: &str, text: &'a str, lines: &LineIndex) -> (Vec<Record<'a
     split_stream(file, text, start, lines)
 }
 
-fn syntax_problem(file: &str, record_line: u64, e: &serde_json::Error) -> Problem {
+/// A problem for a record that is not valid JSON. `start` is the record's
+/// byte offset; serde's position (relative to the record) is made absolute.
+fn syntax_problem(file: &str, lines: &LineIndex, start: usize, e: &serde_json::Error) -> Problem {
     let what = match e.classify() {
-        serde_json::error::Category::Eof => "truncated JSON (the file ends inside a value)",
+        serde_json::error::Category::Eof => "truncated JSON (the record ends inside a value)",
         _ => "broken JSON",
     };
-    Problem::skipped(file, record_line, 0, format!("{what}: {e}; record skipped"))
+    let (start_line, start_column) = lines.position(start);
+    let line = start_line + e.line().saturating_sub(1) as u64;
+    let column = if e.line() <= 1 {
+        start_column + e.column().saturating_sub(1) as u64
+    } else {
+        e.column() as u64
+    };
+    // serde's message ends with its own relative " at line L column C".
+    let message = e.to_string();
+    let message = message
+        .rsplit_once(" at line ")
+        .map_or(message.as_str(), |(head, _)| head);
+    Problem::skipped(
+        file,
+        start_line,
+        0,
+        format!("{what}: {message} (at {line}:{column}); record skipped"),
+    )
 }
 
 fn split_array<'a>(
@@ -105,7 +124,7 @@ fn split_lines<'a>(
                     let at = offset + (line.len() - line.trim_start().len());
                     match serde_json::from_str::<&RawValue>(trimmed) {
                         Ok(v) => records.push((at, v)),
-                        Err(e) => problems.push(syntax_problem(file, lines.line(at), &e)),
+                        Err(e) => problems.push(syntax_problem(file, lines, at, &e)),
                     }
                 }
                 offset += line.len();
@@ -144,7 +163,7 @@ fn split_stream<'a>(
                 at += stream.byte_offset();
             }
             Some(Err(e)) => {
-                problems.push(syntax_problem(file, lines.line(at), &e));
+                problems.push(syntax_problem(file, lines, at, &e));
                 at = next_record_start(text, at);
             }
             None => break,
@@ -193,6 +212,25 @@ mod tests {
         let (records, problem_lines) = run(text);
         assert_eq!(records.len(), 2);
         assert_eq!(problem_lines, vec![2]);
+    }
+
+    #[test]
+    fn the_error_position_is_given_in_file_coordinates() {
+        let text = "{\"a\":1}\n  {\"b\": tru}\n";
+        let lines = LineIndex::new(text.as_bytes());
+        let (_, problems) = split("f", text, &lines);
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].line, 2);
+        assert!(
+            problems[0].reason.contains("(at 2:"),
+            "{}",
+            problems[0].reason
+        );
+        assert!(
+            !problems[0].reason.contains("line 1 column"),
+            "{}",
+            problems[0].reason
+        );
     }
 
     #[test]
