@@ -12,9 +12,14 @@ const SEPARATOR: u8 = 0xff;
 
 /// Computes Alertmanager's fingerprint of a label set.
 pub fn fingerprint(labels: &BTreeMap<String, String>) -> String {
+    fingerprint_sorted(labels.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+}
+
+/// Computes the fingerprint of label pairs that are already sorted by name
+/// (as a `BTreeMap` iterates), without copying them.
+pub fn fingerprint_sorted<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> String {
     let mut hasher = fnv::FnvHasher::default();
-    // BTreeMap iterates in name order, which is the order Prometheus sorts by.
-    for (name, value) in labels {
+    for (name, value) in pairs {
         hasher.write(name.as_bytes());
         hasher.write(&[SEPARATOR]);
         hasher.write(value.as_bytes());

@@ -76,7 +76,7 @@ impl LineIndex {
     pub fn new(text: &[u8]) -> Self {
         let mut starts = Vec::with_capacity(text.len() / 64 + 1);
         starts.push(0);
-        starts.extend(memchr_newlines(text).map(|i| i + 1));
+        starts.extend(memchr::memchr_iter(b'\n', text).map(|i| i + 1));
         LineIndex { starts }
     }
 
@@ -93,11 +93,4 @@ impl LineIndex {
     pub fn line(&self, offset: usize) -> u64 {
         self.position(offset).0
     }
-}
-
-fn memchr_newlines(text: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    text.iter()
-        .enumerate()
-        .filter(|(_, b)| **b == b'\n')
-        .map(|(i, _)| i)
 }

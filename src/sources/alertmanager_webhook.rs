@@ -15,7 +15,7 @@
 use super::json_records;
 use super::{InputFile, Source, SourceOutput};
 use crate::episodes::{Episode, Origin};
-use crate::fingerprint::fingerprint;
+use crate::fingerprint::fingerprint_sorted;
 use crate::problem::{LineIndex, Problem};
 use crate::timefmt::{parse_stamp, Millis, Stamp};
 use rayon::prelude::*;
@@ -31,14 +31,23 @@ pub struct AlertmanagerWebhook;
 /// The name in the `source` column.
 pub const NAME: &str = "alertmanager-webhook";
 
+/// A record: an archiver's envelope `{"received_at", "body"}` or a bare body.
+/// Both shapes are read in one pass; each alert stays raw so that a bad one
+/// is skipped alone, with its own line.
 #[derive(Deserialize)]
-struct Envelope<'a> {
+struct Record<'a> {
     #[serde(borrow)]
-    body: Option<&'a RawValue>,
+    body: Option<Body<'a>>,
     #[serde(borrow, alias = "receivedAt")]
     received_at: Option<Cow<'a, str>>,
     #[serde(borrow)]
-    alerts: Option<&'a RawValue>,
+    version: Option<Cow<'a, str>>,
+    #[serde(borrow, rename = "groupKey")]
+    group_key: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    receiver: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    alerts: Option<Vec<&'a RawValue>>,
 }
 
 #[derive(Deserialize)]
@@ -53,11 +62,50 @@ struct Body<'a> {
     alerts: Vec<&'a RawValue>,
 }
 
+/// One alert as one body shows it, borrowing from the file's text: only the
+/// first sighting of an episode in a file is turned into an owned [`Episode`].
+struct Sighting<'a> {
+    labels: BTreeMap<Cow<'a, str>, Cow<'a, str>>,
+    fingerprint: Cow<'a, str>,
+    starts_at: Millis,
+    ends_at: Option<Millis>,
+    body_id: u64,
+    line: u64,
+}
+
+impl Sighting<'_> {
+    fn rule(&self) -> &str {
+        self.labels.get("alertname").map_or("", |v| v.as_ref())
+    }
+
+    fn into_episode(self, file: &str) -> Episode {
+        Episode {
+            source: NAME,
+            rule: self.rule().to_string(),
+            fingerprint: self.fingerprint.into_owned(),
+            labels: self
+                .labels
+                .into_iter()
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+            starts_at: Some(self.starts_at),
+            ends_at: self.ends_at,
+            notification_ids: vec![self.body_id],
+            origin: Origin {
+                file: file.to_string(),
+                line: self.line,
+            },
+            ..Episode::default()
+        }
+    }
+}
+
 #[derive(Deserialize)]
 struct Alert<'a> {
     #[serde(borrow)]
     status: Option<Cow<'a, str>>,
-    labels: BTreeMap<String, String>,
+    #[serde(borrow)]
+    labels: BTreeMap<Cow<'a, str>, Cow<'a, str>>,
     #[serde(borrow, rename = "startsAt")]
     starts_at: Cow<'a, str>,
     #[serde(borrow, rename = "endsAt")]
@@ -91,25 +139,31 @@ impl Source for AlertmanagerWebhook {
     fn read(&self, file: &InputFile, text: &str) -> SourceOutput {
         let lines = LineIndex::new(text.as_bytes());
         let (records, mut problems) = json_records::split(&file.name, text, &lines);
-        let parts: Vec<(Vec<Episode>, Vec<Problem>)> = records
+        let parts: Vec<(Vec<Sighting>, Vec<Problem>)> = records
             .par_iter()
             .map(|&(offset, raw)| read_record(&file.name, text, &lines, offset, raw))
             .collect();
-        // Fold this file's sightings into episodes now; episodes::merge joins files.
+        // Fold this file's sightings into episodes; episodes::merge joins files.
         let mut by_key: HashMap<(String, Millis), usize> = HashMap::new();
         let mut episodes: Vec<Episode> = Vec::new();
         for (sightings, part_problems) in parts {
             problems.extend(part_problems);
             for sighting in sightings {
                 let key = (
-                    sighting.fingerprint.clone(),
-                    sighting.starts_at.unwrap_or(0),
+                    sighting.fingerprint.as_ref().to_string(),
+                    sighting.starts_at,
                 );
                 match by_key.get(&key) {
-                    Some(&i) => fold_sighting(&mut episodes[i], sighting),
+                    Some(&i) => {
+                        let episode = &mut episodes[i];
+                        if let Some(end) = sighting.ends_at {
+                            episode.ends_at = Some(episode.ends_at.map_or(end, |e| e.max(end)));
+                        }
+                        episode.notification_ids.push(sighting.body_id);
+                    }
                     None => {
                         by_key.insert(key, episodes.len());
-                        episodes.push(sighting);
+                        episodes.push(sighting.into_episode(&file.name));
                     }
                 }
             }
@@ -118,49 +172,54 @@ impl Source for AlertmanagerWebhook {
     }
 }
 
-/// Folds a later sighting of an episode into the first one in this file.
-fn fold_sighting(episode: &mut Episode, sighting: Episode) {
-    if let Some(end) = sighting.ends_at {
-        episode.ends_at = Some(episode.ends_at.map_or(end, |e| e.max(end)));
-    }
-    episode.notification_ids.extend(sighting.notification_ids);
-}
-
-fn read_record(
+fn read_record<'a>(
     file: &str,
-    text: &str,
+    text: &'a str,
     lines: &LineIndex,
     offset: usize,
-    raw: &RawValue,
-) -> (Vec<Episode>, Vec<Problem>) {
+    raw: &'a str,
+) -> (Vec<Sighting<'a>>, Vec<Problem>) {
     let line = lines.line(offset);
     let skip = |reason: String| (Vec::new(), vec![Problem::skipped(file, line, 0, reason)]);
-    let envelope: Envelope = match serde_json::from_str(raw.get()) {
-        Ok(e) => e,
-        Err(e) => {
-            return skip(format!(
-                "not an Alertmanager webhook body (expected a JSON object): {e}"
-            ))
+    let record: Record<'a> = match serde_json::from_str(raw) {
+        Ok(r) => r,
+        Err(e) if e.is_syntax() || e.is_eof() => {
+            return (
+                Vec::new(),
+                vec![json_records::syntax_problem(file, lines, offset, &e)],
+            )
         }
+        Err(e) => return skip(format!("not an Alertmanager webhook body: {e}")),
     };
-    let (body_raw, received_at) = match (envelope.body, envelope.alerts) {
-        (Some(body), _) => {
-            let received = match envelope.received_at.as_deref().map(parse_stamp) {
-                None => None,
+    let (body, received_at) = match record {
+        Record {
+            body: Some(body),
+            received_at,
+            ..
+        } => {
+            let received = match received_at.as_deref().map(parse_stamp) {
+                None | Some(Ok(Stamp::Unset)) => None,
                 Some(Ok(Stamp::At(t))) => Some(t),
-                Some(Ok(Stamp::Unset)) => None,
                 Some(Err(e)) => return skip(format!("received_at: {e}")),
             };
             (body, received)
         }
-        (None, Some(_)) => (raw, None),
-        (None, None) => {
-            return skip("not an Alertmanager webhook body: no \"alerts\" array".to_string())
-        }
-    };
-    let body: Body = match serde_json::from_str(body_raw.get()) {
-        Ok(b) => b,
-        Err(e) => return skip(format!("not an Alertmanager webhook body: {e}")),
+        Record {
+            alerts: Some(alerts),
+            version,
+            group_key,
+            receiver,
+            ..
+        } => (
+            Body {
+                version,
+                group_key,
+                receiver,
+                alerts,
+            },
+            None,
+        ),
+        _ => return skip("not an Alertmanager webhook body: no \"alerts\" array".to_string()),
     };
     let mut problems = Vec::new();
     if let Some(v) = body.version.as_deref() {
@@ -184,39 +243,33 @@ fn read_record(
     for alert_raw in &body.alerts {
         let alert_line = lines.line(json_offset(text, alert_raw.get()).unwrap_or(offset));
         match read_alert(file, alert_line, alert_raw) {
-            Ok((episode, status)) => {
+            Ok((sighting, status)) => {
                 identity.write_u8(0xfe);
-                identity.write(episode.fingerprint.as_bytes());
-                identity.write_i64(episode.starts_at.unwrap_or(0));
-                identity.write_i64(episode.ends_at.unwrap_or(-1));
+                identity.write(sighting.fingerprint.as_bytes());
+                identity.write_i64(sighting.starts_at);
+                identity.write_i64(sighting.ends_at.unwrap_or(-1));
                 identity.write(status.as_bytes());
-                if let Some(warning) = status_warning(file, alert_line, &episode, &status) {
-                    problems.push(warning);
+                if status == "resolved" && sighting.ends_at.is_none() {
+                    problems.push(Problem::warning(
+                        file,
+                        alert_line,
+                        0,
+                        format!(
+                            "alert {} is \"resolved\" but its endsAt is Go's zero time; kept as still firing",
+                            sighting.rule()
+                        ),
+                    ));
                 }
-                sightings.push(episode);
+                sightings.push(sighting);
             }
             Err(problem) => problems.push(problem),
         }
     }
     let body_id = identity.finish();
     for sighting in &mut sightings {
-        sighting.notification_ids.push(body_id);
+        sighting.body_id = body_id;
     }
     (sightings, problems)
-}
-
-fn status_warning(file: &str, line: u64, episode: &Episode, status: &str) -> Option<Problem> {
-    (status == "resolved" && episode.ends_at.is_none()).then(|| {
-        Problem::warning(
-            file,
-            line,
-            0,
-            format!(
-                "alert {} is \"resolved\" but its endsAt is Go's zero time; kept as still firing",
-                episode.rule
-            ),
-        )
-    })
 }
 
 /// Offset of a borrowed slice inside `text`, if it borrows from it.
@@ -226,21 +279,24 @@ fn json_offset(text: &str, part: &str) -> Option<usize> {
     (at >= start && at <= start + text.len()).then(|| at - start)
 }
 
-fn read_alert(file: &str, line: u64, raw: &RawValue) -> Result<(Episode, String), Problem> {
-    let alert: Alert = serde_json::from_str(raw.get())
+fn read_alert<'a>(
+    file: &str,
+    line: u64,
+    raw: &'a RawValue,
+) -> Result<(Sighting<'a>, Cow<'a, str>), Problem> {
+    let alert: Alert<'a> = serde_json::from_str(raw.get())
         .map_err(|e| Problem::skipped(file, line, 0, format!("alert skipped: {e}")))?;
     let bad = |reason: String| Problem::skipped(file, line, 0, reason);
-    let rule = alert
-        .labels
-        .get("alertname")
-        .cloned()
-        .ok_or_else(|| bad("alert skipped: it has no alertname label".to_string()))?;
+    let rule = match alert.labels.get("alertname") {
+        Some(name) => name.as_ref(),
+        None => return Err(bad("alert skipped: it has no alertname label".to_string())),
+    };
     let starts_at = match parse_stamp(&alert.starts_at) {
         Ok(Stamp::At(t)) => t,
         Ok(Stamp::Unset) => return Err(bad(format!("alert {rule} skipped: no startsAt"))),
         Err(e) => return Err(bad(format!("alert {rule} skipped: startsAt {e}"))),
     };
-    let status = alert.status.as_deref().unwrap_or("firing").to_string();
+    let status = alert.status.unwrap_or(Cow::Borrowed("firing"));
     let ends_at = if status == "resolved" {
         match alert.ends_at.as_deref().map(parse_stamp) {
             Some(Ok(Stamp::At(t))) => Some(t),
@@ -251,33 +307,27 @@ fn read_alert(file: &str, line: u64, raw: &RawValue) -> Result<(Episode, String)
         // A firing alert's endsAt is zero or a lease in the future, never an end.
         None
     };
-    if let Some(end) = ends_at {
-        if end < starts_at {
-            return Err(bad(format!(
-                "alert {rule} skipped: endsAt {} is before startsAt {}",
-                crate::timefmt::format_millis(end),
-                crate::timefmt::format_millis(starts_at)
-            )));
-        }
+    if let Some(end) = ends_at.filter(|end| *end < starts_at) {
+        return Err(bad(format!(
+            "alert {rule} skipped: endsAt {} is before startsAt {}",
+            crate::timefmt::format_millis(end),
+            crate::timefmt::format_millis(starts_at)
+        )));
     }
-    let computed = fingerprint(&alert.labels);
-    let fingerprint = match alert.fingerprint.as_deref() {
-        Some(f) if !f.is_empty() => f.to_string(),
-        _ => computed,
+    let fingerprint = match alert.fingerprint {
+        Some(f) if !f.is_empty() => f,
+        _ => Cow::Owned(fingerprint_sorted(
+            alert.labels.iter().map(|(k, v)| (k.as_ref(), v.as_ref())),
+        )),
     };
     Ok((
-        Episode {
-            source: NAME,
-            rule,
-            fingerprint,
+        Sighting {
             labels: alert.labels,
-            starts_at: Some(starts_at),
+            fingerprint,
+            starts_at,
             ends_at,
-            origin: Origin {
-                file: file.to_string(),
-                line,
-            },
-            ..Episode::default()
+            body_id: 0,
+            line,
         },
         status,
     ))

@@ -10,8 +10,10 @@ use crate::problem::{LineIndex, Problem};
 use rayon::prelude::*;
 use serde_json::value::RawValue;
 
-/// A record: its byte offset in the file and its raw JSON text.
-pub type Record<'a> = (usize, &'a RawValue);
+/// A record: its byte offset in the file and its JSON text. Records of a
+/// JSON-lines file are not validated here (the format's own parse does it in
+/// the same pass); use [`syntax_problem`] for their syntax errors.
+pub type Record<'a> = (usize, &'a str);
 
 /// Chunk size for parallel JSON-lines parsing.
 const CHUNK_BYTES: usize = 1 << 20;
@@ -23,14 +25,19 @@ pub fn split<'a>(file: &str, text: &'a str, lines: &LineIndex) -> (Vec<Record<'a
         return split_array(file, text, start, lines);
     }
     if is_json_lines(text) {
-        return split_lines(file, text, lines);
+        return (split_lines(text), Vec::new());
     }
     split_stream(file, text, start, lines)
 }
 
 /// A problem for a record that is not valid JSON. `start` is the record's
 /// byte offset; serde's position (relative to the record) is made absolute.
-fn syntax_problem(file: &str, lines: &LineIndex, start: usize, e: &serde_json::Error) -> Problem {
+pub fn syntax_problem(
+    file: &str,
+    lines: &LineIndex,
+    start: usize,
+    e: &serde_json::Error,
+) -> Problem {
     let what = match e.classify() {
         serde_json::error::Category::Eof => "truncated JSON (the record ends inside a value)",
         _ => "broken JSON",
@@ -65,7 +72,7 @@ fn split_array<'a>(
         Ok(values) => {
             let records = values
                 .into_iter()
-                .map(|v| (offset_of(text, v.get()), v))
+                .map(|v| (offset_of(text, v.get()), v.get()))
                 .collect();
             (records, Vec::new())
         }
@@ -96,11 +103,7 @@ fn is_json_lines(text: &str) -> bool {
         })
 }
 
-fn split_lines<'a>(
-    file: &str,
-    text: &'a str,
-    lines: &LineIndex,
-) -> (Vec<Record<'a>>, Vec<Problem>) {
+fn split_lines(text: &str) -> Vec<Record<'_>> {
     // Chunk boundaries fall on line ends, so every chunk holds whole records.
     let mut chunks = Vec::new();
     let mut begin = 0;
@@ -112,33 +115,23 @@ fn split_lines<'a>(
         chunks.push((begin, end));
         begin = end;
     }
-    let parts: Vec<(Vec<Record<'a>>, Vec<Problem>)> = chunks
+    let parts: Vec<Vec<Record>> = chunks
         .par_iter()
         .map(|&(begin, end)| {
             let mut records = Vec::new();
-            let mut problems = Vec::new();
             let mut offset = begin;
             for line in text[begin..end].split_inclusive('\n') {
                 let trimmed = line.trim();
                 if !trimmed.is_empty() {
                     let at = offset + (line.len() - line.trim_start().len());
-                    match serde_json::from_str::<&RawValue>(trimmed) {
-                        Ok(v) => records.push((at, v)),
-                        Err(e) => problems.push(syntax_problem(file, lines, at, &e)),
-                    }
+                    records.push((at, trimmed));
                 }
                 offset += line.len();
             }
-            (records, problems)
+            records
         })
         .collect();
-    let mut records = Vec::new();
-    let mut problems = Vec::new();
-    for (r, p) in parts {
-        records.extend(r);
-        problems.extend(p);
-    }
-    (records, problems)
+    parts.into_iter().flatten().collect()
 }
 
 fn split_stream<'a>(
@@ -159,7 +152,7 @@ fn split_stream<'a>(
         let mut stream = serde_json::Deserializer::from_str(&text[at..]).into_iter::<&RawValue>();
         match stream.next() {
             Some(Ok(v)) => {
-                records.push((offset_of(text, v.get()), v));
+                records.push((offset_of(text, v.get()), v.get()));
                 at += stream.byte_offset();
             }
             Some(Err(e)) => {
@@ -192,7 +185,7 @@ mod tests {
         let lines = LineIndex::new(text.as_bytes());
         let (records, problems) = split("f", text, &lines);
         (
-            records.iter().map(|(_, v)| v.get().to_string()).collect(),
+            records.iter().map(|(_, v)| v.to_string()).collect(),
             problems.iter().map(|p| p.line).collect(),
         )
     }
@@ -207,30 +200,39 @@ mod tests {
     }
 
     #[test]
-    fn json_lines_with_a_truncated_line() {
-        let text = "{\"a\":1}\n{\"b\":\n{\"c\":3}\n";
+    fn json_lines_are_split_by_line_and_validated_by_the_reader() {
+        let text = "{\"a\":1}\n{\"b\":\n\n  {\"c\":3}\n";
         let (records, problem_lines) = run(text);
-        assert_eq!(records.len(), 2);
-        assert_eq!(problem_lines, vec![2]);
+        assert_eq!(records, vec!["{\"a\":1}", "{\"b\":", "{\"c\":3}"]);
+        assert!(problem_lines.is_empty());
     }
 
     #[test]
     fn the_error_position_is_given_in_file_coordinates() {
+        // Concatenated values: the broken record starts on line 3, breaks on line 4.
+        let text = "{\n\"a\":1}\n{\n  \"b\": tru}\n{\"c\":1}\n";
+        let lines = LineIndex::new(text.as_bytes());
+        let (records, problems) = split("f", text, &lines);
+        assert_eq!(records.len(), 2);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].line, 3);
+        assert!(
+            problems[0].reason.contains("(at 4:"),
+            "{}",
+            problems[0].reason
+        );
+        assert!(
+            !problems[0].reason.contains("line 2 column"),
+            "{}",
+            problems[0].reason
+        );
+        // A JSON-lines record parsed by its reader: serde's line 1 is the record's line.
         let text = "{\"a\":1}\n  {\"b\": tru}\n";
         let lines = LineIndex::new(text.as_bytes());
-        let (_, problems) = split("f", text, &lines);
-        assert_eq!(problems.len(), 1);
-        assert_eq!(problems[0].line, 2);
-        assert!(
-            problems[0].reason.contains("(at 2:"),
-            "{}",
-            problems[0].reason
-        );
-        assert!(
-            !problems[0].reason.contains("line 1 column"),
-            "{}",
-            problems[0].reason
-        );
+        let e = serde_json::from_str::<serde_json::Value>("{\"b\": tru}").unwrap_err();
+        let p = syntax_problem("f", &lines, 10, &e);
+        assert_eq!(p.line, 2);
+        assert!(p.reason.contains("(at 2:1"), "{}", p.reason);
     }
 
     #[test]

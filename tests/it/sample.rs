@@ -163,3 +163,27 @@ fn the_committed_sample_report_is_what_the_current_code_makes() {
         );
     }
 }
+
+#[test]
+fn the_sample_rule_file_passes_promtool() {
+    // promtool comes from Debian's `prometheus` package, which .ci/run installs.
+    let Ok(out) = std::process::Command::new("promtool")
+        .args(["check", "rules"])
+        .arg(root().join("sample-data/rules/acme-shop.rules.yml"))
+        .output()
+    else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have promtool (apt-get install prometheus)"
+        );
+        eprintln!("promtool not installed here; skipped outside CI");
+        return;
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("SUCCESS: 10 rules found"), "{stdout}");
+}
