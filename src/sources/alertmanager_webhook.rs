@@ -33,7 +33,9 @@ pub const NAME: &str = "alertmanager-webhook";
 
 /// A record: an archiver's envelope `{"received_at", "body"}` or a bare body.
 /// Both shapes are read in one pass; each alert stays raw so that a bad one
-/// is skipped alone, with its own line.
+/// is skipped alone, with its own line. The bare body's fields repeat
+/// [`Body`]'s because `#[serde(flatten)]` buffers its input and cannot lend
+/// out the borrowed raw alerts.
 #[derive(Deserialize)]
 struct Record<'a> {
     #[serde(borrow)]

@@ -100,13 +100,7 @@ fn output_is_byte_identical_across_runs_and_prints_the_noisiest_rules() {
     let second = alertnoise(&report_args(&[input], b.to_str().unwrap()));
     assert!(first.status.success());
     assert_eq!(first.stdout.len(), second.stdout.len());
-    for file in [
-        "summary.json",
-        "rules.json",
-        "rules.csv",
-        "report.md",
-        "episodes.parquet",
-    ] {
+    for file in REPORT_FILES {
         assert_eq!(
             std::fs::read(a.join(file)).unwrap(),
             std::fs::read(b.join(file)).unwrap(),

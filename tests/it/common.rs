@@ -8,6 +8,15 @@ use alertnoise::timefmt::parse_rfc3339;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// Every file of the output contract that `report` writes.
+pub const REPORT_FILES: [&str; 5] = [
+    "summary.json",
+    "rules.json",
+    "rules.csv",
+    "report.md",
+    "episodes.parquet",
+];
+
 /// Options as the command line's defaults give them.
 pub fn options(inputs: Vec<PathBuf>) -> Options {
     Options {

@@ -148,13 +148,7 @@ fn the_committed_sample_report_is_what_the_current_code_makes() {
         "{}",
         String::from_utf8_lossy(&result.stderr)
     );
-    for file in [
-        "summary.json",
-        "rules.json",
-        "rules.csv",
-        "report.md",
-        "episodes.parquet",
-    ] {
+    for file in REPORT_FILES {
         assert_eq!(
             std::fs::read(out.join(file)).unwrap(),
             std::fs::read(root().join("reports/sample").join(file)).unwrap_or_default(),
