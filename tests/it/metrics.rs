@@ -199,3 +199,49 @@ fn business_hours_follow_the_time_zone() {
         "UTC: 08:30 out, 17:30 in",
     );
 }
+
+#[test]
+fn short_and_flap_window_settings_change_the_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut o = options(vec![write(dir.path(), "a.csv", HISTORY)]);
+    o.since = Some(t(SINCE));
+    o.until = Some(t(UNTIL));
+    o.short_ms = alertnoise::timefmt::parse_duration("2m30s").unwrap();
+    o.flap_window_ms = alertnoise::timefmt::parse_duration("30m").unwrap();
+    let rows = run(&o).rules;
+    let a = row(&rows, "A");
+    // Only e1 (120s) is under 2m30s now; e3 (180s) is not.
+    close(f(a, "short_ratio"), 0.25, "short_ratio");
+    // With 30m, e3 (gap 20m after e2) is a refire too.
+    assert_eq!(f(a, "refires"), 3.0);
+    assert_eq!(f(a, "noisy_episodes"), 4.0, "e1 short; e2 e3 e6 refires");
+}
+
+#[test]
+fn json_labels_and_incident_ids_in_csv_exports() {
+    let csv = "rule,starts_at,ends_at,labels,incident_id,acked_at\n\
+        J,2026-01-06T10:00:00Z,2026-01-06T10:30:00Z,\"{\"\"instance\"\":\"\"db-1\"\",\"\"severity\"\":\"\"critical\"\"}\",PD-1,2026-01-06T10:02:00Z\n\
+        J,2026-01-07T10:00:00Z,2026-01-07T10:30:00Z,\"{\"\"instance\"\":\"\"db-2\"\"}\",PD-2,2026-01-07T10:02:00Z\n";
+    let dir = tempfile::tempdir().unwrap();
+    let mut o = options(vec![write(dir.path(), "j.csv", csv)]);
+    // The proxy says both were actionable (acked, lasted 30m); the review overrules PD-2.
+    o.reviews = Some(write(
+        dir.path(),
+        "r.csv",
+        "incident_id,actionable\nPD-2,no\n",
+    ));
+    let a = run(&o);
+    assert_eq!(
+        a.episode_rows[0].labels.get("instance").map(String::as_str),
+        Some("db-1")
+    );
+    assert_eq!(f(row(&a.rules, "J"), "instances"), 2.0);
+    assert_eq!(row(&a.rules, "J")["severity"], "critical");
+    close(
+        f(row(&a.rules, "J"), "actionable_ratio"),
+        0.5,
+        "PD-1 by proxy, PD-2 reviewed no",
+    );
+    let sources: Vec<_> = a.episode_rows.iter().map(|e| e.actionable_source).collect();
+    assert_eq!(sources, vec![Some("proxy"), Some("review")]);
+}
