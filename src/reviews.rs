@@ -187,18 +187,19 @@ pub fn apply(reviews: &Reviews, episodes: &mut [Episode]) -> Vec<Problem> {
         by_fingerprint.entry(&e.fingerprint).or_default().push(i);
         by_rule.entry(&e.rule).or_default().push(i);
     }
+    // Lists sorted by start, so the episodes near a time are a binary search away.
+    let start_of = |i: usize| episodes[i].starts_at.unwrap_or(Millis::MIN);
+    for list in by_fingerprint.values_mut().chain(by_rule.values_mut()) {
+        list.sort_by_key(|&i| start_of(i));
+    }
     let near = |list: Option<&Vec<usize>>, t: Millis| -> Vec<usize> {
-        list.map(|l| {
-            l.iter()
-                .copied()
-                .filter(|&i| {
-                    episodes[i]
-                        .starts_at
-                        .is_some_and(|s| (s - t).abs() <= START_TOLERANCE_MS)
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+        let Some(list) = list else { return Vec::new() };
+        let first = list.partition_point(|&i| start_of(i) < t.saturating_sub(START_TOLERANCE_MS));
+        list[first..]
+            .iter()
+            .copied()
+            .take_while(|&i| start_of(i) <= t.saturating_add(START_TOLERANCE_MS))
+            .collect()
     };
     let mut chosen: Vec<Option<(u8, usize)>> = vec![None; episodes.len()];
     let mut problems = Vec::new();
@@ -271,5 +272,62 @@ pub fn apply_proxy(episodes: &mut [Episode]) {
             .is_some_and(|end| end - start < PROXY_MIN_DURATION_MS);
         e.actionable = Some(e.acked_at.is_some() && !quick);
         e.actionable_source = Some("proxy");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn episode(rule: &str, fingerprint: &str, start: Millis) -> Episode {
+        Episode {
+            rule: rule.into(),
+            fingerprint: fingerprint.into(),
+            starts_at: Some(start),
+            ..Episode::default()
+        }
+    }
+
+    fn verdict(line: u64, matcher: Matcher, actionable: bool) -> Verdict {
+        Verdict {
+            line,
+            matcher,
+            actionable,
+        }
+    }
+
+    #[test]
+    fn one_minute_either_side_matches_and_a_millisecond_more_does_not() {
+        let mut episodes = vec![
+            episode("R", "a", 1_000_000),
+            episode("R", "b", 1_060_000),
+            episode("R", "c", 1_060_001),
+            episode("R", "d", 939_999),
+        ];
+        let reviews = Reviews {
+            file: "r.csv".into(),
+            verdicts: vec![verdict(2, Matcher::RuleAt("R".into(), 1_000_000), true)],
+            problems: Vec::new(),
+        };
+        assert!(apply(&reviews, &mut episodes).is_empty());
+        let got: Vec<Option<bool>> = episodes.iter().map(|e| e.actionable).collect();
+        assert_eq!(got, vec![Some(true), Some(true), None, None]);
+    }
+
+    #[test]
+    fn fingerprint_and_time_picks_the_nearest_episode_of_that_instance() {
+        let mut episodes = vec![episode("R", "a", 1_000_000), episode("R", "a", 1_050_000)];
+        let reviews = Reviews {
+            file: "r.csv".into(),
+            verdicts: vec![verdict(
+                2,
+                Matcher::FingerprintAt("a".into(), 1_040_000),
+                false,
+            )],
+            problems: Vec::new(),
+        };
+        apply(&reviews, &mut episodes);
+        assert_eq!(episodes[0].actionable, None);
+        assert_eq!(episodes[1].actionable, Some(false));
     }
 }
