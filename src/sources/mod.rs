@@ -102,7 +102,8 @@ fn undetected_reason(text: &str) -> String {
 }
 
 /// Expands the command line's inputs into files: directories recursively
-/// (sorted, hidden entries skipped), `-` as standard input.
+/// (sorted, hidden entries and symlinked directories skipped), `-` as
+/// standard input.
 pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for input in inputs {
@@ -138,9 +139,12 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
         .collect();
     entries.sort();
     for entry in entries {
-        if entry.is_dir() {
+        // Symlinked directories inside a tree are not followed: a link back
+        // up the tree would otherwise never end. Symlinked files are read.
+        let real_dir = std::fs::symlink_metadata(&entry).is_ok_and(|m| m.is_dir());
+        if real_dir {
             walk(&entry, files)?;
-        } else {
+        } else if !entry.is_dir() {
             files.push(entry);
         }
     }

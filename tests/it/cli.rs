@@ -184,3 +184,23 @@ fn episodes_parquet_holds_the_canonical_columns() {
         &DataType::Datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC))
     );
 }
+
+#[test]
+fn a_symlink_loop_in_an_archive_folder_is_not_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    write(&archive, "h.csv", CSV);
+    std::os::unix::fs::symlink(&archive, archive.join("loop")).unwrap();
+    let out = dir.path().join("o");
+    let result = alertnoise(&report_args(
+        &[archive.to_str().unwrap()],
+        out.to_str().unwrap(),
+    ));
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let summary = std::fs::read_to_string(out.join("summary.json")).unwrap();
+    assert!(summary.contains("\"files\": 1"), "{summary}");
+}
