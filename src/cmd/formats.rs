@@ -8,13 +8,18 @@ pub struct Args {}
 
 /// Prints the formats.
 pub fn run(_args: &Args) -> crate::error::Result<()> {
+    let mut text = String::new();
     for source in all_sources() {
-        println!("{}\n  {}\n  example:", source.name(), source.description());
+        text.push_str(&format!(
+            "{}\n  {}\n  example:\n",
+            source.name(),
+            source.description()
+        ));
         for line in source.example().lines() {
-            println!("    {line}");
+            text.push_str(&format!("    {line}\n"));
         }
-        println!();
+        text.push('\n');
     }
-    println!("reviews (with --reviews FILE)\n  CSV with `actionable` (yes/no) and incident_id, fingerprint + starts_at, rule + starts_at, or rule.\n  example:\n    rule,starts_at,actionable,note\n    HostHighCpu,,no,never acted on\n");
-    Ok(())
+    text.push_str("reviews (with --reviews FILE)\n  CSV with `actionable` (yes/no) and incident_id, fingerprint + starts_at, rule + starts_at, or rule.\n  example:\n    rule,starts_at,actionable,note\n    HostHighCpu,,no,never acted on\n");
+    super::print_out(&text)
 }

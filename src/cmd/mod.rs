@@ -3,3 +3,20 @@
 pub mod formats;
 pub mod report;
 pub mod sample;
+
+/// Writes text to standard output. A closed pipe (`alertnoise … | head`) is
+/// not an error: the reader has seen enough, so the rest is dropped.
+pub fn print_out(text: &str) -> crate::error::Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|_| stdout.flush())
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(crate::error::Error::Output {
+            path: "standard output".into(),
+            reason: e.to_string(),
+        }),
+        _ => Ok(()),
+    }
+}

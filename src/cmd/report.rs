@@ -162,18 +162,15 @@ pub fn run(args: &Args) -> Result<()> {
         },
     )?;
     let s = &analysis.summary;
-    print!(
-        "{}",
-        crate::report::terminal::render(&analysis.rules, args.top)
-    );
-    println!(
-        "\n{} episodes from {} rules, {} noisy; {} problems in the inputs. Report: {}",
+    super::print_out(&format!(
+        "{}\n{} episodes from {} rules, {} noisy; {} problems in the inputs. Report: {}\n",
+        crate::report::terminal::render(&analysis.rules, args.top),
         s.counts.episodes,
         s.counts.rules,
         s.counts.noisy_episodes,
         s.problems.total,
         args.out.display()
-    );
+    ))?;
     for p in analysis.problems.iter().take(5) {
         eprintln!("warning: {p}");
     }

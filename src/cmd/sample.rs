@@ -40,10 +40,10 @@ pub fn run(args: &Args) -> Result<()> {
     crate::outdir::write_dir(&args.out, args.force, MARKER, |tmp| {
         crate::sample::write(tmp, &spec)
     })?;
-    println!(
-        "wrote {} weeks of sample history to {}",
+    super::print_out(&format!(
+        "wrote {} weeks of sample history to {}\n",
         args.weeks,
         args.out.display()
-    );
+    ))?;
     Ok(())
 }

@@ -204,3 +204,35 @@ fn a_symlink_loop_in_an_archive_folder_is_not_followed() {
     let summary = std::fs::read_to_string(out.join("summary.json")).unwrap();
     assert!(summary.contains("\"files\": 1"), "{summary}");
 }
+
+#[test]
+fn a_closed_stdout_pipe_is_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(dir.path(), "h.csv", CSV);
+    let out = dir.path().join("o");
+    for args in [
+        vec![
+            "report",
+            input.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        vec!["formats"],
+    ] {
+        let mut child = bin()
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take()); // like `| head -0`
+        let result = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&result.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(result.status.code(), Some(0), "{args:?}: {stderr}");
+    }
+    assert!(
+        out.join("rules.json").exists(),
+        "the report is written before stdout"
+    );
+}
