@@ -8,7 +8,7 @@
 
 use crate::timefmt::Millis;
 use polars::prelude::*;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// Where a row came from, for problems about it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
@@ -75,10 +75,6 @@ impl Episode {
         }
     }
 
-    fn merge_key(&self) -> (String, Option<Millis>) {
-        (self.fingerprint.clone(), self.starts_at)
-    }
-
     /// Folds another row of the same episode into this one.
     fn absorb(&mut self, other: Episode) {
         self.ends_at = match (self.ends_at, other.ends_at) {
@@ -116,20 +112,20 @@ impl Episode {
 pub fn merge(mut rows: Vec<Episode>) -> Vec<Episode> {
     // Deterministic fold order: by key, then by where the row was read.
     rows.sort_by(|a, b| {
-        a.merge_key()
-            .cmp(&b.merge_key())
-            .then_with(|| a.origin.cmp(&b.origin))
+        (&a.fingerprint, a.starts_at, &a.origin).cmp(&(&b.fingerprint, b.starts_at, &b.origin))
     });
     let mut merged: Vec<Episode> = Vec::with_capacity(rows.len());
-    let mut index: HashMap<(String, Option<Millis>), usize> = HashMap::new();
     for row in rows {
-        // Pending-only rows (no start) are never merged with one another.
-        if row.starts_at.is_some() {
-            if let Some(&i) = index.get(&row.merge_key()) {
-                merged[i].absorb(row);
+        // Rows of one episode are adjacent after the sort. Pending-only rows
+        // (no start) are never merged with one another.
+        if let Some(last) = merged.last_mut() {
+            if row.starts_at.is_some()
+                && last.starts_at == row.starts_at
+                && last.fingerprint == row.fingerprint
+            {
+                last.absorb(row);
                 continue;
             }
-            index.insert(row.merge_key(), merged.len());
         }
         merged.push(row);
     }

@@ -22,6 +22,7 @@ use rayon::prelude::*;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::Hasher;
 
@@ -146,25 +147,22 @@ impl Source for AlertmanagerWebhook {
             .map(|&(offset, raw)| read_record(&file.name, text, &lines, offset, raw))
             .collect();
         // Fold this file's sightings into episodes; episodes::merge joins files.
-        let mut by_key: HashMap<(String, Millis), usize> = HashMap::new();
+        let mut by_key: HashMap<(Cow<str>, Millis), usize> = HashMap::new();
         let mut episodes: Vec<Episode> = Vec::new();
         for (sightings, part_problems) in parts {
             problems.extend(part_problems);
             for sighting in sightings {
-                let key = (
-                    sighting.fingerprint.as_ref().to_string(),
-                    sighting.starts_at,
-                );
-                match by_key.get(&key) {
-                    Some(&i) => {
-                        let episode = &mut episodes[i];
+                // Exports carry the fingerprint, so the key usually borrows from the text.
+                match by_key.entry((sighting.fingerprint.clone(), sighting.starts_at)) {
+                    Entry::Occupied(slot) => {
+                        let episode = &mut episodes[*slot.get()];
                         if let Some(end) = sighting.ends_at {
                             episode.ends_at = Some(episode.ends_at.map_or(end, |e| e.max(end)));
                         }
                         episode.notification_ids.push(sighting.body_id);
                     }
-                    None => {
-                        by_key.insert(key, episodes.len());
+                    Entry::Vacant(slot) => {
+                        slot.insert(episodes.len());
                         episodes.push(sighting.into_episode(&file.name));
                     }
                 }
