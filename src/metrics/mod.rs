@@ -136,6 +136,17 @@ pub fn default_window(starts: &[Millis], ends: &[Millis]) -> Option<Window> {
     Some(Window { since, until })
 }
 
+/// Whether an episode starts inside the window: since ≤ starts_at < until
+/// (false for pending-only episodes, which have no start).
+fn starts_in(w: Window) -> Expr {
+    let start = col("starts_at").cast(DataType::Int64);
+    start
+        .clone()
+        .gt_eq(lit(w.since))
+        .and(start.lt(lit(w.until)))
+        .fill_null(lit(false))
+}
+
 /// Computes the per-rule metrics table. The frame must have the canonical columns.
 pub fn compute(episodes: &DataFrame, settings: &Settings) -> PolarsResult<DataFrame> {
     let ctx = Context { settings };
@@ -157,20 +168,11 @@ pub fn compute(episodes: &DataFrame, settings: &Settings) -> PolarsResult<DataFr
         .then(lit(w.until))
         .otherwise(end.clone());
     let severity = severity_per_group(&frame, &keys, w)?;
-    let mut lf = frame
-        .lazy()
-        .filter(
-            start
-                .clone()
-                .is_not_null()
-                .and(start.clone().gt_eq(lit(w.since)))
-                .and(start.clone().lt(lit(w.until))),
-        )
-        .with_columns([
-            start.clone().alias("start_ms"),
-            (clipped_end - start).alias("dur_ms"),
-            end.is_not_null().alias("resolved"),
-        ]);
+    let mut lf = frame.lazy().filter(starts_in(w)).with_columns([
+        start.clone().alias("start_ms"),
+        (clipped_end - start).alias("dur_ms"),
+        end.is_not_null().alias("resolved"),
+    ]);
     let families = families();
     let episode_columns: Vec<Expr> = families
         .iter()
@@ -216,19 +218,12 @@ fn keys_names(settings: &Settings) -> Vec<PlSmallStr> {
 
 /// The most common severity of each group's episodes in the window (ties: alphabetical).
 fn severity_per_group(frame: &DataFrame, keys: &[Expr], w: Window) -> PolarsResult<LazyFrame> {
-    let start = col("starts_at").cast(DataType::Int64);
     let mut group: Vec<Expr> = keys.to_vec();
     group.push(col("severity"));
     Ok(frame
         .clone()
         .lazy()
-        .filter(
-            start
-                .clone()
-                .gt_eq(lit(w.since))
-                .and(start.lt(lit(w.until)))
-                .and(col("severity").is_not_null()),
-        )
+        .filter(starts_in(w).and(col("severity").is_not_null()))
         .group_by(group)
         .agg([len().alias("_n")])
         .sort_by_exprs(
