@@ -12,7 +12,7 @@ pub fn render(rows: &[Row], n: usize) -> String {
     let top = super::markdown::by_noise(rows);
     let mut out = String::new();
     out.push_str(&format!(
-        "{:<32} {:>8} {:>8} {:>7} {:>7} {:>11}  {:<8}\n",
+        "{:<32} {:>8} {:>8} {:>7} {:>7} {:>11}  {}\n",
         "rule", "episodes", "noise/wk", "short", "refire", "actionable", "severity"
     ));
     for row in top.iter().take(n) {
@@ -23,7 +23,7 @@ pub fn render(rows: &[Row], n: usize) -> String {
             rule.to_string()
         };
         out.push_str(&format!(
-            "{:<32} {:>8} {:>8.1} {:>7} {:>7} {:>11}  {:<8}\n",
+            "{:<32} {:>8} {:>8.1} {:>7} {:>7} {:>11}  {}\n",
             rule,
             num(row, "episodes").unwrap_or(0.0),
             num(row, "noise_score").unwrap_or(0.0),
@@ -33,5 +33,5 @@ pub fn render(rows: &[Row], n: usize) -> String {
             text(row, "severity").unwrap_or("-"),
         ));
     }
-    out.lines().map(|l| format!("{}\n", l.trim_end())).collect()
+    out
 }

@@ -111,6 +111,10 @@ fn output_is_byte_identical_across_runs_and_prints_the_noisiest_rules() {
     let noisy_at = stdout.find("Noisy").expect("Noisy listed");
     let quiet_at = stdout.find("Quiet").expect("Quiet listed");
     assert!(noisy_at < quiet_at, "sorted by noise: {stdout}");
+    assert!(
+        stdout.lines().all(|l| l == l.trim_end()),
+        "no trailing spaces on stdout: {stdout:?}"
+    );
     let csv = std::fs::read_to_string(a.join("rules.csv")).unwrap();
     let header = csv.lines().next().unwrap();
     assert!(header.starts_with("rule,severity,current_for_s,episodes,episodes_per_day,instances,notifications,firing_hours"));
