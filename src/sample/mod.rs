@@ -156,14 +156,15 @@ fn reviews_csv(
         }
         let at = format_millis(e.start / 1000 * 1000).replace(".000Z", "Z");
         let verdict = if e.actionable { "yes" } else { "no" };
-        let alone = !history.iter().any(|o| {
-            o.rule == e.rule
-                && o.instance != e.instance
-                && (o.start - e.start).abs() <= crate::reviews::START_TOLERANCE_MS
-        });
-        if rule.name == "HostHighCpu" && alone {
-            // The meeting notes name the rule and the time, not the instance,
-            // where that is unambiguous.
+        // The meeting notes name the rule and the time, not the instance,
+        // where that is unambiguous.
+        let by_rule_and_time = rule.name == "HostHighCpu"
+            && !history.iter().any(|o| {
+                o.rule == e.rule
+                    && o.instance != e.instance
+                    && (o.start - e.start).abs() <= crate::reviews::START_TOLERANCE_MS
+            });
+        if by_rule_and_time {
             out.push_str(&format!(
                 "{},,{at},{verdict},,{}-oncall\n",
                 rule.name, rule.team
