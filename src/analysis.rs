@@ -2,12 +2,14 @@
 //! read sources → merge episodes → apply review verdicts and the proxy →
 //! build the episode frame → compute metrics.
 
+use crate::advice::{self, inventory::AdviceReport};
 use crate::episodes::{self, Episode, LabelNames};
 use crate::error::{Error, Result};
 use crate::metrics::{self, off_hours::BusinessHours, Settings, Window};
 use crate::problem::{Problem, Severity};
 use crate::report::rows::{self, Row};
 use crate::report::summary::{self, Counts, InputInfo, ProblemsInfo, ReviewsInfo, Summary};
+use crate::rules::RuleFile;
 use crate::timefmt::{format_duration, format_millis, Millis};
 use polars::prelude::DataFrame;
 use std::path::PathBuf;
@@ -19,6 +21,8 @@ pub struct Options {
     pub inputs: Vec<PathBuf>,
     /// Force a format instead of detecting it.
     pub format: Option<String>,
+    /// Prometheus rule files and directories (`--rules`).
+    pub rules: Vec<PathBuf>,
     /// The review meeting's verdicts.
     pub reviews: Option<PathBuf>,
     /// Window start, if given.
@@ -29,6 +33,8 @@ pub struct Options {
     pub short_ms: Millis,
     /// `--flap-window`.
     pub flap_window_ms: Millis,
+    /// `--steps`: candidate `for:`/`keep_firing_for:` steps for advice.
+    pub steps_ms: Vec<Millis>,
     /// Business hours and time zone.
     pub business_hours: BusinessHours,
     /// The `--business-hours` text, for the report.
@@ -55,6 +61,12 @@ pub struct Analysis {
     pub summary: Summary,
     /// Every problem.
     pub problems: Vec<Problem>,
+    /// The analysis window.
+    pub window: Window,
+    /// The rule files given with `--rules`.
+    pub rule_files: Vec<RuleFile>,
+    /// Recommendations, rule inventory and the combined patch.
+    pub advice: AdviceReport,
 }
 
 fn fail_if_strict(strict: bool, problems: &[Problem]) -> Result<()> {
@@ -69,6 +81,7 @@ fn fail_if_strict(strict: bool, problems: &[Problem]) -> Result<()> {
 
 /// Runs the pipeline.
 pub fn analyze(options: &Options) -> Result<Analysis> {
+    let rule_files = crate::rules::load_rule_files(&options.rules)?;
     let files = crate::sources::expand_inputs(&options.inputs)?;
     if files.is_empty() {
         return Err(Error::Usage(
@@ -126,7 +139,20 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
     };
     let frame = episodes::to_frame(&episode_rows, &options.label_names)?;
     let metrics_frame = metrics::compute(&frame, &settings)?;
-    let rules = rows::frame_to_rows(&metrics_frame)?;
+    let mut rules = rows::frame_to_rows(&metrics_frame)?;
+    advice::inventory::fill_current_for(&mut rules, &rule_files);
+    let advice = {
+        let ctx = advice::Context {
+            files: &rule_files,
+            targets: advice::targets(&rule_files, &episode_rows, window, &options.label_names),
+            window,
+            short_ms: options.short_ms,
+            flap_window_ms: options.flap_window_ms,
+            steps_ms: options.steps_ms.clone(),
+            label_names: &options.label_names,
+        };
+        AdviceReport::build(&ctx)
+    };
 
     let counts = count(
         &episode_rows,
@@ -161,6 +187,7 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
             .collect(),
         reviews: reviews_info,
         counts,
+        rule_files: (!rule_files.is_empty()).then(|| advice.summary(&rule_files)),
         problems: ProblemsInfo::from(&problems),
     };
     Ok(Analysis {
@@ -170,6 +197,9 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
         rules,
         summary,
         problems,
+        window,
+        rule_files,
+        advice,
     })
 }
 

@@ -3,6 +3,7 @@
 //!
 //! The pipeline (see DESIGN.md): `sources` → `episodes` → `metrics` → `report`.
 
+pub mod advice;
 pub mod analysis;
 pub mod cmd;
 pub mod episodes;
@@ -13,6 +14,7 @@ pub mod outdir;
 pub mod problem;
 pub mod report;
 pub mod reviews;
+pub mod rules;
 pub mod sample;
 pub mod sources;
 pub mod timefmt;

@@ -15,6 +15,8 @@ struct Cli {
 enum Command {
     /// Read alert history and write the per-rule noise report.
     Report(cmd::report::Args),
+    /// Replay one rule's history under another `for:` or `keep_firing_for:`.
+    Simulate(cmd::simulate::Args),
     /// Write a realistic sample alert history.
     Sample(cmd::sample::Args),
     /// List the input formats with an example of each.
@@ -25,6 +27,7 @@ fn main() {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Report(args) => cmd::report::run(args),
+        Command::Simulate(args) => cmd::simulate::run(args),
         Command::Sample(args) => cmd::sample::run(args),
         Command::Formats(args) => cmd::formats::run(args),
     };

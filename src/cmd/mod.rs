@@ -1,8 +1,10 @@
 //! One file per subcommand; each has its arguments and a `run` function.
 
 pub mod formats;
+pub mod history;
 pub mod report;
 pub mod sample;
+pub mod simulate;
 
 /// Writes text to standard output. A closed pipe (`alertnoise … | head`) is
 /// not an error: the reader has seen enough, so the rest is dropped.

@@ -31,7 +31,7 @@ pub fn run(args: &Args) -> Result<()> {
     if args.weeks == 0 || args.weeks > 520 {
         return Err(Error::Usage("--weeks must be between 1 and 520".into()));
     }
-    let start = crate::cmd::report::parse_bound("--start", &args.start, chrono_tz::Tz::UTC)?;
+    let start = crate::cmd::history::parse_bound("--start", &args.start, chrono_tz::Tz::UTC)?;
     let spec = SampleSpec {
         seed: args.seed,
         weeks: args.weeks,

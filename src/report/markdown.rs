@@ -4,6 +4,7 @@
 //! Findings are plain-language sentences derived from the metrics, with the
 //! thresholds below.
 
+use super::advice_section::AdviceSection;
 use super::rows::{num, text, Row};
 use super::summary::Summary;
 use super::terminal::pct;
@@ -197,7 +198,12 @@ fn fmt_1(x: Option<f64>) -> String {
 }
 
 /// Renders the review-meeting page.
-pub fn render(summary: &Summary, rows: &[Row], problems: &[Problem]) -> Result<String> {
+pub fn render(
+    summary: &Summary,
+    rows: &[Row],
+    problems: &[Problem],
+    advice: &AdviceSection,
+) -> Result<String> {
     let by = summary.settings.by.as_deref();
     let ranked = by_noise(rows);
     let leaders: Vec<LeaderRow> = ranked
@@ -328,6 +334,7 @@ pub fn render(summary: &Summary, rows: &[Row], problems: &[Problem]) -> Result<S
             unknown => Serde(unknown),
             problems => Serde(listed),
             more_problems => problems.len().saturating_sub(PROBLEMS_LISTED),
+            advice => Serde(advice),
         })
         .map_err(template_error)
 }

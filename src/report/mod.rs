@@ -3,6 +3,7 @@
 //! One file per output format. Files are written into a temporary directory
 //! beside `--out` and moved into place at the end (see `outdir.rs`).
 
+pub mod advice_section;
 pub mod markdown;
 pub mod parquet;
 pub mod rows;
@@ -11,6 +12,7 @@ pub mod rules_json;
 pub mod summary;
 pub mod terminal;
 
+use crate::advice::inventory::AdviceReport;
 use crate::error::Result;
 use crate::outdir::{write_dir, write_file};
 use crate::problem::Problem;
@@ -35,6 +37,10 @@ pub struct ReportInput<'a> {
     pub episodes: &'a mut DataFrame,
     /// Every problem found in the inputs.
     pub problems: &'a [Problem],
+    /// Recommendations and the rule inventory.
+    pub advice: &'a AdviceReport,
+    /// Whether rule files were given (then `advice.patch` is written).
+    pub with_rules: bool,
 }
 
 /// Writes every file of the output contract to `out`.
@@ -48,7 +54,17 @@ pub fn write_report(out: &Path, force: bool, input: ReportInput) -> Result<()> {
             &rules_csv::to_csv(input.columns, input.rules)?,
         )?;
         parquet::write(&tmp.join("episodes.parquet"), input.episodes)?;
-        let md = markdown::render(input.summary, input.rules, input.problems)?;
+        write_file(
+            tmp,
+            "advice.json",
+            &pretty_json(input.advice, "advice.json")?,
+        )?;
+        if input.with_rules {
+            let patch = input.advice.patch.as_deref().unwrap_or_default();
+            write_file(tmp, "advice.patch", patch.as_bytes())?;
+        }
+        let section = advice_section::AdviceSection::new(input.advice, input.with_rules);
+        let md = markdown::render(input.summary, input.rules, input.problems, &section)?;
         write_file(tmp, "report.md", md.as_bytes())?;
         Ok(())
     })

@@ -124,8 +124,31 @@ pub struct Summary {
     pub reviews: Option<ReviewsInfo>,
     /// Totals.
     pub counts: Counts,
+    /// The rule files given with `--rules` and how history joined them; null without.
+    pub rule_files: Option<RuleFilesInfo>,
     /// Data-quality problems.
     pub problems: ProblemsInfo,
+}
+
+/// The rule files and the join of rules to history.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RuleFilesInfo {
+    /// The files read, in order.
+    pub files: Vec<String>,
+    /// Alerting rules.
+    pub alerting_rules: usize,
+    /// Recording rules (read, not advised on).
+    pub recording_rules: usize,
+    /// Alerting rules whose threshold was located in the PromQL.
+    pub thresholds_located: usize,
+    /// Alerting rules with no single threshold (see `advice.json` for why).
+    pub thresholds_not_located: usize,
+    /// Alerting rules with no episode in the window.
+    pub never_fired: usize,
+    /// Alert names in the history that no given rule defines.
+    pub undefined_alerts: usize,
+    /// Recommendations made.
+    pub advice: usize,
 }
 
 /// Serialises the summary as pretty JSON.

@@ -9,6 +9,7 @@
 pub mod alertmanager_webhook;
 pub mod episodes_csv;
 pub mod json_records;
+pub mod prometheus_alerts;
 
 use crate::episodes::Episode;
 use crate::error::{Error, Result};
@@ -71,6 +72,7 @@ pub trait Source: Sync {
 pub fn all_sources() -> Vec<Box<dyn Source>> {
     vec![
         Box::new(alertmanager_webhook::AlertmanagerWebhook),
+        Box::new(prometheus_alerts::PrometheusAlerts),
         Box::new(episodes_csv::EpisodesCsv),
     ]
 }

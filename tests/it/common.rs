@@ -22,11 +22,13 @@ pub fn options(inputs: Vec<PathBuf>) -> Options {
     Options {
         inputs,
         format: None,
+        rules: Vec::new(),
         reviews: None,
         since: None,
         until: None,
         short_ms: 300_000,
         flap_window_ms: 900_000,
+        steps_ms: alertnoise::advice::DEFAULT_STEPS_MS.to_vec(),
         business_hours: BusinessHours::default(),
         business_hours_text: "Mon-Fri 09:00-18:00".into(),
         by: None,

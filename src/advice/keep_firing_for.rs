@@ -1,0 +1,96 @@
+//! `keep_firing_for`: many refires — keep the alert firing across short gaps.
+//!
+//! Applies when at least 3 episodes, and at least a fifth of all, are refires
+//! (they start within `--flap-window` after the same alert resolved). Every step
+//! K of the ladder above the current setting is replayed (gaps ≤ K merge, every
+//! resolution comes K later); the advice is the smallest K that removes at least
+//! [`MOST`] of the refires. Merging loses no episode: the alert stays firing.
+
+use super::simulate::Setting;
+use super::{duration_change, Advice, Advisor, Alternative, Context, MOST};
+use crate::rules::patch::Change;
+use crate::timefmt::format_duration;
+use serde_json::json;
+
+/// The `keep_firing_for` advisor.
+pub struct KeepFiringFor;
+
+impl Advisor for KeepFiringFor {
+    fn kind(&self) -> &'static str {
+        "keep_firing_for"
+    }
+
+    fn advise(&self, ctx: &Context) -> Vec<Advice> {
+        let mut out = Vec::new();
+        for target in &ctx.targets {
+            let baseline = ctx.effect(target, target.current);
+            let refires = baseline.refires_before;
+            if refires < 3 || (refires as f64) < 0.2 * baseline.episodes_before as f64 {
+                continue;
+            }
+            let mut alternatives = Vec::new();
+            let mut chosen = None;
+            for &step in ctx
+                .steps_ms
+                .iter()
+                .filter(|&&s| s > target.current.keep_firing_for_ms)
+            {
+                let new = Setting {
+                    keep_firing_for_ms: step,
+                    ..target.current
+                };
+                let effect = ctx.effect(target, new);
+                let change = duration_change(
+                    target,
+                    "keep_firing_for",
+                    step,
+                    step - target.current.keep_firing_for_ms,
+                );
+                let removed = effect.refires_before.saturating_sub(effect.refires_after);
+                alternatives.push(Alternative {
+                    change: change.clone(),
+                    effect: effect.clone(),
+                });
+                if removed as f64 >= MOST * refires as f64 && chosen.is_none() {
+                    chosen = Some((new, change, effect));
+                }
+            }
+            let Some((new, change, effect)) = chosen else {
+                continue;
+            };
+            let mut advice = target.advice(
+                self.kind(),
+                format!(
+                    "{refires} of {} episodes were refires within {}; `keep_firing_for: {}` would have merged them into {} episodes with {} refires, resolving {} later",
+                    baseline.episodes_before,
+                    format_duration(ctx.flap_window_ms),
+                    format_duration(new.keep_firing_for_ms),
+                    effect.episodes_after,
+                    effect.refires_after,
+                    format_duration(new.keep_firing_for_ms - target.current.keep_firing_for_ms),
+                ),
+            );
+            advice.change = Some(change);
+            advice.evidence = json!({
+                "current_keep_firing_for": format_duration(target.current.keep_firing_for_ms),
+                "episodes": baseline.episodes_before,
+                "refires": refires,
+                "flap_window": format_duration(ctx.flap_window_ms),
+            })
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+            // Merging loses no episode, so verdicts do not matter; the sample size does.
+            advice.confidence = match refires {
+                10.. => "high",
+                5.. => "medium",
+                _ => "low",
+            };
+            advice.effect = Some(effect);
+            advice.alternatives = alternatives;
+            advice.edit = target.edit(Change::KeepFiringFor(new.keep_firing_for_ms));
+            out.push(advice);
+        }
+        out
+    }
+}

@@ -1,0 +1,374 @@
+//! Recommendations: what to change in which rule, with the evidence and the
+//! simulated effect on the history.
+//!
+//! One file per kind, each an [`Advisor`]: `raise_for`, `lower_for`,
+//! `keep_firing_for`, `remove`, `demote`, `lint` (and `threshold`, from a
+//! backtest). [`simulate`] replays history under other settings. [`advise`]
+//! runs them all and attaches the patch hunks when rule files were given.
+//! The thresholds every advisor uses are documented in `docs/advice/`.
+
+pub mod demote;
+pub mod inventory;
+pub mod keep_firing_for;
+pub mod lint;
+pub mod lower_for;
+pub mod raise_for;
+pub mod remove;
+pub mod simulate;
+
+use crate::episodes::{Episode, LabelNames};
+use crate::metrics::Window;
+use crate::rules::patch::{self, Change};
+use crate::rules::{Rule, RuleFile, RuleKind};
+use crate::timefmt::{format_duration, Millis};
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+use simulate::{Effect, Setting};
+use std::collections::BTreeMap;
+
+/// The candidate steps for `for:` and `keep_firing_for:` (DESIGN.md's ladder).
+pub const DEFAULT_STEPS_MS: [Millis; 7] = [
+    60_000, 120_000, 300_000, 600_000, 900_000, 1_800_000, 3_600_000,
+];
+
+/// "Most" of the short episodes or refires: the share a change must remove to be advised.
+pub const MOST: f64 = 0.75;
+
+/// Severity values that page someone.
+pub const PAGING_SEVERITIES: [&str; 5] = ["critical", "page", "pager", "p1", "sev1"];
+
+/// One recommendation.
+#[derive(Debug, Clone, Serialize)]
+pub struct Advice {
+    /// The alert rule (`alertname`), or the team/service a lint is about.
+    pub rule: String,
+    /// `raise_for`, `lower_for`, `keep_firing_for`, `threshold`, `remove`, `demote` or `lint`.
+    pub kind: &'static str,
+    /// `file:line` of the rule, when rule files were given.
+    pub location: Option<String>,
+    /// The new setting as the rule file would spell it, e.g. `{"for": "5m"}`; null for lints.
+    pub change: Option<Value>,
+    /// One sentence for the review meeting.
+    pub summary: String,
+    /// The numbers behind it.
+    pub evidence: Map<String, Value>,
+    /// The simulated effect on the history; null where nothing can be simulated.
+    pub effect: Option<Effect>,
+    /// The other candidates that were replayed, with their effects.
+    pub alternatives: Vec<Alternative>,
+    /// `high`, `medium` or `low`.
+    pub confidence: &'static str,
+    /// The unified diff of this change alone, when rule files were given.
+    pub patch: Option<String>,
+    /// Why there is no patch, when there could have been one.
+    pub patch_note: Option<String>,
+    /// The change for the patch writer: (file index, rule index, change).
+    #[serde(skip)]
+    pub edit: Option<(usize, usize, Change)>,
+}
+
+/// A replayed candidate that was not chosen (or was).
+#[derive(Debug, Clone, Serialize)]
+pub struct Alternative {
+    /// The setting, spelled as in the rule file.
+    pub change: Value,
+    /// Its simulated effect.
+    pub effect: Effect,
+}
+
+/// One rule (or, without rule files, one alert name) and its history in the window.
+pub struct Target<'a> {
+    /// The alert name.
+    pub name: &'a str,
+    /// The rule and its (file, rule) indices, when rule files were given and one matches.
+    pub rule: Option<(usize, usize, &'a Rule)>,
+    /// Its episodes that start (or, pending-only, become pending) inside the window.
+    pub episodes: Vec<&'a Episode>,
+    /// The current `for:` and `keep_firing_for:` (zero when unknown).
+    pub current: Setting,
+    /// The severity of the rule or of its alerts.
+    pub severity: Option<String>,
+}
+
+impl Target<'_> {
+    /// Fired episodes.
+    pub fn fired(&self) -> impl Iterator<Item = &&Episode> {
+        self.episodes.iter().filter(|e| e.starts_at.is_some())
+    }
+
+    /// Whether this rule pages (its severity is a paging one).
+    pub fn pages(&self) -> bool {
+        self.severity
+            .as_deref()
+            .is_some_and(|s| PAGING_SEVERITIES.contains(&s.to_ascii_lowercase().as_str()))
+    }
+
+    /// `file:line` of its rule.
+    pub fn location(&self) -> Option<String> {
+        self.rule.map(|(_, _, r)| r.location())
+    }
+
+    /// An advice for this target with the common fields filled in.
+    pub fn advice(&self, kind: &'static str, summary: String) -> Advice {
+        Advice {
+            rule: self.name.to_string(),
+            kind,
+            location: self.location(),
+            change: None,
+            summary,
+            evidence: Map::new(),
+            effect: None,
+            alternatives: Vec::new(),
+            confidence: "low",
+            patch: None,
+            patch_note: None,
+            edit: None,
+        }
+    }
+
+    /// The patch instruction for a change to this target's rule.
+    pub fn edit(&self, change: Change) -> Option<(usize, usize, Change)> {
+        self.rule.map(|(f, r, _)| (f, r, change))
+    }
+
+    /// Counts of verdicts: (actionable, not actionable, unknown) over fired episodes.
+    pub fn verdicts(&self) -> (u64, u64, u64) {
+        let mut counts = (0, 0, 0);
+        for e in self.fired() {
+            match e.actionable {
+                Some(true) => counts.0 += 1,
+                Some(false) => counts.1 += 1,
+                None => counts.2 += 1,
+            }
+        }
+        counts
+    }
+}
+
+/// What advisors read.
+pub struct Context<'a> {
+    /// The rule files (may be empty).
+    pub files: &'a [RuleFile],
+    /// One target per alerting rule, and per alert name no rule defines.
+    pub targets: Vec<Target<'a>>,
+    /// The analysis window.
+    pub window: Window,
+    /// `--short`.
+    pub short_ms: Millis,
+    /// `--flap-window`.
+    pub flap_window_ms: Millis,
+    /// Candidate steps for `for:` and `keep_firing_for:`.
+    pub steps_ms: Vec<Millis>,
+    /// Label names for severity, team, service.
+    pub label_names: &'a LabelNames,
+}
+
+impl Context<'_> {
+    /// Replays a target under `new`.
+    pub fn effect(&self, target: &Target, new: Setting) -> Effect {
+        simulate::effect(
+            &target.episodes,
+            target.current,
+            new,
+            self.window.until,
+            self.short_ms,
+            self.flap_window_ms,
+        )
+        .0
+    }
+}
+
+/// One recommendation kind.
+pub trait Advisor {
+    /// The kind's name as it appears in `advice.json`.
+    fn kind(&self) -> &'static str;
+    /// The recommendations of this kind.
+    fn advise(&self, ctx: &Context) -> Vec<Advice>;
+}
+
+/// Every advisor, in the order the report lists kinds.
+pub fn all_advisors() -> Vec<Box<dyn Advisor>> {
+    vec![
+        Box::new(remove::Remove),
+        Box::new(demote::Demote),
+        Box::new(raise_for::RaiseFor),
+        Box::new(lower_for::LowerFor),
+        Box::new(keep_firing_for::KeepFiringFor),
+        Box::new(lint::Lint),
+    ]
+}
+
+/// How sure an advice is, from how much history and how many verdicts back it.
+pub fn confidence(episodes: u64, verdicts_known: u64) -> &'static str {
+    let coverage = if episodes == 0 {
+        0.0
+    } else {
+        verdicts_known as f64 / episodes as f64
+    };
+    if episodes >= 20 && coverage >= 0.5 {
+        "high"
+    } else if episodes >= 5 && verdicts_known > 0 {
+        "medium"
+    } else {
+        "low"
+    }
+}
+
+/// `{"for": "5m"}` when the rule file is known, else `{"for_add": "5m"}` (current unknown).
+pub fn duration_change(target: &Target, key: &str, new_ms: Millis, added_ms: Millis) -> Value {
+    if target.rule.is_some() {
+        json!({ key: format_duration(new_ms) })
+    } else {
+        json!({ format!("{key}_add"): format_duration(added_ms) })
+    }
+}
+
+/// Builds the targets: every alerting rule with the episodes it produced, then
+/// every alert name in the history that no rule defines.
+pub fn targets<'a>(
+    files: &'a [RuleFile],
+    episodes: &'a [Episode],
+    window: Window,
+    names: &LabelNames,
+) -> Vec<Target<'a>> {
+    let in_window = |e: &Episode| {
+        e.starts_at
+            .or(e.pending_since)
+            .is_some_and(|t| t >= window.since && t < window.until)
+    };
+    let mut by_name: BTreeMap<&str, Vec<&Episode>> = BTreeMap::new();
+    for e in episodes.iter().filter(|e| in_window(e)) {
+        by_name.entry(e.rule.as_str()).or_default().push(e);
+    }
+    let severity_of = |eps: &[&Episode]| {
+        eps.iter().find_map(|e| {
+            e.severity
+                .clone()
+                .or_else(|| e.labels.get(&names.severity).cloned())
+        })
+    };
+    let mut out = Vec::new();
+    let mut defined = std::collections::BTreeSet::new();
+    for (fi, file) in files.iter().enumerate() {
+        for (ri, rule) in file.rules.iter().enumerate() {
+            if rule.kind != RuleKind::Alerting {
+                continue;
+            }
+            defined.insert(rule.name.as_str());
+            let eps: Vec<&Episode> = by_name
+                .get(rule.name.as_str())
+                .map(|v| v.iter().copied().filter(|e| rule.matches(e)).collect())
+                .unwrap_or_default();
+            let severity = rule
+                .labels
+                .get(&names.severity)
+                .map(|v| v.text.clone())
+                .or_else(|| severity_of(&eps));
+            out.push(Target {
+                name: rule.name.as_str(),
+                rule: Some((fi, ri, rule)),
+                current: Setting {
+                    for_ms: rule.for_ms.unwrap_or(0),
+                    keep_firing_for_ms: rule.keep_firing_for_ms.unwrap_or(0),
+                },
+                episodes: eps,
+                severity,
+            });
+        }
+    }
+    for (name, eps) in by_name {
+        if defined.contains(name) {
+            continue;
+        }
+        let severity = severity_of(&eps);
+        out.push(Target {
+            name,
+            rule: None,
+            episodes: eps,
+            current: Setting {
+                for_ms: 0,
+                keep_firing_for_ms: 0,
+            },
+            severity,
+        });
+    }
+    out
+}
+
+/// Runs every advisor and attaches patch hunks. Advice is sorted by rule, then kind.
+pub fn advise(ctx: &Context) -> Vec<Advice> {
+    let mut out: Vec<Advice> = all_advisors().iter().flat_map(|a| a.advise(ctx)).collect();
+    for advice in &mut out {
+        let Some((fi, ri, change)) = advice.edit.clone() else {
+            continue;
+        };
+        let file = &ctx.files[fi];
+        match patch::apply(file, &[(ri, change)]) {
+            Ok(new) => {
+                advice.patch = Some(patch::unified_diff(
+                    &diff_path(&file.path),
+                    &file.text,
+                    &new,
+                ))
+            }
+            Err(e) => {
+                advice.patch_note = Some(e);
+                advice.edit = None;
+            }
+        }
+    }
+    let kinds: Vec<&str> = all_advisors().iter().map(|a| a.kind()).collect();
+    out.sort_by(|a, b| {
+        let rank = |k: &str| kinds.iter().position(|x| *x == k).unwrap_or(usize::MAX);
+        (&a.rule, a.location.as_deref(), rank(a.kind)).cmp(&(
+            &b.rule,
+            b.location.as_deref(),
+            rank(b.kind),
+        ))
+    });
+    out
+}
+
+/// The path a patch names: relative to the working directory where possible,
+/// without `./`, so that `git apply` and `patch -p1` run from there find it.
+pub fn diff_path(path: &std::path::Path) -> String {
+    let relative = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| {
+            let abs = std::fs::canonicalize(path).ok()?;
+            let cwd = std::fs::canonicalize(cwd).ok()?;
+            abs.strip_prefix(cwd).ok().map(|p| p.to_path_buf())
+        })
+        .unwrap_or_else(|| path.to_path_buf());
+    let text = relative.to_string_lossy().replace('\\', "/");
+    text.trim_start_matches("./").to_string()
+}
+
+/// The combined patch of every advice: per file, all changes at once; a removed
+/// rule's other changes are dropped. Empty when there is nothing to change.
+pub fn combined_patch(files: &[RuleFile], advice: &[Advice]) -> (String, Vec<String>) {
+    let mut per_file: BTreeMap<usize, Vec<(usize, Change)>> = BTreeMap::new();
+    for (fi, ri, change) in advice.iter().filter_map(|a| a.edit.clone()) {
+        per_file.entry(fi).or_default().push((ri, change));
+    }
+    let mut out = String::new();
+    let mut notes = Vec::new();
+    for (fi, mut changes) in per_file {
+        let removed: Vec<usize> = changes
+            .iter()
+            .filter(|(_, c)| *c == Change::Remove)
+            .map(|(r, _)| *r)
+            .collect();
+        changes.retain(|(r, c)| *c == Change::Remove || !removed.contains(r));
+        let file = &files[fi];
+        match patch::apply(file, &changes) {
+            Ok(new) => out.push_str(&patch::unified_diff(
+                &diff_path(&file.path),
+                &file.text,
+                &new,
+            )),
+            Err(e) => notes.push(format!("{}: {e}", file.name)),
+        }
+    }
+    (out, notes)
+}

@@ -1,0 +1,86 @@
+//! `raise_for`: many short episodes — wait longer before firing.
+//!
+//! Applies when at least 3 resolved episodes, and at least a quarter of all, are
+//! shorter than `--short`. Every step Δ of the ladder (1m, 2m, 5m, 10m, 15m, 30m,
+//! 1h) is replayed with `for: F+Δ` (see `simulate`); the advice is the smallest Δ
+//! that removes at least [`MOST`] of the short episodes and loses no actionable
+//! episode. Candidates that would lose one are listed as alternatives, with the
+//! loss in their effect; none of them is ever the advice.
+
+use super::simulate::Setting;
+use super::{confidence, duration_change, Advice, Advisor, Alternative, Context, MOST};
+use crate::rules::patch::Change;
+use crate::timefmt::format_duration;
+use serde_json::json;
+
+/// The `raise_for` advisor.
+pub struct RaiseFor;
+
+impl Advisor for RaiseFor {
+    fn kind(&self) -> &'static str {
+        "raise_for"
+    }
+
+    fn advise(&self, ctx: &Context) -> Vec<Advice> {
+        let mut out = Vec::new();
+        for target in &ctx.targets {
+            let baseline = ctx.effect(target, target.current);
+            let short = baseline.short_before;
+            if short < 3 || (short as f64) < 0.25 * baseline.episodes_before as f64 {
+                continue;
+            }
+            let mut alternatives = Vec::new();
+            let mut chosen = None;
+            for &step in &ctx.steps_ms {
+                let new = Setting {
+                    for_ms: target.current.for_ms + step,
+                    ..target.current
+                };
+                let effect = ctx.effect(target, new);
+                let change = duration_change(target, "for", new.for_ms, step);
+                let enough = effect.short_removed as f64 >= MOST * short as f64;
+                let safe = effect.actionable_lost.unwrap_or(0) == 0;
+                alternatives.push(Alternative {
+                    change: change.clone(),
+                    effect: effect.clone(),
+                });
+                if enough && safe && chosen.is_none() {
+                    chosen = Some((step, new, change, effect));
+                }
+            }
+            let Some((step, new, change, effect)) = chosen else {
+                continue;
+            };
+            let (yes, no, unknown) = target.verdicts();
+            let mut advice = target.advice(
+                self.kind(),
+                format!(
+                    "{short} of {} episodes were shorter than {}; `for: {}` would have dropped {} of them and {} in all, firing {} later",
+                    baseline.episodes_before,
+                    format_duration(ctx.short_ms),
+                    format_duration(new.for_ms),
+                    effect.short_removed,
+                    effect.episodes_before - effect.episodes_after.min(effect.episodes_before),
+                    format_duration(step),
+                ),
+            );
+            advice.change = Some(change);
+            advice.evidence = json!({
+                "current_for": format_duration(target.current.for_ms),
+                "episodes": baseline.episodes_before,
+                "short_episodes": short,
+                "short": format_duration(ctx.short_ms),
+                "actionable": yes, "not_actionable": no, "unknown": unknown,
+            })
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+            advice.confidence = confidence(baseline.episodes_before, yes + no);
+            advice.effect = Some(effect);
+            advice.alternatives = alternatives;
+            advice.edit = target.edit(Change::For(new.for_ms));
+            out.push(advice);
+        }
+        out
+    }
+}

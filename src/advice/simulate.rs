@@ -1,0 +1,428 @@
+//! What-if replays of one rule's history under other `for:` and `keep_firing_for:` settings.
+//!
+//! The model is Prometheus' own rule evaluation. An alert instance's condition
+//! is true from `p` (pending since) until `e` (the first evaluation where it is
+//! false, which is when Prometheus resolves it). With `for: F` it fires at
+//! `p + F` if the condition still holds then, i.e. iff `e − p > F`. So with
+//! `for: F+Δ` an episode that fired at `s = p + F` survives iff `e − s > Δ`
+//! and fires `Δ` later. (DESIGN.md says `≥ Δ`; Prometheus needs an evaluation
+//! at `s + Δ` that still sees the condition, and the one at `e` does not, so an
+//! episode exactly Δ long is dropped. The test against a real Prometheus pins this.)
+//!
+//! With `keep_firing_for: K` a firing alert whose condition turns false stays
+//! firing until `e + K`; if the condition is true again at `p₂` with
+//! `p₂ − e ≤ K`, the alert never resolved and both are one episode (also when
+//! the second period was too short to fire on its own). Every end moves `K` later.
+//!
+//! Where `pending_since` is unknown, `p = starts_at − current for`; where it
+//! is known (Prometheus `ALERTS`), the current `for:` is not needed at all. Pending-only
+//! episodes (condition true, never fired) come from Prometheus' `ALERTS`
+//! series; they may fire when `for:` is lowered and may join a kept-firing alert.
+//!
+//! Notifications are modelled, not replayed: a dropped episode loses all its
+//! notifications; a merged episode saves the firing and the resolved
+//! notification of each episode merged into it (its repeats stay); an episode
+//! that fires only under the new setting costs two (firing and resolved).
+
+use crate::episodes::Episode;
+use crate::timefmt::Millis;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The settings a rule has, or would have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Setting {
+    /// `for:` in milliseconds.
+    pub for_ms: Millis,
+    /// `keep_firing_for:` in milliseconds.
+    pub keep_firing_for_ms: Millis,
+}
+
+/// The simulated effect of a change on the replayed history.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Effect {
+    /// Episodes that fired in the history.
+    pub episodes_before: u64,
+    /// Episodes that would have fired.
+    pub episodes_after: u64,
+    /// Notifications in the history.
+    pub notifications_before: u64,
+    /// Notifications there would have been (modelled, see the module docs).
+    pub notifications_after: u64,
+    /// Refires (an episode within the flap window after the previous one of the same alert ended).
+    pub refires_before: u64,
+    /// Refires there would have been.
+    pub refires_after: u64,
+    /// Resolved episodes shorter than `--short` in the history.
+    pub short_before: u64,
+    /// Episodes of the history that were short and would not fire.
+    pub short_removed: u64,
+    /// Actionable episodes (by review or proxy) that would not have fired at all; `None` when
+    /// no episode of the rule has a known verdict.
+    pub actionable_lost: Option<u64>,
+    /// Episodes of unknown actionability that would not have fired.
+    pub unknown_lost: u64,
+    /// Pending-only episodes that would fire under the new setting.
+    pub episodes_added: u64,
+    /// How much later the surviving alerts fire on average (negative: earlier), in seconds.
+    pub delay_added_s: f64,
+    /// How much later every alert resolves, in seconds.
+    pub resolve_delay_added_s: f64,
+}
+
+/// One episode as replayed: its times and which history rows it holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Replayed {
+    /// Fingerprint of the alert instance.
+    pub fingerprint: String,
+    /// When it would fire.
+    pub starts_at: Millis,
+    /// When it would resolve; `None` if still firing at the end of the history.
+    pub ends_at: Option<Millis>,
+    /// Indices (into the replayed slice) of the history rows it covers.
+    pub members: Vec<usize>,
+}
+
+/// One condition period of the history.
+struct Period {
+    index: usize,
+    pending: Millis,
+    end: Option<Millis>,
+    fired_start: Option<Millis>,
+}
+
+/// Replays `episodes` (one rule's, fired and pending-only) that ran under
+/// `current`, as if the rule had `new`. `until` closes open episodes for the
+/// survival test. Returns the replayed episodes in time order.
+pub fn replay(
+    episodes: &[&Episode],
+    current: Setting,
+    new: Setting,
+    until: Millis,
+) -> Vec<Replayed> {
+    let mut by_fingerprint: BTreeMap<&str, Vec<Period>> = BTreeMap::new();
+    for (index, e) in episodes.iter().enumerate() {
+        let pending = match (e.pending_since, e.starts_at) {
+            (Some(p), _) => p,
+            (None, Some(s)) => s - current.for_ms,
+            (None, None) => continue,
+        };
+        // A fired episode's observed end includes the current keep_firing_for.
+        let end = match (e.ends_at, e.starts_at) {
+            (Some(end), Some(_)) => Some((end - current.keep_firing_for_ms).max(pending)),
+            (end, _) => end,
+        };
+        by_fingerprint
+            .entry(e.fingerprint.as_str())
+            .or_default()
+            .push(Period {
+                index,
+                pending,
+                end,
+                fired_start: e.starts_at,
+            });
+    }
+    let keep = new.keep_firing_for_ms;
+    let mut out = Vec::new();
+    for (fingerprint, mut periods) in by_fingerprint {
+        periods.sort_by_key(|p| (p.pending, p.index));
+        let mut open: Option<(Replayed, Option<Millis>)> = None;
+        for p in periods {
+            let cond_end = p.end.unwrap_or(until);
+            let fires_at = match p.fired_start {
+                // Unchanged `for:`: it fires when it did.
+                Some(s) if new.for_ms == current.for_ms => Some(s),
+                _ if cond_end - p.pending > new.for_ms => Some(p.pending + new.for_ms),
+                _ => None,
+            };
+            if let Some((current_episode, current_end)) = &mut open {
+                let joins = keep > 0
+                    && match current_end {
+                        None => true,
+                        Some(end) => p.pending - *end <= keep,
+                    };
+                if joins {
+                    current_episode.members.push(p.index);
+                    *current_end = match (*current_end, p.end) {
+                        (Some(a), Some(b)) => Some(a.max(b)),
+                        _ => None,
+                    };
+                    continue;
+                }
+            }
+            if let Some((episode, end)) = open.take() {
+                out.push(close(episode, end, keep));
+            }
+            if let Some(start) = fires_at {
+                open = Some((
+                    Replayed {
+                        fingerprint: fingerprint.to_string(),
+                        starts_at: start,
+                        ends_at: None,
+                        members: vec![p.index],
+                    },
+                    p.end,
+                ));
+            }
+        }
+        if let Some((episode, end)) = open.take() {
+            out.push(close(episode, end, keep));
+        }
+    }
+    out.sort_by(|a, b| (a.starts_at, &a.fingerprint).cmp(&(b.starts_at, &b.fingerprint)));
+    out
+}
+
+fn close(mut episode: Replayed, end: Option<Millis>, keep: Millis) -> Replayed {
+    episode.ends_at = end.map(|e| e + keep);
+    episode
+}
+
+/// Counts refires in a time-ordered list of (fingerprint, start, end).
+fn refires<'a>(
+    items: impl Iterator<Item = (&'a str, Millis, Option<Millis>)>,
+    flap_window: Millis,
+) -> u64 {
+    let mut last_end: BTreeMap<&str, Option<Millis>> = BTreeMap::new();
+    let mut sorted: Vec<_> = items.collect();
+    sorted.sort_by_key(|(f, s, _)| (*s, *f));
+    let mut count = 0;
+    for (fingerprint, start, end) in sorted {
+        if let Some(Some(prev_end)) = last_end.get(fingerprint) {
+            let gap = start - prev_end;
+            if (0..flap_window).contains(&gap) {
+                count += 1;
+            }
+        }
+        last_end.insert(fingerprint, end);
+    }
+    count
+}
+
+/// What the replay changes, in the numbers advice and `simulate` report.
+pub fn effect(
+    episodes: &[&Episode],
+    current: Setting,
+    new: Setting,
+    until: Millis,
+    short_ms: Millis,
+    flap_window_ms: Millis,
+) -> (Effect, Vec<Replayed>) {
+    let replayed = replay(episodes, current, new, until);
+    let fired: Vec<usize> = (0..episodes.len())
+        .filter(|&i| episodes[i].starts_at.is_some())
+        .collect();
+    let mut covered = vec![false; episodes.len()];
+    let mut notifications_after = 0u64;
+    let mut added = 0u64;
+    for r in &replayed {
+        for (k, &m) in r.members.iter().enumerate() {
+            covered[m] = true;
+            let n = episodes[m].notification_count() as u64;
+            let was_fired = episodes[m].starts_at.is_some();
+            notifications_after += match (k, was_fired) {
+                (0, true) => n,
+                (0, false) => {
+                    added += 1;
+                    2
+                }
+                (_, true) => n.saturating_sub(2),
+                (_, false) => 0,
+            };
+        }
+    }
+    let is_short = |e: &Episode| match (e.starts_at, e.ends_at) {
+        (Some(s), Some(end)) => end - s < short_ms,
+        _ => false,
+    };
+    let lost: Vec<usize> = fired.iter().copied().filter(|&i| !covered[i]).collect();
+    let known = fired.iter().any(|&i| episodes[i].actionable.is_some());
+    let effect = Effect {
+        episodes_before: fired.len() as u64,
+        episodes_after: replayed.len() as u64,
+        notifications_before: fired
+            .iter()
+            .map(|&i| episodes[i].notification_count() as u64)
+            .sum(),
+        notifications_after,
+        refires_before: refires(
+            fired.iter().map(|&i| {
+                let e = episodes[i];
+                (
+                    e.fingerprint.as_str(),
+                    e.starts_at.unwrap_or_default(),
+                    e.ends_at,
+                )
+            }),
+            flap_window_ms,
+        ),
+        refires_after: refires(
+            replayed
+                .iter()
+                .map(|r| (r.fingerprint.as_str(), r.starts_at, r.ends_at)),
+            flap_window_ms,
+        ),
+        short_before: fired.iter().filter(|&&i| is_short(episodes[i])).count() as u64,
+        short_removed: lost.iter().filter(|&&i| is_short(episodes[i])).count() as u64,
+        actionable_lost: known.then(|| {
+            lost.iter()
+                .filter(|&&i| episodes[i].actionable == Some(true))
+                .count() as u64
+        }),
+        unknown_lost: lost
+            .iter()
+            .filter(|&&i| episodes[i].actionable.is_none())
+            .count() as u64,
+        episodes_added: added,
+        delay_added_s: mean_shift(&replayed, episodes)
+            .unwrap_or((new.for_ms - current.for_ms) as f64 / 1000.0),
+        resolve_delay_added_s: (new.keep_firing_for_ms - current.keep_firing_for_ms) as f64
+            / 1000.0,
+    };
+    (effect, replayed)
+}
+
+/// Mean of how much later the replayed episodes fire than they did, in seconds (ms precision).
+fn mean_shift(replayed: &[Replayed], episodes: &[&Episode]) -> Option<f64> {
+    let shifts: Vec<i64> = replayed
+        .iter()
+        .filter_map(|r| Some(r.starts_at - episodes[*r.members.first()?].starts_at?))
+        .collect();
+    if shifts.is_empty() {
+        return None;
+    }
+    let mean_ms = shifts.iter().sum::<i64>() as f64 / shifts.len() as f64;
+    Some(mean_ms.round() / 1000.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const M: Millis = 60_000;
+
+    fn ep(fp: &str, start: Millis, end: Millis) -> Episode {
+        Episode {
+            rule: "R".into(),
+            fingerprint: fp.into(),
+            starts_at: Some(start),
+            ends_at: Some(end),
+            ..Episode::default()
+        }
+    }
+
+    fn run(eps: &[Episode], current: Setting, new: Setting) -> Vec<Replayed> {
+        let refs: Vec<&Episode> = eps.iter().collect();
+        replay(&refs, current, new, 1_000 * M)
+    }
+
+    const NONE: Setting = Setting {
+        for_ms: 0,
+        keep_firing_for_ms: 0,
+    };
+
+    #[test]
+    fn an_episode_exactly_delta_long_is_dropped_and_one_ms_longer_survives() {
+        let current = Setting { for_ms: M, ..NONE };
+        let new = Setting {
+            for_ms: 3 * M,
+            ..NONE
+        };
+        let eps = [ep("a", 10 * M, 12 * M), ep("b", 10 * M, 12 * M + 1)];
+        let out = run(&eps, current, new);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].fingerprint, "b");
+        assert_eq!(out[0].starts_at, 12 * M, "fires Δ later");
+        assert_eq!(out[0].ends_at, Some(12 * M + 1));
+    }
+
+    #[test]
+    fn gaps_of_exactly_k_merge_and_longer_ones_do_not() {
+        let new = Setting {
+            keep_firing_for_ms: 5 * M,
+            ..NONE
+        };
+        let eps = [
+            ep("a", 0, 10 * M),
+            ep("a", 15 * M, 20 * M),     // gap exactly K: merges
+            ep("a", 25 * M + 1, 30 * M), // gap K + 1 ms: a new episode
+        ];
+        let out = run(&eps, NONE, new);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].members, vec![0, 1]);
+        assert_eq!(out[0].ends_at, Some(25 * M), "the merged end moves K later");
+        assert_eq!(out[1].starts_at, 25 * M + 1);
+        assert_eq!(out[1].ends_at, Some(35 * M));
+    }
+
+    #[test]
+    fn the_current_settings_replay_the_history_unchanged() {
+        let current = Setting {
+            for_ms: 2 * M,
+            keep_firing_for_ms: M,
+        };
+        let eps = [
+            ep("a", 0, 3 * M),
+            ep("a", 20 * M, 21 * M),
+            ep("b", 5 * M, 9 * M),
+        ];
+        let refs: Vec<&Episode> = eps.iter().collect();
+        let (effect, out) = effect(&refs, current, current, 1_000 * M, 5 * M, 15 * M);
+        let got: Vec<_> = out.iter().map(|r| (r.starts_at, r.ends_at)).collect();
+        assert_eq!(
+            got,
+            vec![
+                (0, Some(3 * M)),
+                (5 * M, Some(9 * M)),
+                (20 * M, Some(21 * M))
+            ]
+        );
+        assert_eq!(effect.episodes_after, effect.episodes_before);
+        assert_eq!(effect.delay_added_s, 0.0);
+    }
+
+    #[test]
+    fn lowering_for_fires_pending_only_episodes_longer_than_the_new_for() {
+        let current = Setting {
+            for_ms: 5 * M,
+            ..NONE
+        };
+        let pending = |p: Millis, e: Millis| Episode {
+            starts_at: None,
+            pending_since: Some(p),
+            ..ep("a", 0, e)
+        };
+        let eps = [
+            pending(0, 2 * M),
+            pending(10 * M, 14 * M),
+            pending(20 * M, 21 * M),
+        ];
+        let refs: Vec<&Episode> = eps.iter().collect();
+        let new = Setting {
+            for_ms: 2 * M,
+            ..NONE
+        };
+        let (effect, out) = effect(&refs, current, new, 1_000 * M, 5 * M, 15 * M);
+        assert_eq!(out.len(), 1, "only the 4m pending period outlasts for: 2m");
+        assert_eq!(out[0].starts_at, 12 * M);
+        assert_eq!(effect.episodes_added, 1);
+        assert_eq!(effect.episodes_before, 0);
+    }
+
+    #[test]
+    fn a_merged_refire_loses_no_actionable_episode() {
+        let mut second = ep("a", 12 * M, 13 * M);
+        second.actionable = Some(true);
+        let eps = [ep("a", 0, 10 * M), second];
+        let refs: Vec<&Episode> = eps.iter().collect();
+        let new = Setting {
+            keep_firing_for_ms: 5 * M,
+            ..NONE
+        };
+        let (effect, _) = effect(&refs, NONE, new, 1_000 * M, 5 * M, 15 * M);
+        assert_eq!(effect.episodes_after, 1);
+        assert_eq!(effect.actionable_lost, Some(0));
+        assert_eq!(effect.refires_before, 1);
+        assert_eq!(effect.refires_after, 0);
+    }
+}

@@ -1,0 +1,178 @@
+//! The "Recommendations" part of `report.md`: advice rows, lints, and the join
+//! of rule files to history, formatted for the template.
+
+use super::markdown::{human_seconds, md_escape};
+use crate::advice::inventory::AdviceReport;
+use crate::rules::Threshold;
+use serde::Serialize;
+use serde_json::Value;
+
+/// One recommendation as a table row and a paragraph.
+#[derive(Debug, Serialize)]
+pub struct AdviceRow {
+    rule: String,
+    kind: String,
+    change: String,
+    episodes: String,
+    notifications: String,
+    actionable_lost: String,
+    delay: String,
+    confidence: String,
+    summary: String,
+    location: String,
+    note: String,
+}
+
+/// One lint as a table row.
+#[derive(Debug, Serialize)]
+pub struct LintRow {
+    rule: String,
+    check: String,
+    finding: String,
+    location: String,
+}
+
+/// One rule whose threshold could not be located.
+#[derive(Debug, Serialize)]
+pub struct UnlocatedRow {
+    rule: String,
+    location: String,
+    reason: String,
+}
+
+/// Everything the template's recommendations part shows.
+#[derive(Debug, Serialize, Default)]
+pub struct AdviceSection {
+    /// Whether rule files were given.
+    pub with_rules: bool,
+    advice: Vec<AdviceRow>,
+    lints: Vec<LintRow>,
+    unlocated: Vec<UnlocatedRow>,
+    never_fired: Vec<String>,
+    undefined: Vec<String>,
+    patch_notes: Vec<String>,
+    alerting_rules: usize,
+    located: usize,
+}
+
+/// `for: 5m`, `keep_firing_for: 10m`, `severity: warning`, `remove`.
+fn spell_change(change: &Option<Value>) -> String {
+    let Some(Value::Object(map)) = change else {
+        return "-".into();
+    };
+    let parts: Vec<String> = map
+        .iter()
+        .map(|(k, v)| match v {
+            Value::Bool(true) if k == "remove" => "remove the rule".into(),
+            Value::Object(inner) => inner
+                .iter()
+                .map(|(ik, iv)| format!("`{ik}: {}`", iv.as_str().unwrap_or_default()))
+                .collect::<Vec<_>>()
+                .join(", "),
+            Value::String(s) if k.ends_with("_add") => {
+                format!("`{}:` + {s}", k.trim_end_matches("_add"))
+            }
+            Value::String(s) => format!("`{k}: {s}`"),
+            other => format!("`{k}: {other}`"),
+        })
+        .collect();
+    parts.join(", ")
+}
+
+fn signed_seconds(s: f64) -> String {
+    if s == 0.0 {
+        "-".into()
+    } else if s > 0.0 {
+        format!("+{}", human_seconds(Some(s)))
+    } else {
+        format!("−{}", human_seconds(Some(-s)))
+    }
+}
+
+impl AdviceSection {
+    /// Formats the advice report for `report.md`.
+    pub fn new(report: &AdviceReport, with_rules: bool) -> AdviceSection {
+        let mut section = AdviceSection {
+            with_rules,
+            ..AdviceSection::default()
+        };
+        for a in &report.advice {
+            let location = a.location.clone().unwrap_or_default();
+            if a.kind == "lint" {
+                section.lints.push(LintRow {
+                    rule: md_escape(&a.rule),
+                    check: a
+                        .evidence
+                        .get("check")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string(),
+                    finding: md_escape(&a.summary),
+                    location: md_escape(&location),
+                });
+                continue;
+            }
+            let e = a.effect.as_ref();
+            let delay = e
+                .map(|e| {
+                    let mut parts = Vec::new();
+                    if e.delay_added_s != 0.0 {
+                        parts.push(format!("fires {}", signed_seconds(e.delay_added_s)));
+                    }
+                    if e.resolve_delay_added_s != 0.0 {
+                        parts.push(format!(
+                            "resolves {}",
+                            signed_seconds(e.resolve_delay_added_s)
+                        ));
+                    }
+                    if parts.is_empty() {
+                        "-".into()
+                    } else {
+                        parts.join(", ")
+                    }
+                })
+                .unwrap_or_else(|| "-".into());
+            section.advice.push(AdviceRow {
+                rule: md_escape(&a.rule),
+                kind: a.kind.to_string(),
+                change: md_escape(&spell_change(&a.change)),
+                episodes: e.map_or("-".into(), |e| {
+                    format!("{} → {}", e.episodes_before, e.episodes_after)
+                }),
+                notifications: e.map_or("-".into(), |e| {
+                    format!("{} → {}", e.notifications_before, e.notifications_after)
+                }),
+                actionable_lost: e
+                    .map(|e| {
+                        e.actionable_lost
+                            .map_or("unknown".into(), |n| n.to_string())
+                    })
+                    .unwrap_or_else(|| "-".into()),
+                delay,
+                confidence: a.confidence.to_string(),
+                summary: md_escape(&a.summary),
+                location: md_escape(&location),
+                note: a.patch_note.as_deref().map(md_escape).unwrap_or_default(),
+            });
+        }
+        for r in &report.rules {
+            section.alerting_rules += 1;
+            match &r.threshold {
+                Threshold::Located(_) => section.located += 1,
+                Threshold::NotLocated { reason } => section.unlocated.push(UnlocatedRow {
+                    rule: md_escape(&r.rule),
+                    location: md_escape(&r.location),
+                    reason: md_escape(reason),
+                }),
+            }
+        }
+        section.never_fired = report.never_fired.iter().map(|s| md_escape(s)).collect();
+        section.undefined = report
+            .undefined_alerts
+            .iter()
+            .map(|s| md_escape(s))
+            .collect();
+        section.patch_notes = report.patch_notes.iter().map(|s| md_escape(s)).collect();
+        section
+    }
+}

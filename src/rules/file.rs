@@ -1,0 +1,487 @@
+//! Reading Prometheus rule files with the position of every value.
+//!
+//! Accepts what Prometheus and the Prometheus Operator accept: a file with
+//! `groups:`, a Kubernetes `PrometheusRule` object (`spec.groups`), several of
+//! them as a multi-document YAML stream, and a `kind: List` of them as
+//! `kubectl get -o yaml` writes it. YAML is read with `saphyr`, which keeps
+//! the span of every node, so a patch can replace a value in place.
+//!
+//! Every error names the file and line: invalid YAML, a rule without `expr`,
+//! a `for:` that is not a duration, PromQL that does not parse, an unknown key
+//! (as Prometheus rejects it), and the same rule defined twice.
+
+use super::{threshold, Block, Rule, RuleKind, Span, Value};
+use crate::error::{Error, Result};
+use crate::problem::Problem;
+use crate::timefmt::parse_duration;
+use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+/// One rule file as read: its text (for patches) and its rules in file order.
+#[derive(Debug, Clone)]
+pub struct RuleFile {
+    /// The path to read and patch.
+    pub path: PathBuf,
+    /// The path as the user gave it, for messages.
+    pub name: String,
+    /// The file's text, unchanged.
+    pub text: String,
+    /// Alerting and recording rules in file order.
+    pub rules: Vec<Rule>,
+}
+
+/// Keys Prometheus accepts in a rule; any other is an error there too.
+const RULE_KEYS: [&str; 7] = [
+    "alert",
+    "record",
+    "expr",
+    "for",
+    "keep_firing_for",
+    "labels",
+    "annotations",
+];
+
+/// Reads every rule file under the given paths (directories: `*.yml`/`*.yaml`,
+/// recursively, sorted). Fails on the first file that Prometheus would reject.
+pub fn load_rule_files(paths: &[PathBuf]) -> Result<Vec<RuleFile>> {
+    let mut files = Vec::new();
+    for path in expand(paths)? {
+        let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let name = path.display().to_string();
+        let index = files.len();
+        let rules = parse_rules(&name, &text, index)?;
+        files.push(RuleFile {
+            path,
+            name,
+            text,
+            rules,
+        });
+    }
+    check_duplicates(&files)?;
+    Ok(files)
+}
+
+fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut found = Vec::new();
+            walk(path, &mut found)?;
+            if found.is_empty() {
+                return Err(Error::Usage(format!(
+                    "--rules {}: no .yml or .yaml files in this directory",
+                    path.display()
+                )));
+            }
+            found.sort();
+            out.extend(found);
+        } else {
+            out.push(path.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
+    let entries = std::fs::read_dir(dir).map_err(|source| Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let hidden = entry.file_name().to_string_lossy().starts_with('.');
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if hidden || kind.is_symlink() && path.is_dir() {
+            continue;
+        }
+        if kind.is_dir() {
+            walk(&path, found)?;
+        } else if path.extension().is_some_and(|e| e == "yml" || e == "yaml") {
+            found.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Parses the text of one rule file.
+pub fn parse_rules(name: &str, text: &str, file_index: usize) -> Result<Vec<Rule>> {
+    let source = Source::new(name, text);
+    let documents = MarkedYaml::load_from_str(text).map_err(|e| {
+        let m = e.marker();
+        source.error_at(
+            m.line() as u64,
+            m.col() as u64 + 1,
+            format!("invalid YAML: {}", e.info()),
+        )
+    })?;
+    let mut rules = Vec::new();
+    for doc in &documents {
+        for groups in source.group_lists(doc)? {
+            source.read_groups(groups, file_index, &mut rules)?;
+        }
+    }
+    Ok(rules)
+}
+
+/// A file's text with the helpers that turn saphyr's character positions into bytes and lines.
+struct Source<'a> {
+    name: &'a str,
+    text: &'a str,
+    /// Byte offset of every character, only when the text is not ASCII.
+    char_bytes: Option<Vec<usize>>,
+}
+
+impl<'a> Source<'a> {
+    fn new(name: &'a str, text: &'a str) -> Self {
+        let char_bytes = (!text.is_ascii()).then(|| {
+            let mut v: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+            v.push(text.len());
+            v
+        });
+        Source {
+            name,
+            text,
+            char_bytes,
+        }
+    }
+
+    fn byte(&self, char_index: usize) -> usize {
+        match &self.char_bytes {
+            Some(v) => v.get(char_index).copied().unwrap_or(self.text.len()),
+            None => char_index.min(self.text.len()),
+        }
+    }
+
+    fn error_at(&self, line: u64, column: u64, reason: String) -> Error {
+        Error::BadInput(Problem::skipped(self.name, line, column, reason))
+    }
+
+    fn error(&self, node: &MarkedYaml, reason: String) -> Error {
+        let m = node.span.start;
+        self.error_at(m.line() as u64, m.col() as u64 + 1, reason)
+    }
+
+    /// The `groups` sequences of one YAML document.
+    fn group_lists<'n>(&self, doc: &'n MarkedYaml<'n>) -> Result<Vec<&'n MarkedYaml<'n>>> {
+        match &doc.data {
+            YamlData::Value(Scalar::Null) => return Ok(Vec::new()),
+            YamlData::Mapping(_) => {}
+            _ => {
+                return Err(self.error(
+                    doc,
+                    "not a rule file: expected a mapping with `groups:` or a PrometheusRule".into(),
+                ))
+            }
+        }
+        if let Some(groups) = get(doc, "groups") {
+            return Ok(vec![groups]);
+        }
+        let kind = get(doc, "kind").and_then(|k| scalar_text(self, k));
+        match kind.as_deref() {
+            Some("PrometheusRule") => match get(doc, "spec").and_then(|s| get(s, "groups")) {
+                Some(groups) => Ok(vec![groups]),
+                None => Err(self.error(doc, "PrometheusRule without `spec.groups`".into())),
+            },
+            Some("List") => {
+                let mut out = Vec::new();
+                if let Some(YamlData::Sequence(items)) = get(doc, "items").map(|i| &i.data) {
+                    for item in items {
+                        out.extend(self.group_lists(item)?);
+                    }
+                }
+                Ok(out)
+            }
+            _ => Err(self.error(
+                doc,
+                "not a rule file: no `groups:` (nor a PrometheusRule's `spec.groups`)".into(),
+            )),
+        }
+    }
+
+    fn read_groups(&self, groups: &MarkedYaml, file: usize, out: &mut Vec<Rule>) -> Result<()> {
+        let YamlData::Sequence(groups) = &groups.data else {
+            if matches!(groups.data, YamlData::Value(Scalar::Null)) {
+                return Ok(());
+            }
+            return Err(self.error(groups, "`groups` must be a list of groups".into()));
+        };
+        for group in groups {
+            if !matches!(group.data, YamlData::Mapping(_)) {
+                return Err(self.error(
+                    group,
+                    "a group must be a mapping with `name` and `rules`".into(),
+                ));
+            }
+            let name = get(group, "name")
+                .and_then(|n| scalar_text(self, n))
+                .ok_or_else(|| self.error(group, "group without `name`".into()))?;
+            let Some(rules) = get(group, "rules") else {
+                continue;
+            };
+            match &rules.data {
+                YamlData::Sequence(rules) => {
+                    for rule in rules {
+                        out.push(self.read_rule(rule, &name, file)?);
+                    }
+                }
+                YamlData::Value(Scalar::Null) => {}
+                _ => {
+                    return Err(self.error(rules, format!("group `{name}`: `rules` must be a list")))
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn read_rule(&self, node: &MarkedYaml, group: &str, file: usize) -> Result<Rule> {
+        let YamlData::Mapping(map) = &node.data else {
+            return Err(self.error(node, format!("group `{group}`: a rule must be a mapping")));
+        };
+        let mut keys = Vec::new();
+        let mut last_line = node.span.start.line() as u64;
+        for (key, value) in map.iter() {
+            let key_text = scalar_text(self, key).unwrap_or_default();
+            if !RULE_KEYS.contains(&key_text.as_str()) {
+                return Err(self.error(
+                    key,
+                    format!("unknown key `{key_text}` in a rule (Prometheus rejects it; expected one of {})", RULE_KEYS.join(", ")),
+                ));
+            }
+            keys.push((key_text, key.span.start.line() as u64));
+            last_line = last_line.max(self.last_line(value));
+        }
+        let alert = get(node, "alert").and_then(|v| scalar_text(self, v));
+        let record = get(node, "record").and_then(|v| scalar_text(self, v));
+        let (name, kind) = match (alert, record) {
+            (Some(a), None) => (a, RuleKind::Alerting),
+            (None, Some(r)) => (r, RuleKind::Recording),
+            (Some(_), Some(_)) => {
+                return Err(self.error(node, "a rule has both `alert` and `record`".into()))
+            }
+            (None, None) => {
+                return Err(self.error(
+                    node,
+                    format!("group `{group}`: a rule without `alert` or `record`"),
+                ))
+            }
+        };
+        if name.trim().is_empty() {
+            return Err(self.error(node, format!("group `{group}`: a rule with an empty name")));
+        }
+        let expr_node = get(node, "expr")
+            .ok_or_else(|| self.error(node, format!("rule `{name}` has no `expr`")))?;
+        let expr = scalar_text(self, expr_node)
+            .filter(|e| !e.trim().is_empty())
+            .ok_or_else(|| self.error(expr_node, format!("rule `{name}`: `expr` is empty")))?;
+        let ast = promql_parser::parser::parse(&expr).map_err(|e| {
+            self.error(
+                expr_node,
+                format!("rule `{name}`: invalid PromQL: {}", one_line(&e)),
+            )
+        })?;
+        let (for_ms, for_span) = self.duration(node, "for", &name)?;
+        let (keep_firing_for_ms, keep_firing_for_span) =
+            self.duration(node, "keep_firing_for", &name)?;
+        if kind == RuleKind::Recording && (for_ms.is_some() || keep_firing_for_ms.is_some()) {
+            return Err(self.error(
+                node,
+                format!("recording rule `{name}` cannot have `for` or `keep_firing_for`"),
+            ));
+        }
+        let labels = self.string_map(node, "labels", &name)?;
+        let annotations = self
+            .string_map(node, "annotations", &name)?
+            .into_iter()
+            .map(|(k, v)| (k, v.text))
+            .collect();
+        let first_key = map.iter().next().map(|(k, _)| k.span.start);
+        let key_column = first_key.map(|m| m.col()).unwrap_or(0);
+        let flow = self.text[self.byte(node.span.start.index())..]
+            .trim_start()
+            .starts_with('{');
+        Ok(Rule {
+            threshold: threshold::locate(&ast, &expr),
+            name,
+            kind,
+            group: group.to_string(),
+            file,
+            file_name: self.name.to_string(),
+            line: first_key.map(|m| m.line() as u64).unwrap_or(0),
+            expr_span: self.span(expr_node),
+            expr,
+            for_ms,
+            for_span,
+            keep_firing_for_ms,
+            keep_firing_for_span,
+            labels,
+            annotations,
+            block: Block {
+                first_line: node.span.start.line() as u64,
+                last_line,
+                key_column,
+                keys,
+                flow,
+            },
+        })
+    }
+
+    fn duration(
+        &self,
+        rule: &MarkedYaml,
+        key: &str,
+        name: &str,
+    ) -> Result<(Option<i64>, Option<Span>)> {
+        let Some(node) = get(rule, key) else {
+            return Ok((None, None));
+        };
+        if matches!(node.data, YamlData::Value(Scalar::Null)) {
+            return Ok((None, None));
+        }
+        let text = scalar_text(self, node).ok_or_else(|| {
+            self.error(node, format!("rule `{name}`: `{key}` must be a duration"))
+        })?;
+        let ms = parse_duration(&text)
+            .map_err(|e| self.error(node, format!("rule `{name}`: `{key}`: {e}")))?;
+        Ok((Some(ms), Some(self.span(node))))
+    }
+
+    fn string_map(
+        &self,
+        rule: &MarkedYaml,
+        key: &str,
+        name: &str,
+    ) -> Result<BTreeMap<String, Value>> {
+        let mut out = BTreeMap::new();
+        let Some(node) = get(rule, key) else {
+            return Ok(out);
+        };
+        match &node.data {
+            YamlData::Mapping(map) => {
+                for (k, v) in map.iter() {
+                    let k_text = scalar_text(self, k).unwrap_or_default();
+                    let v_text = scalar_text(self, v).ok_or_else(|| {
+                        self.error(
+                            v,
+                            format!("rule `{name}`: {key} `{k_text}` must be a string"),
+                        )
+                    })?;
+                    out.insert(
+                        k_text,
+                        Value {
+                            text: v_text,
+                            span: self.span(v),
+                        },
+                    );
+                }
+                Ok(out)
+            }
+            YamlData::Value(Scalar::Null) => Ok(out),
+            _ => Err(self.error(node, format!("rule `{name}`: `{key}` must be a mapping"))),
+        }
+    }
+
+    /// The byte span of a scalar node, and whether it is written plain.
+    fn span(&self, node: &MarkedYaml) -> Span {
+        let start = self.byte(node.span.start.index());
+        let end = self.byte(node.span.end.index()).max(start);
+        let first = self.text[start..].chars().next();
+        Span {
+            start,
+            end,
+            line: node.span.start.line() as u64,
+            plain: !matches!(first, Some('\'' | '"' | '|' | '>')),
+        }
+    }
+
+    /// The last line that holds content of this node (scalars' own ends, recursively).
+    fn last_line(&self, node: &MarkedYaml) -> u64 {
+        match &node.data {
+            YamlData::Mapping(map) => map
+                .iter()
+                .map(|(k, v)| self.last_line(k).max(self.last_line(v)))
+                .max()
+                .unwrap_or(node.span.start.line() as u64),
+            YamlData::Sequence(items) => items
+                .iter()
+                .map(|v| self.last_line(v))
+                .max()
+                .unwrap_or(node.span.start.line() as u64),
+            _ => {
+                let (start, end) = (node.span.start, node.span.end);
+                // Block scalars end at the start of the line after their last line.
+                let end_byte = self.byte(end.index());
+                let ends_after_newline =
+                    end.line() > start.line() && self.text[..end_byte].ends_with('\n');
+                let line = if ends_after_newline || (end.col() == 0 && end.line() > start.line()) {
+                    end.line() - 1
+                } else {
+                    end.line()
+                };
+                line.max(start.line()) as u64
+            }
+        }
+    }
+}
+
+/// The value under `key` in a mapping node.
+fn get<'n>(node: &'n MarkedYaml<'n>, key: &str) -> Option<&'n MarkedYaml<'n>> {
+    let YamlData::Mapping(map) = &node.data else {
+        return None;
+    };
+    map.iter()
+        .find(|(k, _)| matches!(&k.data, YamlData::Value(Scalar::String(s)) if s == key))
+        .map(|(_, v)| v)
+}
+
+/// A scalar's value as Prometheus reads it into a string field: strings as
+/// they are, other plain scalars (`1`, `0.5`, `true`) as written in the file.
+fn scalar_text(source: &Source, node: &MarkedYaml) -> Option<String> {
+    match &node.data {
+        YamlData::Value(Scalar::String(s)) => Some(s.to_string()),
+        YamlData::Value(Scalar::Null) => None,
+        YamlData::Value(_) => {
+            let start = source.byte(node.span.start.index());
+            let end = source.byte(node.span.end.index());
+            Some(source.text.get(start..end)?.trim().to_string())
+        }
+        _ => None,
+    }
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Two rules with the same kind, name and static labels: Prometheus would load
+/// both, but their alerts cannot be told apart, so history cannot be joined.
+fn check_duplicates(files: &[RuleFile]) -> Result<()> {
+    let mut seen: HashMap<(bool, &str, Vec<(&str, &str)>), &Rule> = HashMap::new();
+    for rule in files.iter().flat_map(|f| &f.rules) {
+        let labels = rule
+            .labels
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.text.as_str()))
+            .collect();
+        let key = (rule.kind == RuleKind::Alerting, rule.name.as_str(), labels);
+        if let Some(first) = seen.get(&key) {
+            return Err(Error::BadInput(Problem::skipped(
+                &rule.file_name,
+                rule.line,
+                0,
+                format!(
+                    "duplicate rule `{}`: {} defines it with the same labels, so their alerts cannot be told apart",
+                    rule.name,
+                    first.location()
+                ),
+            )));
+        }
+        seen.insert(key, rule);
+    }
+    Ok(())
+}

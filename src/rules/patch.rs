@@ -1,0 +1,336 @@
+//! Writing advice into rule files as a unified diff.
+//!
+//! A change touches only the characters it must: the value of `for:` or
+//! `keep_firing_for:` (or one new line beside `expr:` when the key is absent),
+//! the threshold literal inside `expr`, a label's value, or the lines of a
+//! removed rule (with the comment lines directly above it). Comments, quoting
+//! and indentation elsewhere stay as they are. Every patched file is read back
+//! with the same parser: the changed rule must have exactly the intended new
+//! setting and every other rule must be unchanged, or the change is refused.
+
+use super::file::parse_rules;
+use super::threshold::format_value;
+use super::{Rule, RuleFile};
+use crate::timefmt::{format_duration, Millis};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One change to one rule, as advice asks for it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    /// Set `for:`.
+    For(Millis),
+    /// Set `keep_firing_for:`.
+    KeepFiringFor(Millis),
+    /// Replace the threshold literal.
+    Threshold(f64),
+    /// Set the value of an existing label.
+    Label(String, String),
+    /// Delete the rule.
+    Remove,
+}
+
+/// A byte-range replacement in a file's text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Edit {
+    start: usize,
+    end: usize,
+    text: String,
+}
+
+/// Applies `changes` (rule index within `file`, change) to the file's text and
+/// checks the result by reading it back. Returns the new text.
+pub fn apply(file: &RuleFile, changes: &[(usize, Change)]) -> Result<String, String> {
+    let mut edits = Vec::new();
+    for (index, change) in changes {
+        let rule = file
+            .rules
+            .get(*index)
+            .ok_or_else(|| format!("no rule #{index} in {}", file.name))?;
+        edits.extend(edits_for(&file.text, rule, change)?);
+    }
+    edits.sort_by_key(|e| (e.start, e.end));
+    if edits.windows(2).any(|w| w[0].end > w[1].start) {
+        return Err("two changes touch the same text".into());
+    }
+    let mut out = String::with_capacity(file.text.len() + 64);
+    let mut at = 0;
+    for e in &edits {
+        out.push_str(&file.text[at..e.start]);
+        out.push_str(&e.text);
+        at = e.end;
+    }
+    out.push_str(&file.text[at..]);
+    verify(file, changes, &out)?;
+    Ok(out)
+}
+
+/// A unified diff from `old` to `new` with `a/`/`b/` paths, as `git apply` and `patch -p1` read it.
+pub fn unified_diff(path: &str, old: &str, new: &str) -> String {
+    if old == new {
+        return String::new();
+    }
+    let diff = similar::TextDiff::from_lines(old, new);
+    let mut unified = diff.unified_diff();
+    unified
+        .context_radius(3)
+        .header(&format!("a/{path}"), &format!("b/{path}"));
+    let body = unified.to_string();
+    format!("diff --git a/{path} b/{path}\n{body}")
+}
+
+fn edits_for(text: &str, rule: &Rule, change: &Change) -> Result<Vec<Edit>, String> {
+    let replace = |span: super::Span, value: String| Edit {
+        start: span.start,
+        end: span.end,
+        text: value,
+    };
+    Ok(match change {
+        Change::For(ms) => vec![match rule.for_span {
+            Some(span) => replace(span, format_duration(*ms)),
+            None => insert_key(
+                text,
+                rule,
+                "for",
+                &format_duration(*ms),
+                after_expr(text, rule),
+            )?,
+        }],
+        Change::KeepFiringFor(ms) => vec![match rule.keep_firing_for_span {
+            Some(span) => replace(span, format_duration(*ms)),
+            None => {
+                let at = match rule.for_span {
+                    Some(span) => line_end(text, span.end.saturating_sub(1)),
+                    None => after_expr(text, rule),
+                };
+                insert_key(text, rule, "keep_firing_for", &format_duration(*ms), at)?
+            }
+        }],
+        Change::Threshold(value) => vec![threshold_edit(text, rule, *value)?],
+        Change::Label(name, value) => {
+            let current = rule
+                .labels
+                .get(name)
+                .ok_or_else(|| format!("rule `{}` has no `{name}` label to change", rule.name))?;
+            vec![replace(current.span, yaml_scalar(value))]
+        }
+        Change::Remove => vec![remove_block(text, rule)?],
+    })
+}
+
+/// Byte offset just past the newline that ends the line holding `at`.
+fn line_end(text: &str, at: usize) -> usize {
+    match text[at.min(text.len())..].find('\n') {
+        Some(i) => at + i + 1,
+        None => text.len(),
+    }
+}
+
+fn line_start(text: &str, line: u64) -> usize {
+    if line <= 1 {
+        return 0;
+    }
+    text.match_indices('\n')
+        .nth(line as usize - 2)
+        .map(|(i, _)| i + 1)
+        .unwrap_or(text.len())
+}
+
+fn after_expr(text: &str, rule: &Rule) -> usize {
+    line_end(
+        text,
+        rule.expr_span
+            .end
+            .saturating_sub(1)
+            .max(rule.expr_span.start),
+    )
+}
+
+fn insert_key(text: &str, rule: &Rule, key: &str, value: &str, at: usize) -> Result<Edit, String> {
+    if rule.block.flow {
+        return Err(format!(
+            "rule `{}` is written in flow style; add `{key}: {value}` by hand",
+            rule.name
+        ));
+    }
+    let newline = if at == text.len() && !text.ends_with('\n') {
+        "\n"
+    } else {
+        ""
+    };
+    Ok(Edit {
+        start: at,
+        end: at,
+        text: format!(
+            "{newline}{}{key}: {value}\n",
+            " ".repeat(rule.block.key_column)
+        ),
+    })
+}
+
+/// A YAML scalar for a label value: plain when that reads back as the same string.
+fn yaml_scalar(value: &str) -> String {
+    let plain = !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/'))
+        && value.parse::<f64>().is_err()
+        && !matches!(
+            value.to_ascii_lowercase().as_str(),
+            "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "~"
+        );
+    if plain {
+        value.to_string()
+    } else {
+        serde_json::to_string(value).unwrap_or_else(|_| format!("\"{value}\""))
+    }
+}
+
+fn threshold_edit(text: &str, rule: &Rule, value: f64) -> Result<Edit, String> {
+    let located = rule.threshold.located().ok_or_else(|| {
+        format!(
+            "rule `{}`: no threshold was located in its expression",
+            rule.name
+        )
+    })?;
+    let literal = located.literal.as_ref().ok_or_else(|| {
+        format!(
+            "rule `{}`: the threshold is an expression, not one number; change it by hand",
+            rule.name
+        )
+    })?;
+    // The n-th occurrence of the literal's text in `expr` is the n-th in the file's
+    // region of the value (quoting and folding do not touch number characters);
+    // the read-back check refuses the change if that ever fails.
+    let nth = rule.expr[..literal.start]
+        .matches(literal.text.as_str())
+        .count();
+    let region = &text[rule.expr_span.start..rule.expr_span.end];
+    let (offset, _) = region
+        .match_indices(literal.text.as_str())
+        .nth(nth)
+        .ok_or_else(|| {
+            format!(
+                "rule `{}`: the threshold literal was not found in the file",
+                rule.name
+            )
+        })?;
+    let new = format_value(value);
+    let start = rule.expr_span.start + offset;
+    Ok(Edit {
+        start,
+        end: start + literal.text.len(),
+        text: new,
+    })
+}
+
+/// The lines of a rule's block, with the comment lines directly above it.
+fn remove_block(text: &str, rule: &Rule) -> Result<Edit, String> {
+    if rule.block.flow {
+        return Err(format!(
+            "rule `{}` is written in flow style; remove it by hand",
+            rule.name
+        ));
+    }
+    let mut first = rule.block.first_line;
+    let dash_line = &text[line_start(text, first)..line_end(text, line_start(text, first))];
+    let dash_indent = dash_line.len() - dash_line.trim_start().len();
+    if !dash_line.trim_start().starts_with('-') {
+        return Err(format!(
+            "rule `{}`: its first line does not start the list item; remove it by hand",
+            rule.name
+        ));
+    }
+    while first > 1 {
+        let start = line_start(text, first - 1);
+        let line = &text[start..line_end(text, start)];
+        let indent = line.len() - line.trim_start().len();
+        if line.trim_start().starts_with('#') && indent == dash_indent {
+            first -= 1;
+        } else {
+            break;
+        }
+    }
+    let start = line_start(text, first);
+    let end = line_end(text, line_start(text, rule.block.last_line));
+    Ok(Edit {
+        start,
+        end,
+        text: String::new(),
+    })
+}
+
+/// What a rule looks like to Prometheus, for the read-back check.
+fn essence(
+    rule: &Rule,
+) -> (
+    String,
+    String,
+    Option<Millis>,
+    Option<Millis>,
+    BTreeMap<String, String>,
+    BTreeMap<String, String>,
+) {
+    (
+        rule.name.clone(),
+        rule.expr.clone(),
+        rule.for_ms,
+        rule.keep_firing_for_ms,
+        rule.labels
+            .iter()
+            .map(|(k, v)| (k.clone(), v.text.clone()))
+            .collect(),
+        rule.annotations.clone(),
+    )
+}
+
+fn verify(file: &RuleFile, changes: &[(usize, Change)], new_text: &str) -> Result<(), String> {
+    let reread = parse_rules(&file.name, new_text, 0)
+        .map_err(|e| format!("the patched file does not read back: {e}"))?;
+    let mut expected = Vec::new();
+    for (index, rule) in file.rules.iter().enumerate() {
+        let mut e = essence(rule);
+        let mut removed = false;
+        for (_, change) in changes.iter().filter(|(i, _)| *i == index) {
+            match change {
+                Change::For(ms) => e.2 = Some(*ms),
+                Change::KeepFiringFor(ms) => e.3 = Some(*ms),
+                Change::Label(k, v) => {
+                    e.4.insert(k.clone(), v.clone());
+                }
+                Change::Remove => removed = true,
+                Change::Threshold(v) => {
+                    if let Some(lit) = rule.threshold.located().and_then(|l| l.literal.as_ref()) {
+                        e.1 = format!(
+                            "{}{}{}",
+                            &rule.expr[..lit.start],
+                            format_value(*v),
+                            &rule.expr[lit.end..]
+                        );
+                    }
+                }
+            }
+        }
+        if !removed {
+            expected.push(e);
+        }
+    }
+    let got: Vec<_> = reread.iter().map(essence).collect();
+    if got.len() != expected.len() {
+        return Err(format!(
+            "the patched file has {} rules where {} were expected",
+            got.len(),
+            expected.len()
+        ));
+    }
+    for (g, e) in got.iter().zip(&expected) {
+        if g != e {
+            return Err(format!(
+                "rule `{}` reads back differently from what the change intended",
+                e.0
+            ));
+        }
+    }
+    Ok(())
+}
