@@ -197,6 +197,8 @@ impl<'a> Source<'a> {
                 }
                 Ok(out)
             }
+            // Other Kubernetes objects in the same manifest stream are not rules.
+            Some(_) if get(doc, "apiVersion").is_some() => Ok(Vec::new()),
             _ => Err(self.error(
                 doc,
                 "not a rule file: no `groups:` (nor a PrometheusRule's `spec.groups`)".into(),
@@ -386,16 +388,14 @@ impl<'a> Source<'a> {
         }
     }
 
-    /// The byte span of a scalar node, and whether it is written plain.
+    /// The byte span of a scalar node (block scalars: from their first content line).
     fn span(&self, node: &MarkedYaml) -> Span {
         let start = self.byte(node.span.start.index());
         let end = self.byte(node.span.end.index()).max(start);
-        let first = self.text[start..].chars().next();
         Span {
             start,
             end,
             line: node.span.start.line() as u64,
-            plain: !matches!(first, Some('\'' | '"' | '|' | '>')),
         }
     }
 
@@ -413,17 +413,13 @@ impl<'a> Source<'a> {
                 .max()
                 .unwrap_or(node.span.start.line() as u64),
             _ => {
-                let (start, end) = (node.span.start, node.span.end);
-                // Block scalars end at the start of the line after their last line.
-                let end_byte = self.byte(end.index());
-                let ends_after_newline =
-                    end.line() > start.line() && self.text[..end_byte].ends_with('\n');
-                let line = if ends_after_newline || (end.col() == 0 && end.line() > start.line()) {
-                    end.line() - 1
-                } else {
-                    end.line()
-                };
-                line.max(start.line()) as u64
+                // The last non-blank character before the scalar's end: block
+                // scalars end where the next key starts.
+                let start = self.byte(node.span.start.index());
+                let end = self.byte(node.span.end.index()).max(start);
+                let content = self.text[start..end].trim_end();
+                let newlines = content.matches('\n').count() as u64;
+                node.span.start.line() as u64 + newlines
             }
         }
     }

@@ -28,9 +28,6 @@ pub struct Span {
     pub end: usize,
     /// 1-based line of the first byte.
     pub line: u64,
-    /// Whether the scalar is written plain (no quotes, no block indicator),
-    /// so that its text in the file is exactly its value.
-    pub plain: bool,
 }
 
 /// Alerting or recording rule.

@@ -101,7 +101,7 @@ fn edits_for(text: &str, rule: &Rule, change: &Change) -> Result<Vec<Edit>, Stri
             Some(span) => replace(span, format_duration(*ms)),
             None => {
                 let at = match rule.for_span {
-                    Some(span) => line_end(text, span.end.saturating_sub(1)),
+                    Some(span) => line_end(text, span.start),
                     None => after_expr(text, rule),
                 };
                 insert_key(text, rule, "keep_firing_for", &format_duration(*ms), at)?
@@ -137,14 +137,18 @@ fn line_start(text: &str, line: u64) -> usize {
         .unwrap_or(text.len())
 }
 
+/// Where a new key goes: before the key that follows `expr` in the file, or
+/// after the rule's last line when `expr` is its last key.
 fn after_expr(text: &str, rule: &Rule) -> usize {
-    line_end(
-        text,
-        rule.expr_span
-            .end
-            .saturating_sub(1)
-            .max(rule.expr_span.start),
-    )
+    let keys = &rule.block.keys;
+    let next = keys
+        .iter()
+        .position(|(k, _)| k == "expr")
+        .and_then(|i| keys.get(i + 1));
+    match next {
+        Some((_, line)) => line_start(text, *line),
+        None => line_end(text, line_start(text, rule.block.last_line)),
+    }
 }
 
 fn insert_key(text: &str, rule: &Rule, key: &str, value: &str, at: usize) -> Result<Edit, String> {

@@ -248,7 +248,11 @@ fn search_binary(b: &BinaryExpr) -> Found<'_> {
             )),
             (Found::Ambiguous(why), _) | (_, Found::Ambiguous(why)) => Found::Ambiguous(why),
             (Found::One(c), _) | (_, Found::One(c)) => Found::One(c),
-            (Found::None(why), Found::None(other)) => Found::None(why.or(other)),
+            // Prefer the reason about a comparison over one about a bare selector.
+            (Found::None(why), Found::None(other)) => Found::None(match (&why, &other) {
+                (_, Some(o)) if o.contains("compares") => other,
+                _ => why.or(other),
+            }),
         },
     }
 }
@@ -343,14 +347,10 @@ fn comparison_index(expr: &Expr, target: &BinaryExpr, seen: &mut usize) -> Optio
 /// Where the candidate's constant is written, when it is one number (with an optional sign).
 fn literal(ast: &Expr, c: &Candidate, expr: &str) -> Option<Literal> {
     let mut inner = c.constant;
-    let mut negated = false;
     loop {
         match inner {
             Expr::Paren(p) => inner = &p.expr,
-            Expr::Unary(u) if !negated => {
-                negated = true;
-                inner = &u.expr;
-            }
+            Expr::Unary(u) => inner = &u.expr,
             Expr::NumberLiteral(_) => break,
             _ => return None,
         }
@@ -385,13 +385,17 @@ fn literal(ast: &Expr, c: &Candidate, expr: &str) -> Option<Literal> {
     };
     let mut start = tokens[number].1;
     let end = tokens[number].2;
-    if negated && number > 0 && tokens[number - 1].0 == T_SUB {
+    if c.value < 0.0 && number > 0 && tokens[number - 1].0 == T_SUB {
         start = tokens[number - 1].1;
     }
-    Some(Literal {
+    // The span must spell exactly the value (a double minus, hex or a
+    // parenthesised sign would not): else it is not patched.
+    let text = expr.get(start..end)?.replace(' ', "");
+    let spelled: f64 = text.parse().ok()?;
+    ((spelled - c.value).abs() <= 1e-11 * c.value.abs().max(1.0)).then(|| Literal {
         start,
         end,
-        text: expr.get(start..end)?.to_string(),
+        text: expr[start..end].to_string(),
     })
 }
 

@@ -8,13 +8,14 @@ use alertnoise::timefmt::parse_rfc3339;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// Every file of the output contract that `report` writes.
-pub const REPORT_FILES: [&str; 5] = [
+/// Every file of the output contract that `report` writes (`advice.patch` only with `--rules`).
+pub const REPORT_FILES: [&str; 6] = [
     "summary.json",
     "rules.json",
     "rules.csv",
     "report.md",
     "episodes.parquet",
+    "advice.json",
 ];
 
 /// Options as the command line's defaults give them.
@@ -97,4 +98,30 @@ pub fn root() -> PathBuf {
 /// A fixture path.
 pub fn fixture(name: &str) -> PathBuf {
     root().join("tests/fixtures").join(name)
+}
+
+/// Whether an external program (promtool, prometheus, patch) can be run. In
+/// CI (`CI` set) a missing one fails the test: `.ci/run` installs them all.
+pub fn have(program: &str) -> bool {
+    let found = Command::new(program).arg("--version").output().is_ok();
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have `{program}` (.ci/run installs it)"
+        );
+        eprintln!("`{program}` is not installed here; skipped outside CI");
+    }
+    found
+}
+
+/// Runs a command and fails the test with its output if it does not succeed.
+pub fn run_ok(cmd: &mut Command) -> Output {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }

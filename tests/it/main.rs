@@ -7,4 +7,5 @@ mod fixtures;
 mod formats;
 mod metrics;
 mod property;
+mod rules;
 mod sample;

@@ -127,11 +127,13 @@ fn the_sample_report_finds_what_the_scenario_planted() {
 }
 
 /// The command that makes `reports/sample/` (run from the repository root).
-pub const SAMPLE_REPORT_ARGS: [&str; 6] = [
+pub const SAMPLE_REPORT_ARGS: [&str; 8] = [
     "report",
     "sample-data/alertmanager",
     "--reviews",
     "sample-data/reviews.csv",
+    "--rules",
+    "sample-data/rules",
     "--out",
     "reports/sample",
 ];
@@ -148,7 +150,7 @@ fn the_committed_sample_report_is_what_the_current_code_makes() {
         "{}",
         String::from_utf8_lossy(&result.stderr)
     );
-    for file in REPORT_FILES {
+    for file in REPORT_FILES.iter().chain(&["advice.patch"]) {
         assert_eq!(
             std::fs::read(out.join(file)).unwrap(),
             std::fs::read(root().join("reports/sample").join(file)).unwrap_or_default(),
