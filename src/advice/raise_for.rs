@@ -55,12 +55,13 @@ impl Advisor for RaiseFor {
             let mut advice = target.advice(
                 self.kind(),
                 format!(
-                    "{short} of {} episodes were shorter than {}; `for: {}` would have dropped {} of them and {} in all, firing {} later",
+                    "{short} of {} episodes were shorter than {}; `for: {}` would have dropped {} of them and {} longer ones, and fire {} later",
                     baseline.episodes_before,
                     format_duration(ctx.short_ms),
                     format_duration(new.for_ms),
                     effect.short_removed,
-                    effect.episodes_before - effect.episodes_after.min(effect.episodes_before),
+                    (effect.episodes_before + effect.episodes_added)
+                        .saturating_sub(effect.episodes_after + effect.short_removed),
                     format_duration(step),
                 ),
             );

@@ -1,7 +1,7 @@
 //! The "Recommendations" part of `report.md`: advice rows, lints, and the join
 //! of rule files to history, formatted for the template.
 
-use super::markdown::{human_seconds, md_escape};
+use super::markdown::{human_seconds, md_escape, md_prose};
 use crate::advice::inventory::AdviceReport;
 use crate::rules::Threshold;
 use serde::Serialize;
@@ -107,7 +107,7 @@ impl AdviceSection {
                         .and_then(Value::as_str)
                         .unwrap_or_default()
                         .to_string(),
-                    finding: md_escape(&a.summary),
+                    finding: md_prose(&a.summary),
                     location: md_escape(&location),
                 });
                 continue;
@@ -135,7 +135,7 @@ impl AdviceSection {
             section.advice.push(AdviceRow {
                 rule: md_escape(&a.rule),
                 kind: a.kind.to_string(),
-                change: md_escape(&spell_change(&a.change)),
+                change: md_prose(&spell_change(&a.change)),
                 episodes: e.map_or("-".into(), |e| {
                     format!("{} → {}", e.episodes_before, e.episodes_after)
                 }),
@@ -150,9 +150,9 @@ impl AdviceSection {
                     .unwrap_or_else(|| "-".into()),
                 delay,
                 confidence: a.confidence.to_string(),
-                summary: md_escape(&a.summary),
+                summary: md_prose(&a.summary),
                 location: md_escape(&location),
-                note: a.patch_note.as_deref().map(md_escape).unwrap_or_default(),
+                note: a.patch_note.as_deref().map(md_prose).unwrap_or_default(),
             });
         }
         for r in &report.rules {
@@ -162,7 +162,7 @@ impl AdviceSection {
                 Threshold::NotLocated { reason } => section.unlocated.push(UnlocatedRow {
                     rule: md_escape(&r.rule),
                     location: md_escape(&r.location),
-                    reason: md_escape(reason),
+                    reason: md_prose(reason),
                 }),
             }
         }
@@ -172,7 +172,7 @@ impl AdviceSection {
             .iter()
             .map(|s| md_escape(s))
             .collect();
-        section.patch_notes = report.patch_notes.iter().map(|s| md_escape(s)).collect();
+        section.patch_notes = report.patch_notes.iter().map(|s| md_prose(s)).collect();
         section
     }
 }

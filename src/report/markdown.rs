@@ -64,6 +64,13 @@ pub fn human_seconds(s: Option<f64>) -> String {
     }
 }
 
+/// Escapes a sentence alertnoise wrote (which spells settings and PromQL in
+/// `code spans` on purpose, with user data only inside them or made of
+/// names) for a table cell: only pipes and newlines need care.
+pub fn md_prose(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
 /// Escapes text for a Markdown table cell or heading.
 pub fn md_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

@@ -1,7 +1,8 @@
 //! Prometheus' `ALERTS` series, as a `query_range` answer saved to a file.
 //!
 //! `curl 'http://prometheus:9090/api/v1/query_range?query=ALERTS&start=…&end=…&step=15s'`
-//! or `promtool query range --start … --end … --step 15s http://prometheus:9090 ALERTS -o json`.
+//! (the API's answer) or `promtool query range --start … --end … --step 15s -o json
+//! http://prometheus:9090 ALERTS` (the bare matrix): both are read.
 //! Every alert instance has a `pending` series and a `firing` series. A run of
 //! samples without a gap larger than the step is one period: a firing run is an
 //! episode (`starts_at` = its first sample, `ends_at` = its last sample plus
@@ -35,7 +36,7 @@ impl Source for PrometheusAlerts {
     }
 
     fn description(&self) -> &'static str {
-        "Prometheus query_range answer for ALERTS (pending and firing series); detected by \"resultType\" and an ALERTS/alertstate series"
+        "Prometheus query_range answer (or promtool -o json matrix) for ALERTS, pending and firing series; detected by a matrix holding ALERTS/alertstate series"
     }
 
     fn example(&self) -> &'static str {
@@ -78,6 +79,10 @@ impl Source for PrometheusAlerts {
             return out;
         }
         let data = answer.get("data").unwrap_or(&answer);
+        let result = match data {
+            Value::Array(_) => Some(data),
+            _ => data.get("result"),
+        };
         if let Some(kind) = data.get("resultType").and_then(Value::as_str) {
             if kind != "matrix" {
                 out.problems.push(skip(format!(
@@ -86,7 +91,7 @@ impl Source for PrometheusAlerts {
                 return out;
             }
         }
-        let Some(result) = data.get("result").and_then(Value::as_array) else {
+        let Some(result) = result.and_then(Value::as_array) else {
             out.problems.push(skip("no `data.result` list".into()));
             return out;
         };

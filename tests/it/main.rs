@@ -6,6 +6,7 @@ mod common;
 mod fixtures;
 mod formats;
 mod metrics;
+mod prometheus_replay;
 mod property;
 mod rules;
 mod sample;

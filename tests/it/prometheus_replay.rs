@@ -1,0 +1,286 @@
+//! The replay against the real thing: a real `prometheus` (Debian's package)
+//! evaluates a rule file against a target whose values this test controls,
+//! once with the original rules and once with the rules patched by
+//! `advice.patch`. The episode counts Prometheus produces with the patched
+//! rules must equal what `alertnoise simulate` predicts from the first run's
+//! `ALERTS` history. `for:` and `keep_firing_for:` are scaled to seconds.
+//!
+//! The patterns leave a margin of at least one evaluation around every
+//! decision, so scrape and evaluation jitter cannot change the outcome.
+
+use crate::common::*;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Seconds the pattern runs; every episode ends well before.
+const PATTERN_S: u64 = 85;
+
+/// (start, end) seconds where the value is 1.
+const SPIKY_ON: [(f64, f64); 6] = [
+    (5.0, 8.0), // four 3s spikes: short, and never past `for: 5s`
+    (15.0, 18.0),
+    (25.0, 28.0),
+    (35.0, 38.0),
+    (45.0, 57.0), // two 12s episodes that matter
+    (63.0, 75.0),
+];
+const FLAPPY_ON: [(f64, f64); 5] = [
+    (5.0, 12.0), // a burst of three, 2s apart: two refires
+    (14.0, 21.0),
+    (23.0, 30.0),
+    (50.0, 57.0), // a burst of two: one refire
+    (59.0, 66.0),
+];
+
+const RULES: &str = "\
+# Rules under test: for: and keep_firing_for: scaled to seconds.
+groups:
+  - name: replay
+    interval: 1s
+    rules:
+      - alert: Spiky
+        expr: spiky_value > 0.5
+        for: 1s
+        labels:
+          severity: warning
+      # Flaps: resolves and fires again within seconds.
+      - alert: Flappy
+        expr: flappy_value > 0.5
+        for: 1s
+        labels:
+          severity: warning
+";
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+fn on(pattern: &[(f64, f64)], t: f64) -> u8 {
+    pattern.iter().any(|(a, b)| t >= *a && t < *b) as u8
+}
+
+/// A scrape target serving the two gauges; the pattern starts when `t0` is set.
+struct Target {
+    port: u16,
+    t0: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Target {
+    fn start() -> Target {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let t0 = Arc::new(AtomicU64::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (t0c, stopc) = (t0.clone(), stop.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stopc.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(mut stream) = stream else { continue };
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf);
+                let start = t0c.load(Ordering::SeqCst);
+                let (spiky, flappy) = if start == 0 {
+                    (0, 0)
+                } else {
+                    let t = (now_ms().saturating_sub(start)) as f64 / 1000.0;
+                    (on(&SPIKY_ON, t), on(&FLAPPY_ON, t))
+                };
+                let body = format!(
+                    "# TYPE spiky_value gauge\nspiky_value {spiky}\n# TYPE flappy_value gauge\nflappy_value {flappy}\n"
+                );
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        Target { port, t0, stop }
+    }
+}
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+/// An HTTP GET on loopback (HTTP/1.0: no chunked answers); returns the body.
+fn get(port: u16, path: &str) -> Option<(u16, String)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).ok()?;
+    let status = answer.split(' ').nth(1)?.parse().ok()?;
+    let body = answer.split_once("\r\n\r\n")?.1.to_string();
+    Some((status, body))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Prometheus(Child);
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Runs Prometheus with `rules` for one pattern and returns the `ALERTS` query_range answer.
+fn run_prometheus(dir: &Path, rules: &str) -> String {
+    let target = Target::start();
+    let port = free_port();
+    write(dir, "rules.yml", rules);
+    let config = write(
+        dir,
+        "prometheus.yml",
+        &format!(
+            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files: [rules.yml]\nscrape_configs:\n  - job_name: pattern\n    static_configs:\n      - targets: ['127.0.0.1:{}']\n",
+            target.port
+        ),
+    );
+    let child = Command::new("prometheus")
+        .arg(format!("--config.file={}", config.display()))
+        .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .arg("--log.level=warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start prometheus");
+    let _prometheus = Prometheus(child);
+    let ready_by = now_ms() + 60_000;
+    while get(port, "/-/ready").map(|(s, _)| s) != Some(200) {
+        assert!(now_ms() < ready_by, "prometheus did not become ready");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Let the first scrapes and evaluations happen before the pattern starts.
+    std::thread::sleep(Duration::from_secs(3));
+    let t0 = now_ms();
+    target.t0.store(t0, Ordering::SeqCst);
+    std::thread::sleep(Duration::from_secs(PATTERN_S));
+    let (start, end) = (t0 / 1000 - 2, t0 / 1000 + PATTERN_S);
+    let (status, body) = get(
+        port,
+        &format!("/api/v1/query_range?query=ALERTS&start={start}&end={end}&step=1"),
+    )
+    .expect("query ALERTS");
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+/// Firing episodes per alert name, counted straight from the answer: runs of
+/// firing samples without a gap longer than the 1s step.
+fn firing_episodes(answer: &str, alert: &str) -> usize {
+    let v: serde_json::Value = serde_json::from_str(answer).unwrap();
+    let mut count = 0;
+    for series in v["data"]["result"].as_array().unwrap() {
+        let m = &series["metric"];
+        if m["alertname"] != alert || m["alertstate"] != "firing" {
+            continue;
+        }
+        let mut last: Option<f64> = None;
+        for sample in series["values"].as_array().unwrap() {
+            let t = sample[0].as_f64().unwrap();
+            if last.is_none_or(|l| t - l > 1.5) {
+                count += 1;
+            }
+            last = Some(t);
+        }
+    }
+    count
+}
+
+fn simulate(history: &Path, rules: &Path, alert: &str, flag: &str, value: &str) -> serde_json::Value {
+    let out = run_ok(bin().args(["simulate", "--json", "--alert", alert, flag, value]).args([
+        "--short",
+        "4s",
+        "--flap-window",
+        "5s",
+        "--rules",
+        rules.to_str().unwrap(),
+        history.to_str().unwrap(),
+    ]));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v[0]["effect"].clone()
+}
+
+#[test]
+fn prometheus_fires_what_simulate_predicts_for_the_patched_rules() {
+    if !(have("prometheus") && have("promtool")) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let before_dir = dir.path().join("before");
+    let history = before_dir.join("alerts.json");
+    let answer = run_prometheus(&before_dir, RULES);
+    std::fs::write(&history, &answer).unwrap();
+    assert_eq!(firing_episodes(&answer, "Spiky"), 6, "{answer}");
+    assert_eq!(firing_episodes(&answer, "Flappy"), 5, "{answer}");
+
+    // The advice, from the first run's history, as a patch.
+    let report = dir.path().join("report");
+    run_ok(
+        bin()
+            .current_dir(&before_dir)
+            .args(["report", "alerts.json", "--rules", "rules.yml"])
+            .args(["--short", "4s", "--flap-window", "5s", "--steps", "4s,8s", "--out"])
+            .arg(&report),
+    );
+    let patched_dir = dir.path().join("after");
+    write(&patched_dir, "rules.yml", RULES);
+    run_ok(
+        Command::new("patch")
+            .current_dir(&patched_dir)
+            .args(["-p1", "-i"])
+            .arg(report.join("advice.patch")),
+    );
+    let patched = patched_dir.join("rules.yml");
+    run_ok(Command::new("promtool").args(["check", "rules"]).arg(&patched));
+    let files = alertnoise::rules::load_rule_files(&[patched.clone()]).unwrap();
+    let get_rule = |name: &str| files[0].rules.iter().find(|r| r.name == name).unwrap();
+    assert_eq!(get_rule("Spiky").for_ms, Some(5_000), "raise_for picked 1s + 4s");
+    assert_eq!(get_rule("Flappy").keep_firing_for_ms, Some(4_000));
+    assert_eq!(get_rule("Flappy").for_ms, Some(1_000));
+
+    let spiky = simulate(&history, &before_dir.join("rules.yml"), "Spiky", "--for", "5s");
+    let flappy = simulate(
+        &history,
+        &before_dir.join("rules.yml"),
+        "Flappy",
+        "--keep-firing-for",
+        "4s",
+    );
+    assert_eq!(spiky["episodes_before"], 6);
+    assert_eq!(flappy["episodes_before"], 5);
+    assert_eq!(flappy["refires_before"], 3);
+
+    let rules_after = std::fs::read_to_string(&patched).unwrap();
+    let after = run_prometheus(&patched_dir, &rules_after);
+    let (spiky_real, flappy_real) = (firing_episodes(&after, "Spiky"), firing_episodes(&after, "Flappy"));
+    assert_eq!(spiky["episodes_after"], spiky_real as u64, "Spiky: simulate vs Prometheus\n{after}");
+    assert_eq!(flappy["episodes_after"], flappy_real as u64, "Flappy: simulate vs Prometheus\n{after}");
+    assert_eq!((spiky_real, flappy_real), (2, 2), "the patterns' intended outcome");
+}
