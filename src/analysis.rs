@@ -25,6 +25,8 @@ pub struct Options {
     pub rules: Vec<PathBuf>,
     /// The review meeting's verdicts.
     pub reviews: Option<PathBuf>,
+    /// Metric series of rules' left-hand sides (`--series NAME=FILE`), for threshold advice.
+    pub series: Vec<(String, PathBuf)>,
     /// Window start, if given.
     pub since: Option<Millis>,
     /// Window end, if given.
@@ -82,6 +84,15 @@ fn fail_if_strict(strict: bool, problems: &[Problem]) -> Result<()> {
 /// Runs the pipeline.
 pub fn analyze(options: &Options) -> Result<Analysis> {
     let rule_files = crate::rules::load_rule_files(&options.rules)?;
+    let mut series = std::collections::BTreeMap::new();
+    for (name, path) in &options.series {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let set = advice::backtest::read_series(&path.display().to_string(), &text)?;
+        series.insert(name.clone(), set);
+    }
     let files = crate::sources::expand_inputs(&options.inputs)?;
     if files.is_empty() {
         return Err(Error::Usage(
@@ -150,6 +161,7 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
             flap_window_ms: options.flap_window_ms,
             steps_ms: options.steps_ms.clone(),
             label_names: &options.label_names,
+            series: &series,
         };
         AdviceReport::build(&ctx)
     };

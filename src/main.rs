@@ -17,6 +17,8 @@ enum Command {
     Report(cmd::report::Args),
     /// Replay one rule's history under another `for:` or `keep_firing_for:`.
     Simulate(cmd::simulate::Args),
+    /// Replay a rule's threshold and `for:` over its metric series; score against actionable episodes.
+    Backtest(cmd::backtest::Args),
     /// Write a realistic sample alert history.
     Sample(cmd::sample::Args),
     /// List the input formats with an example of each.
@@ -28,6 +30,7 @@ fn main() {
     let result = match &cli.command {
         Command::Report(args) => cmd::report::run(args),
         Command::Simulate(args) => cmd::simulate::run(args),
+        Command::Backtest(args) => cmd::backtest::run(args),
         Command::Sample(args) => cmd::sample::run(args),
         Command::Formats(args) => cmd::formats::run(args),
     };

@@ -91,7 +91,7 @@ impl Advisor for Demote {
             .cloned()
             .unwrap_or_default();
             advice.confidence = if episodes >= 20 { "high" } else { "medium" };
-            advice.edit = target.edit(Change::Label(label, new.to_string()));
+            advice.edits = target.edits(vec![Change::Label(label, new.to_string())]);
             out.push(advice);
         }
         out

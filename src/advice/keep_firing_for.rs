@@ -88,7 +88,7 @@ impl Advisor for KeepFiringFor {
             };
             advice.effect = Some(effect);
             advice.alternatives = alternatives;
-            advice.edit = target.edit(Change::KeepFiringFor(new.keep_firing_for_ms));
+            advice.edits = target.edits(vec![Change::KeepFiringFor(new.keep_firing_for_ms)]);
             out.push(advice);
         }
         out

@@ -56,7 +56,7 @@ fn lint(rule: &Rule, check: &str, summary: String, evidence: Value) -> Advice {
         confidence: "high",
         patch: None,
         patch_note: None,
-        edit: None,
+        edits: Vec::new(),
     }
 }
 

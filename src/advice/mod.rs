@@ -7,6 +7,7 @@
 //! runs them all and attaches the patch hunks when rule files were given.
 //! The thresholds every advisor uses are documented in `docs/advice/`.
 
+pub mod backtest;
 pub mod demote;
 pub mod inventory;
 pub mod keep_firing_for;
@@ -15,6 +16,7 @@ pub mod lower_for;
 pub mod raise_for;
 pub mod remove;
 pub mod simulate;
+pub mod threshold;
 
 use crate::episodes::{Episode, LabelNames};
 use crate::metrics::Window;
@@ -62,9 +64,9 @@ pub struct Advice {
     pub patch: Option<String>,
     /// Why there is no patch, when there could have been one.
     pub patch_note: Option<String>,
-    /// The change for the patch writer: (file index, rule index, change).
+    /// The changes for the patch writer: (file index, rule index, change).
     #[serde(skip)]
-    pub edit: Option<(usize, usize, Change)>,
+    pub edits: Vec<(usize, usize, Change)>,
 }
 
 /// A replayed candidate that was not chosen (or was).
@@ -122,13 +124,16 @@ impl Target<'_> {
             confidence: "low",
             patch: None,
             patch_note: None,
-            edit: None,
+            edits: Vec::new(),
         }
     }
 
-    /// The patch instruction for a change to this target's rule.
-    pub fn edit(&self, change: Change) -> Option<(usize, usize, Change)> {
-        self.rule.map(|(f, r, _)| (f, r, change))
+    /// The patch instructions for changes to this target's rule (none without rule files).
+    pub fn edits(&self, changes: Vec<Change>) -> Vec<(usize, usize, Change)> {
+        match self.rule {
+            Some((f, r, _)) => changes.into_iter().map(|c| (f, r, c)).collect(),
+            None => Vec::new(),
+        }
     }
 
     /// Counts of verdicts: (actionable, not actionable, unknown) over fired episodes.
@@ -161,6 +166,8 @@ pub struct Context<'a> {
     pub steps_ms: Vec<Millis>,
     /// Label names for severity, team, service.
     pub label_names: &'a LabelNames,
+    /// Metric series of rules' left-hand sides, by alert name (`--series`).
+    pub series: &'a BTreeMap<String, backtest::SeriesSet>,
 }
 
 impl Context<'_> {
@@ -191,6 +198,7 @@ pub fn all_advisors() -> Vec<Box<dyn Advisor>> {
     vec![
         Box::new(remove::Remove),
         Box::new(demote::Demote),
+        Box::new(threshold::ThresholdAdvisor),
         Box::new(raise_for::RaiseFor),
         Box::new(lower_for::LowerFor),
         Box::new(keep_firing_for::KeepFiringFor),
@@ -295,27 +303,37 @@ pub fn targets<'a>(
     out
 }
 
+/// Writes an advice's own patch hunk (its changes alone), or the reason there is none.
+pub fn attach_patch(files: &[RuleFile], advice: &mut Advice) {
+    let Some((fi, _, _)) = advice.edits.first() else {
+        return;
+    };
+    let file = &files[*fi];
+    let changes: Vec<(usize, Change)> = advice
+        .edits
+        .iter()
+        .map(|(_, ri, c)| (*ri, c.clone()))
+        .collect();
+    match patch::apply(file, &changes) {
+        Ok(new) => {
+            advice.patch = Some(patch::unified_diff(
+                &diff_path(&file.path),
+                &file.text,
+                &new,
+            ))
+        }
+        Err(e) => {
+            advice.patch_note = Some(e);
+            advice.edits.clear();
+        }
+    }
+}
+
 /// Runs every advisor and attaches patch hunks. Advice is sorted by rule, then kind.
 pub fn advise(ctx: &Context) -> Vec<Advice> {
     let mut out: Vec<Advice> = all_advisors().iter().flat_map(|a| a.advise(ctx)).collect();
     for advice in &mut out {
-        let Some((fi, ri, change)) = advice.edit.clone() else {
-            continue;
-        };
-        let file = &ctx.files[fi];
-        match patch::apply(file, &[(ri, change)]) {
-            Ok(new) => {
-                advice.patch = Some(patch::unified_diff(
-                    &diff_path(&file.path),
-                    &file.text,
-                    &new,
-                ))
-            }
-            Err(e) => {
-                advice.patch_note = Some(e);
-                advice.edit = None;
-            }
-        }
+        attach_patch(ctx.files, advice);
     }
     let kinds: Vec<&str> = all_advisors().iter().map(|a| a.kind()).collect();
     out.sort_by(|a, b| {
@@ -348,7 +366,7 @@ pub fn diff_path(path: &std::path::Path) -> String {
 /// rule's other changes are dropped. Empty when there is nothing to change.
 pub fn combined_patch(files: &[RuleFile], advice: &[Advice]) -> (String, Vec<String>) {
     let mut per_file: BTreeMap<usize, Vec<(usize, Change)>> = BTreeMap::new();
-    for (fi, ri, change) in advice.iter().filter_map(|a| a.edit.clone()) {
+    for (fi, ri, change) in advice.iter().flat_map(|a| a.edits.iter().cloned()) {
         per_file.entry(fi).or_default().push((ri, change));
     }
     let mut out = String::new();

@@ -79,7 +79,7 @@ impl Advisor for RaiseFor {
             advice.confidence = confidence(baseline.episodes_before, yes + no);
             advice.effect = Some(effect);
             advice.alternatives = alternatives;
-            advice.edit = target.edit(Change::For(new.for_ms));
+            advice.edits = target.edits(vec![Change::For(new.for_ms)]);
             out.push(advice);
         }
         out

@@ -59,7 +59,7 @@ impl Advisor for Remove {
                 ..baseline
             });
             advice.confidence = if reviewed_n >= 10 { "high" } else { "medium" };
-            advice.edit = target.edit(Change::Remove);
+            advice.edits = target.edits(vec![Change::Remove]);
             out.push(advice);
         }
         out

@@ -21,6 +21,9 @@ pub struct HistoryArgs {
     /// The review meeting's verdicts (CSV).
     #[arg(long)]
     pub reviews: Option<PathBuf>,
+    /// ALERT=FILE: a query_range answer of that rule's left-hand side, for threshold advice (repeatable; see `backtest --print-query`).
+    #[arg(long, value_name = "ALERT=FILE")]
+    pub series: Vec<String>,
     /// Window start (RFC 3339, a date YYYY-MM-DD in --tz, or epoch seconds). Default: the data's first day.
     #[arg(long)]
     pub since: Option<String>,
@@ -118,8 +121,19 @@ impl HistoryArgs {
         if steps_ms.first().is_some_and(|s| *s <= 0) {
             return Err(usage("--steps: every step must be longer than 0s".into()));
         }
+        let series = self
+            .series
+            .iter()
+            .map(|s| match s.split_once('=') {
+                Some((name, file)) if !name.is_empty() && !file.is_empty() => {
+                    Ok((name.to_string(), PathBuf::from(file)))
+                }
+                _ => Err(usage(format!("--series: `{s}` is not ALERT=FILE"))),
+            })
+            .collect::<Result<Vec<_>>>()?;
         Ok(Options {
             inputs: self.inputs.clone(),
+            series,
             format: self.format.clone(),
             rules: self.rules.clone(),
             reviews: self.reviews.clone(),

@@ -1,5 +1,6 @@
 //! One file per subcommand; each has its arguments and a `run` function.
 
+pub mod backtest;
 pub mod formats;
 pub mod history;
 pub mod report;

@@ -73,6 +73,10 @@ fn spell_change(change: &Option<Value>) -> String {
                 format!("`{}:` + {s}", k.trim_end_matches("_add"))
             }
             Value::String(s) => format!("`{k}: {s}`"),
+            Value::Number(n) => format!(
+                "`{k}: {}`",
+                crate::rules::threshold::format_value(n.as_f64().unwrap_or_default())
+            ),
             other => format!("`{k}: {other}`"),
         })
         .collect();

@@ -7,6 +7,7 @@
 pub mod notify;
 pub mod rules_file;
 pub mod scenario;
+pub mod series;
 
 use crate::error::Result;
 use crate::fingerprint::fingerprint;
@@ -106,6 +107,16 @@ pub fn write(dir: &Path, spec: &SampleSpec) -> Result<()> {
             write_file(dir, &name, lines.as_bytes())?;
         }
     }
+    let last_week = end - 7 * 86_400_000;
+    let queue: Vec<&scenario::TrueEpisode> = seen
+        .iter()
+        .filter(|e| rules[e.rule].name == series::RULE)
+        .collect();
+    write_file(
+        dir,
+        &format!("series/{}.json", series::RULE),
+        series::queue_depth(spec.seed, &queue, last_week, end).as_bytes(),
+    )?;
     write_file(
         dir,
         "rules/acme-shop.rules.yml",

@@ -25,6 +25,7 @@ pub fn options(inputs: Vec<PathBuf>) -> Options {
         format: None,
         rules: Vec::new(),
         reviews: None,
+        series: Vec::new(),
         since: None,
         until: None,
         short_ms: 300_000,

@@ -148,40 +148,41 @@ impl Drop for Prometheus {
     }
 }
 
-/// Runs Prometheus with `rules` for one pattern and returns the `ALERTS` query_range answer.
-fn run_prometheus(dir: &Path, rules: &str) -> String {
-    let target = Target::start();
+/// Starts Prometheus on a free loopback port with `rules` (and a scrape target) and waits until it is ready.
+fn start_prometheus(dir: &Path, rules: &str, target: Option<u16>) -> (Prometheus, u16) {
     let port = free_port();
     write(dir, "rules.yml", rules);
+    let scrape = target
+        .map(|p| format!("scrape_configs:\n  - job_name: pattern\n    static_configs:\n      - targets: ['127.0.0.1:{p}']\n"))
+        .unwrap_or_default();
     let config = write(
         dir,
         "prometheus.yml",
-        &format!(
-            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files: [rules.yml]\nscrape_configs:\n  - job_name: pattern\n    static_configs:\n      - targets: ['127.0.0.1:{}']\n",
-            target.port
-        ),
+        &format!("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files: [rules.yml]\n{scrape}"),
     );
     let child = Command::new("prometheus")
         .arg(format!("--config.file={}", config.display()))
-        .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.join("data").display()
+        ))
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
         .arg("--log.level=warn")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
         .expect("start prometheus");
-    let _prometheus = Prometheus(child);
+    let prometheus = Prometheus(child);
     let ready_by = now_ms() + 60_000;
     while get(port, "/-/ready").map(|(s, _)| s) != Some(200) {
         assert!(now_ms() < ready_by, "prometheus did not become ready");
         std::thread::sleep(Duration::from_millis(200));
     }
-    // Let the first scrapes and evaluations happen before the pattern starts.
-    std::thread::sleep(Duration::from_secs(3));
-    let t0 = now_ms();
-    target.t0.store(t0, Ordering::SeqCst);
-    std::thread::sleep(Duration::from_secs(PATTERN_S));
-    let (start, end) = (t0 / 1000 - 2, t0 / 1000 + PATTERN_S);
+    (prometheus, port)
+}
+
+/// The `ALERTS` query_range answer between two epoch seconds, step 1s.
+fn query_alerts(port: u16, start: u64, end: u64) -> String {
     let (status, body) = get(
         port,
         &format!("/api/v1/query_range?query=ALERTS&start={start}&end={end}&step=1"),
@@ -189,6 +190,18 @@ fn run_prometheus(dir: &Path, rules: &str) -> String {
     .expect("query ALERTS");
     assert_eq!(status, 200, "{body}");
     body
+}
+
+/// Runs Prometheus with `rules` for one pattern and returns the `ALERTS` query_range answer.
+fn run_prometheus(dir: &Path, rules: &str) -> String {
+    let target = Target::start();
+    let (_prometheus, port) = start_prometheus(dir, rules, Some(target.port));
+    // Let the first scrapes and evaluations happen before the pattern starts.
+    std::thread::sleep(Duration::from_secs(3));
+    let t0 = now_ms();
+    target.t0.store(t0, Ordering::SeqCst);
+    std::thread::sleep(Duration::from_secs(PATTERN_S));
+    query_alerts(port, t0 / 1000 - 2, t0 / 1000 + PATTERN_S)
 }
 
 /// Firing episodes per alert name, counted straight from the answer: runs of
@@ -213,16 +226,26 @@ fn firing_episodes(answer: &str, alert: &str) -> usize {
     count
 }
 
-fn simulate(history: &Path, rules: &Path, alert: &str, flag: &str, value: &str) -> serde_json::Value {
-    let out = run_ok(bin().args(["simulate", "--json", "--alert", alert, flag, value]).args([
-        "--short",
-        "4s",
-        "--flap-window",
-        "5s",
-        "--rules",
-        rules.to_str().unwrap(),
-        history.to_str().unwrap(),
-    ]));
+fn simulate(
+    history: &Path,
+    rules: &Path,
+    alert: &str,
+    flag: &str,
+    value: &str,
+) -> serde_json::Value {
+    let out = run_ok(
+        bin()
+            .args(["simulate", "--json", "--alert", alert, flag, value])
+            .args([
+                "--short",
+                "4s",
+                "--flap-window",
+                "5s",
+                "--rules",
+                rules.to_str().unwrap(),
+                history.to_str().unwrap(),
+            ]),
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     v[0]["effect"].clone()
 }
@@ -246,7 +269,15 @@ fn prometheus_fires_what_simulate_predicts_for_the_patched_rules() {
         bin()
             .current_dir(&before_dir)
             .args(["report", "alerts.json", "--rules", "rules.yml"])
-            .args(["--short", "4s", "--flap-window", "5s", "--steps", "4s,8s", "--out"])
+            .args([
+                "--short",
+                "4s",
+                "--flap-window",
+                "5s",
+                "--steps",
+                "4s,8s",
+                "--out",
+            ])
             .arg(&report),
     );
     let patched_dir = dir.path().join("after");
@@ -258,14 +289,28 @@ fn prometheus_fires_what_simulate_predicts_for_the_patched_rules() {
             .arg(report.join("advice.patch")),
     );
     let patched = patched_dir.join("rules.yml");
-    run_ok(Command::new("promtool").args(["check", "rules"]).arg(&patched));
+    run_ok(
+        Command::new("promtool")
+            .args(["check", "rules"])
+            .arg(&patched),
+    );
     let files = alertnoise::rules::load_rule_files(&[patched.clone()]).unwrap();
     let get_rule = |name: &str| files[0].rules.iter().find(|r| r.name == name).unwrap();
-    assert_eq!(get_rule("Spiky").for_ms, Some(5_000), "raise_for picked 1s + 4s");
+    assert_eq!(
+        get_rule("Spiky").for_ms,
+        Some(5_000),
+        "raise_for picked 1s + 4s"
+    );
     assert_eq!(get_rule("Flappy").keep_firing_for_ms, Some(4_000));
     assert_eq!(get_rule("Flappy").for_ms, Some(1_000));
 
-    let spiky = simulate(&history, &before_dir.join("rules.yml"), "Spiky", "--for", "5s");
+    let spiky = simulate(
+        &history,
+        &before_dir.join("rules.yml"),
+        "Spiky",
+        "--for",
+        "5s",
+    );
     let flappy = simulate(
         &history,
         &before_dir.join("rules.yml"),
@@ -279,8 +324,104 @@ fn prometheus_fires_what_simulate_predicts_for_the_patched_rules() {
 
     let rules_after = std::fs::read_to_string(&patched).unwrap();
     let after = run_prometheus(&patched_dir, &rules_after);
-    let (spiky_real, flappy_real) = (firing_episodes(&after, "Spiky"), firing_episodes(&after, "Flappy"));
-    assert_eq!(spiky["episodes_after"], spiky_real as u64, "Spiky: simulate vs Prometheus\n{after}");
-    assert_eq!(flappy["episodes_after"], flappy_real as u64, "Flappy: simulate vs Prometheus\n{after}");
-    assert_eq!((spiky_real, flappy_real), (2, 2), "the patterns' intended outcome");
+    let (spiky_real, flappy_real) = (
+        firing_episodes(&after, "Spiky"),
+        firing_episodes(&after, "Flappy"),
+    );
+    assert_eq!(
+        spiky["episodes_after"], spiky_real as u64,
+        "Spiky: simulate vs Prometheus\n{after}"
+    );
+    assert_eq!(
+        flappy["episodes_after"], flappy_real as u64,
+        "Flappy: simulate vs Prometheus\n{after}"
+    );
+    assert_eq!(
+        (spiky_real, flappy_real),
+        (2, 2),
+        "the patterns' intended outcome"
+    );
+}
+
+/// Conditions that are exact functions of the evaluation time: true for
+/// exactly 7 evaluations of every 20 (`ON7`), or for 7, false for 2, true for 3 (`GAP2`).
+const ON7: &str = "vector(time()) % 20 < 7";
+const GAP2: &str = "(vector(time()) % 20 < 7) or ((vector(time()) % 20 >= 9) < 12)";
+
+fn boundary_rules() -> String {
+    let rule = |name: &str, expr: &str, extra: &str| {
+        format!("      - alert: {name}\n        expr: {expr}\n{extra}        labels:\n          severity: warning\n")
+    };
+    [
+        "groups:\n  - name: boundaries\n    interval: 1s\n    rules:\n".to_string(),
+        rule("On7", ON7, ""),
+        rule("On7For6", ON7, "        for: 6s\n"),
+        rule("On7For7", ON7, "        for: 7s\n"),
+        rule("Gap2", GAP2, ""),
+        rule("Gap2Keep1", GAP2, "        keep_firing_for: 1s\n"),
+        rule("Gap2Keep2", GAP2, "        keep_firing_for: 2s\n"),
+    ]
+    .concat()
+}
+
+/// Exact boundaries, against Prometheus itself: a condition true for exactly
+/// 7 evaluations fires with `for: 6s` and not with `for: 7s` (so an episode
+/// exactly Δ long does not survive raising `for:` by Δ); a gap of exactly 2
+/// evaluations is bridged by `keep_firing_for: 2s` and not by `1s`.
+#[test]
+fn prometheus_agrees_with_the_replay_at_the_exact_boundaries() {
+    if !have("prometheus") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let rules = boundary_rules();
+    // From before Prometheus' first evaluation: a cut first period would differ.
+    let start = now_ms() / 1000 - 1;
+    let (_prometheus, port) = start_prometheus(dir.path(), &rules, None);
+    // Two and a half cycles, then stop where every alert has resolved (phase 15–19).
+    std::thread::sleep(Duration::from_secs(45));
+    while !(15..19).contains(&((now_ms() / 1000) % 20)) {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let end = now_ms() / 1000;
+    let answer = query_alerts(port, start, end);
+    let history = write(dir.path(), "alerts.json", &answer);
+    let rules_file = dir.path().join("rules.yml");
+    let count = |alert: &str| firing_episodes(&answer, alert) as u64;
+    assert!(count("On7") >= 2, "{answer}");
+    let predict = |alert: &str, flag: &str, value: &str| {
+        simulate(&history, &rules_file, alert, flag, value)["episodes_after"]
+            .as_u64()
+            .unwrap()
+    };
+    // Prometheus' own counts equal the replay of the base rule's history.
+    assert_eq!(
+        predict("On7", "--for", "6s"),
+        count("On7For6"),
+        "for: 6s\n{answer}"
+    );
+    assert_eq!(
+        predict("On7", "--for", "7s"),
+        count("On7For7"),
+        "for: 7s\n{answer}"
+    );
+    assert_eq!(count("On7For7"), 0, "a 7s condition never outlasts for: 7s");
+    assert!(
+        count("On7For6") >= 1,
+        "a full 7s period outlasts for: 6s\n{answer}"
+    );
+    assert_eq!(
+        predict("Gap2", "--keep-firing-for", "2s"),
+        count("Gap2Keep2"),
+        "keep_firing_for: 2s\n{answer}"
+    );
+    assert_eq!(
+        predict("Gap2", "--keep-firing-for", "1s"),
+        count("Gap2Keep1"),
+        "keep_firing_for: 1s\n{answer}"
+    );
+    assert!(
+        count("Gap2Keep2") < count("Gap2Keep1"),
+        "2s bridges the gap, 1s does not"
+    );
 }

@@ -127,13 +127,15 @@ fn the_sample_report_finds_what_the_scenario_planted() {
 }
 
 /// The command that makes `reports/sample/` (run from the repository root).
-pub const SAMPLE_REPORT_ARGS: [&str; 8] = [
+pub const SAMPLE_REPORT_ARGS: [&str; 10] = [
     "report",
     "sample-data/alertmanager",
     "--reviews",
     "sample-data/reviews.csv",
     "--rules",
     "sample-data/rules",
+    "--series",
+    "RabbitmqQueueDepth=sample-data/series/RabbitmqQueueDepth.json",
     "--out",
     "reports/sample",
 ];
