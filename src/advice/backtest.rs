@@ -394,3 +394,75 @@ pub fn choose(candidates: &[Candidate], current: (f64, f64)) -> Option<&Candidat
                 .unwrap_or(std::cmp::Ordering::Equal)
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: Millis = 60_000;
+
+    fn series(values: &[f64]) -> Series {
+        Series {
+            labels: BTreeMap::new(),
+            samples: values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (i as Millis * S, *v))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_period_fires_only_when_it_outlasts_for() {
+        // True at 1, 2, 3 minutes: the condition holds from 1m until 4m (3m).
+        let s = series(&[0.0, 1.0, 1.0, 1.0, 0.0, 0.0]);
+        assert_eq!(firings(&s, ">", 0.5, 0, 0, S), vec![(S, 4 * S)]);
+        assert_eq!(firings(&s, ">", 0.5, 2 * S, 0, S), vec![(3 * S, 4 * S)]);
+        assert_eq!(
+            firings(&s, ">", 0.5, 3 * S, 0, S),
+            vec![],
+            "exactly for: long"
+        );
+        assert_eq!(firings(&s, "<", 0.5, 0, 0, S), vec![(0, S), (4 * S, 6 * S)]);
+    }
+
+    #[test]
+    fn keep_firing_for_bridges_gaps_up_to_k() {
+        // Periods [1m,2m) and [3m,4m): a gap of one minute.
+        let s = series(&[0.0, 1.0, 0.0, 1.0, 0.0, 0.0]);
+        assert_eq!(firings(&s, ">", 0.5, 0, S, S), vec![(S, 5 * S)]);
+        assert_eq!(firings(&s, ">", 0.5, 0, S - 1, S).len(), 2);
+    }
+
+    #[test]
+    fn precision_recall_and_detection_by_hand() {
+        // Two bursts; only the second was actionable.
+        let set = SeriesSet {
+            series: vec![series(&[0.0, 5.0, 0.0, 0.0, 9.0, 9.0, 0.0])],
+            step_ms: S,
+            span: (0, 6 * S),
+        };
+        let truth = [Truth {
+            start: 4 * S,
+            end: 6 * S,
+            labels: BTreeMap::new(),
+        }];
+        let low = score(&set, ">", 1.0, 0, 0, &truth);
+        assert_eq!(
+            (low.firings, low.precision, low.recall),
+            (2, Some(0.5), Some(1.0))
+        );
+        assert_eq!(low.detection_s, Some(0.0));
+        let high = score(&set, ">", 6.0, 0, 0, &truth);
+        assert_eq!(
+            (high.firings, high.precision, high.recall),
+            (1, Some(1.0), Some(1.0))
+        );
+        let too_high = score(&set, ">", 9.0, 0, 0, &truth);
+        assert_eq!((too_high.firings, too_high.recall), (0, Some(0.0)));
+        let mut all = vec![low.clone(), high.clone(), too_high];
+        mark_pareto(&mut all);
+        assert!(!all[0].pareto && all[1].pareto && !all[2].pareto);
+        assert_eq!(choose(&all, (1.0, 0.0)), Some(&all[1]));
+    }
+}
