@@ -36,7 +36,7 @@ impl Advisor for LowerFor {
                 continue;
             }
             let baseline = ctx.effect(target, target.current);
-            let allowed = (baseline.episodes_before as f64 / 10.0).max(0.0);
+            let allowed = baseline.episodes_before as f64 / 10.0;
             let mut alternatives = Vec::new();
             let mut chosen = None;
             for &step in ctx.steps_ms.iter().filter(|&&s| s < current) {

@@ -1,5 +1,6 @@
 //! Integration tests, one binary (polars makes every test binary slow to link).
 
+mod advice;
 mod backtest;
 mod bad_input;
 mod cli;

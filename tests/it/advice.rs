@@ -1,0 +1,215 @@
+//! Advice kinds on hand-made histories: `lower_for` from pending-only
+//! Prometheus history, `demote` from acknowledgements, every lint check,
+//! and alternatives that would lose actionable episodes.
+
+use crate::common::*;
+use serde_json::{json, Value};
+use std::path::Path;
+
+const T0: i64 = 1_794_182_400; // 2026-11-09T00:00:00Z
+
+fn report(dir: &Path, inputs: &[&Path], extra: &[&str]) -> Value {
+    let out = dir.join("report");
+    let mut cmd = bin();
+    cmd.arg("report");
+    for i in inputs {
+        cmd.arg(i);
+    }
+    cmd.args(extra).arg("--out").arg(&out);
+    run_ok(&mut cmd);
+    serde_json::from_slice(&std::fs::read(out.join("advice.json")).unwrap()).unwrap()
+}
+
+fn advice_of<'a>(advice: &'a Value, rule: &str, kind: &str) -> Option<&'a Value> {
+    advice["advice"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["rule"] == rule && a["kind"] == kind)
+}
+
+fn samples(from: i64, n: i64) -> Vec<Value> {
+    (0..n).map(|k| json!([from + 60 * k, "1"])).collect()
+}
+
+#[test]
+fn lower_for_from_pending_history_picks_the_smallest_for_that_adds_little() {
+    let dir = tempfile::tempdir().unwrap();
+    // Ten actionable alerts, each pending for the whole `for: 5m` before firing;
+    // two pending periods that never fired, of 2m and 4m.
+    let mut pending = Vec::new();
+    let mut firing = Vec::new();
+    for i in 0..10 {
+        let t = T0 + i * 7200;
+        pending.extend(samples(t, 5));
+        firing.extend(samples(t + 300, 10));
+    }
+    pending.extend(samples(T0 + 30 * 3600, 2));
+    pending.extend(samples(T0 + 32 * 3600, 4));
+    let series = |name: &str, state: &str, values: Vec<Value>| json!({"metric": {"__name__": "ALERTS", "alertname": name, "alertstate": state, "severity": "critical"}, "values": values});
+    let answer = json!({"status": "success", "data": {"resultType": "matrix", "result": [
+        series("Quick", "pending", pending),
+        series("Quick", "firing", firing),
+        series("Later", "firing", samples(T0 + 40 * 3600, 3)),
+    ]}});
+    let alerts = write(dir.path(), "alerts.json", &answer.to_string());
+    let rules = write(
+        dir.path(),
+        "rules.yml",
+        "groups:\n  - name: g\n    rules:\n      - alert: Quick\n        expr: errors > 5\n        for: 5m\n        labels:\n          severity: critical\n",
+    );
+    let reviews = write(dir.path(), "reviews.csv", "rule,actionable\nQuick,yes\n");
+    let advice = report(
+        dir.path(),
+        &[&alerts],
+        &[
+            "--rules",
+            rules.to_str().unwrap(),
+            "--reviews",
+            reviews.to_str().unwrap(),
+        ],
+    );
+    let lower = advice_of(&advice, "Quick", "lower_for").expect("lower_for advice");
+    assert_eq!(lower["change"], json!({"for": "2m"}));
+    assert_eq!(lower["effect"]["episodes_before"], 10);
+    assert_eq!(
+        lower["effect"]["episodes_added"], 1,
+        "only the 4m pending period outlasts 2m"
+    );
+    assert_eq!(lower["effect"]["delay_added_s"], -180.0);
+    assert_eq!(lower["effect"]["actionable_lost"], 0);
+    // for: 1m was replayed too, and would have added both pending periods.
+    let one = lower["alternatives"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["change"] == json!({"for": "1m"}))
+        .unwrap();
+    assert_eq!(one["effect"]["episodes_added"], 2);
+    assert!(lower["patch"]
+        .as_str()
+        .unwrap()
+        .contains("-        for: 5m\n+        for: 2m\n"));
+}
+
+#[test]
+fn a_page_nobody_acknowledges_is_demoted() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("rule,starts_at,ends_at,severity,acked_at\n");
+    for i in 0..6 {
+        let start = T0 + i * 86_400;
+        let acked = if i == 0 {
+            (start + 3000).to_string()
+        } else {
+            String::new()
+        };
+        csv.push_str(&format!(
+            "NightlyBatchSlow,{start},{},critical,{acked}\n",
+            start + 1800
+        ));
+    }
+    let history = write(dir.path(), "episodes.csv", &csv);
+    let rules = write(
+        dir.path(),
+        "rules.yml",
+        "groups:\n  - name: g\n    rules:\n      - alert: NightlyBatchSlow\n        expr: batch_seconds > 3600\n        for: 10m\n        labels:\n          severity: critical # pages\n",
+    );
+    let advice = report(
+        dir.path(),
+        &[&history],
+        &["--rules", rules.to_str().unwrap()],
+    );
+    let demote = advice_of(&advice, "NightlyBatchSlow", "demote").expect("demote advice");
+    assert_eq!(demote["change"], json!({"labels": {"severity": "warning"}}));
+    assert_eq!(demote["evidence"]["ack_tracked"], 6);
+    assert_eq!(
+        demote["evidence"]["acked_share"].as_f64().unwrap(),
+        1.0 / 6.0
+    );
+    let patch = demote["patch"].as_str().unwrap();
+    assert!(
+        patch.contains(
+            "-          severity: critical # pages\n+          severity: warning # pages\n"
+        ),
+        "{patch}"
+    );
+}
+
+#[test]
+fn every_lint_check_fires_where_the_guidance_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rules = String::from("groups:\n  - name: db\n    rules:\n");
+    rules.push_str("      - alert: DbCpuHigh\n        expr: rate(node_cpu_seconds_total[5m]) > 0.9\n        for: 10m\n        labels:\n          severity: critical\n          team: db\n        annotations:\n          runbook_url: https://runbooks.example/DbCpuHigh\n");
+    rules.push_str("      - alert: DbDown\n        expr: pg_up == 0\n        for: 30s\n        labels:\n          team: db\n        annotations:\n          runbook_url: https://runbooks.example/DbDown\n");
+    rules.push_str("      - alert: DbErrors\n        expr: rate(pg_errors_total[5m]) > 1\n        labels:\n          severity: critical\n          team: db\n");
+    for i in 0..8 {
+        rules.push_str(&format!("      - alert: DbOther{i}\n        expr: db_thing_{i} > 1\n        for: 5m\n        labels:\n          severity: warning\n          team: db\n        annotations:\n          playbook: https://runbooks.example/x\n"));
+    }
+    let rules_path = write(dir.path(), "db.rules.yml", &rules);
+    let history = write(
+        dir.path(),
+        "episodes.csv",
+        &format!("rule,starts_at,ends_at\nDbDown,{T0},{}\n", T0 + 600),
+    );
+    let advice = report(
+        dir.path(),
+        &[&history],
+        &["--rules", rules_path.to_str().unwrap()],
+    );
+    let mut lints: Vec<(String, String)> = advice["advice"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == "lint")
+        .map(|a| {
+            (
+                a["rule"].as_str().unwrap().to_string(),
+                a["evidence"]["check"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    lints.sort();
+    let want: Vec<(String, String)> = [
+        ("DbCpuHigh", "pages_on_cause"),
+        ("DbDown", "no_for"),
+        ("DbDown", "no_severity"),
+        ("DbErrors", "no_for"),
+        ("DbErrors", "no_runbook"),
+        ("team=db", "too_many_rules"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(lints, want);
+    assert_eq!(advice["never_fired"].as_array().unwrap().len(), 10);
+    assert_eq!(advice["undefined_alerts"], json!([]));
+}
+
+#[test]
+fn alternatives_that_would_lose_actionable_episodes_say_so_and_are_not_chosen() {
+    let dir = tempfile::tempdir().unwrap();
+    let advice = report(
+        dir.path(),
+        &[&root().join("sample-data/alertmanager")],
+        &[
+            "--reviews",
+            root().join("sample-data/reviews.csv").to_str().unwrap(),
+            "--rules",
+            root().join("sample-data/rules").to_str().unwrap(),
+        ],
+    );
+    let raise = advice_of(&advice, "HostHighCpu", "raise_for").unwrap();
+    assert_eq!(raise["effect"]["actionable_lost"], 0);
+    let lossy: Vec<&Value> = raise["alternatives"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["effect"]["actionable_lost"].as_u64().unwrap() > 0)
+        .collect();
+    assert!(
+        !lossy.is_empty(),
+        "long for: steps drop the real CPU problems"
+    );
+    let chosen_for = raise["change"]["for"].as_str().unwrap();
+    assert!(lossy.iter().all(|a| a["change"]["for"] != chosen_for));
+}
