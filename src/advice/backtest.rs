@@ -103,7 +103,10 @@ pub fn read_series(file: &str, text: &str) -> Result<SeriesSet> {
                 _ => {
                     return Err(bad(
                         0,
-                        format!("series #{}: sample {v} is not [time, \"value\"]", i + 1),
+                        format!(
+                            "series #{}: sample {v} is not [epoch seconds, \"value\"]",
+                            i + 1
+                        ),
                     ))
                 }
             }

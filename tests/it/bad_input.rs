@@ -223,8 +223,78 @@ mod never_panics {
         let _ = alertnoise::analysis::analyze(&options(vec![path]));
     }
 
+    const ALERTS: &str = r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"__name__":"ALERTS","alertname":"A","alertstate":"pending"},"values":[[1700000000,"1"],[1700000060,"1"]]},{"metric":{"__name__":"ALERTS","alertname":"A","alertstate":"firing"},"values":[[1700000120,"1"],[1700000180.5,"1"]]}]}}"#;
+
+    fn mutate(text: &str, cut: usize, flips: Vec<(usize, u8)>) -> Vec<u8> {
+        let mut bytes = text.as_bytes().to_vec();
+        for (at, value) in flips {
+            if at < bytes.len() {
+                bytes[at] = value;
+            }
+        }
+        bytes.truncate(cut.min(bytes.len()));
+        bytes
+    }
+
+    /// A rule file, however broken: read it, and if it reads, patch every rule.
+    fn read_and_patch_rules(bytes: &[u8]) {
+        use alertnoise::rules::patch::{self, Change};
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            return;
+        };
+        let Ok(rules) = alertnoise::rules::file::parse_rules("fuzz.yml", text, 0) else {
+            return;
+        };
+        let file = alertnoise::rules::RuleFile {
+            path: "fuzz.yml".into(),
+            name: "fuzz.yml".into(),
+            text: text.to_string(),
+            rules,
+        };
+        for i in 0..file.rules.len() {
+            for change in [
+                Change::For(600_000),
+                Change::KeepFiringFor(60_000),
+                Change::Threshold(-2.5),
+                Change::Label("severity".into(), "warning".into()),
+                Change::Remove,
+            ] {
+                if let Ok(new) = patch::apply(&file, &[(i, change)]) {
+                    let _ = patch::unified_diff("fuzz.yml", &file.text, &new);
+                }
+            }
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 200, .. ProptestConfig::default() })]
+
+        #[test]
+        fn mutated_alerts_answers(cut in 0usize..400, flips in proptest::collection::vec((0usize..400, any::<u8>()), 0..6)) {
+            read_everything(mutate(ALERTS, cut, flips));
+        }
+
+        #[test]
+        fn mutated_series_files(cut in 0usize..400, flips in proptest::collection::vec((0usize..400, any::<u8>()), 0..6)) {
+            let bytes = mutate(&ALERTS.replace("ALERTS", "up"), cut, flips);
+            if let Ok(text) = std::str::from_utf8(&bytes) {
+                if let Ok(set) = alertnoise::advice::backtest::read_series("fuzz", text) {
+                    let _ = alertnoise::advice::backtest::threshold_candidates(&set, ">", 0.5);
+                }
+            }
+        }
+
+        #[test]
+        fn mutated_rule_files(cut in 0usize..4000, flips in proptest::collection::vec((0usize..4000, any::<u8>()), 0..8)) {
+            let text = std::fs::read_to_string(root().join("sample-data/rules/acme-shop.rules.yml")).unwrap();
+            read_and_patch_rules(&mutate(&text, cut, flips));
+        }
+
+        #[test]
+        fn arbitrary_promql(expr in "[a-z_(){}\\[\\]<>=!~0-9.,+*/ -]{0,60}") {
+            let text = format!("groups:\n  - name: g\n    rules:\n      - alert: X\n        expr: '{}'\n", expr.replace('\'', "''"));
+            read_and_patch_rules(text.as_bytes());
+        }
 
         #[test]
         fn arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
