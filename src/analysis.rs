@@ -215,6 +215,14 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
     })
 }
 
+impl Analysis {
+    /// The advice targets (every alerting rule with its episodes in the window,
+    /// then every alert name no rule defines), for `simulate` and `backtest`.
+    pub fn targets(&self, names: &LabelNames) -> Vec<advice::Target<'_>> {
+        advice::targets(&self.rule_files, &self.episode_rows, self.window, names)
+    }
+}
+
 fn count(
     episodes: &[Episode],
     rules: &[Row],

@@ -353,12 +353,12 @@ pub fn mark_pareto(candidates: &mut [Candidate]) {
         .filter(|c| c.firings > 0)
         .map(key)
         .collect();
-    for i in 0..candidates.len() {
-        if candidates[i].firings == 0 {
-            candidates[i].pareto = false;
+    for candidate in candidates.iter_mut() {
+        if candidate.firings == 0 {
+            candidate.pareto = false;
             continue;
         }
-        let a = key(&candidates[i]);
+        let a = key(candidate);
         let dominated = keys.iter().any(|b| {
             b.0 >= a.0
                 && b.1 >= a.1
@@ -366,7 +366,7 @@ pub fn mark_pareto(candidates: &mut [Candidate]) {
                 && b.3 >= a.3
                 && (b.0 > a.0 || b.1 > a.1 || b.2 > a.2 || b.3 > a.3)
         });
-        candidates[i].pareto = !dominated;
+        candidate.pareto = !dominated;
     }
 }
 

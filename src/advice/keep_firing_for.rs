@@ -7,7 +7,7 @@
 //! [`MOST`] of the refires. Merging loses no episode: the alert stays firing.
 
 use super::simulate::Setting;
-use super::{duration_change, Advice, Advisor, Alternative, Context, MOST};
+use super::{duration_change, first_accepted, Advice, Advisor, Context, MOST};
 use crate::rules::patch::Change;
 use crate::timefmt::format_duration;
 use serde_json::json;
@@ -28,33 +28,23 @@ impl Advisor for KeepFiringFor {
             if refires < 3 || (refires as f64) < 0.2 * baseline.episodes_before as f64 {
                 continue;
             }
-            let mut alternatives = Vec::new();
-            let mut chosen = None;
-            for &step in ctx
+            let current_keep = target.current.keep_firing_for_ms;
+            let candidates = ctx
                 .steps_ms
                 .iter()
-                .filter(|&&s| s > target.current.keep_firing_for_ms)
-            {
-                let new = Setting {
-                    keep_firing_for_ms: step,
-                    ..target.current
-                };
-                let effect = ctx.effect(target, new);
-                let change = duration_change(
-                    target,
-                    "keep_firing_for",
-                    step,
-                    step - target.current.keep_firing_for_ms,
-                );
-                let removed = effect.refires_before.saturating_sub(effect.refires_after);
-                alternatives.push(Alternative {
-                    change: change.clone(),
-                    effect: effect.clone(),
+                .filter(|&&s| s > current_keep)
+                .map(|&step| {
+                    let new = Setting {
+                        keep_firing_for_ms: step,
+                        ..target.current
+                    };
+                    let change =
+                        duration_change(target, "keep_firing_for", step, step - current_keep);
+                    (new, change)
                 });
-                if removed as f64 >= MOST * refires as f64 && chosen.is_none() {
-                    chosen = Some((new, change, effect));
-                }
-            }
+            let (alternatives, chosen) = first_accepted(ctx, target, candidates, |e| {
+                e.refires_before.saturating_sub(e.refires_after) as f64 >= MOST * refires as f64
+            });
             let Some((new, change, effect)) = chosen else {
                 continue;
             };

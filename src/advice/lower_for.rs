@@ -8,7 +8,7 @@
 //! one new episode per ten fired ones (pending periods that would now fire).
 
 use super::simulate::Setting;
-use super::{confidence, duration_change, Advice, Advisor, Alternative, Context};
+use super::{confidence, duration_change, first_accepted, Advice, Advisor, Context};
 use crate::rules::patch::Change;
 use crate::timefmt::format_duration;
 use serde_json::json;
@@ -37,23 +37,16 @@ impl Advisor for LowerFor {
             }
             let baseline = ctx.effect(target, target.current);
             let allowed = baseline.episodes_before as f64 / 10.0;
-            let mut alternatives = Vec::new();
-            let mut chosen = None;
-            for &step in ctx.steps_ms.iter().filter(|&&s| s < current) {
+            let candidates = ctx.steps_ms.iter().filter(|&&s| s < current).map(|&step| {
                 let new = Setting {
                     for_ms: step,
                     ..target.current
                 };
-                let effect = ctx.effect(target, new);
-                let change = duration_change(target, "for", step, step - current);
-                alternatives.push(Alternative {
-                    change: change.clone(),
-                    effect: effect.clone(),
-                });
-                if effect.episodes_added as f64 <= allowed && chosen.is_none() {
-                    chosen = Some((new, change, effect));
-                }
-            }
+                (new, duration_change(target, "for", step, step - current))
+            });
+            let (alternatives, chosen) = first_accepted(ctx, target, candidates, |e| {
+                e.episodes_added as f64 <= allowed
+            });
             let Some((new, change, effect)) = chosen else {
                 continue;
             };

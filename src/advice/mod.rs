@@ -185,6 +185,28 @@ impl Context<'_> {
     }
 }
 
+/// Replays `candidates` (a setting and its change as spelled in the rule file)
+/// in order and returns all of them as alternatives, with the first whose
+/// effect `accept`s: how `raise_for`, `lower_for` and `keep_firing_for` pick
+/// the smallest step that works.
+pub fn first_accepted(
+    ctx: &Context,
+    target: &Target,
+    candidates: impl IntoIterator<Item = (Setting, Value)>,
+    accept: impl Fn(&Effect) -> bool,
+) -> (Vec<Alternative>, Option<(Setting, Value, Effect)>) {
+    let mut alternatives = Vec::new();
+    let mut chosen = None;
+    for (new, change) in candidates {
+        let effect = ctx.effect(target, new);
+        if chosen.is_none() && accept(&effect) {
+            chosen = Some((new, change.clone(), effect.clone()));
+        }
+        alternatives.push(Alternative { change, effect });
+    }
+    (alternatives, chosen)
+}
+
 /// One recommendation kind.
 pub trait Advisor {
     /// The kind's name as it appears in `advice.json`.

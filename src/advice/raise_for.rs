@@ -8,7 +8,7 @@
 //! loss in their effect; none of them is ever the advice.
 
 use super::simulate::Setting;
-use super::{confidence, duration_change, Advice, Advisor, Alternative, Context, MOST};
+use super::{confidence, duration_change, first_accepted, Advice, Advisor, Context, MOST};
 use crate::rules::patch::Change;
 use crate::timefmt::format_duration;
 use serde_json::json;
@@ -29,28 +29,20 @@ impl Advisor for RaiseFor {
             if short < 3 || (short as f64) < 0.25 * baseline.episodes_before as f64 {
                 continue;
             }
-            let mut alternatives = Vec::new();
-            let mut chosen = None;
-            for &step in &ctx.steps_ms {
+            let candidates = ctx.steps_ms.iter().map(|&step| {
                 let new = Setting {
                     for_ms: target.current.for_ms + step,
                     ..target.current
                 };
-                let effect = ctx.effect(target, new);
-                let change = duration_change(target, "for", new.for_ms, step);
-                let enough = effect.short_removed as f64 >= MOST * short as f64;
-                let safe = effect.actionable_lost.unwrap_or(0) == 0;
-                alternatives.push(Alternative {
-                    change: change.clone(),
-                    effect: effect.clone(),
-                });
-                if enough && safe && chosen.is_none() {
-                    chosen = Some((step, new, change, effect));
-                }
-            }
-            let Some((step, new, change, effect)) = chosen else {
+                (new, duration_change(target, "for", new.for_ms, step))
+            });
+            let (alternatives, chosen) = first_accepted(ctx, target, candidates, |e| {
+                e.short_removed as f64 >= MOST * short as f64 && e.actionable_lost.unwrap_or(0) == 0
+            });
+            let Some((new, change, effect)) = chosen else {
                 continue;
             };
+            let step = new.for_ms - target.current.for_ms;
             let (yes, no, unknown) = target.verdicts();
             let mut advice = target.advice(
                 self.kind(),

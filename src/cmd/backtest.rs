@@ -211,12 +211,7 @@ fn truth(args: &Args, rule_files: &[PathBuf], rule: &Rule, set: &SeriesSet) -> R
         strict: false,
     };
     let analysis = analysis::analyze(&options)?;
-    let targets = crate::advice::targets(
-        &analysis.rule_files,
-        &analysis.episode_rows,
-        analysis.window,
-        &options.label_names,
-    );
+    let targets = analysis.targets(&options.label_names);
     Ok(targets
         .iter()
         .filter(|t| {

@@ -66,12 +66,7 @@ pub fn run(args: &Args) -> Result<()> {
     }
     let options = args.history.options()?;
     let analysis = analysis::analyze(&options)?;
-    let targets = crate::advice::targets(
-        &analysis.rule_files,
-        &analysis.episode_rows,
-        analysis.window,
-        &options.label_names,
-    );
+    let targets = analysis.targets(&options.label_names);
     let chosen: Vec<_> = targets.iter().filter(|t| t.name == args.alert).collect();
     if chosen.is_empty() {
         let mut names: Vec<&str> = targets.iter().map(|t| t.name).collect();

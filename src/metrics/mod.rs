@@ -230,7 +230,7 @@ fn severity_per_group(frame: &DataFrame, keys: &[Expr], w: Window) -> PolarsResu
             [col("_n"), col("severity")],
             SortMultipleOptions::default().with_order_descending_multi([true, false]),
         )
-        .group_by_stable(keys.to_vec())
+        .group_by_stable(keys)
         .agg([col("severity").first()]))
 }
 

@@ -190,7 +190,7 @@ struct UnknownRow {
 
 fn plural(x: Option<f64>, noun: &str) -> String {
     match x {
-        Some(n) if n == 1.0 => format!("1 {noun}"),
+        Some(1.0) => format!("1 {noun}"),
         Some(n) => format!("{n:.0} {noun}s"),
         None => format!("- {noun}s"),
     }

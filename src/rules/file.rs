@@ -457,7 +457,9 @@ fn one_line(text: &str) -> String {
 /// Two rules with the same kind, name and static labels: Prometheus would load
 /// both, but their alerts cannot be told apart, so history cannot be joined.
 fn check_duplicates(files: &[RuleFile]) -> Result<()> {
-    let mut seen: HashMap<(bool, &str, Vec<(&str, &str)>), &Rule> = HashMap::new();
+    /// Alerting or not, name, static labels: what tells two rules' alerts apart.
+    type Identity<'a> = (bool, &'a str, Vec<(&'a str, &'a str)>);
+    let mut seen: HashMap<Identity, &Rule> = HashMap::new();
     for rule in files.iter().flat_map(|f| &f.rules) {
         let labels = rule
             .labels

@@ -266,27 +266,29 @@ fn remove_block(text: &str, rule: &Rule) -> Result<Edit, String> {
 }
 
 /// What a rule looks like to Prometheus, for the read-back check.
-fn essence(
-    rule: &Rule,
-) -> (
-    String,
-    String,
-    Option<Millis>,
-    Option<Millis>,
-    BTreeMap<String, String>,
-    BTreeMap<String, String>,
-) {
-    (
-        rule.name.clone(),
-        rule.expr.clone(),
-        rule.for_ms,
-        rule.keep_firing_for_ms,
-        rule.labels
+#[derive(Debug, Clone, PartialEq)]
+struct Essence {
+    name: String,
+    expr: String,
+    for_ms: Option<Millis>,
+    keep_firing_for_ms: Option<Millis>,
+    labels: BTreeMap<String, String>,
+    annotations: BTreeMap<String, String>,
+}
+
+fn essence(rule: &Rule) -> Essence {
+    Essence {
+        name: rule.name.clone(),
+        expr: rule.expr.clone(),
+        for_ms: rule.for_ms,
+        keep_firing_for_ms: rule.keep_firing_for_ms,
+        labels: rule
+            .labels
             .iter()
             .map(|(k, v)| (k.clone(), v.text.clone()))
             .collect(),
-        rule.annotations.clone(),
-    )
+        annotations: rule.annotations.clone(),
+    }
 }
 
 fn verify(file: &RuleFile, changes: &[(usize, Change)], new_text: &str) -> Result<(), String> {
@@ -298,15 +300,15 @@ fn verify(file: &RuleFile, changes: &[(usize, Change)], new_text: &str) -> Resul
         let mut removed = false;
         for (_, change) in changes.iter().filter(|(i, _)| *i == index) {
             match change {
-                Change::For(ms) => e.2 = Some(*ms),
-                Change::KeepFiringFor(ms) => e.3 = Some(*ms),
+                Change::For(ms) => e.for_ms = Some(*ms),
+                Change::KeepFiringFor(ms) => e.keep_firing_for_ms = Some(*ms),
                 Change::Label(k, v) => {
-                    e.4.insert(k.clone(), v.clone());
+                    e.labels.insert(k.clone(), v.clone());
                 }
                 Change::Remove => removed = true,
                 Change::Threshold(v) => {
                     if let Some(lit) = rule.threshold.located().and_then(|l| l.literal.as_ref()) {
-                        e.1 = format!(
+                        e.expr = format!(
                             "{}{}{}",
                             &rule.expr[..lit.start],
                             format_value(*v),
@@ -332,7 +334,7 @@ fn verify(file: &RuleFile, changes: &[(usize, Change)], new_text: &str) -> Resul
         if g != e {
             return Err(format!(
                 "rule `{}` reads back differently from what the change intended",
-                e.0
+                e.name
             ));
         }
     }

@@ -294,7 +294,7 @@ fn prometheus_fires_what_simulate_predicts_for_the_patched_rules() {
             .args(["check", "rules"])
             .arg(&patched),
     );
-    let files = alertnoise::rules::load_rule_files(&[patched.clone()]).unwrap();
+    let files = alertnoise::rules::load_rule_files(std::slice::from_ref(&patched)).unwrap();
     let get_rule = |name: &str| files[0].rules.iter().find(|r| r.name == name).unwrap();
     assert_eq!(
         get_rule("Spiky").for_ms,
