@@ -27,6 +27,8 @@ pub struct Backtest {
     pub op: String,
     /// The series' step, in seconds.
     pub step_s: f64,
+    /// First and last sample time of the series (RFC 3339).
+    pub series_range: (String, String),
     /// Actionable episodes scored against.
     pub actionable_episodes: usize,
     /// The current threshold and `for:`, replayed.
@@ -83,6 +85,10 @@ pub fn run(
     Backtest {
         op: op.to_string(),
         step_s: set.step_ms as f64 / 1000.0,
+        series_range: (
+            crate::timefmt::format_millis(set.span.0),
+            crate::timefmt::format_millis(set.span.1),
+        ),
         actionable_episodes: truth.len(),
         current,
         chosen,
@@ -114,7 +120,9 @@ pub fn advice_from(target: &Target, bt: &Backtest) -> Option<Advice> {
     let mut advice = target.advice(
         "threshold",
         format!(
-            "backtest over the metric: `{} {}` with `for: {}` pages {} times instead of {}, precision {} (was {}), recall {} of {} actionable episodes",
+            "backtest over the metric from {} to {}: `{} {}` with `for: {}` pages {} times instead of {}, precision {} (was {}), recall {} of {} actionable episodes",
+            bt.series_range.0.get(..10).unwrap_or_default(),
+            bt.series_range.1.get(..10).unwrap_or_default(),
             bt.op,
             format_value(chosen.threshold),
             format_duration(new_for),
@@ -132,6 +140,7 @@ pub fn advice_from(target: &Target, bt: &Backtest) -> Option<Advice> {
         "current_threshold": bt.current.threshold,
         "current_for": format_duration(current_for),
         "step_s": bt.step_s,
+        "series_range": bt.series_range,
         "actionable_episodes": bt.actionable_episodes,
         "current": bt.current,
         "chosen": chosen,

@@ -375,13 +375,20 @@ fn prometheus_agrees_with_the_replay_at_the_exact_boundaries() {
     }
     let dir = tempfile::tempdir().unwrap();
     let rules = boundary_rules();
-    // From before Prometheus' first evaluation: a cut first period would differ.
-    let start = now_ms() / 1000 - 1;
     let (_prometheus, port) = start_prometheus(dir.path(), &rules, None);
-    // Two and a half cycles, then stop where every alert has resolved (phase 15–19).
+    // Start the history where every condition is false and no alert is kept
+    // firing (phase 15 of the 20s cycle): no period is cut by the start, and
+    // Prometheus' first evaluations are behind us.
+    let in_quiet_phase = || (15..19).contains(&((now_ms() / 1000) % 20));
+    std::thread::sleep(Duration::from_secs(2));
+    while !in_quiet_phase() {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let start = now_ms() / 1000;
+    // Two and a half cycles, then stop in the quiet phase again.
     std::thread::sleep(Duration::from_secs(45));
-    while !(15..19).contains(&((now_ms() / 1000) % 20)) {
-        std::thread::sleep(Duration::from_millis(200));
+    while !in_quiet_phase() {
+        std::thread::sleep(Duration::from_millis(100));
     }
     let end = now_ms() / 1000;
     let answer = query_alerts(port, start, end);
