@@ -29,3 +29,6 @@ run() {
 printf "input: %d weeks, %.1f MiB of webhook JSON lines, %d notifications\n" "$weeks" "$(echo "$bytes/1048576" | bc -l)" "$lines"
 run plain "$work/plain" --reviews "$work/data/reviews.csv"
 run gzip "$work/data/alertmanager" --reviews "$work/data/reviews.csv"
+# The same with rule files and a threshold series: advice replays every rule over the ladder.
+run advice "$work/data/alertmanager" --reviews "$work/data/reviews.csv" --rules "$work/data/rules" \
+  --series "RabbitmqQueueDepth=$work/data/series/RabbitmqQueueDepth.json"
