@@ -45,6 +45,8 @@ pub struct UnlocatedRow {
 pub struct AdviceSection {
     /// Whether rule files were given.
     pub with_rules: bool,
+    /// Whether `advice.patch` changes anything.
+    pub has_patch: bool,
     advice: Vec<AdviceRow>,
     lints: Vec<LintRow>,
     unlocated: Vec<UnlocatedRow>,
@@ -98,6 +100,7 @@ impl AdviceSection {
     pub fn new(report: &AdviceReport, with_rules: bool) -> AdviceSection {
         let mut section = AdviceSection {
             with_rules,
+            has_patch: report.patch.as_deref().is_some_and(|p| !p.is_empty()),
             ..AdviceSection::default()
         };
         for a in &report.advice {
