@@ -109,7 +109,9 @@ fn shell_quote(text: &str) -> String {
 }
 
 fn print_query(args: &Args, rule: &Rule) -> Result<()> {
-    let located = rule.threshold.located().expect("checked by find_rule");
+    let Some(located) = rule.threshold.located() else {
+        return Err(usage(format!("{}: no threshold located", rule.location())));
+    };
     let tz = chrono_tz::Tz::UTC;
     let step = parse_duration(&args.step).map_err(|e| usage(format!("--step: {e}")))?;
     let until = match &args.until {
@@ -316,7 +318,9 @@ pub fn run(args: &Args) -> Result<()> {
     if args.print_query {
         return print_query(args, rule);
     }
-    let path = args.series.as_ref().expect("clap requires --series");
+    let Some(path) = args.series.as_ref() else {
+        return Err(usage("--series FILE is needed (or --print-query)".into()));
+    };
     let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
         path: path.clone(),
         source,
@@ -333,7 +337,9 @@ pub fn run(args: &Args) -> Result<()> {
     for s in &args.steps {
         steps.push(parse_duration(s).map_err(|e| usage(format!("--steps: {e}")))?);
     }
-    let located = rule.threshold.located().expect("checked by find_rule");
+    let Some(located) = rule.threshold.located() else {
+        return Err(usage(format!("{}: no threshold located", rule.location())));
+    };
     let bt = threshold::run(
         &located.op,
         located.value,
