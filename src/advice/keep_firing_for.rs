@@ -62,7 +62,7 @@ impl Advisor for KeepFiringFor {
             );
             advice.change = Some(change);
             advice.evidence = json!({
-                "current_keep_firing_for": format_duration(target.current.keep_firing_for_ms),
+                "current_keep_firing_for": target.rule.map(|_| format_duration(target.current.keep_firing_for_ms)),
                 "episodes": baseline.episodes_before,
                 "refires": refires,
                 "flap_window": format_duration(ctx.flap_window_ms),

@@ -47,10 +47,13 @@ impl Advisor for RaiseFor {
             let mut advice = target.advice(
                 self.kind(),
                 format!(
-                    "{short} of {} episodes were shorter than {}; `for: {}` would have dropped {} of them and {} longer ones, and fire {} later",
+                    "{short} of {} episodes were shorter than {}; {} would have dropped {} of them and {} longer ones, and fire {} later",
                     baseline.episodes_before,
                     format_duration(ctx.short_ms),
-                    format_duration(new.for_ms),
+                    match target.rule {
+                        Some(_) => format!("`for: {}`", format_duration(new.for_ms)),
+                        None => format!("`for:` {} longer", format_duration(step)),
+                    },
                     effect.short_removed,
                     (effect.episodes_before + effect.episodes_added)
                         .saturating_sub(effect.episodes_after + effect.short_removed),
@@ -59,7 +62,7 @@ impl Advisor for RaiseFor {
             );
             advice.change = Some(change);
             advice.evidence = json!({
-                "current_for": format_duration(target.current.for_ms),
+                "current_for": target.rule.map(|_| format_duration(target.current.for_ms)),
                 "episodes": baseline.episodes_before,
                 "short_episodes": short,
                 "short": format_duration(ctx.short_ms),
