@@ -125,26 +125,13 @@ fn percent_decode(text: &str) -> String {
 #[test]
 fn threshold_advice_patches_the_literal_and_promtool_accepts_it() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("report");
-    run_ok(
-        bin()
-            .current_dir(root())
-            .args([
-                "report",
-                "sample-data/alertmanager",
-                "--reviews",
-                "sample-data/reviews.csv",
-            ])
-            .args(["--rules", "sample-data/rules"])
-            .args([
-                "--series",
-                "RabbitmqQueueDepth=sample-data/series/RabbitmqQueueDepth.json",
-            ])
-            .arg("--out")
-            .arg(&out),
+    let advice = sample_advice(
+        &dir.path().join("report"),
+        &[
+            "--series",
+            "RabbitmqQueueDepth=sample-data/series/RabbitmqQueueDepth.json",
+        ],
     );
-    let advice: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("advice.json")).unwrap()).unwrap();
     let threshold = advice["advice"]
         .as_array()
         .unwrap()
@@ -175,20 +162,7 @@ fn threshold_advice_patches_the_literal_and_promtool_accepts_it() {
                 .as_str()
         ]
     );
-    let repo = dir.path().join("repo");
-    write(
-        &repo,
-        "sample-data/rules/acme-shop.rules.yml",
-        &std::fs::read_to_string(root().join("sample-data/rules/acme-shop.rules.yml")).unwrap(),
-    );
-    write(&repo, "threshold.patch", hunk);
-    run_ok(Command::new("git").current_dir(&repo).args(["init", "-q"]));
-    run_ok(
-        Command::new("git")
-            .current_dir(&repo)
-            .args(["apply", "threshold.patch"]),
-    );
-    let patched = repo.join("sample-data/rules/acme-shop.rules.yml");
+    let patched = apply_to_sample_rules(&dir.path().join("repo"), hunk);
     if have("promtool") {
         run_ok(
             Command::new("promtool")

@@ -126,3 +126,43 @@ pub fn run_ok(cmd: &mut Command) -> Output {
     );
     out
 }
+
+/// Runs `report` on the shipped sample with its reviews and rule files (and
+/// `extra` arguments) into `out`, and returns `advice.json`.
+pub fn sample_advice(out: &Path, extra: &[&str]) -> serde_json::Value {
+    run_ok(
+        bin()
+            .current_dir(root())
+            .args(["report", "sample-data/alertmanager"])
+            .args([
+                "--reviews",
+                "sample-data/reviews.csv",
+                "--rules",
+                "sample-data/rules",
+            ])
+            .args(extra)
+            .arg("--out")
+            .arg(out),
+    );
+    serde_json::from_slice(&std::fs::read(out.join("advice.json")).unwrap()).unwrap()
+}
+
+/// Puts the sample rule file into a new git repository at `repo`, applies
+/// `patch` there with `git apply`, and returns the patched file.
+pub fn apply_to_sample_rules(repo: &Path, patch: &str) -> PathBuf {
+    let rules = "sample-data/rules/acme-shop.rules.yml";
+    write(
+        repo,
+        rules,
+        &std::fs::read_to_string(root().join(rules)).unwrap(),
+    );
+    let patch_file = write(repo, "advice.patch", patch);
+    run_ok(Command::new("git").current_dir(repo).args(["init", "-q"]));
+    run_ok(
+        Command::new("git")
+            .current_dir(repo)
+            .arg("apply")
+            .arg(&patch_file),
+    );
+    repo.join(rules)
+}

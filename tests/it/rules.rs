@@ -395,20 +395,7 @@ fn bad_rule_files_stop_the_run_naming_file_and_line() {
 fn the_sample_advice_patch_applies_and_passes_promtool() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("report");
-    run_ok(
-        bin()
-            .current_dir(root())
-            .args([
-                "report",
-                "sample-data/alertmanager",
-                "--reviews",
-                "sample-data/reviews.csv",
-            ])
-            .args(["--rules", "sample-data/rules", "--out"])
-            .arg(&out),
-    );
-    let advice: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("advice.json")).unwrap()).unwrap();
+    let advice = sample_advice(&out, &[]);
     let kinds: Vec<(String, String)> = advice["advice"]
         .as_array()
         .unwrap()
@@ -450,15 +437,8 @@ fn the_sample_advice_patch_applies_and_passes_promtool() {
         serde_json::json!(["CheckoutSLOBudgetFastBurn"])
     );
 
-    let repo = dir.path().join("repo");
-    write(
-        &repo,
-        "sample-data/rules/acme-shop.rules.yml",
-        &std::fs::read_to_string(root().join("sample-data/rules/acme-shop.rules.yml")).unwrap(),
-    );
-    run_ok(git(&repo).args(["init", "-q"]));
-    run_ok(git(&repo).arg("apply").arg(out.join("advice.patch")));
-    let patched = repo.join("sample-data/rules/acme-shop.rules.yml");
+    let patch = std::fs::read_to_string(out.join("advice.patch")).unwrap();
+    let patched = apply_to_sample_rules(&dir.path().join("repo"), &patch);
     if have("promtool") {
         run_ok(
             Command::new("promtool")
