@@ -22,6 +22,7 @@
 
 use crate::error::{Error, Result};
 use crate::problem::Problem;
+use crate::sources::query_range::{sample_time, series_list, smallest_gap};
 use crate::timefmt::Millis;
 use serde::Serialize;
 use serde_json::Value;
@@ -52,29 +53,7 @@ pub fn read_series(file: &str, text: &str) -> Result<SeriesSet> {
     let bad = |line: u64, reason: String| Error::BadInput(Problem::skipped(file, line, 0, reason));
     let answer: Value = serde_json::from_str(text)
         .map_err(|e| bad(e.line() as u64, format!("not a query_range answer: {e}")))?;
-    if answer.get("status").and_then(Value::as_str) == Some("error") {
-        let why = answer
-            .get("error")
-            .and_then(Value::as_str)
-            .unwrap_or("no message");
-        return Err(bad(0, format!("Prometheus answered with an error: {why}")));
-    }
-    let data = answer.get("data").unwrap_or(&answer);
-    if let Some(kind) = data.get("resultType").and_then(Value::as_str) {
-        if kind != "matrix" {
-            return Err(bad(
-                0,
-                format!("resultType is `{kind}`; save a query_range answer (a matrix)"),
-            ));
-        }
-    }
-    let list = match data {
-        Value::Array(list) => list,
-        _ => data
-            .get("result")
-            .and_then(Value::as_array)
-            .ok_or_else(|| bad(0, "no `data.result` list".into()))?,
-    };
+    let list = series_list(&answer).map_err(|why| bad(0, why))?;
     let mut series = Vec::new();
     for (i, s) in list.iter().enumerate() {
         let labels = s
@@ -91,15 +70,12 @@ pub fn read_series(file: &str, text: &str) -> Result<SeriesSet> {
             .ok_or_else(|| bad(0, format!("series #{}: no `values` list", i + 1)))?;
         let mut samples = Vec::with_capacity(values.len());
         for v in values {
-            let t = v.get(0).and_then(Value::as_f64);
             let x = v
                 .get(1)
                 .and_then(Value::as_str)
                 .and_then(|x| x.parse::<f64>().ok());
-            match (t, x) {
-                (Some(t), Some(x)) if t.is_finite() => {
-                    samples.push(((t * 1000.0).round() as Millis, x))
-                }
+            match (sample_time(v), x) {
+                (Some(t), Some(x)) => samples.push((t, x)),
                 _ => {
                     return Err(bad(
                         0,
@@ -114,15 +90,9 @@ pub fn read_series(file: &str, text: &str) -> Result<SeriesSet> {
         samples.sort_by_key(|(t, _)| *t);
         series.push(Series { labels, samples });
     }
-    let mut step: Option<Millis> = None;
+    let step = smallest_gap(series.iter().map(|s| s.samples.iter().map(|(t, _)| *t)));
     let (mut first, mut last) = (Millis::MAX, Millis::MIN);
     for s in &series {
-        for w in s.samples.windows(2) {
-            let gap = w[1].0 - w[0].0;
-            if gap > 0 {
-                step = Some(step.map_or(gap, |g| g.min(gap)));
-            }
-        }
         if let (Some(a), Some(b)) = (s.samples.first(), s.samples.last()) {
             first = first.min(a.0);
             last = last.max(b.0);

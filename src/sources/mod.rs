@@ -10,6 +10,7 @@ pub mod alertmanager_webhook;
 pub mod episodes_csv;
 pub mod json_records;
 pub mod prometheus_alerts;
+pub mod query_range;
 
 use crate::episodes::Episode;
 use crate::error::{Error, Result};

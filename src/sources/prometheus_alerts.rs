@@ -16,6 +16,7 @@
 //! Not yet read (see `docs/formats/prometheus-alerts.md`): `ALERTS_FOR_STATE`,
 //! and episodes cut at the seam of two range files.
 
+use super::query_range::{sample_time, series_list, smallest_gap};
 use super::{InputFile, Source, SourceOutput};
 use crate::episodes::{Episode, Origin};
 use crate::fingerprint::fingerprint;
@@ -64,36 +65,12 @@ impl Source for PrometheusAlerts {
                 return out;
             }
         };
-        if answer.get("status").and_then(Value::as_str) == Some("error") {
-            let kind = answer
-                .get("errorType")
-                .and_then(Value::as_str)
-                .unwrap_or("error");
-            let why = answer
-                .get("error")
-                .and_then(Value::as_str)
-                .unwrap_or("no message");
-            out.problems.push(skip(format!(
-                "Prometheus answered with an error ({kind}): {why}"
-            )));
-            return out;
-        }
-        let data = answer.get("data").unwrap_or(&answer);
-        let result = match data {
-            Value::Array(_) => Some(data),
-            _ => data.get("result"),
-        };
-        if let Some(kind) = data.get("resultType").and_then(Value::as_str) {
-            if kind != "matrix" {
-                out.problems.push(skip(format!(
-                    "resultType is `{kind}`: an instant query; save a query_range answer (a matrix)"
-                )));
+        let result = match series_list(&answer) {
+            Ok(list) => list,
+            Err(why) => {
+                out.problems.push(skip(why));
                 return out;
             }
-        }
-        let Some(result) = result.and_then(Value::as_array) else {
-            out.problems.push(skip("no `data.result` list".into()));
-            return out;
         };
         let mut instances: BTreeMap<BTreeMap<String, String>, Series> = BTreeMap::new();
         let mut for_state = 0;
@@ -121,22 +98,29 @@ impl Source for PrometheusAlerts {
                 ),
             ));
         }
-        let all: Vec<Millis> = instances
+        for (pending, firing) in instances.values_mut() {
+            for times in [pending, firing] {
+                times.sort_unstable();
+                times.dedup();
+            }
+        }
+        let step = smallest_gap(
+            instances
+                .values()
+                .flat_map(|(p, f)| [p.iter().copied(), f.iter().copied()]),
+        )
+        .unwrap_or(60_000);
+        let last = instances
             .values()
-            .flat_map(|(p, f)| p.iter().chain(f))
+            .flat_map(|(p, f)| p.last().max(f.last()))
             .copied()
-            .collect();
-        let step = smallest_gap(&instances).unwrap_or(60_000);
-        let last = all.iter().copied().max().unwrap_or(0);
-        for (labels, (mut pending, mut firing)) in instances {
-            pending.sort_unstable();
-            pending.dedup();
-            firing.sort_unstable();
-            firing.dedup();
+            .max()
+            .unwrap_or(0);
+        for (labels, (pending, firing)) in &instances {
             episodes(
-                &labels,
-                &pending,
-                &firing,
+                labels,
+                pending,
+                firing,
                 step,
                 last,
                 &file.name,
@@ -191,32 +175,11 @@ fn read_series(
         .ok_or("no `values` list (an instant query has `value`; save a query_range answer)")?;
     let mut times = Vec::with_capacity(values.len());
     for v in values {
-        let t = v
-            .get(0)
-            .and_then(Value::as_f64)
-            .filter(|t| t.is_finite() && *t >= 0.0 && *t < 1e11)
+        let t = sample_time(v)
             .ok_or_else(|| format!("sample {v} has no timestamp in epoch seconds"))?;
-        times.push((t * 1000.0).round() as Millis);
+        times.push(t);
     }
     Ok(Some((labels, firing, times)))
-}
-
-/// The query step: the smallest gap between two samples of one series.
-fn smallest_gap(instances: &BTreeMap<BTreeMap<String, String>, Series>) -> Option<Millis> {
-    let mut best: Option<Millis> = None;
-    for (p, f) in instances.values() {
-        for times in [p, f] {
-            let mut sorted = times.clone();
-            sorted.sort_unstable();
-            for w in sorted.windows(2) {
-                let gap = w[1] - w[0];
-                if gap > 0 {
-                    best = Some(best.map_or(gap, |b| b.min(gap)));
-                }
-            }
-        }
-    }
-    best
 }
 
 /// Splits sorted times into runs (first, last) at gaps larger than 1.5 steps.
