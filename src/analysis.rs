@@ -86,12 +86,7 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
     let rule_files = crate::rules::load_rule_files(&options.rules)?;
     let mut series = std::collections::BTreeMap::new();
     for (name, path) in &options.series {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-            path: path.clone(),
-            source,
-        })?;
-        let set = advice::backtest::read_series(&path.display().to_string(), &text)?;
-        series.insert(name.clone(), set);
+        series.insert(name.clone(), advice::backtest::load_series(path)?);
     }
     let files = crate::sources::expand_inputs(&options.inputs)?;
     if files.is_empty() {

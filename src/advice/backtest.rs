@@ -48,6 +48,15 @@ pub struct SeriesSet {
     pub span: (Millis, Millis),
 }
 
+/// Reads a series file from disk (see [`read_series`]).
+pub fn load_series(path: &std::path::Path) -> Result<SeriesSet> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    read_series(&path.display().to_string(), &text)
+}
+
 /// Reads a query_range answer (API envelope or `promtool -o json`'s bare matrix).
 pub fn read_series(file: &str, text: &str) -> Result<SeriesSet> {
     let bad = |line: u64, reason: String| Error::BadInput(Problem::skipped(file, line, 0, reason));

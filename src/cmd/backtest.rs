@@ -14,7 +14,7 @@
 //! as Prometheus builds an alert's labels).
 
 use super::history::parse_bound;
-use crate::advice::backtest::{read_series, Candidate, SeriesSet, Truth};
+use crate::advice::backtest::{load_series, Candidate, SeriesSet, Truth};
 use crate::advice::threshold::{self, Backtest};
 use crate::analysis::{self, Options};
 use crate::episodes::LabelNames;
@@ -321,11 +321,7 @@ pub fn run(args: &Args) -> Result<()> {
     let Some(path) = args.series.as_ref() else {
         return Err(usage("--series FILE is needed (or --print-query)".into()));
     };
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-        path: path.clone(),
-        source,
-    })?;
-    let set = read_series(&path.display().to_string(), &text)?;
+    let set = load_series(path)?;
     let truth = truth(args, &args.rules, rule, &set)?;
     if truth.is_empty() {
         return Err(usage(format!(
