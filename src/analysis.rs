@@ -49,6 +49,30 @@ pub struct Options {
     pub strict: bool,
 }
 
+impl Options {
+    /// The command line's defaults (`--short 5m`, `--flap-window 15m`, the
+    /// default `--steps`, Mon–Fri 09:00–18:00 UTC) for these inputs.
+    pub fn new(inputs: Vec<PathBuf>) -> Options {
+        Options {
+            inputs,
+            format: None,
+            rules: Vec::new(),
+            reviews: None,
+            series: Vec::new(),
+            since: None,
+            until: None,
+            short_ms: 300_000,
+            flap_window_ms: 900_000,
+            steps_ms: advice::DEFAULT_STEPS_MS.to_vec(),
+            business_hours: BusinessHours::default(),
+            business_hours_text: "Mon-Fri 09:00-18:00".into(),
+            by: None,
+            label_names: LabelNames::default(),
+            strict: false,
+        }
+    }
+}
+
 /// Everything a report is made of.
 pub struct Analysis {
     /// The canonical episode table.

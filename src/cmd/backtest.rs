@@ -17,9 +17,7 @@ use super::history::parse_bound;
 use crate::advice::backtest::{load_series, Candidate, SeriesSet, Truth};
 use crate::advice::threshold::{self, Backtest};
 use crate::analysis::{self, Options};
-use crate::episodes::LabelNames;
 use crate::error::{Error, Result};
-use crate::metrics::off_hours::BusinessHours;
 use crate::reviews::Matcher;
 use crate::rules::{load_rule_files, Rule, RuleKind};
 use crate::timefmt::{format_duration, format_millis, parse_duration, Millis};
@@ -196,21 +194,9 @@ fn truth(args: &Args, rule_files: &[PathBuf], rule: &Rule, set: &SeriesSet) -> R
         return Ok(points_to_truth(rule, set, &points));
     }
     let options = Options {
-        inputs: args.inputs.clone(),
-        format: None,
         rules: rule_files.to_vec(),
         reviews: args.reviews.clone(),
-        series: Vec::new(),
-        since: None,
-        until: None,
-        short_ms: 300_000,
-        flap_window_ms: 900_000,
-        steps_ms: crate::advice::DEFAULT_STEPS_MS.to_vec(),
-        business_hours: BusinessHours::default(),
-        business_hours_text: String::new(),
-        by: None,
-        label_names: LabelNames::default(),
-        strict: false,
+        ..Options::new(args.inputs.clone())
     };
     let analysis = analysis::analyze(&options)?;
     let targets = analysis.targets(&options.label_names);

@@ -1,8 +1,6 @@
 //! Helpers shared by the integration tests.
 
 use alertnoise::analysis::{analyze, Analysis, Options};
-use alertnoise::episodes::LabelNames;
-use alertnoise::metrics::off_hours::BusinessHours;
 use alertnoise::report::rows::Row;
 use alertnoise::timefmt::parse_rfc3339;
 use std::path::{Path, PathBuf};
@@ -20,23 +18,7 @@ pub const REPORT_FILES: [&str; 6] = [
 
 /// Options as the command line's defaults give them.
 pub fn options(inputs: Vec<PathBuf>) -> Options {
-    Options {
-        inputs,
-        format: None,
-        rules: Vec::new(),
-        reviews: None,
-        series: Vec::new(),
-        since: None,
-        until: None,
-        short_ms: 300_000,
-        flap_window_ms: 900_000,
-        steps_ms: alertnoise::advice::DEFAULT_STEPS_MS.to_vec(),
-        business_hours: BusinessHours::default(),
-        business_hours_text: "Mon-Fri 09:00-18:00".into(),
-        by: None,
-        label_names: LabelNames::default(),
-        strict: false,
-    }
+    Options::new(inputs)
 }
 
 /// Epoch ms of an RFC 3339 time.
