@@ -69,6 +69,7 @@ impl fmt::Display for Problem {
 /// Maps byte offsets of a text to 1-based line and column numbers.
 pub struct LineIndex {
     starts: Vec<usize>,
+    len: usize,
 }
 
 impl LineIndex {
@@ -77,7 +78,22 @@ impl LineIndex {
         let mut starts = Vec::with_capacity(text.len() / 64 + 1);
         starts.push(0);
         starts.extend(memchr::memchr_iter(b'\n', text).map(|i| i + 1));
-        LineIndex { starts }
+        LineIndex {
+            starts,
+            len: text.len(),
+        }
+    }
+
+    /// Byte offset where the 1-based `line` starts; the text's length past its last line.
+    pub fn start(&self, line: u64) -> usize {
+        let index = line.max(1) as usize - 1;
+        self.starts.get(index).copied().unwrap_or(self.len)
+    }
+
+    /// Byte offset just past the newline that ends the line holding `offset`
+    /// (the text's length on a last line without one).
+    pub fn next_line_start(&self, offset: usize) -> usize {
+        self.start(self.line(offset.min(self.len)) + 1)
     }
 
     /// 1-based (line, column) of a byte offset.

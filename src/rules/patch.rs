@@ -11,6 +11,7 @@
 use super::file::parse_rules;
 use super::threshold::format_value;
 use super::{Rule, RuleFile};
+use crate::problem::LineIndex;
 use crate::timefmt::{format_duration, Millis};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -42,13 +43,14 @@ struct Edit {
 /// Applies `changes` (rule index within `file`, change) to the file's text and
 /// checks the result by reading it back. Returns the new text.
 pub fn apply(file: &RuleFile, changes: &[(usize, Change)]) -> Result<String, String> {
+    let lines = LineIndex::new(file.text.as_bytes());
     let mut edits = Vec::new();
     for (index, change) in changes {
         let rule = file
             .rules
             .get(*index)
             .ok_or_else(|| format!("no rule #{index} in {}", file.name))?;
-        edits.extend(edits_for(&file.text, rule, change)?);
+        edits.extend(edits_for(&file.text, &lines, rule, change)?);
     }
     edits.sort_by_key(|e| (e.start, e.end));
     if edits.windows(2).any(|w| w[0].end > w[1].start) {
@@ -80,7 +82,12 @@ pub fn unified_diff(path: &str, old: &str, new: &str) -> String {
     format!("diff --git a/{path} b/{path}\n{body}")
 }
 
-fn edits_for(text: &str, rule: &Rule, change: &Change) -> Result<Vec<Edit>, String> {
+fn edits_for(
+    text: &str,
+    lines: &LineIndex,
+    rule: &Rule,
+    change: &Change,
+) -> Result<Vec<Edit>, String> {
     let replace = |span: super::Span, value: String| Edit {
         start: span.start,
         end: span.end,
@@ -94,15 +101,15 @@ fn edits_for(text: &str, rule: &Rule, change: &Change) -> Result<Vec<Edit>, Stri
                 rule,
                 "for",
                 &format_duration(*ms),
-                after_expr(text, rule),
+                after_expr(lines, rule),
             )?,
         }],
         Change::KeepFiringFor(ms) => vec![match rule.keep_firing_for_span {
             Some(span) => replace(span, format_duration(*ms)),
             None => {
                 let at = match rule.for_span {
-                    Some(span) => line_end(text, span.start),
-                    None => after_expr(text, rule),
+                    Some(span) => lines.next_line_start(span.start),
+                    None => after_expr(lines, rule),
                 };
                 insert_key(text, rule, "keep_firing_for", &format_duration(*ms), at)?
             }
@@ -115,39 +122,21 @@ fn edits_for(text: &str, rule: &Rule, change: &Change) -> Result<Vec<Edit>, Stri
                 .ok_or_else(|| format!("rule `{}` has no `{name}` label to change", rule.name))?;
             vec![replace(current.span, yaml_scalar(value))]
         }
-        Change::Remove => vec![remove_block(text, rule)?],
+        Change::Remove => vec![remove_block(text, lines, rule)?],
     })
-}
-
-/// Byte offset just past the newline that ends the line holding `at`.
-fn line_end(text: &str, at: usize) -> usize {
-    match text[at.min(text.len())..].find('\n') {
-        Some(i) => at + i + 1,
-        None => text.len(),
-    }
-}
-
-fn line_start(text: &str, line: u64) -> usize {
-    if line <= 1 {
-        return 0;
-    }
-    text.match_indices('\n')
-        .nth(line as usize - 2)
-        .map(|(i, _)| i + 1)
-        .unwrap_or(text.len())
 }
 
 /// Where a new key goes: before the key that follows `expr` in the file, or
 /// after the rule's last line when `expr` is its last key.
-fn after_expr(text: &str, rule: &Rule) -> usize {
+fn after_expr(lines: &LineIndex, rule: &Rule) -> usize {
     let keys = &rule.block.keys;
     let next = keys
         .iter()
         .position(|(k, _)| k == "expr")
         .and_then(|i| keys.get(i + 1));
     match next {
-        Some((_, line)) => line_start(text, *line),
-        None => line_end(text, line_start(text, rule.block.last_line)),
+        Some((_, line)) => lines.start(*line),
+        None => lines.start(rule.block.last_line + 1),
     }
 }
 
@@ -230,7 +219,7 @@ fn threshold_edit(text: &str, rule: &Rule, value: f64) -> Result<Edit, String> {
 }
 
 /// The lines of a rule's block, with the comment lines directly above it.
-fn remove_block(text: &str, rule: &Rule) -> Result<Edit, String> {
+fn remove_block(text: &str, lines: &LineIndex, rule: &Rule) -> Result<Edit, String> {
     if rule.block.flow {
         return Err(format!(
             "rule `{}` is written in flow style; remove it by hand",
@@ -238,7 +227,8 @@ fn remove_block(text: &str, rule: &Rule) -> Result<Edit, String> {
         ));
     }
     let mut first = rule.block.first_line;
-    let dash_line = &text[line_start(text, first)..line_end(text, line_start(text, first))];
+    let line_text = |n: u64| &text[lines.start(n)..lines.start(n + 1)];
+    let dash_line = line_text(first);
     let dash_indent = dash_line.len() - dash_line.trim_start().len();
     if !dash_line.trim_start().starts_with('-') {
         return Err(format!(
@@ -247,8 +237,7 @@ fn remove_block(text: &str, rule: &Rule) -> Result<Edit, String> {
         ));
     }
     while first > 1 {
-        let start = line_start(text, first - 1);
-        let line = &text[start..line_end(text, start)];
+        let line = line_text(first - 1);
         let indent = line.len() - line.trim_start().len();
         if line.trim_start().starts_with('#') && indent == dash_indent {
             first -= 1;
@@ -256,11 +245,9 @@ fn remove_block(text: &str, rule: &Rule) -> Result<Edit, String> {
             break;
         }
     }
-    let start = line_start(text, first);
-    let end = line_end(text, line_start(text, rule.block.last_line));
     Ok(Edit {
-        start,
-        end,
+        start: lines.start(first),
+        end: lines.start(rule.block.last_line + 1),
         text: String::new(),
     })
 }
