@@ -336,14 +336,8 @@ pub fn attach_patch(files: &[RuleFile], advice: &mut Advice) {
         .iter()
         .map(|(_, ri, c)| (*ri, c.clone()))
         .collect();
-    match patch::apply(file, &changes) {
-        Ok(new) => {
-            advice.patch = Some(patch::unified_diff(
-                &diff_path(&file.path),
-                &file.text,
-                &new,
-            ))
-        }
+    match file_diff(file, &changes) {
+        Ok(diff) => advice.patch = Some(diff),
         Err(e) => {
             advice.patch_note = Some(e);
             advice.edits.clear();
@@ -367,6 +361,16 @@ pub fn advise(ctx: &Context) -> Vec<Advice> {
         ))
     });
     out
+}
+
+/// Applies changes to one rule file and returns them as a diff against it.
+fn file_diff(file: &RuleFile, changes: &[(usize, Change)]) -> Result<String, String> {
+    let new = patch::apply(file, changes)?;
+    Ok(patch::unified_diff(
+        &diff_path(&file.path),
+        &file.text,
+        &new,
+    ))
 }
 
 /// The path a patch names: relative to the working directory where possible,
@@ -401,12 +405,8 @@ pub fn combined_patch(files: &[RuleFile], advice: &[Advice]) -> (String, Vec<Str
             .collect();
         changes.retain(|(r, c)| *c == Change::Remove || !removed.contains(r));
         let file = &files[fi];
-        match patch::apply(file, &changes) {
-            Ok(new) => out.push_str(&patch::unified_diff(
-                &diff_path(&file.path),
-                &file.text,
-                &new,
-            )),
+        match file_diff(file, &changes) {
+            Ok(diff) => out.push_str(&diff),
             Err(e) => notes.push(format!("{}: {e}", file.name)),
         }
     }
