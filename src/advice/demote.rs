@@ -42,7 +42,13 @@ impl Advisor for Demote {
             tta.sort_unstable();
             let acked_share =
                 (!tracked.is_empty()).then(|| tta.len() as f64 / tracked.len() as f64);
-            let tta_median = (!tta.is_empty()).then(|| tta[tta.len() / 2]);
+            // The median as docs/metrics.md defines quantiles (linear between
+            // the closest ranks), so it equals rules.json's `tta_p50_s`.
+            let tta_median = match tta.len() {
+                0 => None,
+                n if n % 2 == 1 => Some(tta[n / 2]),
+                n => Some((tta[n / 2 - 1] + tta[n / 2]) / 2),
+            };
             let (yes, no, _) = target.verdicts();
             let late = tracked.len() >= 5
                 && (acked_share.is_some_and(|s| s < 0.5)

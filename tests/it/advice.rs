@@ -213,3 +213,32 @@ fn alternatives_that_would_lose_actionable_episodes_say_so_and_are_not_chosen() 
     let chosen_for = raise["change"]["for"].as_str().unwrap();
     assert!(lossy.iter().all(|a| a["change"]["for"] != chosen_for));
 }
+
+#[test]
+fn demote_evidence_uses_the_median_the_metrics_define() {
+    // Four acknowledged pages out of ten: acked after 10, 20, 40 and 80 minutes.
+    // The linear median is 30 minutes, as rules.json's tta_p50_s says.
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("rule,starts_at,ends_at,severity,acked_at\n");
+    let delays = [10, 20, 40, 80];
+    for i in 0..10 {
+        let start = T0 + i * 86_400;
+        let acked = delays
+            .get(i as usize)
+            .map(|m| (start + m * 60).to_string())
+            .unwrap_or_default();
+        csv.push_str(&format!(
+            "SlowPage,{start},{},critical,{acked}\n",
+            start + 7200
+        ));
+    }
+    let history = write(dir.path(), "episodes.csv", &csv);
+    let advice = report(dir.path(), &[&history], &[]);
+    let demote = advice_of(&advice, "SlowPage", "demote").expect("demote advice");
+    let rules: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("report/rules.json")).unwrap())
+            .unwrap();
+    let metric = rules.as_array().unwrap()[0]["tta_p50_s"].as_f64().unwrap();
+    assert_eq!(metric, 1800.0);
+    assert_eq!(demote["evidence"]["tta_p50_s"].as_f64().unwrap(), metric);
+}
