@@ -242,3 +242,64 @@ fn demote_evidence_uses_the_median_the_metrics_define() {
     assert_eq!(metric, 1800.0);
     assert_eq!(demote["evidence"]["tta_p50_s"].as_f64().unwrap(), metric);
 }
+
+/// The replay counts episodes, notifications, refires and short episodes in
+/// Rust; the metrics count them with polars. Both must say the same of the
+/// same history, or advice would contradict the report beside it.
+#[test]
+fn the_replay_baseline_agrees_with_the_metrics() {
+    use alertnoise::advice::simulate;
+    let mut options = options(vec![root().join("sample-data/alertmanager")]);
+    options.reviews = Some(root().join("sample-data/reviews.csv"));
+    options.rules = vec![root().join("sample-data/rules")];
+    let analysis = run(&options);
+    let targets = analysis.targets(&options.label_names);
+    let mut compared = 0;
+    for target in targets.iter().filter(|t| t.fired().count() > 0) {
+        let (effect, _) = simulate::effect(
+            &target.episodes,
+            target.current,
+            target.current,
+            analysis.window.until,
+            options.short_ms,
+            options.flap_window_ms,
+        );
+        let r = row(&analysis.rules, target.name);
+        assert_eq!(
+            effect.episodes_before as f64,
+            f(r, "episodes"),
+            "{}",
+            target.name
+        );
+        assert_eq!(
+            effect.episodes_after, effect.episodes_before,
+            "{}",
+            target.name
+        );
+        assert_eq!(
+            effect.notifications_before as f64,
+            f(r, "notifications"),
+            "{}",
+            target.name
+        );
+        assert_eq!(
+            effect.refires_before as f64,
+            f(r, "refires"),
+            "{}",
+            target.name
+        );
+        assert_eq!(
+            effect.refires_after, effect.refires_before,
+            "{}",
+            target.name
+        );
+        let resolved = target.fired().filter(|e| e.ends_at.is_some()).count() as f64;
+        close(
+            effect.short_before as f64 / resolved,
+            f(r, "short_ratio"),
+            target.name,
+        );
+        compared += 1;
+    }
+    assert_eq!(compared, 8, "every rule that fired");
+}
