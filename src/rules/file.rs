@@ -16,7 +16,7 @@ use crate::problem::Problem;
 use crate::timefmt::parse_duration;
 use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// One rule file as read: its text (for patches) and its rules in file order.
 #[derive(Debug, Clone)]
@@ -65,48 +65,29 @@ pub fn load_rule_files(paths: &[PathBuf]) -> Result<Vec<RuleFile>> {
     Ok(files)
 }
 
+/// Rule files named directly are read whatever their name; directories are
+/// walked as inputs are (`sources::expand_inputs`: recursively, sorted, hidden
+/// entries and symlinked directories skipped) for `*.yml` and `*.yaml`.
 fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for path in paths {
-        if path.is_dir() {
-            let mut found = Vec::new();
-            walk(path, &mut found)?;
-            if found.is_empty() {
-                return Err(Error::Usage(format!(
-                    "--rules {}: no .yml or .yaml files in this directory",
-                    path.display()
-                )));
-            }
-            found.sort();
-            out.extend(found);
-        } else {
+        if !path.is_dir() {
             out.push(path.clone());
+            continue;
         }
+        let found: Vec<PathBuf> = crate::sources::expand_inputs(std::slice::from_ref(path))?
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "yml" || e == "yaml"))
+            .collect();
+        if found.is_empty() {
+            return Err(Error::Usage(format!(
+                "--rules {}: no .yml or .yaml files in this directory",
+                path.display()
+            )));
+        }
+        out.extend(found);
     }
     Ok(out)
-}
-
-fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
-    let entries = std::fs::read_dir(dir).map_err(|source| Error::Io {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let hidden = entry.file_name().to_string_lossy().starts_with('.');
-        let Ok(kind) = entry.file_type() else {
-            continue;
-        };
-        if hidden || kind.is_symlink() && path.is_dir() {
-            continue;
-        }
-        if kind.is_dir() {
-            walk(&path, found)?;
-        } else if path.extension().is_some_and(|e| e == "yml" || e == "yaml") {
-            found.push(path);
-        }
-    }
-    Ok(())
 }
 
 /// Parses the text of one rule file.
