@@ -12,6 +12,7 @@ use crate::report::summary::{self, Counts, InputInfo, ProblemsInfo, ReviewsInfo,
 use crate::rules::RuleFile;
 use crate::timefmt::{format_duration, format_millis, Millis};
 use polars::prelude::DataFrame;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// What the user asked for, already parsed.
@@ -91,8 +92,8 @@ pub struct Analysis {
     pub window: Window,
     /// The rule files given with `--rules`.
     pub rule_files: Vec<RuleFile>,
-    /// Recommendations, rule inventory and the combined patch.
-    pub advice: AdviceReport,
+    /// Metric series of rules' left-hand sides (`--series`), by alert name.
+    pub series: BTreeMap<String, advice::backtest::SeriesSet>,
 }
 
 fn fail_if_strict(strict: bool, problems: &[Problem]) -> Result<()> {
@@ -108,7 +109,7 @@ fn fail_if_strict(strict: bool, problems: &[Problem]) -> Result<()> {
 /// Runs the pipeline.
 pub fn analyze(options: &Options) -> Result<Analysis> {
     let rule_files = crate::rules::load_rule_files(&options.rules)?;
-    let mut series = std::collections::BTreeMap::new();
+    let mut series = BTreeMap::new();
     for (name, path) in &options.series {
         series.insert(name.clone(), advice::backtest::load_series(path)?);
     }
@@ -171,19 +172,6 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
     let metrics_frame = metrics::compute(&frame, &settings)?;
     let mut rules = rows::frame_to_rows(&metrics_frame)?;
     advice::inventory::fill_current_for(&mut rules, &rule_files);
-    let advice = {
-        let ctx = advice::Context {
-            files: &rule_files,
-            targets: advice::targets(&rule_files, &episode_rows, window, &options.label_names),
-            window,
-            short_ms: options.short_ms,
-            flap_window_ms: options.flap_window_ms,
-            steps_ms: options.steps_ms.clone(),
-            label_names: &options.label_names,
-            series: &series,
-        };
-        AdviceReport::build(&ctx)
-    };
 
     let counts = count(
         &episode_rows,
@@ -218,7 +206,7 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
             .collect(),
         reviews: reviews_info,
         counts,
-        rule_files: (!rule_files.is_empty()).then(|| advice.summary(&rule_files)),
+        rule_files: None,
         problems: ProblemsInfo::from(&problems),
     };
     Ok(Analysis {
@@ -230,11 +218,29 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
         problems,
         window,
         rule_files,
-        advice,
+        series,
     })
 }
 
 impl Analysis {
+    /// Runs the advisors on this history (only `report` needs them) and
+    /// counts the join of rule files to history into the summary.
+    pub fn advise(&mut self, options: &Options) -> AdviceReport {
+        let report = AdviceReport::build(&advice::Context {
+            files: &self.rule_files,
+            targets: self.targets(&options.label_names),
+            window: self.window,
+            short_ms: options.short_ms,
+            flap_window_ms: options.flap_window_ms,
+            steps_ms: options.steps_ms.clone(),
+            label_names: &options.label_names,
+            series: &self.series,
+        });
+        self.summary.rule_files =
+            (!self.rule_files.is_empty()).then(|| report.summary(&self.rule_files));
+        report
+    }
+
     /// The advice targets (every alerting rule with its episodes in the window,
     /// then every alert name no rule defines), for `simulate` and `backtest`.
     pub fn targets(&self, names: &LabelNames) -> Vec<advice::Target<'_>> {

@@ -35,6 +35,7 @@ pub fn run(args: &Args) -> Result<()> {
     let mut options = args.history.options()?;
     options.by = super::history::check_by(args.by.clone())?;
     let mut analysis = analysis::analyze(&options)?;
+    let advice = analysis.advise(&options);
     let columns: Vec<String> = analysis
         .metrics
         .get_column_names()
@@ -50,7 +51,7 @@ pub fn run(args: &Args) -> Result<()> {
             columns: &columns,
             episodes: &mut analysis.episodes,
             problems: &analysis.problems,
-            advice: &analysis.advice,
+            advice: &advice,
             with_rules: !analysis.rule_files.is_empty(),
         },
     )?;
