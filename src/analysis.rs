@@ -10,6 +10,8 @@ use crate::problem::{Problem, Severity};
 use crate::report::rows::{self, Row};
 use crate::report::summary::{self, Counts, InputInfo, ProblemsInfo, ReviewsInfo, Summary};
 use crate::rules::RuleFile;
+use crate::sources::rule_name::RuleFrom;
+use crate::sources::ReadContext;
 use crate::timefmt::{format_duration, format_millis, Millis};
 use polars::prelude::DataFrame;
 use std::collections::BTreeMap;
@@ -48,6 +50,10 @@ pub struct Options {
     pub label_names: LabelNames,
     /// Stop at the first unreadable record.
     pub strict: bool,
+    /// `--map COLUMN=FIELD` for CSV exports.
+    pub map: Vec<(String, String)>,
+    /// `--rule-from`.
+    pub rule_from: RuleFrom,
 }
 
 impl Options {
@@ -70,6 +76,8 @@ impl Options {
             by: None,
             label_names: LabelNames::default(),
             strict: false,
+            map: Vec::new(),
+            rule_from: RuleFrom::Title,
         }
     }
 }
@@ -119,10 +127,16 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
             "no input files (the directories given are empty)".into(),
         ));
     }
-    let read = crate::sources::read_all(&files, options.format.as_deref())?;
-    let mut problems = read.problems;
+    let context = ReadContext {
+        tz: options.business_hours.tz,
+        map: options.map.clone(),
+        rule_from: options.rule_from.clone(),
+    };
+    let read = crate::sources::read_all(&files, options.format.as_deref(), &context)?;
+    let assembled = crate::sources::assemble::assemble(read.output);
+    let mut problems = assembled.problems;
     fail_if_strict(options.strict, &problems)?;
-    let mut episode_rows = episodes::merge(read.episodes);
+    let mut episode_rows = assembled.episodes;
     if episode_rows.iter().all(|e| e.starts_at.is_none()) {
         let first = problems
             .first()
@@ -207,6 +221,7 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
         reviews: reviews_info,
         counts,
         rule_files: None,
+        joins: assembled.joins,
         problems: ProblemsInfo::from(&problems),
     };
     Ok(Analysis {

@@ -61,6 +61,18 @@ pub struct Episode {
     pub actionable_source: Option<&'static str>,
     /// Paging-tool incident id.
     pub incident_id: Option<String>,
+    /// Whether the paging tool says the incident was resolved by its
+    /// integration (the alert's source) rather than by a person; `None` when
+    /// the source does not say.
+    pub auto_resolved: Option<bool>,
+    /// The paging tool's deduplication key (PagerDuty `incident_key`,
+    /// Opsgenie `alias`): how its incidents join onto Alertmanager's episodes.
+    pub paging_key: Option<String>,
+    /// The Alertmanager group keys of the notifications that carried it: a
+    /// paging tool knows the episode by one of them, by its SHA-256 (what
+    /// Alertmanager sends as PagerDuty's dedup key and Opsgenie's alias), or
+    /// by the fingerprint.
+    pub join_keys: Vec<String>,
     /// Where the row was read.
     pub origin: Origin,
 }
@@ -100,6 +112,9 @@ impl Episode {
             self.actionable_source = other.actionable_source;
         }
         self.incident_id = self.incident_id.take().or(other.incident_id);
+        self.auto_resolved = self.auto_resolved.or(other.auto_resolved);
+        self.paging_key = self.paging_key.take().or(other.paging_key);
+        self.join_keys.extend(other.join_keys);
         self.severity = self.severity.take().or(other.severity);
         self.team = self.team.take().or(other.team);
         self.service = self.service.take().or(other.service);
@@ -132,6 +147,8 @@ pub fn merge(mut rows: Vec<Episode>) -> Vec<Episode> {
     for episode in &mut merged {
         episode.notification_ids.sort_unstable();
         episode.notification_ids.dedup();
+        episode.join_keys.sort_unstable();
+        episode.join_keys.dedup();
     }
     close_superseded(&mut merged);
     merged.sort_by(|a, b| {
@@ -190,7 +207,7 @@ impl Default for LabelNames {
 }
 
 /// The canonical column names, in table order.
-pub const COLUMNS: [&str; 18] = [
+pub const COLUMNS: [&str; 19] = [
     "source",
     "rule",
     "fingerprint",
@@ -209,6 +226,7 @@ pub const COLUMNS: [&str; 18] = [
     "actionable",
     "actionable_source",
     "incident_id",
+    "auto_resolved",
 ];
 
 fn datetime_column(name: &str, values: Vec<Option<Millis>>) -> PolarsResult<Column> {
@@ -297,6 +315,10 @@ pub fn to_frame(episodes: &[Episode], names: &LabelNames) -> PolarsResult<DataFr
                 .collect::<Vec<_>>(),
         ),
         Column::new("incident_id".into(), strings(&|e| e.incident_id.clone())),
+        Column::new(
+            "auto_resolved".into(),
+            episodes.iter().map(|e| e.auto_resolved).collect::<Vec<_>>(),
+        ),
     ];
     DataFrame::new(n, columns)
 }

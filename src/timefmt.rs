@@ -78,6 +78,49 @@ pub fn parse_rfc3339(text: &str) -> Result<Millis, String> {
     ))
 }
 
+/// A timestamp that may lack an offset, as exports such as PagerDuty's
+/// analytics write them (`2023-05-31T10:05:00`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalStamp {
+    /// What the field held.
+    pub stamp: Stamp,
+    /// True when the text had no offset and was read in the given zone.
+    pub zone_assumed: bool,
+}
+
+/// Parses like [`parse_stamp`], and reads a timestamp without an offset in
+/// `zone` (the earlier instant when a clock change makes it ambiguous; an
+/// error when it makes it impossible).
+pub fn parse_stamp_in(text: &str, zone: chrono_tz::Tz) -> Result<LocalStamp, String> {
+    let with_offset = parse_stamp(text);
+    if let Ok(stamp) = with_offset {
+        return Ok(LocalStamp {
+            stamp,
+            zone_assumed: false,
+        });
+    }
+    let normalised = text.trim().replacen(' ', "T", 1);
+    let naive = NaiveDateTime::parse_from_str(&normalised, "%Y-%m-%dT%H:%M:%S%.f")
+        .or_else(|_| NaiveDateTime::parse_from_str(&normalised, "%Y-%m-%dT%H:%M"));
+    let Ok(naive) = naive else {
+        return with_offset.map(|stamp| LocalStamp {
+            stamp,
+            zone_assumed: false,
+        });
+    };
+    match zone.from_local_datetime(&naive).earliest() {
+        Some(t) => Ok(LocalStamp {
+            stamp: Stamp::At(t.timestamp_millis()),
+            zone_assumed: true,
+        }),
+        None => Err(format!(
+            "`{}` does not exist in {} (skipped by a clock change)",
+            text.trim(),
+            zone.name()
+        )),
+    }
+}
+
 /// Formats epoch milliseconds as RFC 3339 UTC with millisecond precision.
 pub fn format_millis(millis: Millis) -> String {
     match Utc.timestamp_millis_opt(millis).single() {
@@ -181,6 +224,22 @@ mod tests {
         );
         assert_eq!(parse_rfc3339("2019-01-02 10:31:46Z").unwrap(), base);
         assert_eq!(parse_rfc3339("2019-01-02T05:31:46-0500").unwrap(), base);
+    }
+
+    #[test]
+    fn timestamps_without_an_offset_are_read_in_the_zone() {
+        let berlin: chrono_tz::Tz = "Europe/Berlin".parse().unwrap();
+        let read = parse_stamp_in("2023-05-31T10:05:00", berlin).unwrap();
+        assert!(read.zone_assumed);
+        assert_eq!(
+            read.stamp,
+            Stamp::At(parse_rfc3339("2023-05-31T08:05:00Z").unwrap())
+        );
+        let read = parse_stamp_in("2023-05-31T10:05:00Z", berlin).unwrap();
+        assert!(!read.zone_assumed);
+        // The hour skipped by the spring clock change does not exist.
+        assert!(parse_stamp_in("2023-03-26 02:30:00", berlin).is_err());
+        assert!(parse_stamp_in("yesterday", berlin).is_err());
     }
 
     #[test]

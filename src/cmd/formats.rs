@@ -11,10 +11,23 @@ pub fn run(_args: &Args) -> crate::error::Result<()> {
     let mut text = String::new();
     for source in all_sources() {
         text.push_str(&format!(
-            "{}\n  {}\n  example:\n",
+            "{}\n  {}\n  detected by: {}\n",
             source.name(),
-            source.description()
+            source.description(),
+            source.detection()
         ));
+        if !source.fields().is_empty() {
+            text.push_str("  fields (default columns; --map COLUMN=FIELD to name another):\n");
+            for field in source.fields() {
+                text.push_str(&format!(
+                    "    {:<22} {} ({})\n",
+                    field.name,
+                    field.columns.join(", "),
+                    field.meaning
+                ));
+            }
+        }
+        text.push_str("  example:\n");
         for line in source.example().lines() {
             text.push_str(&format!("    {line}\n"));
         }

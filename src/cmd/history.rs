@@ -5,6 +5,7 @@ use crate::analysis::Options;
 use crate::episodes::LabelNames;
 use crate::error::{Error, Result};
 use crate::metrics::off_hours::BusinessHours;
+use crate::sources::rule_name::RuleFrom;
 use crate::timefmt::{parse_duration, parse_stamp, Millis, Stamp};
 use chrono::TimeZone;
 use std::path::PathBuf;
@@ -60,6 +61,16 @@ pub struct HistoryArgs {
     /// The label that holds the service.
     #[arg(long, default_value = "service")]
     pub service_label: String,
+    /// A CSV export's column for a field (PagerDuty and Opsgenie CSV; see
+    /// `alertnoise formats`), e.g. `--map "Incident Title=title"`. Repeatable.
+    #[arg(long, value_name = "COLUMN=FIELD")]
+    pub map: Vec<String>,
+    /// How incident tools' records name their rule: `title` (Alertmanager's
+    /// `[FIRING:n] Name …` titles, else the normalised title),
+    /// `field:NAME` (a CSV column or dotted JSON path) or `regex:PATTERN`
+    /// (its `rule` group, else group 1, in the title).
+    #[arg(long, value_name = "SPEC", default_value = "title")]
+    pub rule_from: String,
 }
 
 fn usage(e: String) -> Error {
@@ -81,6 +92,32 @@ pub fn parse_bound(flag: &str, text: &str, tz: chrono_tz::Tz) -> Result<Millis> 
         Ok(Stamp::Unset) => Err(usage(format!("{flag}: a time is needed"))),
         Err(e) => Err(usage(format!("{flag}: {e}"))),
     }
+}
+
+/// Reads `--map COLUMN=FIELD` pairs; the field must be one a CSV format reads.
+pub fn parse_map(pairs: &[String]) -> Result<Vec<(String, String)>> {
+    let known: std::collections::BTreeSet<&str> = crate::sources::pagerduty_csv::FIELDS
+        .iter()
+        .chain(crate::sources::opsgenie_csv::FIELDS)
+        .map(|f| f.name)
+        .collect();
+    pairs
+        .iter()
+        .map(|pair| {
+            let (column, field) = pair
+                .rsplit_once('=')
+                .filter(|(c, f)| !c.trim().is_empty() && !f.trim().is_empty())
+                .ok_or_else(|| usage(format!("--map: `{pair}` is not COLUMN=FIELD")))?;
+            let field = field.trim();
+            if !known.contains(field) {
+                return Err(usage(format!(
+                    "--map {pair}: `{field}` is not a field (known: {})",
+                    known.iter().copied().collect::<Vec<_>>().join(", ")
+                )));
+            }
+            Ok((column.trim().to_string(), field.to_string()))
+        })
+        .collect()
 }
 
 /// Checks a `--by` label against the report's own column names.
@@ -131,8 +168,12 @@ impl HistoryArgs {
                 _ => Err(usage(format!("--series: `{s}` is not ALERT=FILE"))),
             })
             .collect::<Result<Vec<_>>>()?;
+        let map = parse_map(&self.map)?;
+        let rule_from = RuleFrom::parse(&self.rule_from).map_err(usage)?;
         Ok(Options {
             inputs: self.inputs.clone(),
+            map,
+            rule_from,
             series,
             format: self.format.clone(),
             rules: self.rules.clone(),

@@ -126,6 +126,9 @@ pub struct Summary {
     pub counts: Counts,
     /// The rule files given with `--rules` and how history joined them; null without.
     pub rule_files: Option<RuleFilesInfo>,
+    /// What joining across inputs did: paging incidents onto Alertmanager
+    /// episodes, PagerDuty logs onto incidents, silences, API answers.
+    pub joins: crate::sources::assemble::Joins,
     /// Data-quality problems.
     pub problems: ProblemsInfo,
 }

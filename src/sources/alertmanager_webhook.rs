@@ -13,7 +13,7 @@
 //! `docs/formats/alertmanager-webhook.md`.
 
 use super::json_records;
-use super::{InputFile, Source, SourceOutput};
+use super::{InputFile, ReadContext, Source, SourceOutput};
 use crate::episodes::{Episode, Origin};
 use crate::fingerprint::fingerprint_sorted;
 use crate::problem::{LineIndex, Problem};
@@ -69,6 +69,7 @@ struct Body<'a> {
 /// first sighting of an episode in a file is turned into an owned [`Episode`].
 struct Sighting<'a> {
     labels: BTreeMap<Cow<'a, str>, Cow<'a, str>>,
+    group_key: Option<Cow<'a, str>>,
     fingerprint: Cow<'a, str>,
     starts_at: Millis,
     ends_at: Option<Millis>,
@@ -81,9 +82,9 @@ impl Sighting<'_> {
         self.labels.get("alertname").map_or("", |v| v.as_ref())
     }
 
-    fn into_episode(self, file: &str) -> Episode {
+    fn into_episode(self, file: &str, source: &'static str) -> Episode {
         Episode {
-            source: NAME,
+            source,
             rule: self.rule().to_string(),
             fingerprint: self.fingerprint.into_owned(),
             labels: self
@@ -94,6 +95,7 @@ impl Sighting<'_> {
             starts_at: Some(self.starts_at),
             ends_at: self.ends_at,
             notification_ids: vec![self.body_id],
+            join_keys: self.group_key.map(Cow::into_owned).into_iter().collect(),
             origin: Origin {
                 file: file.to_string(),
                 line: self.line,
@@ -123,7 +125,11 @@ impl Source for AlertmanagerWebhook {
     }
 
     fn description(&self) -> &'static str {
-        "Alertmanager webhook bodies (version 4): one per file, an array, JSON lines, concatenated, or archiver lines {\"received_at\", \"body\"}. Detected by \"alerts\" with \"groupKey\" or \"version\"."
+        "Alertmanager webhook bodies (version 4): one per file, an array, JSON lines, concatenated, or archiver lines {\"received_at\", \"body\"}"
+    }
+
+    fn detection(&self) -> &'static str {
+        "JSON with \"alerts\" and \"groupKey\" or \"version\" (not Grafana's version \"1\")"
     }
 
     fn example(&self) -> &'static str {
@@ -139,12 +145,25 @@ impl Source for AlertmanagerWebhook {
             && !head.contains("\"version\": \"1\"")
     }
 
-    fn read(&self, file: &InputFile, text: &str) -> SourceOutput {
+    fn read(&self, file: &InputFile, text: &str, _context: &ReadContext) -> SourceOutput {
+        read_bodies(file, text, NAME, "4")
+    }
+}
+
+/// Reads webhook bodies of Alertmanager's shape; `source` names the rows and
+/// `version` is the body version expected (Grafana's bodies say "1").
+pub fn read_bodies(
+    file: &InputFile,
+    text: &str,
+    source: &'static str,
+    version: &str,
+) -> SourceOutput {
+    {
         let lines = LineIndex::new(text.as_bytes());
         let (records, mut problems) = json_records::split(&file.name, text, &lines);
         let parts: Vec<(Vec<Sighting>, Vec<Problem>)> = records
             .par_iter()
-            .map(|&(offset, raw)| read_record(&file.name, text, &lines, offset, raw))
+            .map(|&(offset, raw)| read_record(&file.name, text, &lines, offset, raw, version))
             .collect();
         // Fold this file's sightings into episodes; episodes::merge joins files.
         let mut by_key: HashMap<(Cow<str>, Millis), usize> = HashMap::new();
@@ -160,15 +179,24 @@ impl Source for AlertmanagerWebhook {
                             episode.ends_at = Some(episode.ends_at.map_or(end, |e| e.max(end)));
                         }
                         episode.notification_ids.push(sighting.body_id);
+                        if let Some(key) = sighting.group_key {
+                            if !episode.join_keys.iter().any(|k| *k == key) {
+                                episode.join_keys.push(key.into_owned());
+                            }
+                        }
                     }
                     Entry::Vacant(slot) => {
                         slot.insert(episodes.len());
-                        episodes.push(sighting.into_episode(&file.name));
+                        episodes.push(sighting.into_episode(&file.name, source));
                     }
                 }
             }
         }
-        SourceOutput { episodes, problems }
+        SourceOutput {
+            episodes,
+            problems,
+            ..SourceOutput::default()
+        }
     }
 }
 
@@ -178,6 +206,7 @@ fn read_record<'a>(
     lines: &LineIndex,
     offset: usize,
     raw: &'a str,
+    expected_version: &str,
 ) -> (Vec<Sighting<'a>>, Vec<Problem>) {
     let line = lines.line(offset);
     let skip = |reason: String| (Vec::new(), vec![Problem::skipped(file, line, 0, reason)]);
@@ -223,12 +252,14 @@ fn read_record<'a>(
     };
     let mut problems = Vec::new();
     if let Some(v) = body.version.as_deref() {
-        if v != "4" {
+        if v != expected_version {
             problems.push(Problem::warning(
                 file,
                 line,
                 0,
-                format!("webhook version \"{v}\" (expected \"4\"); read as version 4"),
+                format!(
+                    "webhook version \"{v}\" (expected \"{expected_version}\"); read as version {expected_version}"
+                ),
             ));
         }
     }
@@ -268,6 +299,7 @@ fn read_record<'a>(
     let body_id = identity.finish();
     for sighting in &mut sightings {
         sighting.body_id = body_id;
+        sighting.group_key = body.group_key.clone();
     }
     (sightings, problems)
 }
@@ -323,6 +355,7 @@ fn read_alert<'a>(
     Ok((
         Sighting {
             labels: alert.labels,
+            group_key: None,
             fingerprint,
             starts_at,
             ends_at,

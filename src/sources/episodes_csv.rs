@@ -6,7 +6,7 @@
 //! `incident_id`. Timestamps: RFC 3339 with any offset, or epoch seconds or
 //! milliseconds. See `docs/formats/episodes-csv.md`.
 
-use super::{InputFile, Source, SourceOutput};
+use super::{InputFile, ReadContext, Source, SourceOutput};
 use crate::episodes::{Episode, Origin};
 use crate::fingerprint::fingerprint;
 use crate::problem::Problem;
@@ -27,7 +27,11 @@ impl Source for EpisodesCsv {
     }
 
     fn description(&self) -> &'static str {
-        "A CSV table of episodes with a header: rule, starts_at, ends_at required; fingerprint, labels, severity, team, service, notifications, acked_at, acked_by, actionable, incident_id optional. Detected by a header naming rule and starts_at."
+        "A CSV table of episodes with a header: rule, starts_at, ends_at required; fingerprint, labels, severity, team, service, notifications, acked_at, acked_by, actionable, incident_id optional"
+    }
+
+    fn detection(&self) -> &'static str {
+        "a CSV header naming rule and starts_at"
     }
 
     fn example(&self) -> &'static str {
@@ -40,7 +44,7 @@ impl Source for EpisodesCsv {
         names.iter().any(|n| n == "rule") && names.iter().any(|n| n == "starts_at")
     }
 
-    fn read(&self, file: &InputFile, text: &str) -> SourceOutput {
+    fn read(&self, file: &InputFile, text: &str, _context: &ReadContext) -> SourceOutput {
         let mut output = SourceOutput::default();
         let (mut reader, header) = match open_table(&file.name, text) {
             Ok(table) => table,

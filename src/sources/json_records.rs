@@ -88,8 +88,66 @@ fn split_array<'a>(
     }
 }
 
+/// The items of a paginated API's saved answers, with their byte offsets:
+/// every record that is a page (an object with one of `list_keys` holding an
+/// array) gives its array's elements; an object with `single_key` (an API's
+/// answer for one item) gives that item; any other record is an item itself
+/// (JSON lines of items, an array of items). Pages may be one per file, an
+/// array of pages, JSON lines or concatenated.
+pub fn page_items<'a>(
+    file: &str,
+    text: &'a str,
+    lines: &LineIndex,
+    list_keys: &[&str],
+    single_key: Option<&str>,
+) -> (Vec<Record<'a>>, Vec<Problem>) {
+    let (records, mut problems) = split(file, text, lines);
+    let mut items = Vec::new();
+    for (offset, raw) in records {
+        let object = match serde_json::from_str::<
+            std::collections::BTreeMap<std::borrow::Cow<'a, str>, &'a RawValue>,
+        >(raw)
+        {
+            Ok(object) => object,
+            Err(e) if e.is_syntax() || e.is_eof() => {
+                problems.push(syntax_problem(file, lines, offset, &e));
+                continue;
+            }
+            Err(_) => {
+                problems.push(Problem::skipped(
+                    file,
+                    lines.line(offset),
+                    0,
+                    "not a JSON object; record skipped",
+                ));
+                continue;
+            }
+        };
+        if let Some(list) = list_keys.iter().find_map(|k| object.get(*k)) {
+            match serde_json::from_str::<Vec<&'a RawValue>>(list.get()) {
+                Ok(elements) => items.extend(
+                    elements
+                        .into_iter()
+                        .map(|v| (offset_of(text, v.get()), v.get())),
+                ),
+                Err(_) => problems.push(Problem::skipped(
+                    file,
+                    lines.line(offset_of(text, list.get())),
+                    0,
+                    format!("`{}` is not a list; page skipped", list_keys.join("`/`")),
+                )),
+            }
+        } else if let Some(one) = single_key.and_then(|k| object.get(k)) {
+            items.push((offset_of(text, one.get()), one.get()));
+        } else {
+            items.push((offset, raw));
+        }
+    }
+    (items, problems)
+}
+
 /// Byte offset of a slice that borrows from `text`.
-fn offset_of(text: &str, part: &str) -> usize {
+pub fn offset_of(text: &str, part: &str) -> usize {
     (part.as_ptr() as usize).saturating_sub(text.as_ptr() as usize)
 }
 

@@ -6,11 +6,26 @@
 //! format from its content (or takes `--format`), and reads all files in
 //! parallel.
 
+pub mod alertmanager_api;
+pub mod alertmanager_silences;
 pub mod alertmanager_webhook;
+pub mod assemble;
 pub mod episodes_csv;
+pub mod grafana_annotations;
+pub mod grafana_rules_history;
+pub mod grafana_webhook;
+pub mod incident;
 pub mod json_records;
+pub mod mapped_csv;
+pub mod opsgenie_alerts;
+pub mod opsgenie_csv;
+pub mod pagerduty_analytics;
+pub mod pagerduty_csv;
+pub mod pagerduty_incidents;
+pub mod pagerduty_log_entries;
 pub mod prometheus_alerts;
 pub mod query_range;
+pub mod rule_name;
 
 use crate::episodes::Episode;
 use crate::error::{Error, Result};
@@ -46,13 +61,47 @@ impl InputFile {
     }
 }
 
-/// What reading one file produced.
+/// What reading one file produced. Most formats give episodes; some give
+/// pieces that only make episodes together with other files, which
+/// [`assemble`] puts together after every file is read.
 #[derive(Default)]
 pub struct SourceOutput {
     /// Episode rows (not yet merged across files).
     pub episodes: Vec<Episode>,
     /// Records that could not be read.
     pub problems: Vec<Problem>,
+    /// Alertmanager silences (`/api/v2/silences`), matched against every episode.
+    pub silences: Vec<alertmanager_silences::Silence>,
+    /// What a paging tool's log says happened to an incident (PagerDuty
+    /// `/log_entries`), applied to the incident's episode by its id.
+    pub incident_logs: Vec<pagerduty_log_entries::IncidentLog>,
+    /// Prometheus `ALERTS`/`ALERTS_FOR_STATE` samples: episodes are cut after
+    /// every file is read, so that range files of one history join at their seams.
+    pub alert_samples: Vec<prometheus_alerts::AlertSamples>,
+    /// When an Alertmanager API answer was taken and which alerts it held:
+    /// an alert missing from a later answer has resolved.
+    pub snapshots: Vec<alertmanager_api::Snapshot>,
+}
+
+/// What every format's reader may need from the command line.
+#[derive(Debug, Clone)]
+pub struct ReadContext {
+    /// `--tz`: the zone of timestamps written without an offset.
+    pub tz: chrono_tz::Tz,
+    /// `--map COLUMN=FIELD`: CSV columns named by the user.
+    pub map: Vec<(String, String)>,
+    /// `--rule-from`: how incident tools' records name their rule.
+    pub rule_from: rule_name::RuleFrom,
+}
+
+impl Default for ReadContext {
+    fn default() -> Self {
+        ReadContext {
+            tz: chrono_tz::UTC,
+            map: Vec::new(),
+            rule_from: rule_name::RuleFrom::Title,
+        }
+    }
 }
 
 /// One input format.
@@ -61,19 +110,39 @@ pub trait Source: Sync {
     fn name(&self) -> &'static str;
     /// A one-line description for `alertnoise formats`.
     fn description(&self) -> &'static str;
-    /// A short example of the format for `alertnoise formats`.
+    /// How [`Source::detect`] recognises it, in words, for `alertnoise formats`.
+    fn detection(&self) -> &'static str;
+    /// A short example of the format (at most two lines) for `alertnoise formats`.
     fn example(&self) -> &'static str;
+    /// For CSV exports read through a column mapping: the fields and their
+    /// default columns (`--map COLUMN=FIELD` overrides them).
+    fn fields(&self) -> &'static [mapped_csv::Field] {
+        &[]
+    }
     /// Whether the start of a file's text looks like this format.
     fn detect(&self, head: &str) -> bool;
     /// Reads one file.
-    fn read(&self, file: &InputFile, text: &str) -> SourceOutput;
+    fn read(&self, file: &InputFile, text: &str, context: &ReadContext) -> SourceOutput;
 }
 
 /// Every format, in the order detection tries them.
 pub fn all_sources() -> Vec<Box<dyn Source>> {
+    // More specific shapes first: a Grafana webhook also holds "alerts", and
+    // the CSV exports are told apart by their headers.
     vec![
+        Box::new(grafana_webhook::GrafanaWebhook),
         Box::new(alertmanager_webhook::AlertmanagerWebhook),
+        Box::new(alertmanager_api::AlertmanagerApi),
+        Box::new(alertmanager_silences::AlertmanagerSilences),
         Box::new(prometheus_alerts::PrometheusAlerts),
+        Box::new(grafana_rules_history::GrafanaRulesHistory),
+        Box::new(grafana_annotations::GrafanaAnnotations),
+        Box::new(pagerduty_incidents::PagerdutyIncidents),
+        Box::new(pagerduty_log_entries::PagerdutyLogEntries),
+        Box::new(pagerduty_analytics::PagerdutyAnalytics),
+        Box::new(opsgenie_alerts::OpsgenieAlerts),
+        Box::new(pagerduty_csv::PagerdutyCsv),
+        Box::new(opsgenie_csv::OpsgenieCsv),
         Box::new(episodes_csv::EpisodesCsv),
     ]
 }
@@ -184,16 +253,18 @@ pub fn load(path: &Path) -> std::result::Result<InputFile, Problem> {
 
 /// What reading all inputs produced.
 pub struct ReadResult {
-    /// Episode rows from every file, not yet merged.
-    pub episodes: Vec<Episode>,
-    /// Problems from every file, in file order.
-    pub problems: Vec<Problem>,
+    /// Every file's output, concatenated in file order (not yet assembled).
+    pub output: SourceOutput,
     /// Each file and the format it was read as (`None`: unreadable).
     pub inputs: Vec<(String, Option<&'static str>)>,
 }
 
 /// Reads every file, in parallel, with the named format or by detection.
-pub fn read_all(paths: &[PathBuf], forced_format: Option<&str>) -> Result<ReadResult> {
+pub fn read_all(
+    paths: &[PathBuf],
+    forced_format: Option<&str>,
+    context: &ReadContext,
+) -> Result<ReadResult> {
     let sources = all_sources();
     let forced = match forced_format {
         Some(name) => Some(
@@ -218,21 +289,25 @@ pub fn read_all(paths: &[PathBuf], forced_format: Option<&str>) -> Result<ReadRe
     let per_file: Vec<(String, Option<&'static str>, SourceOutput)> = paths
         .par_iter()
         .map(|path| {
-            let read = read_one(path, &sources, forced);
+            let read = read_one(path, &sources, forced, context);
             progress.inc(1);
             read
         })
         .collect();
     progress.finish_and_clear();
     let mut result = ReadResult {
-        episodes: Vec::new(),
-        problems: Vec::new(),
+        output: SourceOutput::default(),
         inputs: Vec::new(),
     };
     for (name, format, output) in per_file {
         result.inputs.push((name, format));
-        result.episodes.extend(output.episodes);
-        result.problems.extend(output.problems);
+        let all = &mut result.output;
+        all.episodes.extend(output.episodes);
+        all.problems.extend(output.problems);
+        all.silences.extend(output.silences);
+        all.incident_logs.extend(output.incident_logs);
+        all.alert_samples.extend(output.alert_samples);
+        all.snapshots.extend(output.snapshots);
     }
     Ok(result)
 }
@@ -256,6 +331,7 @@ fn read_one(
     path: &Path,
     sources: &[Box<dyn Source>],
     forced: Option<&dyn Source>,
+    context: &ReadContext,
 ) -> (String, Option<&'static str>, SourceOutput) {
     let name = path.display().to_string();
     let failed = |problem: Problem| {
@@ -263,8 +339,8 @@ fn read_one(
             name.clone(),
             None,
             SourceOutput {
-                episodes: Vec::new(),
                 problems: vec![problem],
+                ..SourceOutput::default()
             },
         )
     };
@@ -283,7 +359,7 @@ fn read_one(
         Some(source) => source,
         None => return failed(Problem::skipped(&name, 1, 0, undetected_reason(text))),
     };
-    let mut output = source.read(&file, text);
+    let mut output = source.read(&file, text, context);
     output.problems.sort_by_key(|p| (p.line, p.column));
     (name, Some(source.name()), output)
 }

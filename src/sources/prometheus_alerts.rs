@@ -1,23 +1,28 @@
-//! Prometheus' `ALERTS` series, as a `query_range` answer saved to a file.
+//! Prometheus' `ALERTS` and `ALERTS_FOR_STATE` series, as `query_range`
+//! answers saved to files.
 //!
 //! `curl 'http://prometheus:9090/api/v1/query_range?query=ALERTS&start=…&end=…&step=15s'`
 //! (the API's answer) or `promtool query range --start … --end … --step 15s -o json
-//! http://prometheus:9090 ALERTS` (the bare matrix): both are read.
+//! http://prometheus:9090 ALERTS` (the bare matrix): both are read, and the
+//! query `{__name__=~"ALERTS|ALERTS_FOR_STATE"}` gives both series at once.
 //! Every alert instance has a `pending` series and a `firing` series. A run of
-//! samples without a gap larger than the step is one period: a firing run is an
-//! episode (`starts_at` = its first sample, `ends_at` = its last sample plus
-//! one step, when Prometheus resolved it); the pending run right before it
-//! gives `pending_since`; a pending run with no firing run after it is a
+//! samples without a gap larger than 1.5 steps is one period: a firing run is
+//! an episode (`starts_at` = its first sample, `ends_at` = its last sample plus
+//! one step, when Prometheus resolved it); its `pending_since` is the alert's
+//! `activeAt` from `ALERTS_FOR_STATE` when given, else the first sample of the
+//! pending run right before it; a pending run with no firing run after it is a
 //! pending-only episode (the condition held, but not for `for:`), which the
-//! `for:` replay needs. A run that reaches the end of the answer is still open.
-//! The step is the smallest gap between samples in the file: query with the
+//! `for:` replay needs. A run that reaches the end of the data is still open.
+//! The step is the smallest gap between samples in each file: query with the
 //! rule group's evaluation interval as the step for exact times.
 //!
-//! Not yet read (see `docs/formats/prometheus-alerts.md`): `ALERTS_FOR_STATE`,
-//! and episodes cut at the seam of two range files.
+//! Files are read into [`AlertSamples`]; [`episodes`] cuts episodes from the
+//! samples of every file together, so that a history saved as several range
+//! queries (chunks, overlapping or not) joins at the seams.
+//! See `docs/formats/prometheus-alerts.md`.
 
 use super::query_range::{sample_time, series_list, smallest_gap};
-use super::{InputFile, Source, SourceOutput};
+use super::{InputFile, ReadContext, Source, SourceOutput};
 use crate::episodes::{Episode, Origin};
 use crate::fingerprint::fingerprint;
 use crate::problem::Problem;
@@ -28,29 +33,63 @@ use std::collections::BTreeMap;
 /// The Prometheus `ALERTS` query_range format.
 pub struct PrometheusAlerts;
 
-/// Samples of one alert instance: (pending times, firing times).
-type Series = (Vec<Millis>, Vec<Millis>);
+/// The name in the `source` column.
+pub const NAME: &str = "prometheus-alerts";
+
+/// Which series samples come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SeriesKind {
+    /// `ALERTS{alertstate="pending"}`.
+    Pending,
+    /// `ALERTS{alertstate="firing"}`.
+    Firing,
+    /// `ALERTS_FOR_STATE`: the value is the alert's `activeAt`.
+    ForState,
+}
+
+/// The samples of one series of one file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertSamples {
+    /// The alert instance's labels (without `__name__` and `alertstate`).
+    pub labels: BTreeMap<String, String>,
+    /// Which series.
+    pub kind: SeriesKind,
+    /// Sample times, and for `ALERTS_FOR_STATE` the `activeAt` each holds.
+    pub samples: Vec<(Millis, Option<Millis>)>,
+    /// The step of the file it came from.
+    pub step: Millis,
+    /// The last sample time of the file it came from.
+    pub file_last: Millis,
+    /// The file it came from.
+    pub file: String,
+}
 
 impl Source for PrometheusAlerts {
     fn name(&self) -> &'static str {
-        "prometheus-alerts"
+        NAME
     }
 
     fn description(&self) -> &'static str {
-        "Prometheus query_range answer (or promtool -o json matrix) for ALERTS, pending and firing series; detected by a matrix holding ALERTS/alertstate series"
+        "Prometheus query_range answers (or promtool -o json matrices) for ALERTS, pending and firing, and ALERTS_FOR_STATE; range files of one history join at their seams"
+    }
+
+    fn detection(&self) -> &'static str {
+        "a matrix (\"resultType\" or a bare list of series) holding ALERTS, ALERTS_FOR_STATE or alertstate series"
     }
 
     fn example(&self) -> &'static str {
-        r#"{"status":"success","data":{"resultType":"matrix","result":[
-  {"metric":{"__name__":"ALERTS","alertname":"HighLatency","alertstate":"firing"},"values":[[1700000000,"1"],[1700000015,"1"]]}]}}"#
+        r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"__name__":"ALERTS","alertname":"HighLatency","alertstate":"firing"},
+  "values":[[1700000000,"1"],[1700000015,"1"]]},{"metric":{"__name__":"ALERTS_FOR_STATE","alertname":"HighLatency"},"values":[[1700000000,"1699999940"]]}]}}"#
     }
 
     fn detect(&self, head: &str) -> bool {
-        head.contains("\"resultType\"")
-            && (head.contains("\"ALERTS\"") || head.contains("\"alertstate\""))
+        (head.contains("\"resultType\"") || head.trim_start().starts_with('['))
+            && (head.contains("\"ALERTS\"")
+                || head.contains("\"ALERTS_FOR_STATE\"")
+                || head.contains("\"alertstate\""))
     }
 
-    fn read(&self, file: &InputFile, text: &str) -> SourceOutput {
+    fn read(&self, file: &InputFile, text: &str, _context: &ReadContext) -> SourceOutput {
         let mut out = SourceOutput::default();
         let skip = |reason: String| Problem::skipped(&file.name, 0, 0, reason);
         let answer: Value = match serde_json::from_str(text) {
@@ -72,80 +111,74 @@ impl Source for PrometheusAlerts {
                 return out;
             }
         };
-        let mut instances: BTreeMap<BTreeMap<String, String>, Series> = BTreeMap::new();
-        let mut for_state = 0;
+        let mut others = 0;
+        let mut series_of_file = Vec::new();
         for (i, series) in result.iter().enumerate() {
             match read_series(series) {
-                Ok(Some((labels, firing, times))) => {
-                    let entry = instances.entry(labels).or_default();
-                    if firing {
-                        entry.1.extend(times);
-                    } else {
-                        entry.0.extend(times);
-                    }
+                Ok(Some((labels, kind, mut samples))) => {
+                    samples.sort_unstable();
+                    samples.dedup_by_key(|s| s.0);
+                    series_of_file.push((labels, kind, samples));
                 }
-                Ok(None) => for_state += 1,
+                Ok(None) => others += 1,
                 Err(why) => out.problems.push(skip(format!("series #{}: {why}", i + 1))),
             }
         }
-        if for_state > 0 {
+        if others > 0 {
             out.problems.push(Problem::warning(
                 &file.name,
                 0,
                 0,
-                format!(
-                    "{for_state} series other than ALERTS (e.g. ALERTS_FOR_STATE) were not read"
-                ),
+                format!("{others} series other than ALERTS and ALERTS_FOR_STATE were not read"),
             ));
         }
-        for (pending, firing) in instances.values_mut() {
-            for times in [pending, firing] {
-                times.sort_unstable();
-                times.dedup();
-            }
-        }
         let step = smallest_gap(
-            instances
-                .values()
-                .flat_map(|(p, f)| [p.iter().copied(), f.iter().copied()]),
+            series_of_file
+                .iter()
+                .map(|(_, _, samples)| samples.iter().map(|s| s.0)),
         )
         .unwrap_or(60_000);
-        let last = instances
-            .values()
-            .flat_map(|(p, f)| p.last().max(f.last()))
-            .copied()
+        let file_last = series_of_file
+            .iter()
+            .filter_map(|(_, _, samples)| samples.last().map(|s| s.0))
             .max()
             .unwrap_or(0);
-        for (labels, (pending, firing)) in &instances {
-            episodes(
+        out.alert_samples = series_of_file
+            .into_iter()
+            .map(|(labels, kind, samples)| AlertSamples {
                 labels,
-                pending,
-                firing,
+                kind,
+                samples,
                 step,
-                last,
-                &file.name,
-                &mut out.episodes,
-            );
-        }
+                file_last,
+                file: file.name.clone(),
+            })
+            .collect();
         out
     }
 }
 
-/// Labels, whether it is the firing series, and the sample times; `None` for other metrics.
+/// One series' labels, kind and samples; `None` for other metrics.
 #[allow(clippy::type_complexity)]
 fn read_series(
     series: &Value,
-) -> Result<Option<(BTreeMap<String, String>, bool, Vec<Millis>)>, String> {
+) -> Result<
+    Option<(
+        BTreeMap<String, String>,
+        SeriesKind,
+        Vec<(Millis, Option<Millis>)>,
+    )>,
+    String,
+> {
     let metric = series
         .get("metric")
         .and_then(Value::as_object)
         .ok_or("no `metric` object")?;
-    if metric
+    let name = metric
         .get("__name__")
         .and_then(Value::as_str)
-        .unwrap_or("ALERTS")
-        != "ALERTS"
-    {
+        .unwrap_or("ALERTS");
+    if name != "ALERTS" && name != "ALERTS_FOR_STATE" {
         return Ok(None);
     }
     let mut labels = BTreeMap::new();
@@ -160,10 +193,11 @@ fn read_series(
     if !labels.contains_key("alertname") {
         return Err("no `alertname` label".into());
     }
-    let firing = match metric.get("alertstate").and_then(Value::as_str) {
-        Some("firing") => true,
-        Some("pending") => false,
-        other => {
+    let kind = match (name, metric.get("alertstate").and_then(Value::as_str)) {
+        ("ALERTS_FOR_STATE", _) => SeriesKind::ForState,
+        (_, Some("firing")) => SeriesKind::Firing,
+        (_, Some("pending")) => SeriesKind::Pending,
+        (_, other) => {
             return Err(format!(
                 "alertstate is {other:?}, expected \"pending\" or \"firing\""
             ))
@@ -173,44 +207,124 @@ fn read_series(
         .get("values")
         .and_then(Value::as_array)
         .ok_or("no `values` list (an instant query has `value`; save a query_range answer)")?;
-    let mut times = Vec::with_capacity(values.len());
+    let mut samples = Vec::with_capacity(values.len());
     for v in values {
         let t = sample_time(v)
             .ok_or_else(|| format!("sample {v} has no timestamp in epoch seconds"))?;
-        times.push(t);
+        let active_at = if kind == SeriesKind::ForState {
+            let text = v.get(1).and_then(Value::as_str).unwrap_or("");
+            match text.parse::<f64>() {
+                Ok(secs) if (0.0..1e11).contains(&secs) => Some((secs * 1000.0).round() as Millis),
+                _ => return Err(format!("ALERTS_FOR_STATE sample {v}: the value is not an activeAt time in epoch seconds")),
+            }
+        } else {
+            None
+        };
+        samples.push((t, active_at));
     }
-    Ok(Some((labels, firing, times)))
+    Ok(Some((labels, kind, samples)))
 }
 
-/// Splits sorted times into runs (first, last) at gaps larger than 1.5 steps.
-fn runs(times: &[Millis], step: Millis) -> Vec<(Millis, Millis)> {
-    let mut out: Vec<(Millis, Millis)> = Vec::new();
-    for &t in times {
+/// A sample time and the step of the file it came from.
+type Timed = (Millis, Millis);
+
+/// Splits sorted times into runs (first, last, step at the last) at gaps
+/// larger than 1.5 steps (the larger step of the two samples' files).
+fn runs(times: &[Timed]) -> Vec<(Millis, Millis, Millis)> {
+    let mut out: Vec<(Millis, Millis, Millis)> = Vec::new();
+    for &(t, step) in times {
         match out.last_mut() {
-            Some(run) if t - run.1 <= step + step / 2 => run.1 = t,
-            _ => out.push((t, t)),
+            Some(run)
+                if {
+                    let gap = step.max(run.2);
+                    t - run.1 <= gap + gap / 2
+                } =>
+            {
+                run.1 = t;
+                run.2 = step;
+            }
+            _ => out.push((t, t, step)),
         }
     }
     out
 }
 
-fn episodes(
+/// Cuts episodes from the samples of every file together, and warns about
+/// instances that have only `ALERTS_FOR_STATE` (pending and firing cannot
+/// be told apart without `ALERTS`).
+pub fn episodes(samples: Vec<AlertSamples>) -> (Vec<Episode>, Vec<Problem>) {
+    let last = samples.iter().map(|s| s.file_last).max().unwrap_or(0);
+    type Instance = (Vec<Timed>, Vec<Timed>, Vec<(Millis, Millis)>, String);
+    let mut instances: BTreeMap<BTreeMap<String, String>, Instance> = BTreeMap::new();
+    for series in samples {
+        let entry = instances.entry(series.labels).or_default();
+        if entry.3.is_empty() {
+            entry.3 = series.file.clone();
+        }
+        for (t, active_at) in series.samples {
+            match series.kind {
+                SeriesKind::Pending => entry.0.push((t, series.step)),
+                SeriesKind::Firing => entry.1.push((t, series.step)),
+                SeriesKind::ForState => entry.2.extend(active_at.map(|a| (t, a))),
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut for_state_only = Vec::new();
+    for (labels, (mut pending, mut firing, mut active, file)) in instances {
+        if pending.is_empty() && firing.is_empty() {
+            for_state_only.push(file);
+            continue;
+        }
+        for list in [&mut pending, &mut firing] {
+            list.sort_unstable();
+            list.dedup_by_key(|s| s.0);
+        }
+        active.sort_unstable();
+        active.dedup_by_key(|s| s.0);
+        instance_episodes(&labels, &pending, &firing, &active, last, &file, &mut out);
+    }
+    let problems = for_state_only
+        .first()
+        .map(|file| {
+            Problem::warning(
+                file,
+                0,
+                0,
+                format!(
+                    "{} alert instance(s) have ALERTS_FOR_STATE but no ALERTS series: give ALERTS too (pending and firing cannot be told apart without it)",
+                    for_state_only.len()
+                ),
+            )
+        })
+        .into_iter()
+        .collect();
+    (out, problems)
+}
+
+fn instance_episodes(
     labels: &BTreeMap<String, String>,
-    pending: &[Millis],
-    firing: &[Millis],
-    step: Millis,
+    pending: &[Timed],
+    firing: &[Timed],
+    active: &[(Millis, Millis)],
     last: Millis,
     file: &str,
     out: &mut Vec<Episode>,
 ) {
     let fp = fingerprint(labels);
     let rule = labels.get("alertname").cloned().unwrap_or_default();
-    let end_of = |run_last: Millis| (run_last + step / 2 < last).then_some(run_last + step);
-    let pending_runs = runs(pending, step);
-    let firing_runs = runs(firing, step);
+    let end_of =
+        |run_last: Millis, step: Millis| (run_last + step / 2 < last).then_some(run_last + step);
+    // activeAt as ALERTS_FOR_STATE holds it during [from, to].
+    let active_at = |from: Millis, to: Millis| {
+        let i = active.partition_point(|&(t, _)| t < from);
+        active.get(i).filter(|&&(t, _)| t <= to).map(|&(_, a)| a)
+    };
+    let pending_runs = runs(pending);
+    let firing_runs = runs(firing);
     let mut used = vec![false; pending_runs.len()];
     let base = Episode {
-        source: "prometheus-alerts",
+        source: NAME,
         rule,
         fingerprint: fp,
         labels: labels.clone(),
@@ -220,27 +334,34 @@ fn episodes(
         },
         ..Episode::default()
     };
-    for &(first, run_last) in &firing_runs {
+    for &(first, run_last, step) in &firing_runs {
         // The pending run that ends one step before the alert fired.
-        let before = pending_runs
-            .iter()
-            .position(|&(_, p_last)| p_last < first && first - p_last <= step + step / 2);
+        let before = pending_runs.iter().position(|&(_, p_last, p_step)| {
+            let gap = p_step.max(step);
+            p_last < first && first - p_last <= gap + gap / 2
+        });
         if let Some(i) = before {
             used[i] = true;
         }
+        let pending_since = active_at(first, run_last)
+            .filter(|a| *a <= first)
+            .or(before.map(|i| pending_runs[i].0));
         out.push(Episode {
             starts_at: Some(first),
-            ends_at: end_of(run_last),
-            pending_since: before.map(|i| pending_runs[i].0),
+            ends_at: end_of(run_last, step),
+            pending_since,
             ..base.clone()
         });
     }
-    for (i, &(first, run_last)) in pending_runs.iter().enumerate() {
+    for (i, &(first, run_last, step)) in pending_runs.iter().enumerate() {
         if !used[i] {
+            let pending_since = active_at(first, run_last)
+                .filter(|a| *a <= first)
+                .unwrap_or(first);
             out.push(Episode {
                 starts_at: None,
-                ends_at: end_of(run_last),
-                pending_since: Some(first),
+                ends_at: end_of(run_last, step),
+                pending_since: Some(pending_since),
                 ..base.clone()
             });
         }

@@ -199,7 +199,7 @@ fn a_file_that_is_no_known_format_is_named() {
 
 mod never_panics {
     use crate::common::*;
-    use alertnoise::sources::{all_sources, InputFile};
+    use alertnoise::sources::{all_sources, InputFile, ReadContext};
     use proptest::prelude::*;
 
     fn valid_body() -> String {
@@ -214,7 +214,8 @@ mod never_panics {
         };
         if let Ok(text) = file.text() {
             for source in all_sources() {
-                let _ = source.read(&file, text);
+                let output = source.read(&file, text, &ReadContext::default());
+                let _ = alertnoise::sources::assemble::assemble(output);
             }
         }
         let dir = tempfile::tempdir().unwrap();

@@ -153,11 +153,19 @@ fn the_committed_sample_report_is_what_the_current_code_makes() {
         String::from_utf8_lossy(&result.stderr)
     );
     for file in REPORT_FILES.iter().chain(&["advice.patch"]) {
-        assert_eq!(
-            std::fs::read(out.join(file)).unwrap(),
-            std::fs::read(root().join("reports/sample").join(file)).unwrap_or_default(),
-            "reports/sample/{file} is stale: run `alertnoise {}` with --force",
-            SAMPLE_REPORT_ARGS.join(" ")
+        let made = std::fs::read(out.join(file)).unwrap();
+        let committed = std::fs::read(root().join("reports/sample").join(file)).unwrap_or_default();
+        // Text files are compared as text, so that a failure shows the difference.
+        let as_text = |bytes: &[u8]| match std::str::from_utf8(bytes) {
+            Ok(text) => text.to_string(),
+            Err(_) => format!("{} bytes of binary data", bytes.len()),
+        };
+        assert!(
+            made == committed,
+            "reports/sample/{file} is stale: run `alertnoise {}` with --force\nmade:\n{}\ncommitted:\n{}",
+            SAMPLE_REPORT_ARGS.join(" "),
+            as_text(&made),
+            as_text(&committed)
         );
     }
 }

@@ -1,0 +1,464 @@
+//! Puts the pieces of every file together into one episode list: what no
+//! single file can decide.
+//!
+//! In order: Prometheus `ALERTS` samples of every range file become episodes
+//! (chunks join at their seams); an alert missing from a later Alertmanager
+//! API answer has ended; PagerDuty log entries give their incidents
+//! acknowledgements and resolves; one incident read twice (two pages, two
+//! exports) is one; rows of one episode merge (`episodes::merge`); incidents
+//! of paging tools join onto the Alertmanager episodes they paged for; and
+//! silences mark the episodes they matched. [`Joins`] counts each step for
+//! `summary.json`. The rules of the joins are in `docs/formats/joins.md`.
+
+use super::alertmanager_api::Snapshot;
+use super::alertmanager_silences::Silence;
+use super::incident::Incident;
+use super::pagerduty_log_entries::{self, IncidentLog};
+use super::{prometheus_alerts, SourceOutput};
+use crate::episodes::{self, Episode};
+use crate::problem::Problem;
+use crate::timefmt::Millis;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+
+/// How long before a paging incident was created an Alertmanager episode may
+/// have ended and still be the one it paged for (Alertmanager's `group_wait`
+/// and delivery delays).
+pub const PAGE_SLACK_MS: Millis = 5 * 60_000;
+
+/// What joining across files did, for `summary.json`'s `joins`.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Joins {
+    /// Paging-tool incidents with a dedup key, per source, and how many of
+    /// them joined onto Alertmanager episodes.
+    pub paging: BTreeMap<String, PagingJoin>,
+    /// PagerDuty log entries applied to incidents.
+    pub incident_logs: LogJoin,
+    /// Silences and the episodes they marked.
+    pub silences: SilenceJoin,
+    /// Alertmanager API answers and the episodes they showed ending.
+    pub snapshots: SnapshotJoin,
+    /// Incidents read more than once (same source and id), folded into one.
+    pub duplicate_incidents: usize,
+}
+
+/// One paging source's join onto Alertmanager.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct PagingJoin {
+    /// Incidents read from the source.
+    pub incidents: usize,
+    /// Incidents with a dedup key (`incident_key`, `alias`).
+    pub with_key: usize,
+    /// Incidents that joined onto at least one Alertmanager episode (they
+    /// are then not counted as episodes of their own).
+    pub joined: usize,
+    /// Alertmanager episodes that received an incident's data.
+    pub episodes_joined: usize,
+}
+
+/// PagerDuty log entries' join onto incidents.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct LogJoin {
+    /// Incidents the log entries talk about.
+    pub incidents: usize,
+    /// Of those, incidents read from an incidents file.
+    pub applied: usize,
+    /// Incidents only the log knows, made episodes from their trigger entry.
+    pub from_log_alone: usize,
+}
+
+/// Silences applied to episodes.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct SilenceJoin {
+    /// Silences read.
+    pub silences: usize,
+    /// Episodes a silence matched while they fired.
+    pub episodes_silenced: usize,
+}
+
+/// Alertmanager API answers taken over time.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct SnapshotJoin {
+    /// Answers read.
+    pub answers: usize,
+    /// Episodes given an end because a later answer no longer showed them.
+    pub episodes_ended: usize,
+}
+
+/// Every file's output assembled into merged episodes.
+pub struct Assembled {
+    /// The merged episodes, sorted (see `episodes::merge`).
+    pub episodes: Vec<Episode>,
+    /// Problems of the files and of the joins.
+    pub problems: Vec<Problem>,
+    /// What the joins did.
+    pub joins: Joins,
+}
+
+/// Assembles the output of every file.
+pub fn assemble(output: SourceOutput) -> Assembled {
+    let SourceOutput {
+        mut episodes,
+        mut problems,
+        silences,
+        incident_logs,
+        alert_samples,
+        snapshots,
+    } = output;
+    let mut joins = Joins::default();
+    let (alerts, alert_problems) = prometheus_alerts::episodes(alert_samples);
+    episodes.extend(alerts);
+    problems.extend(alert_problems);
+    joins.snapshots = close_vanished(&mut episodes, &snapshots);
+    joins.incident_logs = apply_logs(&mut episodes, incident_logs, &mut problems);
+    joins.duplicate_incidents = fold_duplicate_incidents(&mut episodes, &mut problems);
+    let mut episodes = episodes::merge(episodes);
+    joins.paging = join_paging(&mut episodes);
+    joins.silences = apply_silences(&mut episodes, &silences);
+    Assembled {
+        episodes,
+        problems,
+        joins,
+    }
+}
+
+/// An Alertmanager API episode that a later answer no longer shows ended, at
+/// the latest, when that answer was taken.
+fn close_vanished(episodes: &mut [Episode], snapshots: &[Snapshot]) -> SnapshotJoin {
+    let mut last_seen: HashMap<(&str, Millis), Millis> = HashMap::new();
+    for snapshot in snapshots {
+        for (fingerprint, start) in &snapshot.seen {
+            let seen = last_seen
+                .entry((fingerprint, *start))
+                .or_insert(snapshot.taken_at);
+            *seen = (*seen).max(snapshot.taken_at);
+        }
+    }
+    let mut times: Vec<Millis> = snapshots.iter().map(|s| s.taken_at).collect();
+    times.sort_unstable();
+    times.dedup();
+    let mut ended = std::collections::HashSet::new();
+    for episode in episodes.iter_mut() {
+        if episode.source != super::alertmanager_api::NAME || episode.ends_at.is_some() {
+            continue;
+        }
+        let Some(start) = episode.starts_at else {
+            continue;
+        };
+        let Some(&seen) = last_seen.get(&(episode.fingerprint.as_str(), start)) else {
+            continue;
+        };
+        let next = times.partition_point(|&t| t <= seen);
+        if let Some(&gone) = times.get(next) {
+            episode.ends_at = Some(gone);
+            ended.insert((episode.fingerprint.clone(), start));
+        }
+    }
+    SnapshotJoin {
+        answers: snapshots.len(),
+        episodes_ended: ended.len(),
+    }
+}
+
+/// Applies PagerDuty log entries to the incidents they belong to; incidents
+/// only the log knows become episodes from their trigger entry.
+fn apply_logs(
+    episodes: &mut Vec<Episode>,
+    logs: Vec<IncidentLog>,
+    problems: &mut Vec<Problem>,
+) -> LogJoin {
+    let mut by_id: BTreeMap<String, IncidentLog> = BTreeMap::new();
+    for log in logs {
+        match by_id.get_mut(&log.incident_id) {
+            Some(known) => known.absorb(log),
+            None => {
+                by_id.insert(log.incident_id.clone(), log);
+            }
+        }
+    }
+    let mut join = LogJoin {
+        incidents: by_id.len(),
+        ..LogJoin::default()
+    };
+    let mut applied = std::collections::HashSet::new();
+    for episode in episodes.iter_mut() {
+        let Some(log) = episode.incident_id.as_ref().and_then(|id| by_id.get(id)) else {
+            continue;
+        };
+        if !episode.source.starts_with("pagerduty") {
+            continue;
+        }
+        applied.insert(log.incident_id.clone());
+        episode.ack_tracked = true;
+        if let Some((at, by)) = &log.first_ack {
+            if episode.acked_at.is_none_or(|a| *at < a) {
+                episode.acked_at = Some(*at);
+                episode.acked_by = by.clone();
+            }
+        }
+        if let Some((at, auto)) = log.resolved {
+            if episode.ends_at.is_none() {
+                episode.ends_at = Some(at);
+            }
+            episode.auto_resolved = Some(auto);
+        }
+    }
+    join.applied = applied.len();
+    for (id, log) in by_id {
+        if applied.contains(&id) {
+            continue;
+        }
+        let Some(created_at) = log.triggered_at else {
+            problems.push(Problem::warning(
+                &log.origin.file,
+                log.origin.line,
+                0,
+                format!("log entries of incident {id}: no incidents file holds it and its trigger entry is not in the log; left out"),
+            ));
+            continue;
+        };
+        let incident = Incident {
+            source: pagerduty_log_entries::NAME,
+            id: Some(id),
+            rule: log.rule,
+            key: None,
+            created_at,
+            resolved_at: log.resolved.map(|r| r.0),
+            acked_at: log.first_ack.as_ref().map(|a| a.0),
+            acked_by: log.first_ack.and_then(|a| a.1),
+            ack_tracked: true,
+            auto_resolved: log.resolved.map(|r| r.1),
+            notifications: 1,
+            service: log.service,
+            team: None,
+            severity: None,
+            origin: log.origin.clone(),
+        };
+        match incident.into_episode() {
+            Ok(episode) => {
+                join.from_log_alone += 1;
+                episodes.push(episode);
+            }
+            Err(reason) => problems.push(Problem::skipped(
+                &log.origin.file,
+                log.origin.line,
+                0,
+                format!("incident from log entries: {reason}"),
+            )),
+        }
+    }
+    join
+}
+
+/// One incident read more than once (overlapping pages, two exports, two
+/// states of one alert) is one episode: the most final record (resolved, the
+/// latest end) with the earliest acknowledgement of all.
+fn fold_duplicate_incidents(episodes: &mut Vec<Episode>, problems: &mut Vec<Problem>) -> usize {
+    let mut first_of: HashMap<(&'static str, String), usize> = HashMap::new();
+    let mut drop = vec![false; episodes.len()];
+    let mut folded = 0;
+    for i in 0..episodes.len() {
+        let Some(id) = episodes[i].incident_id.clone() else {
+            continue;
+        };
+        let key = (episodes[i].source, id);
+        let Some(&keep) = first_of.get(&key) else {
+            first_of.insert(key, i);
+            continue;
+        };
+        folded += 1;
+        drop[i] = true;
+        let other = episodes[i].clone();
+        let kept = &mut episodes[keep];
+        if kept.rule != other.rule {
+            problems.push(Problem::warning(
+                &other.origin.file,
+                other.origin.line,
+                0,
+                format!(
+                    "incident {} was read before (line {} of {}) with another title (rule `{}`, here `{}`); the more final record is kept",
+                    key.1, kept.origin.line, kept.origin.file, kept.rule, other.rule
+                ),
+            ));
+        }
+        let other_more_final = match (kept.ends_at, other.ends_at) {
+            (None, Some(_)) => true,
+            (Some(a), Some(b)) => b > a,
+            _ => false,
+        };
+        let earliest_ack = [
+            kept.acked_at.map(|t| (t, kept.acked_by.clone())),
+            other.acked_at.map(|t| (t, other.acked_by.clone())),
+        ]
+        .into_iter()
+        .flatten()
+        .min_by_key(|(t, _)| *t);
+        let ack_tracked = kept.ack_tracked || other.ack_tracked;
+        let notifications = kept.notifications.max(other.notifications);
+        if other_more_final {
+            *kept = other;
+        }
+        kept.acked_at = earliest_ack.as_ref().map(|a| a.0);
+        kept.acked_by = earliest_ack.and_then(|a| a.1);
+        kept.ack_tracked = ack_tracked;
+        kept.notifications = notifications;
+    }
+    let mut index = 0;
+    episodes.retain(|_| {
+        let keep = !drop[index];
+        index += 1;
+        keep
+    });
+    folded
+}
+
+/// The SHA-256 of a group key as lower-case hex: what Alertmanager sends as
+/// PagerDuty's `dedup_key` and Opsgenie's `alias`.
+pub fn group_key_hash(group_key: &str) -> String {
+    Sha256::digest(group_key.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Joins paging-tool incidents onto the Alertmanager episodes they paged
+/// for: an incident whose dedup key is an episode's fingerprint, one of its
+/// group keys, or a group key's SHA-256, and whose time [created −
+/// [`PAGE_SLACK_MS`], resolved] overlaps the episode's firing, gives the
+/// episode its incident id, acknowledgement and auto-resolve; each episode
+/// takes the earliest such incident. Joined incidents are then not episodes
+/// of their own.
+fn join_paging(episodes: &mut Vec<Episode>) -> BTreeMap<String, PagingJoin> {
+    let mut counts: BTreeMap<String, PagingJoin> = BTreeMap::new();
+    let paging: Vec<usize> = (0..episodes.len())
+        .filter(|&i| episodes[i].incident_id.is_some() || episodes[i].paging_key.is_some())
+        .collect();
+    for &i in &paging {
+        let count = counts.entry(episodes[i].source.to_string()).or_default();
+        count.incidents += 1;
+        count.with_key += usize::from(episodes[i].paging_key.is_some());
+    }
+    if paging.iter().all(|&i| episodes[i].paging_key.is_none()) {
+        return counts;
+    }
+    let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, episode) in episodes.iter().enumerate() {
+        if episode.paging_key.is_some()
+            || episode.incident_id.is_some()
+            || episode.starts_at.is_none()
+        {
+            continue;
+        }
+        by_key
+            .entry(episode.fingerprint.clone())
+            .or_default()
+            .push(i);
+        for key in &episode.join_keys {
+            by_key.entry(key.clone()).or_default().push(i);
+            by_key.entry(group_key_hash(key)).or_default().push(i);
+        }
+    }
+    // Earliest incidents first, so each episode takes the first that paged for it.
+    let mut incidents: Vec<usize> = paging
+        .into_iter()
+        .filter(|&i| episodes[i].paging_key.is_some())
+        .collect();
+    incidents.sort_by_key(|&i| (episodes[i].starts_at, i));
+    let mut joined_incident = vec![false; episodes.len()];
+    let mut taken = vec![false; episodes.len()];
+    for p in incidents {
+        let key = episodes[p].paging_key.clone().unwrap_or_default();
+        let Some(candidates) = by_key.get(&key) else {
+            continue;
+        };
+        let created = episodes[p].starts_at.unwrap_or(0);
+        let resolved = episodes[p].ends_at.unwrap_or(Millis::MAX);
+        let mut matched = 0;
+        for &a in candidates {
+            let start = episodes[a].starts_at.unwrap_or(0);
+            let end = episodes[a].ends_at.unwrap_or(Millis::MAX);
+            if start > resolved || end < created - PAGE_SLACK_MS {
+                continue;
+            }
+            matched += 1;
+            if taken[a] {
+                continue;
+            }
+            taken[a] = true;
+            let page = episodes[p].clone();
+            let alert = &mut episodes[a];
+            alert.incident_id = page.incident_id.clone();
+            alert.ack_tracked |= page.ack_tracked;
+            if let Some(ack) = page.acked_at {
+                // An alert that joined an already acknowledged incident paged
+                // nobody: acknowledged on arrival.
+                alert.acked_at = Some(ack.max(start));
+                alert.acked_by = page.acked_by.clone();
+            }
+            alert.auto_resolved = alert.auto_resolved.or(page.auto_resolved);
+            counts
+                .entry(page.source.to_string())
+                .or_default()
+                .episodes_joined += 1;
+        }
+        if matched > 0 {
+            joined_incident[p] = true;
+            counts
+                .entry(episodes[p].source.to_string())
+                .or_default()
+                .joined += 1;
+        }
+    }
+    let mut index = 0;
+    episodes.retain(|_| {
+        let keep = !joined_incident[index];
+        index += 1;
+        keep
+    });
+    counts
+}
+
+/// Marks every episode a silence matched while it fired.
+fn apply_silences(episodes: &mut [Episode], silences: &[Silence]) -> SilenceJoin {
+    let mut join = SilenceJoin {
+        silences: silences.len(),
+        episodes_silenced: 0,
+    };
+    if silences.is_empty() {
+        return join;
+    }
+    for episode in episodes.iter_mut() {
+        let Some(start) = episode.starts_at else {
+            continue;
+        };
+        if silences
+            .iter()
+            .any(|s| s.overlaps(start, episode.ends_at) && s.matches(&episode.labels))
+        {
+            if !episode.silenced {
+                join.episodes_silenced += 1;
+            }
+            episode.silenced = true;
+        }
+    }
+    join
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_group_key_hash_is_alertmanagers_dedup_key() {
+        // Alertmanager's notify.Key.Hash(): SHA-256 of the group key, as hex.
+        assert_eq!(
+            group_key_hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(
+            group_key_hash("{}:{alertname=\"HighLatency\"}"),
+            "d4061866bc333de2350285b0452a21f78349e3d63b4f06b6c956f64f95d7be36"
+        );
+    }
+}
