@@ -96,6 +96,17 @@ pub fn read(path: &Path) -> Reviews {
     reviews
 }
 
+/// Reads a reviews file's text (what `read` does after loading it).
+pub fn parse_text(file: &str, text: &str) -> Reviews {
+    let mut reviews = Reviews {
+        file: file.to_string(),
+        verdicts: Vec::new(),
+        problems: Vec::new(),
+    };
+    parse(file, text, &mut reviews);
+    reviews
+}
+
 fn parse(file: &str, text: &str, reviews: &mut Reviews) {
     let (mut reader, header) = match open_table(file, text) {
         Ok(table) => table,

@@ -12,6 +12,7 @@ pub mod duration;
 pub mod flapping;
 pub mod noise;
 pub mod off_hours;
+pub mod silencing;
 pub mod volume;
 
 use crate::timefmt::Millis;
@@ -79,11 +80,12 @@ fn families() -> Vec<Box<dyn MetricFamily>> {
         Box::new(actionability::Actionability),
         Box::new(off_hours::OffHours),
         Box::new(noise::Noise),
+        Box::new(silencing::Silencing),
     ]
 }
 
 /// The public metric columns, in order (after `rule`, the `--by` label, `severity`, `current_for_s`).
-pub const METRIC_COLUMNS: [&str; 18] = [
+pub const METRIC_COLUMNS: [&str; 19] = [
     "episodes",
     "episodes_per_day",
     "instances",
@@ -102,6 +104,7 @@ pub const METRIC_COLUMNS: [&str; 18] = [
     "off_hours_ratio",
     "noisy_episodes",
     "noise_score",
+    "silenced_ratio",
 ];
 
 /// `num / den` as a float, null when `den` is zero.

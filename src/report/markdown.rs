@@ -33,6 +33,8 @@ const MIN_VERDICTS: f64 = 3.0;
 const OFF_HOURS_FINDING: f64 = 0.5;
 /// … when a paging rule is acknowledged less often than this.
 const ACK_FINDING: f64 = 0.5;
+/// … when this share of a rule's episodes fired into a silence.
+pub const SILENCED_FINDING: f64 = 0.5;
 
 /// Rows sorted by noise score (descending), then episodes, then name.
 pub fn by_noise(rows: &[Row]) -> Vec<&Row> {
@@ -153,6 +155,12 @@ pub fn findings(row: &Row, summary: &Summary) -> Vec<String> {
             ));
         }
     }
+    if let Some(r) = num(row, "silenced_ratio").filter(|r| *r >= SILENCED_FINDING) {
+        out.push(format!(
+            "{} of its episodes fired into a silence: it is silenced most of the time, so it pages nobody and hides the times it matters. Fix it or remove it.",
+            pct(Some(r))
+        ));
+    }
     if out.is_empty() && num(row, "noise_score").unwrap_or(0.0) > 0.0 {
         out.push("Some of its episodes are noisy, but no single pattern dominates; look at the episodes in `episodes.parquet`.".to_string());
     }
@@ -179,6 +187,14 @@ struct Section {
     severity: String,
     facts: Vec<(String, String)>,
     findings: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct SilencedRow {
+    name: String,
+    episodes: String,
+    silenced: String,
+    most: bool,
 }
 
 #[derive(Serialize)]
@@ -294,6 +310,7 @@ pub fn render(
                     ),
                 ),
                 ("Off-hours".into(), pct(num(r, "off_hours_ratio"))),
+                ("Silenced".into(), pct(num(r, "silenced_ratio"))),
             ],
             findings: findings(r, summary),
         })
@@ -305,6 +322,26 @@ pub fn render(
             name: md_escape(&display_name(r, by)),
             episodes: fmt_int(num(r, "episodes")),
             coverage: pct(num(r, "actionable_coverage")),
+        })
+        .collect();
+    let mut silenced_rows: Vec<&Row> = rows
+        .iter()
+        .filter(|r| num(r, "silenced_ratio").unwrap_or(0.0) > 0.0)
+        .collect();
+    silenced_rows.sort_by(|a, b| {
+        let share = |r: &Row| num(r, "silenced_ratio").unwrap_or(0.0);
+        share(b)
+            .partial_cmp(&share(a))
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then_with(|| text(a, "rule").cmp(&text(b, "rule")))
+    });
+    let silenced: Vec<SilencedRow> = silenced_rows
+        .into_iter()
+        .map(|r| SilencedRow {
+            name: md_escape(&display_name(r, by)),
+            episodes: fmt_int(num(r, "episodes")),
+            silenced: pct(num(r, "silenced_ratio")),
+            most: num(r, "silenced_ratio").unwrap_or(0.0) >= SILENCED_FINDING,
         })
         .collect();
     let listed: Vec<String> = problems
@@ -339,11 +376,52 @@ pub fn render(
             leaders => Serde(leaders),
             sections => Serde(sections),
             unknown => Serde(unknown),
+            silenced => Serde(silenced),
+            joins => Serde(join_lines(summary)),
             problems => Serde(listed),
             more_problems => problems.len().saturating_sub(PROBLEMS_LISTED),
             advice => Serde(advice),
         })
         .map_err(template_error)
+}
+
+/// Sentences on what joining the inputs did, for the data-quality section.
+fn join_lines(summary: &Summary) -> Vec<String> {
+    let j = &summary.joins;
+    let mut lines = Vec::new();
+    for (source, p) in &j.paging {
+        if p.with_key > 0 {
+            lines.push(format!(
+                "{} of {} `{source}` incidents with a dedup key joined onto {} Alertmanager episodes (their acknowledgements now count there); the other {} stay episodes of their own.",
+                p.joined, p.with_key, p.episodes_joined, p.incidents - p.joined
+            ));
+        }
+    }
+    if j.incident_logs.incidents > 0 {
+        lines.push(format!(
+            "PagerDuty log entries of {} incidents: {} applied to incidents read from `/incidents` pages, {} made episodes from the log alone.",
+            j.incident_logs.incidents, j.incident_logs.applied, j.incident_logs.from_log_alone
+        ));
+    }
+    if j.silences.silences > 0 {
+        lines.push(format!(
+            "{} silences read; {} episodes fired into one.",
+            j.silences.silences, j.silences.episodes_silenced
+        ));
+    }
+    if j.snapshots.answers > 1 {
+        lines.push(format!(
+            "{} Alertmanager API answers; {} alerts ended because a later answer no longer showed them.",
+            j.snapshots.answers, j.snapshots.episodes_ended
+        ));
+    }
+    if j.duplicate_incidents > 0 {
+        lines.push(format!(
+            "{} incident records were read more than once and counted once.",
+            j.duplicate_incidents
+        ));
+    }
+    lines
 }
 
 fn template_error(e: minijinja::Error) -> Error {

@@ -125,6 +125,20 @@ pub trait Source: Sync {
     fn read(&self, file: &InputFile, text: &str, context: &ReadContext) -> SourceOutput;
 }
 
+/// Reads bytes as the named format and assembles the result, as a run would:
+/// what the fuzz targets (`fuzz/`) and the never-panic tests drive. Returns
+/// `None` for an unknown format name or bytes that are not text.
+pub fn read_bytes_as(format: &str, bytes: &[u8]) -> Option<assemble::Assembled> {
+    let source = all_sources().into_iter().find(|s| s.name() == format)?;
+    let file = InputFile {
+        name: "input".into(),
+        bytes: bytes.to_vec(),
+    };
+    let text = file.text().ok()?;
+    let output = source.read(&file, text, &ReadContext::default());
+    Some(assemble::assemble(output))
+}
+
 /// Every format, in the order detection tries them.
 pub fn all_sources() -> Vec<Box<dyn Source>> {
     // More specific shapes first: a Grafana webhook also holds "alerts", and

@@ -17,6 +17,8 @@ use super::{json_records, mapped_csv, InputFile, ReadContext, Source, SourceOutp
 use crate::episodes::Origin;
 use crate::problem::{LineIndex, Problem};
 use crate::timefmt::format_millis;
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 /// The PagerDuty analytics raw incidents format.
@@ -56,15 +58,24 @@ impl Source for PagerdutyAnalytics {
         let mut assumed_tz = false;
         let mut episodes = Vec::new();
         for (offset, raw) in pages {
-            let page: Value = match serde_json::from_str(raw) {
-                Ok(v) => v,
-                Err(e) => {
+            let page: Page = match serde_json::from_str(raw) {
+                Ok(page) => page,
+                Err(e) if e.is_syntax() || e.is_eof() => {
                     problems.push(json_records::syntax_problem(&file.name, &lines, offset, &e));
+                    continue;
+                }
+                Err(e) => {
+                    problems.push(Problem::skipped(
+                        &file.name,
+                        lines.line(offset),
+                        0,
+                        format!("not an analytics answer ({e}); page skipped"),
+                    ));
                     continue;
                 }
             };
             // The answer's own zone for its offset-less timestamps.
-            let page_zone = match page.get("time_zone").and_then(Value::as_str) {
+            let page_zone = match page.time_zone.as_deref() {
                 Some(name) => {
                     match name.parse::<chrono_tz::Tz>() {
                         Ok(zone) => Some(zone),
@@ -81,23 +92,24 @@ impl Source for PagerdutyAnalytics {
                 }
                 None => None,
             };
-            let Some(items) = page.get("data").and_then(Value::as_array) else {
-                problems.push(Problem::skipped(
-                    &file.name,
-                    lines.line(offset),
-                    0,
-                    "no `data` list; page skipped",
-                ));
-                continue;
-            };
-            // serde_json::Value keeps no positions: find each item's line by
-            // its id in the page's text, else use the page's line.
-            for item in items {
-                let line = item_line(raw, offset, item, &lines);
+            for raw_item in page.data {
+                let line = lines.line(json_records::offset_of(text, raw_item.get()));
+                let item: Value = match serde_json::from_str(raw_item.get()) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        problems.push(Problem::skipped(
+                            &file.name,
+                            line,
+                            0,
+                            format!("{e}; skipped"),
+                        ));
+                        continue;
+                    }
+                };
                 let mut assumed = false;
                 let zone = page_zone.unwrap_or(context.tz);
                 let read = read_item(
-                    item,
+                    &item,
                     &mut namer,
                     zone,
                     &mut assumed,
@@ -137,14 +149,12 @@ impl Source for PagerdutyAnalytics {
     }
 }
 
-fn item_line(page_raw: &str, page_offset: usize, item: &Value, lines: &LineIndex) -> u64 {
-    item.get("id")
-        .and_then(Value::as_str)
-        .and_then(|id| page_raw.find(&format!("\"{id}\"")))
-        .map_or_else(
-            || lines.line(page_offset),
-            |at| lines.line(page_offset + at),
-        )
+/// One page of the answer: its items, kept raw for their lines, and its zone.
+#[derive(Deserialize)]
+struct Page<'a> {
+    #[serde(borrow)]
+    data: Vec<&'a RawValue>,
+    time_zone: Option<String>,
 }
 
 fn read_item(

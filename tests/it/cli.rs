@@ -118,7 +118,7 @@ fn output_is_byte_identical_across_runs_and_prints_the_noisiest_rules() {
     let csv = std::fs::read_to_string(a.join("rules.csv")).unwrap();
     let header = csv.lines().next().unwrap();
     assert!(header.starts_with("rule,severity,current_for_s,episodes,episodes_per_day,instances,notifications,firing_hours"));
-    assert!(header.ends_with("off_hours_ratio,noisy_episodes,noise_score"));
+    assert!(header.ends_with("off_hours_ratio,noisy_episodes,noise_score,silenced_ratio"));
 }
 
 #[test]

@@ -12,3 +12,4 @@ mod prometheus_replay;
 mod property;
 mod rules;
 mod sample;
+mod sources;

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Runs every fuzz target (one per input parser) for SECONDS each.
+#
+#   fuzz/run.sh SECONDS          # e.g. fuzz/run.sh 600: ten minutes per target
+#   JOBS=2 fuzz/run.sh 600       # two targets at a time
+#   fuzz/run.sh 60 pagerduty_csv # only the named targets
+#
+# Needs the nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz`).
+# Each target starts from its corpus in fuzz/corpus/TARGET (kept between runs,
+# not committed) and the project's test fixtures for its format as seeds.
+# Crashes are saved in fuzz/artifacts/TARGET; the script lists them at the end
+# and exits 1 when there are any.
+set -euo pipefail
+cd "$(dirname "$0")"
+seconds=${1:?usage: fuzz/run.sh SECONDS [TARGET...]}
+shift
+jobs=${JOBS:-1}
+fixtures=../tests/fixtures
+
+# The fixture files that seed each target.
+seeds_for() {
+    case "$1" in
+        alertmanager_webhook|grafana_webhook) echo "$fixtures/alertmanager/webhook-*.json $fixtures/grafana/webhook*.json" ;;
+        alertmanager_api) echo "$fixtures/alertmanager/api-v2-alert-groups-*.json" ;;
+        alertmanager_silences) echo "$fixtures/alertmanager/api-v2-silences-*.json" ;;
+        prometheus_alerts|series) echo "$fixtures/prometheus/*.json" ;;
+        episodes_csv|reviews) echo "$fixtures/csv/*.csv" ;;
+        pagerduty_*) echo "$fixtures/pagerduty/*" ;;
+        opsgenie_*) echo "$fixtures/opsgenie/*" ;;
+        grafana_*) echo "$fixtures/grafana/*" ;;
+        rule_files) echo "$fixtures/rules/*.yml $fixtures/rules/*.yaml" ;;
+    esac
+}
+
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then
+    mapfile -t targets < <(cargo +nightly fuzz list)
+fi
+cargo +nightly fuzz build --sanitizer none
+
+run_one() {
+    local target=$1
+    mkdir -p "corpus/$target"
+    for seed in $(seeds_for "$target"); do
+        [ -f "$seed" ] && cp "$seed" "corpus/$target/" || true
+    done
+    local log="logs/$target.log"
+    mkdir -p logs
+    if cargo +nightly fuzz run --sanitizer none "$target" "corpus/$target" -- \
+        -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 >"$log" 2>&1; then
+        echo "$target: ok, $(grep -a -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?') runs in ${seconds}s"
+    else
+        echo "$target: FAILED, see fuzz/$log and fuzz/artifacts/$target"
+    fi
+}
+export -f run_one seeds_for
+export seconds fixtures
+
+printf '%s\n' "${targets[@]}" | xargs -P "$jobs" -I{} bash -c 'run_one {}'
+
+if compgen -G "artifacts/*/*" >/dev/null; then
+    echo "crashes found:"
+    ls artifacts/*/*
+    exit 1
+fi

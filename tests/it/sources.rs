@@ -1,0 +1,676 @@
+//! Every input format on real files (tests/fixtures, copied from public
+//! projects) and hand-made edge cases (tests/fixtures/handmade), through the
+//! real pipeline (`analysis::analyze`), with named expectations.
+
+use crate::common::*;
+use alertnoise::analysis::Analysis;
+use alertnoise::episodes::Episode;
+use alertnoise::problem::Severity;
+use alertnoise::sources::assemble::group_key_hash;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+fn read(files: &[&str]) -> Analysis {
+    read_with(files, |_| {})
+}
+
+fn read_with(files: &[&str], change: impl FnOnce(&mut alertnoise::analysis::Options)) -> Analysis {
+    let mut o = options(files.iter().map(|f| fixture(f)).collect::<Vec<PathBuf>>());
+    change(&mut o);
+    run(&o)
+}
+
+fn fired(a: &Analysis) -> Vec<&Episode> {
+    a.episode_rows
+        .iter()
+        .filter(|e| e.starts_at.is_some())
+        .collect()
+}
+
+fn episode<'a>(a: &'a Analysis, what: impl Fn(&Episode) -> bool) -> &'a Episode {
+    let found: Vec<&Episode> = a.episode_rows.iter().filter(|e| what(e)).collect();
+    assert_eq!(found.len(), 1, "{found:#?}");
+    found[0]
+}
+
+fn formats(a: &Analysis) -> Vec<Option<String>> {
+    a.summary.inputs.iter().map(|i| i.format.clone()).collect()
+}
+
+fn problems(a: &Analysis, severity: Severity) -> Vec<String> {
+    a.problems
+        .iter()
+        .filter(|p| p.severity == severity)
+        .map(|p| p.to_string())
+        .collect()
+}
+
+// ---- Alertmanager API v2 (karma's captures of real servers) -------------
+
+#[test]
+fn alert_groups_answers_are_twelve_episodes_four_of_them_silenced() {
+    for version in ["0.25.0", "0.31.0"] {
+        let a = read(&[&format!("alertmanager/api-v2-alert-groups-{version}.json")]);
+        assert_eq!(formats(&a), vec![Some("alertmanager-api".to_string())]);
+        // 24 alerts in 10 groups; an alert routed to two receivers shows in two groups.
+        assert_eq!(fired(&a).len(), 12, "{version}");
+        let silenced: BTreeSet<&str> = a
+            .episode_rows
+            .iter()
+            .filter(|e| e.silenced)
+            .map(|e| e.fingerprint.as_str())
+            .collect();
+        assert_eq!(
+            silenced,
+            BTreeSet::from([
+                "54c2f185e49cfccb",
+                "588a14f7b4613621",
+                "cc58f2ac8260fb97",
+                "ffbb5f178eb27f11"
+            ]),
+            "{version}"
+        );
+        // Active alerts: endsAt is a lease, not an end.
+        assert!(a.episode_rows.iter().all(|e| e.ends_at.is_none()));
+        assert!(a.problems.is_empty(), "{:?}", a.problems);
+        let host_down = row(&a.rules, "Host_Down");
+        close(
+            f(host_down, "silenced_ratio"),
+            3.0 / f(host_down, "episodes"),
+            "Host_Down",
+        );
+    }
+}
+
+#[test]
+fn silences_match_exactly_the_alerts_alertmanager_silenced() {
+    // For every alert of the captured answer: the silences whose matchers we
+    // evaluate as matching (and in force when the answer was taken) are the
+    // ones Alertmanager itself named in `silencedBy`.
+    for version in ["0.25.0", "0.31.0"] {
+        let silences_file = fixture(&format!("alertmanager/api-v2-silences-{version}.json"));
+        let bytes = std::fs::read(&silences_file).unwrap();
+        let output = alertnoise::sources::all_sources()
+            .into_iter()
+            .find(|s| s.name() == "alertmanager-silences")
+            .unwrap()
+            .read(
+                &alertnoise::sources::InputFile {
+                    name: "s".into(),
+                    bytes: bytes.clone(),
+                },
+                std::str::from_utf8(&bytes).unwrap(),
+                &Default::default(),
+            );
+        assert!(output.problems.is_empty());
+        assert_eq!(output.silences.len(), 3);
+        let groups: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(fixture(&format!(
+                "alertmanager/api-v2-alert-groups-{version}.json"
+            )))
+            .unwrap(),
+        )
+        .unwrap();
+        let mut checked = 0;
+        for alert in groups
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|g| g["alerts"].as_array().unwrap())
+        {
+            let labels: BTreeMap<String, String> =
+                serde_json::from_value(alert["labels"].clone()).unwrap();
+            let at = t(alert["updatedAt"].as_str().unwrap());
+            let ours: BTreeSet<String> = output
+                .silences
+                .iter()
+                .filter(|s| s.matches(&labels) && s.overlaps(at, Some(at + 1)))
+                .map(|s| s.id.clone())
+                .collect();
+            let theirs: BTreeSet<String> =
+                serde_json::from_value(alert["status"]["silencedBy"].clone()).unwrap();
+            assert_eq!(ours, theirs, "{version} {labels:?}");
+            checked += 1;
+        }
+        assert_eq!(checked, 24);
+    }
+}
+
+#[test]
+fn silences_files_mark_episodes_of_other_sources_and_bad_regexes_are_problems() {
+    let a = read(&[
+        "handmade/join-webhooks.jsonl",
+        "handmade/alertmanager-silences.json",
+    ]);
+    // The expired maintenance silence (09:00–11:00, instance =~ "a|c") matched
+    // instance a's 10:00 episode, not b's, and not a's 14:00 one.
+    let silenced: Vec<(String, i64)> = a
+        .episode_rows
+        .iter()
+        .filter(|e| e.silenced)
+        .map(|e| (e.labels["instance"].clone(), e.starts_at.unwrap()))
+        .collect();
+    assert_eq!(silenced, vec![("a".to_string(), t("2026-10-19T10:00:00Z"))]);
+    assert_eq!(a.summary.joins.silences.silences, 1);
+    assert_eq!(a.summary.joins.silences.episodes_silenced, 1);
+    let skipped = problems(&a, Severity::Skipped);
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert!(
+        skipped[0].contains("alertmanager-silences.json:2")
+            && skipped[0].contains("instance=~\"web[0-9\" is not a valid regular expression"),
+        "{}",
+        skipped[0]
+    );
+    close(
+        f(row(&a.rules, "HighLatency"), "silenced_ratio"),
+        1.0 / 3.0,
+        "one of three",
+    );
+}
+
+#[test]
+fn api_answers_saved_over_time_end_the_alerts_that_vanish() {
+    let dir = tempfile::tempdir().unwrap();
+    let answer = |updated: &str, alerts: &[(&str, &str)]| {
+        let list: Vec<String> = alerts
+            .iter()
+            .map(|(name, start)| {
+                format!(
+                    r#"{{"labels":{{"alertname":"{name}"}},"startsAt":"{start}","endsAt":"2099-01-01T00:00:00Z","updatedAt":"{updated}","status":{{"state":"active","silencedBy":[],"inhibitedBy":[]}},"receivers":[{{"name":"x"}}]}}"#
+                )
+            })
+            .collect();
+        format!("[{}]", list.join(","))
+    };
+    let first = write(
+        dir.path(),
+        "1.json",
+        &answer(
+            "2026-10-19T10:01:00Z",
+            &[("A", "2026-10-19T10:00:00Z"), ("B", "2026-10-19T10:00:30Z")],
+        ),
+    );
+    let second = write(
+        dir.path(),
+        "2.json",
+        &answer("2026-10-19T10:02:00Z", &[("A", "2026-10-19T10:00:00Z")]),
+    );
+    let a = run(&options(vec![first, second]));
+    let end_of = |name: &str| episode(&a, |e| e.rule == name).ends_at;
+    assert_eq!(end_of("B"), Some(t("2026-10-19T10:02:00Z")));
+    assert_eq!(end_of("A"), None);
+    assert_eq!(a.summary.joins.snapshots.answers, 2);
+    assert_eq!(a.summary.joins.snapshots.episodes_ended, 1);
+}
+
+// ---- PagerDuty (PagerDuty's published API schema examples) -----------------
+
+#[test]
+fn pagerduty_rest_incidents_example() {
+    let a = read(&["pagerduty/rest-incidents.json"]);
+    assert_eq!(formats(&a), vec![Some("pagerduty-incidents".to_string())]);
+    let e = episode(&a, |_| true);
+    assert_eq!(e.rule, "The server is on fire.");
+    assert_eq!(e.incident_id.as_deref(), Some("PT4KHLK"));
+    assert_eq!(e.starts_at, Some(t("2015-10-06T21:30:42Z")));
+    assert_eq!(e.ends_at, Some(t("2015-10-06T21:38:23Z")));
+    assert_eq!(e.notification_count(), 2, "alert_counts.all");
+    // Resolved by a user (last_status_change_by is a user_reference).
+    assert_eq!(e.auto_resolved, Some(false));
+    // A resolved incident's list entry has no acknowledgement history.
+    assert!(!e.ack_tracked);
+    assert_eq!(
+        e.paging_key.as_deref(),
+        Some("baf7cf21b1da41b4b0221008339ff357")
+    );
+    assert_eq!(e.labels["service"], "My Mail Service");
+    assert_eq!(e.labels["team"], "Engineering");
+    assert_eq!(e.labels["severity"], "P2");
+    assert!(a.problems.is_empty(), "{:?}", a.problems);
+    assert!(row(&a.rules, "The server is on fire.")["acked_ratio"].is_null());
+}
+
+#[test]
+fn pagerduty_log_entries_example_alone_and_with_its_incident() {
+    let alone = read(&["pagerduty/rest-log-entries.json"]);
+    assert_eq!(
+        formats(&alone),
+        vec![Some("pagerduty-log-entries".to_string())]
+    );
+    let e = episode(&alone, |_| true);
+    // Only the log knows it: an episode from its trigger entry, the title
+    // from the incident's summary without PagerDuty's "[#1234] ".
+    assert_eq!(e.source, "pagerduty-log-entries");
+    assert_eq!(e.rule, "The server is on fire.");
+    assert_eq!(e.starts_at, Some(t("2015-11-07T00:14:20Z")));
+    assert_eq!(e.ends_at, None);
+    assert_eq!(e.labels["service"], "My Mail Service");
+    assert!(e.ack_tracked && e.acked_at.is_none());
+    assert_eq!(alone.summary.joins.incident_logs.from_log_alone, 1);
+
+    let both = read(&[
+        "pagerduty/rest-incidents.json",
+        "pagerduty/rest-log-entries.json",
+    ]);
+    let e = episode(&both, |_| true);
+    // Joined by incident id: the incidents page's times stand, and the log
+    // says it was never acknowledged.
+    assert_eq!(e.source, "pagerduty-incidents");
+    assert_eq!(e.starts_at, Some(t("2015-10-06T21:30:42Z")));
+    assert!(e.ack_tracked && e.acked_at.is_none());
+    assert_eq!(both.summary.joins.incident_logs.incidents, 1);
+    assert_eq!(both.summary.joins.incident_logs.applied, 1);
+    assert_eq!(both.summary.joins.incident_logs.from_log_alone, 0);
+}
+
+#[test]
+fn pagerduty_analytics_example_reads_its_time_zone_and_mends_a_resolve_before_creation() {
+    let a = read(&["pagerduty/analytics-raw-incidents.json"]);
+    assert_eq!(formats(&a), vec![Some("pagerduty-analytics".to_string())]);
+    assert_eq!(fired(&a).len(), 2);
+    let first = episode(&a, |e| e.incident_id.as_deref() == Some("PYC0H08"));
+    // "time_zone": "Etc/UTC": the offset-less times are UTC.
+    assert_eq!(first.starts_at, Some(t("2023-05-31T10:05:00Z")));
+    assert_eq!(first.ends_at, Some(t("2023-05-31T10:15:00Z")));
+    assert_eq!(
+        first.acked_at,
+        Some(t("2023-05-31T10:05:05Z")),
+        "seconds_to_first_ack 5"
+    );
+    assert_eq!(first.acked_by.as_deref(), Some("John Smith"));
+    assert_eq!(first.auto_resolved, Some(false));
+    assert_eq!(first.rule, "The server is on fire!");
+    assert_eq!(first.labels["severity"], "low", "no priority: the urgency");
+    let second = episode(&a, |e| e.incident_id.as_deref() == Some("PCOOHCY"));
+    // resolved_at (05-30) is before created_at (05-31): the end comes from
+    // seconds_to_resolve (2029 s), with a warning naming the line.
+    assert_eq!(second.starts_at, Some(t("2023-05-31T10:00:00Z")));
+    assert_eq!(second.ends_at, Some(t("2023-05-31T10:00:00Z") + 2_029_000));
+    assert_eq!(second.acked_at, Some(t("2023-05-31T10:00:48Z")));
+    assert_eq!(second.auto_resolved, None, "the field is missing");
+    assert_eq!(second.labels["team"], "Marketing");
+    assert_eq!(second.labels["severity"], "SEV-2");
+    let warnings = problems(&a, Severity::Warning);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("analytics-raw-incidents.json:72")
+            && warnings[0].contains("seconds_to_resolve"),
+        "{}",
+        warnings[0]
+    );
+}
+
+#[test]
+fn offset_less_times_are_read_in_tz_with_a_warning_and_a_skipped_hour_is_a_problem() {
+    let berlin: chrono_tz::Tz = "Europe/Berlin".parse().unwrap();
+    let a = read_with(&["handmade/pagerduty-analytics-no-time-zone.json"], |o| {
+        o.business_hours =
+            alertnoise::metrics::off_hours::BusinessHours::parse("Mon-Fri 09:00-18:00", berlin)
+                .unwrap();
+    });
+    let e = episode(&a, |_| true);
+    // 01:30 CET is 00:30 UTC; 03:10 the same night is CEST, 01:10 UTC: 40 minutes.
+    assert_eq!(e.starts_at, Some(t("2026-03-29T00:30:00Z")));
+    assert_eq!(e.ends_at, Some(t("2026-03-29T01:10:00Z")));
+    assert_eq!(e.acked_by.as_deref(), Some("Ada"));
+    assert_eq!(e.notification_count(), 3);
+    let skipped = problems(&a, Severity::Skipped);
+    assert_eq!(skipped.len(), 1);
+    assert!(
+        skipped[0].contains("02:30:00` does not exist in Europe/Berlin"),
+        "{}",
+        skipped[0]
+    );
+    let warnings = problems(&a, Severity::Warning);
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("no UTC offset; read as Europe/Berlin")),
+        "{warnings:?}"
+    );
+}
+
+#[test]
+fn pagerduty_pages_logs_and_alertmanager_join_on_the_dedup_key() {
+    let a = read(&[
+        "handmade/join-webhooks.jsonl",
+        "handmade/pagerduty-incidents-page-1.json",
+        "handmade/pagerduty-incidents-page-2.json",
+        "handmade/pagerduty-log-entries.json",
+    ]);
+    // Alertmanager sends SHA-256(group key) as the dedup key.
+    assert_eq!(
+        group_key_hash("{}/{severity=\"critical\"}:{alertname=\"HighLatency\"}"),
+        "73042dc50d9d7d783a3772aae2a313acab072425608782aea59917e35ef8ec46"
+    );
+    let latency: Vec<&Episode> = a
+        .episode_rows
+        .iter()
+        .filter(|e| e.rule == "HighLatency")
+        .collect();
+    assert_eq!(
+        latency.len(),
+        3,
+        "the joined incidents are not episodes of their own"
+    );
+    for e in &latency {
+        assert_eq!(e.source, "alertmanager-webhook");
+        assert!(e.ack_tracked);
+    }
+    let morning: Vec<&&Episode> = latency
+        .iter()
+        .filter(|e| e.starts_at == Some(t("2026-10-19T10:00:00Z")))
+        .collect();
+    assert_eq!(morning.len(), 2);
+    for e in morning {
+        assert_eq!(e.incident_id.as_deref(), Some("PJOIN1"));
+        // The first acknowledgement; the later unacknowledge and re-ack do not move it.
+        assert_eq!(e.acked_at, Some(t("2026-10-19T10:06:00Z")));
+        assert_eq!(e.acked_by.as_deref(), Some("Ada"));
+        assert_eq!(e.auto_resolved, Some(true));
+        assert_eq!(
+            e.ends_at,
+            Some(t("2026-10-19T10:20:00Z")),
+            "Alertmanager's end stands"
+        );
+    }
+    let afternoon = latency
+        .iter()
+        .find(|e| e.starts_at == Some(t("2026-10-19T14:00:00Z")))
+        .unwrap();
+    assert_eq!(afternoon.incident_id.as_deref(), Some("PJOIN2"));
+    // Spelled acknowledgement_log_entry in this log.
+    assert_eq!(afternoon.acked_at, Some(t("2026-10-19T14:01:10Z")));
+    assert_eq!(afternoon.auto_resolved, Some(false));
+    // An incident whose key Alertmanager does not know stays an episode.
+    let own = episode(&a, |e| e.incident_id.as_deref() == Some("POWN1"));
+    assert_eq!(own.rule, "Disk <n>% full on db-<n>");
+    assert_eq!(own.acked_at, Some(t("2026-10-19T16:04:00Z")));
+    assert!(own.ack_tracked);
+    assert_eq!(own.ends_at, None);
+    let from_log = episode(&a, |e| e.incident_id.as_deref() == Some("PLOG1"));
+    assert_eq!(from_log.rule, "SearchSlow");
+    assert_eq!(from_log.auto_resolved, Some(true));
+    let joins = &a.summary.joins;
+    let pd = &joins.paging["pagerduty-incidents"];
+    assert_eq!(
+        (pd.incidents, pd.with_key, pd.joined, pd.episodes_joined),
+        (3, 3, 2, 3)
+    );
+    assert_eq!(joins.duplicate_incidents, 1, "PJOIN2 is on both pages");
+    assert_eq!(
+        (
+            joins.incident_logs.incidents,
+            joins.incident_logs.applied,
+            joins.incident_logs.from_log_alone
+        ),
+        (3, 2, 1)
+    );
+    let skipped = problems(&a, Severity::Skipped);
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert!(
+        skipped[0].contains("pagerduty-log-entries.json:") && skipped[0].contains("incident.id")
+    );
+    close(
+        f(row(&a.rules, "HighLatency"), "acked_ratio"),
+        1.0,
+        "all three acknowledged",
+    );
+    // The join is in summary.json for the reader.
+    let summary = serde_json::to_value(&a.summary).unwrap();
+    assert_eq!(
+        summary["joins"]["paging"]["pagerduty-incidents"]["joined"],
+        2
+    );
+}
+
+#[test]
+fn pagerduty_csv_with_default_columns_and_with_map() {
+    let a = read(&["handmade/pagerduty-incidents.csv"]);
+    assert_eq!(formats(&a), vec![Some("pagerduty-csv".to_string())]);
+    let first = episode(&a, |e| e.incident_id.as_deref() == Some("PC1"));
+    assert_eq!(first.rule, "KubePodCrashLooping");
+    assert_eq!(first.starts_at, Some(t("2026-10-20T06:00:00Z")));
+    assert_eq!(first.acked_at, Some(t("2026-10-20T06:05:00Z")));
+    assert_eq!(first.acked_by.as_deref(), Some("Ada"));
+    assert_eq!(first.labels["dedup_key"], "key-1");
+    assert_eq!(first.labels["severity"], "P1");
+    let second = episode(&a, |e| e.incident_id.as_deref() == Some("PC2"));
+    assert_eq!(
+        second.fingerprint, first.fingerprint,
+        "one dedup key, one instance"
+    );
+    assert!(second.ack_tracked && second.acked_at.is_none());
+    assert_eq!(second.ends_at, None);
+    let cert = episode(&a, |e| e.incident_id.as_deref() == Some("PC3"));
+    assert_eq!(
+        cert.rule,
+        "Certificate for api.example.com expires in <n> days"
+    );
+    assert_eq!(cert.auto_resolved, Some(true));
+    let skipped = problems(&a, Severity::Skipped);
+    assert_eq!(skipped.len(), 1);
+    assert!(
+        skipped[0].contains("pagerduty-incidents.csv:5") && skipped[0].contains("created_at"),
+        "{}",
+        skipped[0]
+    );
+    // The refire: PC2 started 30 minutes after PC1 resolved, within no flap window;
+    // with --flap-window 1h it is a refire of the same instance.
+    let with_flap = read_with(&["handmade/pagerduty-incidents.csv"], |o| {
+        o.flap_window_ms = 3_600_000
+    });
+    close(
+        f(row(&with_flap.rules, "KubePodCrashLooping"), "refires"),
+        1.0,
+        "refire",
+    );
+
+    // Custom column names: detected by no header, so named with --format, and mapped.
+    let unmapped = alertnoise(&[
+        "report",
+        fixture("handmade/pagerduty-incidents-custom-columns.csv")
+            .to_str()
+            .unwrap(),
+        "--format",
+        "pagerduty-csv",
+        "--out",
+        tempfile::tempdir()
+            .unwrap()
+            .path()
+            .join("o")
+            .to_str()
+            .unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&unmapped.stderr);
+    assert!(!unmapped.status.success());
+    assert!(
+        stderr.contains("no column for title") && stderr.contains("--map COLUMN=FIELD"),
+        "{stderr}"
+    );
+    let mapped = read_with(&["handmade/pagerduty-incidents-custom-columns.csv"], |o| {
+        o.format = Some("pagerduty-csv".into());
+        o.map = vec![
+            ("Incident Title".into(), "title".into()),
+            ("Opened".into(), "created_at".into()),
+            ("Closed".into(), "resolved_at".into()),
+            ("TTA seconds".into(), "seconds_to_first_ack".into()),
+        ];
+    });
+    let e = episode(&mapped, |_| true);
+    assert_eq!(e.rule, "HighLatency");
+    assert_eq!(
+        e.incident_id.as_deref(),
+        Some("301"),
+        "incident number as the id"
+    );
+    assert_eq!(e.acked_at, Some(t("2026-10-20T08:00:45Z")));
+    assert_eq!(e.ends_at, Some(t("2026-10-20T08:10:00Z")));
+}
+
+// ---- Opsgenie (the Alert API documentation's example) ------------------------
+
+#[test]
+fn opsgenie_list_alerts_example() {
+    let a = read(&["opsgenie/list-alerts.json"]);
+    assert_eq!(formats(&a), vec![Some("opsgenie-alerts".to_string())]);
+    // Both items carry one alert id: one alert read in two states; the
+    // closed record (the more final one) stands, with a warning.
+    let e = episode(&a, |_| true);
+    assert_eq!(
+        e.incident_id.as_deref(),
+        Some("70413a06-38d6-4c85-92b8-5ebc900d42e2")
+    );
+    assert_eq!(e.rule, "Our servers are in danger");
+    let created = t("2017-03-21T20:32:52.353Z");
+    assert_eq!(e.starts_at, Some(created));
+    assert_eq!(e.acked_at, Some(created + 15_702), "report.ackTime in ms");
+    assert_eq!(e.ends_at, Some(created + 60_503), "report.closeTime in ms");
+    assert_eq!(e.acked_by.as_deref(), Some("agent_smith@opsgenie.com"));
+    assert_eq!(e.notification_count(), 79, "count");
+    assert_eq!(e.paging_key.as_deref(), Some("event_573"));
+    assert_eq!(e.labels["severity"], "P4");
+    assert_eq!(a.summary.joins.duplicate_incidents, 1);
+    let warnings = problems(&a, Severity::Warning);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("Sample Message") && warnings[0].contains("list-alerts.json:"),
+        "{}",
+        warnings[0]
+    );
+}
+
+#[test]
+fn opsgenie_alerts_without_report_and_the_csv_export() {
+    let a = read(&["handmade/opsgenie-alerts-without-report.json"]);
+    let closed = episode(&a, |e| e.incident_id.as_deref() == Some("og-1"));
+    assert_eq!(closed.acked_at, None);
+    assert!(closed.ack_tracked);
+    assert_eq!(
+        closed.ends_at,
+        Some(t("2026-10-20T08:30:00Z")),
+        "updatedAt, with a warning"
+    );
+    let open = episode(&a, |e| e.incident_id.as_deref() == Some("og-2"));
+    assert_eq!(open.ends_at, None);
+    let skipped = problems(&a, Severity::Skipped);
+    assert_eq!(skipped.len(), 1);
+    assert!(
+        skipped[0].contains("without-report.json:") && skipped[0].contains("createdAt"),
+        "{}",
+        skipped[0]
+    );
+    assert!(problems(&a, Severity::Warning)
+        .iter()
+        .any(|w| w.contains("without report.closeTime")));
+
+    let csv = read(&["handmade/opsgenie-alerts.csv"]);
+    assert_eq!(formats(&csv), vec![Some("opsgenie-csv".to_string())]);
+    let a1 = episode(&csv, |e| e.incident_id.as_deref() == Some("a1"));
+    assert_eq!(a1.rule, "HighLatency");
+    assert_eq!(a1.acked_at, Some(t("2026-10-20T08:01:00Z")));
+    assert_eq!(a1.ends_at, Some(t("2026-10-20T08:10:00Z")));
+    assert_eq!(a1.notification_count(), 4);
+    assert_eq!(a1.labels["team"], "Payments");
+    let a2 = episode(&csv, |e| e.incident_id.as_deref() == Some("a2"));
+    assert_eq!(a2.ends_at, None, "open");
+    assert_eq!(a2.fingerprint, a1.fingerprint, "one alias");
+    let a3 = episode(&csv, |e| e.incident_id.as_deref() == Some("a3"));
+    assert_eq!(a3.rule, "Backup job <hex> failed");
+    assert!(csv.problems.is_empty(), "{:?}", csv.problems);
+}
+
+// ---- Grafana --------------------------------------------------------------
+
+#[test]
+fn grafana_annotations_rules_history_and_webhook_tell_the_same_story() {
+    let a = read(&["handmade/grafana-annotations.json"]);
+    assert_eq!(formats(&a), vec![Some("grafana-annotations".to_string())]);
+    let base = 1_760_954_400_000;
+    let host1 = episode(&a, |e| {
+        e.labels.get("instance").map(String::as_str) == Some("host1")
+    });
+    assert_eq!(host1.rule, "High CPU");
+    assert_eq!(host1.labels["grafana_folder"], "Infra");
+    assert_eq!(host1.pending_since, Some(base));
+    assert_eq!(host1.starts_at, Some(base + 60_000));
+    // Recovering keeps it firing; Normal ends it.
+    assert_eq!(host1.ends_at, Some(base + 1_800_000));
+    let host2 = episode(&a, |e| {
+        e.labels.get("instance").map(String::as_str) == Some("host2")
+    });
+    assert_eq!(
+        host2.starts_at, None,
+        "pending, then Normal (MissingSeries): pending-only"
+    );
+    assert_eq!(host2.pending_since, Some(base + 600_000));
+    assert_eq!(host2.ends_at, Some(base + 660_000));
+    let host3 = episode(&a, |e| {
+        e.labels.get("instance").map(String::as_str) == Some("host3")
+    });
+    assert_eq!(
+        host3.starts_at,
+        Some(base + 3_600_000),
+        "Alerting (NoData) fires"
+    );
+    assert_eq!(host3.ends_at, None);
+
+    let history = read(&["handmade/grafana-rules-history.json"]);
+    assert_eq!(
+        formats(&history),
+        vec![Some("grafana-rules-history".to_string())]
+    );
+    let h = episode(&history, |_| true);
+    assert_eq!(
+        (h.pending_since, h.starts_at, h.ends_at),
+        (host1.pending_since, host1.starts_at, host1.ends_at)
+    );
+    assert_eq!(
+        h.fingerprint, host1.fingerprint,
+        "same labels, same instance"
+    );
+
+    let hook = read(&["handmade/grafana-webhook.json"]);
+    assert_eq!(formats(&hook), vec![Some("grafana-webhook".to_string())]);
+    let w = episode(&hook, |_| true);
+    assert_eq!(w.source, "grafana-webhook");
+    assert_eq!(
+        w.fingerprint, "c6eadffa33fcdf37",
+        "Grafana's own fingerprint is kept"
+    );
+    assert_eq!((w.starts_at, w.ends_at), (host1.starts_at, host1.ends_at));
+    assert!(hook.problems.is_empty(), "{:?}", hook.problems);
+}
+
+// ---- Files that are not history --------------------------------------------
+
+#[test]
+fn an_alertmanager_configuration_is_refused_clearly() {
+    let routing = fixture("alertmanager/alertmanager-routing.yml");
+    let out = tempfile::tempdir().unwrap();
+    let as_input = alertnoise(&[
+        "report",
+        routing.to_str().unwrap(),
+        "--out",
+        out.path().join("o").to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&as_input.stderr);
+    assert_eq!(as_input.status.code(), Some(2));
+    assert!(
+        stderr.contains("alertmanager-routing.yml:1") && stderr.contains("format not recognised"),
+        "{stderr}"
+    );
+    let as_rules = alertnoise(&[
+        "report",
+        fixture("alertmanager/webhook-resolved.json")
+            .to_str()
+            .unwrap(),
+        "--rules",
+        routing.to_str().unwrap(),
+        "--out",
+        out.path().join("p").to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&as_rules.stderr);
+    assert_eq!(as_rules.status.code(), Some(2));
+    assert!(stderr.contains("alertmanager-routing.yml"), "{stderr}");
+}
