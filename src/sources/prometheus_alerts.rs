@@ -56,8 +56,9 @@ pub struct AlertSamples {
     pub kind: SeriesKind,
     /// Sample times, and for `ALERTS_FOR_STATE` the `activeAt` each holds.
     pub samples: Vec<(Millis, Option<Millis>)>,
-    /// The step of the file it came from.
-    pub step: Millis,
+    /// The step of the file it came from; `None` when no series of the file
+    /// has two samples (the other files' step is used, else one minute).
+    pub step: Option<Millis>,
     /// The last sample time of the file it came from.
     pub file_last: Millis,
     /// The file it came from.
@@ -136,8 +137,7 @@ impl Source for PrometheusAlerts {
             series_of_file
                 .iter()
                 .map(|(_, _, samples)| samples.iter().map(|s| s.0)),
-        )
-        .unwrap_or(60_000);
+        );
         let file_last = series_of_file
             .iter()
             .filter_map(|(_, _, samples)| samples.last().map(|s| s.0))
@@ -254,6 +254,11 @@ fn runs(times: &[Timed]) -> Vec<(Millis, Millis, Millis)> {
 /// be told apart without `ALERTS`).
 pub fn episodes(samples: Vec<AlertSamples>) -> (Vec<Episode>, Vec<Problem>) {
     let last = samples.iter().map(|s| s.file_last).max().unwrap_or(0);
+    let known_step = samples
+        .iter()
+        .filter_map(|s| s.step)
+        .min()
+        .unwrap_or(60_000);
     type Instance = (Vec<Timed>, Vec<Timed>, Vec<(Millis, Millis)>, String);
     let mut instances: BTreeMap<BTreeMap<String, String>, Instance> = BTreeMap::new();
     for series in samples {
@@ -261,10 +266,11 @@ pub fn episodes(samples: Vec<AlertSamples>) -> (Vec<Episode>, Vec<Problem>) {
         if entry.3.is_empty() {
             entry.3 = series.file.clone();
         }
+        let step = series.step.unwrap_or(known_step);
         for (t, active_at) in series.samples {
             match series.kind {
-                SeriesKind::Pending => entry.0.push((t, series.step)),
-                SeriesKind::Firing => entry.1.push((t, series.step)),
+                SeriesKind::Pending => entry.0.push((t, step)),
+                SeriesKind::Firing => entry.1.push((t, step)),
                 SeriesKind::ForState => entry.2.extend(active_at.map(|a| (t, a))),
             }
         }

@@ -674,3 +674,161 @@ fn an_alertmanager_configuration_is_refused_clearly() {
     assert_eq!(as_rules.status.code(), Some(2));
     assert!(stderr.contains("alertmanager-routing.yml"), "{stderr}");
 }
+
+// ---- Prometheus ALERTS and ALERTS_FOR_STATE in range files ---------------
+
+mod prometheus_chunks {
+    use crate::common::*;
+    use alertnoise::episodes::Episode;
+    use proptest::prelude::*;
+
+    const T0: i64 = 1_760_000_000; // seconds
+    const EVAL: i64 = 15;
+    const STEP: i64 = 30; // the query step: coarser than the evaluation
+    const FOR: i64 = 60;
+    const EVALS: i64 = 480; // two hours
+
+    /// Whether instance `i`'s condition holds at evaluation `k`: runs of
+    /// different lengths, some shorter than `for:`.
+    fn condition(i: i64, k: i64) -> bool {
+        let period = [23, 37, 51][i as usize];
+        let on = [9, 4, 30][i as usize];
+        (k + 7 * i) % period < on
+    }
+
+    /// Prometheus' rule evaluation: per evaluation, each instance's state and activeAt.
+    fn states() -> Vec<Vec<Option<(bool, i64)>>> {
+        (0..3)
+            .map(|i| {
+                let mut active_at = None;
+                (0..EVALS)
+                    .map(|k| {
+                        let at = T0 + k * EVAL;
+                        if condition(i, k) {
+                            let since = *active_at.get_or_insert(at);
+                            Some((at - since >= FOR, since))
+                        } else {
+                            active_at = None;
+                            None
+                        }
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// The query_range answer for `{__name__=~"ALERTS|ALERTS_FOR_STATE"}`
+    /// over query steps [from, to], as Prometheus would give it.
+    fn answer(from: i64, to: i64) -> String {
+        let states = states();
+        let mut series = Vec::new();
+        for (i, instance) in states.iter().enumerate() {
+            let mut pending = Vec::new();
+            let mut firing = Vec::new();
+            let mut for_state = Vec::new();
+            for j in from..=to {
+                let q = T0 + j * STEP;
+                let k = ((q - T0) / EVAL) as usize;
+                if let Some(Some((fires, since))) = instance.get(k) {
+                    let sample = format!("[{q},\"1\"]");
+                    if *fires {
+                        firing.push(sample);
+                    } else {
+                        pending.push(sample);
+                    }
+                    for_state.push(format!("[{q},\"{since}\"]"));
+                }
+            }
+            for (name, state, values) in [
+                ("ALERTS", ",\"alertstate\":\"pending\"", pending),
+                ("ALERTS", ",\"alertstate\":\"firing\"", firing),
+                ("ALERTS_FOR_STATE", "", for_state),
+            ] {
+                if !values.is_empty() {
+                    series.push(format!(
+                        "{{\"metric\":{{\"__name__\":\"{name}\",\"alertname\":\"Cpu\",\"instance\":\"i{i}\"{state}}},\"values\":[{}]}}",
+                        values.join(",")
+                    ));
+                }
+            }
+        }
+        format!(
+            "{{\"status\":\"success\",\"data\":{{\"resultType\":\"matrix\",\"result\":[{}]}}}}",
+            series.join(",")
+        )
+    }
+
+    fn episodes(files: Vec<String>) -> Vec<(String, Option<i64>, Option<i64>, Option<i64>)> {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = files
+            .iter()
+            .enumerate()
+            .map(|(n, text)| write(dir.path(), &format!("chunk-{n}.json"), text))
+            .collect();
+        let a = run(&options(paths));
+        assert!(a.problems.is_empty(), "{:?}", a.problems);
+        a.episode_rows
+            .iter()
+            .map(|e: &Episode| {
+                (
+                    e.fingerprint.clone(),
+                    e.starts_at,
+                    e.ends_at,
+                    e.pending_since,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn pending_since_is_alerts_for_state_activeat_not_the_first_pending_sample() {
+        let whole = episodes(vec![answer(0, (EVALS * EVAL) / STEP - 1)]);
+        let fired: Vec<_> = whole.iter().filter(|e| e.1.is_some()).collect();
+        assert!(fired.len() >= 10, "{}", fired.len());
+        let states = states();
+        for (_, start, _, pending_since) in &fired {
+            // The activation that was firing at this start.
+            let k = ((start.unwrap() / 1000 - T0) / EVAL) as usize;
+            let expected = states
+                .iter()
+                .filter_map(|s| s[k])
+                .map(|(_, since)| since * 1000)
+                .filter(|since| *since <= start.unwrap())
+                .collect::<Vec<_>>();
+            assert!(
+                expected.contains(&pending_since.unwrap()),
+                "{start:?} {pending_since:?} {expected:?}"
+            );
+        }
+        // Instance 1's condition (4 evaluations) never lasts `for: 60s`:
+        // pending-only episodes only.
+        let i1 = alertnoise::fingerprint::fingerprint(
+            &[("alertname", "Cpu"), ("instance", "i1")]
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        );
+        let of_i1: Vec<_> = whole.iter().filter(|e| e.0 == i1).collect();
+        assert!(!of_i1.is_empty() && of_i1.iter().all(|e| e.1.is_none()));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        #[test]
+        fn range_files_join_at_their_seams_overlapping_or_not(
+            cuts in proptest::collection::btree_set(10i64..230, 1..4),
+            overlaps in proptest::collection::vec(0i64..4, 4),
+        ) {
+            let last = (EVALS * EVAL) / STEP - 1;
+            let whole = episodes(vec![answer(0, last)]);
+            let mut files = Vec::new();
+            let mut from = 0;
+            for (n, cut) in cuts.iter().enumerate() {
+                files.push(answer(from, *cut + overlaps[n]));
+                from = cut + 1;
+            }
+            files.push(answer(from, last));
+            prop_assert_eq!(episodes(files), whole);
+        }
+    }
+}
