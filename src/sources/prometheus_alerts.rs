@@ -75,7 +75,7 @@ impl Source for PrometheusAlerts {
     }
 
     fn detection(&self) -> &'static str {
-        "a matrix (\"resultType\" or a bare list of series) holding ALERTS, ALERTS_FOR_STATE or alertstate series"
+        "a matrix (\"resultType\" or a bare list of series) holding ALERTS, ALERTS_FOR_STATE or alertstate series; or a Prometheus API error answer (\"errorType\")"
     }
 
     fn example(&self) -> &'static str {
@@ -84,6 +84,10 @@ impl Source for PrometheusAlerts {
     }
 
     fn detect(&self, head: &str) -> bool {
+        // An error answer of the Prometheus API is read to report its error.
+        if head.contains("\"errorType\"") && head.contains("\"status\"") {
+            return true;
+        }
         (head.contains("\"resultType\"") || head.trim_start().starts_with('['))
             && (head.contains("\"ALERTS\"")
                 || head.contains("\"ALERTS_FOR_STATE\"")

@@ -61,6 +61,42 @@ fn cases() -> Vec<(&'static str, Vec<u8>, u64, &'static str)> {
             3,
             "starts_at",
         ),
+        (
+            "pagerduty-page-missing-field.json",
+            b"{\"incidents\": [\n  {\"id\": \"P1\", \"incident_number\": 1, \"title\": \"Bad\", \"created_at\": \"2026-01-06T10:00:00Z\", \"status\": \"resolved\", \"resolved_at\": \"2026-01-06T10:05:00Z\"},\n  {\"id\": \"P2\", \"incident_number\": 2, \"title\": \"Bad\", \"status\": \"triggered\"}\n], \"more\": false}\n".to_vec(),
+            3,
+            "no created_at",
+        ),
+        (
+            "opsgenie-no-created-at.json",
+            b"{\"data\": [\n  {\"id\": \"a\", \"tinyId\": \"1\", \"alias\": \"x\", \"message\": \"Bad\", \"status\": \"open\", \"createdAt\": \"2026-01-06T10:00:00Z\"},\n  {\"id\": \"b\", \"tinyId\": \"2\", \"message\": \"Bad\", \"status\": \"open\"}\n]}\n".to_vec(),
+            3,
+            "no createdAt",
+        ),
+        (
+            "query-range-error.json",
+            br#"{"status":"error","errorType":"bad_data","error":"exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)"}"#.to_vec(),
+            0,
+            "11,000 points",
+        ),
+        (
+            "silence-bad-regex.json",
+            b"[\n  {\"id\": \"s1\", \"createdBy\": \"a\", \"startsAt\": \"2026-01-06T00:00:00Z\", \"endsAt\": \"2026-01-07T00:00:00Z\", \"matchers\": [{\"name\": \"instance\", \"value\": \"(web\", \"isRegex\": true}]}\n]\n".to_vec(),
+            2,
+            "not a valid regular expression",
+        ),
+        (
+            "pagerduty-bad-time.csv",
+            b"id,incident_number,description,created_on,resolved_on\nP1,1,Bad,2026-01-06T10:00:00Z,\nP2,2,Bad,the sixth,\n".to_vec(),
+            3,
+            "created_at",
+        ),
+        (
+            "grafana-annotation-without-state.json",
+            b"[\n  {\"id\": 1, \"alertName\": \"Bad\", \"prevState\": \"Normal\", \"newState\": \"Alerting\", \"time\": 1767693600000, \"text\": \"Bad {alertname=Bad} - A=1\"},\n  {\"id\": 2, \"alertName\": \"Bad\", \"prevState\": \"Alerting\", \"time\": 1767694200000}\n]\n".to_vec(),
+            3,
+            "without newState",
+        ),
     ]
 }
 
