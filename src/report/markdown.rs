@@ -310,8 +310,15 @@ pub fn render(
                     ),
                 ),
                 ("Off-hours".into(), pct(num(r, "off_hours_ratio"))),
-                ("Silenced".into(), pct(num(r, "silenced_ratio"))),
-            ],
+            ]
+            .into_iter()
+            .chain(
+                // Only rules that fired into a silence say so.
+                num(r, "silenced_ratio")
+                    .filter(|s| *s > 0.0)
+                    .map(|s| ("Silenced".to_string(), pct(Some(s)))),
+            )
+            .collect(),
             findings: findings(r, summary),
         })
         .collect();

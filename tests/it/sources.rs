@@ -832,3 +832,46 @@ mod prometheus_chunks {
         }
     }
 }
+
+#[test]
+fn the_report_lists_silenced_rules_and_the_joins() {
+    let dir = tempfile::tempdir().unwrap();
+    let everything = write(
+        dir.path(),
+        "silence-all.json",
+        r#"[{"id":"all","createdBy":"ada","startsAt":"2026-10-19T00:00:00Z","endsAt":"2026-10-20T00:00:00Z","matchers":[{"name":"alertname","value":"High.*","isRegex":true}]}]"#,
+    );
+    let out = dir.path().join("report");
+    let result = alertnoise(&[
+        "report",
+        fixture("handmade/join-webhooks.jsonl").to_str().unwrap(),
+        fixture("handmade/pagerduty-incidents-page-1.json")
+            .to_str()
+            .unwrap(),
+        everything.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("## Silenced alerts"), "{md}");
+    assert!(
+        md.contains("| HighLatency (silenced most of the time) | 3 | 100% |"),
+        "{md}"
+    );
+    assert!(md.contains("it is silenced most of the time"), "{md}");
+    assert!(
+        md.contains("2 of 2 `pagerduty-incidents` incidents with a dedup key joined onto 3 Alertmanager episodes"),
+        "{md}"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["joins"]["silences"]["episodes_silenced"], 3);
+    let rules: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("rules.json")).unwrap()).unwrap();
+    assert_eq!(rules[0]["silenced_ratio"], 1.0);
+}
