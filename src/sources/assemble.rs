@@ -304,13 +304,18 @@ fn fold_duplicate_incidents(episodes: &mut Vec<Episode>, problems: &mut Vec<Prob
         kept.ack_tracked = ack_tracked;
         kept.notifications = notifications;
     }
+    remove_marked(episodes, &drop);
+    folded
+}
+
+/// Removes the episodes whose mark is set.
+fn remove_marked(episodes: &mut Vec<Episode>, marked: &[bool]) {
     let mut index = 0;
     episodes.retain(|_| {
-        let keep = !drop[index];
+        let keep = !marked[index];
         index += 1;
         keep
     });
-    folded
 }
 
 /// The SHA-256 of a group key as lower-case hex: what Alertmanager sends as
@@ -410,12 +415,7 @@ fn join_paging(episodes: &mut Vec<Episode>) -> BTreeMap<String, PagingJoin> {
                 .joined += 1;
         }
     }
-    let mut index = 0;
-    episodes.retain(|_| {
-        let keep = !joined_incident[index];
-        index += 1;
-        keep
-    });
+    remove_marked(episodes, &joined_incident);
     counts
 }
 

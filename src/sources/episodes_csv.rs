@@ -77,37 +77,21 @@ impl Source for EpisodesCsv {
             .map(|(i, h)| (h.as_str(), i))
             .collect();
         let ack_tracked = columns.contains_key("acked_at");
-        let mut record = csv::StringRecord::new();
-        loop {
-            match reader.read_record(&mut record) {
-                Ok(false) => break,
-                Ok(true) => {
-                    let line = record.position().map_or(0, |p| p.line());
-                    let row = Row {
-                        record: &record,
-                        columns: &columns,
-                    };
-                    match read_row(&row, &file.name, line, ack_tracked) {
-                        Ok(episode) => output.episodes.push(episode),
-                        Err(reason) => output
-                            .problems
-                            .push(Problem::skipped(&file.name, line, 0, reason)),
-                    }
-                }
-                Err(e) => {
-                    let line = e.position().map_or(0, |p| p.line());
-                    output.problems.push(Problem::skipped(
-                        &file.name,
-                        line,
-                        0,
-                        format!("unreadable CSV row: {e}"),
-                    ));
-                    if !matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
-                        break;
-                    }
-                }
-            }
-        }
+        let mut episodes = Vec::new();
+        super::mapped_csv::each_record(
+            &mut reader,
+            &file.name,
+            &mut output.problems,
+            |record, line| {
+                let row = Row {
+                    record,
+                    columns: &columns,
+                };
+                episodes.push(read_row(&row, &file.name, line, ack_tracked)?);
+                Ok(())
+            },
+        );
+        output.episodes = episodes;
         output
     }
 }

@@ -16,7 +16,7 @@ use super::rule_name::{json_field, RuleNamer};
 use super::{json_records, InputFile, ReadContext, Source, SourceOutput};
 use crate::episodes::{Episode, Origin};
 use crate::fingerprint::fingerprint;
-use crate::problem::{LineIndex, Problem};
+use crate::problem::Problem;
 use crate::timefmt::Millis;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -87,20 +87,11 @@ impl Source for GrafanaAnnotations {
     }
 
     fn read(&self, file: &InputFile, text: &str, context: &ReadContext) -> SourceOutput {
-        let lines = LineIndex::new(text.as_bytes());
         let (items, mut problems) =
-            json_records::page_items(&file.name, text, &lines, &["annotations"], None);
+            json_records::page_objects(&file.name, text, &["annotations"], None);
         let mut namer = RuleNamer::new(&context.rule_from);
         let mut transitions = Vec::new();
-        for (offset, raw) in items {
-            let line = lines.line(offset);
-            let item: Value = match serde_json::from_str(raw) {
-                Ok(v) => v,
-                Err(e) => {
-                    problems.push(json_records::syntax_problem(&file.name, &lines, offset, &e));
-                    continue;
-                }
-            };
+        for (line, item) in items {
             match read_annotation(&item, &mut namer) {
                 Ok(Some((at, rule, labels, state))) => transitions.push(Transition {
                     at,

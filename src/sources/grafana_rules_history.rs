@@ -10,7 +10,7 @@
 
 use super::grafana_annotations::{episodes_from_transitions, State, Transition};
 use super::rule_name::{json_field, RuleNamer};
-use super::{InputFile, ReadContext, Source, SourceOutput};
+use super::{json_records, InputFile, ReadContext, Source, SourceOutput};
 use crate::episodes::Origin;
 use crate::problem::Problem;
 use serde_json::Value;
@@ -48,15 +48,10 @@ impl Source for GrafanaRulesHistory {
 
     fn read(&self, file: &InputFile, text: &str, context: &ReadContext) -> SourceOutput {
         let mut out = SourceOutput::default();
-        let answer: Value = match serde_json::from_str(text) {
+        let answer = match json_records::whole_value(&file.name, text, "a Grafana data frame") {
             Ok(v) => v,
-            Err(e) => {
-                out.problems.push(Problem::skipped(
-                    &file.name,
-                    e.line() as u64,
-                    e.column() as u64,
-                    format!("not a Grafana data frame: {e}"),
-                ));
+            Err(problem) => {
+                out.problems.push(problem);
                 return out;
             }
         };

@@ -13,7 +13,7 @@ use super::rule_name::RuleNamer;
 use super::{json_records, mapped_csv, InputFile, ReadContext, SourceOutput};
 use crate::episodes::{Episode, Origin};
 use crate::fingerprint::fingerprint;
-use crate::problem::{LineIndex, Problem};
+use crate::problem::Problem;
 use crate::timefmt::{epoch_to_millis, format_millis, parse_stamp_in, LocalStamp, Millis, Stamp};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -172,30 +172,11 @@ pub fn read_json_items(
     context: &ReadContext,
     mut read_item: impl FnMut(&Value, &mut RuleNamer, &mut bool) -> Result<Option<Incident>, String>,
 ) -> SourceOutput {
-    let lines = LineIndex::new(text.as_bytes());
-    let (items, mut problems) =
-        json_records::page_items(&file.name, text, &lines, list_keys, single_key);
+    let (items, mut problems) = json_records::page_objects(&file.name, text, list_keys, single_key);
     let mut namer = RuleNamer::new(&context.rule_from);
     let mut assumed = false;
     let mut episodes = Vec::new();
-    for (offset, raw) in items {
-        let line = lines.line(offset);
-        let item: Value = match serde_json::from_str(raw) {
-            Ok(v) => v,
-            Err(e) => {
-                problems.push(json_records::syntax_problem(&file.name, &lines, offset, &e));
-                continue;
-            }
-        };
-        if !item.is_object() {
-            problems.push(Problem::skipped(
-                &file.name,
-                line,
-                0,
-                "not a JSON object; skipped",
-            ));
-            continue;
-        }
+    for (line, item) in items {
         let read = read_item(&item, &mut namer, &mut assumed).and_then(|incident| {
             incident
                 .map(|mut i| {

@@ -146,6 +146,46 @@ pub fn page_items<'a>(
     (items, problems)
 }
 
+/// The items of a paginated answer (see [`page_items`]) as JSON objects,
+/// each with its 1-based line; an item that is not an object is a problem.
+pub fn page_objects(
+    file: &str,
+    text: &str,
+    list_keys: &[&str],
+    single_key: Option<&str>,
+) -> (Vec<(u64, serde_json::Value)>, Vec<Problem>) {
+    let lines = LineIndex::new(text.as_bytes());
+    let (items, mut problems) = page_items(file, text, &lines, list_keys, single_key);
+    let mut objects = Vec::with_capacity(items.len());
+    for (offset, raw) in items {
+        let line = lines.line(offset);
+        match serde_json::from_str::<serde_json::Value>(raw) {
+            Ok(value) if value.is_object() => objects.push((line, value)),
+            Ok(_) => problems.push(Problem::skipped(
+                file,
+                line,
+                0,
+                "not a JSON object; skipped",
+            )),
+            Err(e) => problems.push(syntax_problem(file, &lines, offset, &e)),
+        }
+    }
+    (objects, problems)
+}
+
+/// A whole file as one JSON value, or a problem naming where it breaks;
+/// `what` says what the file should have been.
+pub fn whole_value(file: &str, text: &str, what: &str) -> Result<serde_json::Value, Problem> {
+    serde_json::from_str(text).map_err(|e| {
+        Problem::skipped(
+            file,
+            e.line() as u64,
+            e.column() as u64,
+            format!("not {what}: {e}"),
+        )
+    })
+}
+
 /// Byte offset of a slice that borrows from `text`.
 pub fn offset_of(text: &str, part: &str) -> usize {
     (part.as_ptr() as usize).saturating_sub(text.as_ptr() as usize)

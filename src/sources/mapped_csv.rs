@@ -232,33 +232,46 @@ impl<'a> MappedCsv<'a> {
             index,
             columns,
         } = self;
-        let mut record = csv::StringRecord::new();
-        loop {
-            match reader.read_record(&mut record) {
-                Ok(false) => break,
-                Ok(true) => {
-                    let line = record.position().map_or(0, |p| p.line());
-                    let row = MappedRow {
-                        record: &record,
-                        index,
-                        columns,
-                        line,
-                    };
-                    if let Err(reason) = each(&row) {
-                        problems.push(Problem::skipped(file, line, 0, reason));
-                    }
+        each_record(reader, file, problems, |record, line| {
+            each(&MappedRow {
+                record,
+                index,
+                columns,
+                line,
+            })
+        });
+    }
+}
+
+/// Calls `each` with every record of a CSV reader and its 1-based line; a
+/// row `each` refuses, or that cannot be read, becomes a problem. Reading
+/// stops at a broken row (a quote never closed), except for bad UTF-8.
+pub fn each_record(
+    reader: &mut csv::Reader<&[u8]>,
+    file: &str,
+    problems: &mut Vec<Problem>,
+    mut each: impl FnMut(&csv::StringRecord, u64) -> Result<(), String>,
+) {
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                let line = record.position().map_or(0, |p| p.line());
+                if let Err(reason) = each(&record, line) {
+                    problems.push(Problem::skipped(file, line, 0, reason));
                 }
-                Err(e) => {
-                    let line = e.position().map_or(0, |p| p.line());
-                    problems.push(Problem::skipped(
-                        file,
-                        line,
-                        0,
-                        format!("unreadable CSV row: {e}"),
-                    ));
-                    if !matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
-                        break;
-                    }
+            }
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                problems.push(Problem::skipped(
+                    file,
+                    line,
+                    0,
+                    format!("unreadable CSV row: {e}"),
+                ));
+                if !matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
+                    break;
                 }
             }
         }

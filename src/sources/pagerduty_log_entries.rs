@@ -17,7 +17,7 @@ use super::pagerduty_incidents::is_user;
 use super::rule_name::{json_field, RuleNamer};
 use super::{json_records, mapped_csv, InputFile, ReadContext, Source, SourceOutput};
 use crate::episodes::Origin;
-use crate::problem::{LineIndex, Problem};
+use crate::problem::Problem;
 use crate::timefmt::Millis;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -99,26 +99,12 @@ impl Source for PagerdutyLogEntries {
     }
 
     fn read(&self, file: &InputFile, text: &str, context: &ReadContext) -> SourceOutput {
-        let lines = LineIndex::new(text.as_bytes());
-        let (items, mut problems) = json_records::page_items(
-            &file.name,
-            text,
-            &lines,
-            &["log_entries"],
-            Some("log_entry"),
-        );
+        let (items, mut problems) =
+            json_records::page_objects(&file.name, text, &["log_entries"], Some("log_entry"));
         let mut namer = RuleNamer::new(&context.rule_from);
         let mut assumed = false;
         let mut logs: BTreeMap<String, IncidentLog> = BTreeMap::new();
-        for (offset, raw) in items {
-            let line = lines.line(offset);
-            let entry: Value = match serde_json::from_str(raw) {
-                Ok(v) => v,
-                Err(e) => {
-                    problems.push(json_records::syntax_problem(&file.name, &lines, offset, &e));
-                    continue;
-                }
-            };
+        for (line, entry) in items {
             let origin = Origin {
                 file: file.name.clone(),
                 line,

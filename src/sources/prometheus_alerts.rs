@@ -22,7 +22,7 @@
 //! See `docs/formats/prometheus-alerts.md`.
 
 use super::query_range::{sample_time, series_list, smallest_gap};
-use super::{InputFile, ReadContext, Source, SourceOutput};
+use super::{json_records, InputFile, ReadContext, Source, SourceOutput};
 use crate::episodes::{Episode, Origin};
 use crate::fingerprint::fingerprint;
 use crate::problem::Problem;
@@ -88,24 +88,23 @@ impl Source for PrometheusAlerts {
         if head.contains("\"errorType\"") && head.contains("\"status\"") {
             return true;
         }
-        (head.contains("\"resultType\"") || head.trim_start().starts_with('['))
-            && (head.contains("\"ALERTS\"")
-                || head.contains("\"ALERTS_FOR_STATE\"")
-                || head.contains("\"alertstate\""))
+        // A range with no alert at all is an empty matrix: read, it is no episode.
+        let empty_matrix = head.contains("\"resultType\"")
+            && (head.contains("\"result\":[]") || head.contains("\"result\": []"));
+        empty_matrix
+            || (head.contains("\"resultType\"") || head.trim_start().starts_with('['))
+                && (head.contains("\"ALERTS\"")
+                    || head.contains("\"ALERTS_FOR_STATE\"")
+                    || head.contains("\"alertstate\""))
     }
 
     fn read(&self, file: &InputFile, text: &str, _context: &ReadContext) -> SourceOutput {
         let mut out = SourceOutput::default();
         let skip = |reason: String| Problem::skipped(&file.name, 0, 0, reason);
-        let answer: Value = match serde_json::from_str(text) {
+        let answer = match json_records::whole_value(&file.name, text, "a query_range answer") {
             Ok(v) => v,
-            Err(e) => {
-                out.problems.push(Problem::skipped(
-                    &file.name,
-                    e.line() as u64,
-                    e.column() as u64,
-                    format!("not a query_range answer: {e}"),
-                ));
+            Err(problem) => {
+                out.problems.push(problem);
                 return out;
             }
         };

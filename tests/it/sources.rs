@@ -27,7 +27,7 @@ fn fired(a: &Analysis) -> Vec<&Episode> {
         .collect()
 }
 
-fn episode<'a>(a: &'a Analysis, what: impl Fn(&Episode) -> bool) -> &'a Episode {
+fn episode(a: &Analysis, what: impl Fn(&Episode) -> bool) -> &Episode {
     let found: Vec<&Episode> = a.episode_rows.iter().filter(|e| what(e)).collect();
     assert_eq!(found.len(), 1, "{found:#?}");
     found[0]
@@ -758,7 +758,10 @@ mod prometheus_chunks {
         )
     }
 
-    fn episodes(files: Vec<String>) -> Vec<(String, Option<i64>, Option<i64>, Option<i64>)> {
+    /// (fingerprint, starts_at, ends_at, pending_since) of every episode.
+    type Times = (String, Option<i64>, Option<i64>, Option<i64>);
+
+    fn episodes(files: Vec<String>) -> Vec<Times> {
         let dir = tempfile::tempdir().unwrap();
         let paths = files
             .iter()
@@ -813,7 +816,7 @@ mod prometheus_chunks {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(24))]
+        #![proptest_config(ProptestConfig::with_cases(64))]
         #[test]
         fn range_files_join_at_their_seams_overlapping_or_not(
             cuts in proptest::collection::btree_set(10i64..230, 1..4),
