@@ -878,3 +878,70 @@ fn the_report_lists_silenced_rules_and_the_joins() {
         serde_json::from_slice(&std::fs::read(out.join("rules.json")).unwrap()).unwrap();
     assert_eq!(rules[0]["silenced_ratio"], 1.0);
 }
+
+#[test]
+fn an_opsgenie_alias_that_is_the_fingerprint_joins_too() {
+    // A custom integration that sends the alert's fingerprint as the alias.
+    let dir = tempfile::tempdir().unwrap();
+    let opsgenie = write(
+        dir.path(),
+        "og.json",
+        r#"{"data":[{"id":"og-fp","tinyId":"9","alias":"dd19ae3d4e06ac55","message":"[FIRING:1] MyAlertName","status":"closed","count":1,
+            "createdAt":"2019-01-02T10:32:16Z","updatedAt":"2019-01-02T10:37:00Z","report":{"ackTime":90000,"closeTime":290000,"acknowledgedBy":"ada"}}]}"#,
+    );
+    let a = run(&options(vec![
+        fixture("alertmanager/webhook-resolved.json"),
+        opsgenie,
+    ]));
+    let e = episode(&a, |_| true);
+    assert_eq!(e.source, "alertmanager-webhook");
+    assert_eq!(e.incident_id.as_deref(), Some("og-fp"));
+    assert_eq!(e.acked_at, Some(t("2019-01-02T10:33:46Z")));
+    assert_eq!(e.acked_by.as_deref(), Some("ada"));
+    let og = &a.summary.joins.paging["opsgenie-alerts"];
+    assert_eq!((og.incidents, og.joined, og.episodes_joined), (1, 1, 1));
+}
+
+#[test]
+fn rule_from_a_json_field_or_a_pattern_names_incidents() {
+    let by_service = read_with(&["pagerduty/rest-incidents.json"], |o| {
+        o.rule_from =
+            alertnoise::sources::rule_name::RuleFrom::parse("field:service.summary").unwrap();
+    });
+    assert_eq!(episode(&by_service, |_| true).rule, "My Mail Service");
+    let by_pattern = read_with(&["pagerduty/analytics-raw-incidents.json"], |o| {
+        o.rule_from =
+            alertnoise::sources::rule_name::RuleFrom::parse(r"regex:(?P<rule>\w+) is on fire")
+                .unwrap();
+    });
+    let rules: BTreeSet<&str> = by_pattern
+        .episode_rows
+        .iter()
+        .map(|e| e.rule.as_str())
+        .collect();
+    // The pattern names the first; the second does not match and is named by its title.
+    assert_eq!(rules, BTreeSet::from(["Reply on social media", "server"]));
+    assert!(problems(&by_pattern, Severity::Warning)
+        .iter()
+        .any(|w| w.contains("--rule-from found nothing in 1 record(s)")));
+    let bad = alertnoise(&[
+        "report",
+        "x",
+        "--rule-from",
+        "column:x",
+        "--out",
+        "/nonexistent/o",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("use title, field:NAME or regex:PATTERN"));
+    let bad_map = alertnoise(&[
+        "report",
+        "x",
+        "--map",
+        "Title=headline",
+        "--out",
+        "/nonexistent/o",
+    ]);
+    assert_eq!(bad_map.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad_map.stderr).contains("`headline` is not a field"));
+}
