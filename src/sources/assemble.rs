@@ -12,7 +12,7 @@
 
 use super::alertmanager_api::Snapshot;
 use super::alertmanager_silences::Silence;
-use super::incident::Incident;
+use super::incident::{is_incident_source, Incident};
 use super::pagerduty_log_entries::{self, IncidentLog};
 use super::{prometheus_alerts, SourceOutput};
 use crate::episodes::{self, Episode};
@@ -259,6 +259,9 @@ fn fold_duplicate_incidents(episodes: &mut Vec<Episode>, problems: &mut Vec<Prob
     let mut drop = vec![false; episodes.len()];
     let mut folded = 0;
     for i in 0..episodes.len() {
+        if !is_incident_source(episodes[i].source) {
+            continue;
+        }
         let Some(id) = episodes[i].incident_id.clone() else {
             continue;
         };
@@ -337,7 +340,7 @@ pub fn group_key_hash(group_key: &str) -> String {
 fn join_paging(episodes: &mut Vec<Episode>) -> BTreeMap<String, PagingJoin> {
     let mut counts: BTreeMap<String, PagingJoin> = BTreeMap::new();
     let paging: Vec<usize> = (0..episodes.len())
-        .filter(|&i| episodes[i].incident_id.is_some() || episodes[i].paging_key.is_some())
+        .filter(|&i| is_incident_source(episodes[i].source))
         .collect();
     for &i in &paging {
         let count = counts.entry(episodes[i].source.to_string()).or_default();
@@ -349,10 +352,7 @@ fn join_paging(episodes: &mut Vec<Episode>) -> BTreeMap<String, PagingJoin> {
     }
     let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
     for (i, episode) in episodes.iter().enumerate() {
-        if episode.paging_key.is_some()
-            || episode.incident_id.is_some()
-            || episode.starts_at.is_none()
-        {
+        if is_incident_source(episode.source) || episode.starts_at.is_none() {
             continue;
         }
         by_key

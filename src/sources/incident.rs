@@ -18,6 +18,22 @@ use crate::timefmt::{epoch_to_millis, format_millis, parse_stamp_in, LocalStamp,
 use serde_json::Value;
 use std::collections::BTreeMap;
 
+/// Whether rows of this source are paging-tool incidents (made by
+/// [`Incident::into_episode`]): one per incident id, joinable onto
+/// Alertmanager's episodes. An episodes CSV's `incident_id` is not: many
+/// alerts may share an incident there.
+pub fn is_incident_source(source: &str) -> bool {
+    [
+        super::pagerduty_incidents::NAME,
+        super::pagerduty_log_entries::NAME,
+        super::pagerduty_analytics::NAME,
+        super::pagerduty_csv::NAME,
+        super::opsgenie_alerts::NAME,
+        super::opsgenie_csv::NAME,
+    ]
+    .contains(&source)
+}
+
 /// One incident as a paging tool records it.
 #[derive(Debug, Clone, Default)]
 pub struct Incident {

@@ -945,3 +945,17 @@ fn rule_from_a_json_field_or_a_pattern_names_incidents() {
     assert_eq!(bad_map.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad_map.stderr).contains("`headline` is not a field"));
 }
+
+#[test]
+fn an_episodes_csv_incident_id_shared_by_two_alerts_keeps_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = write(
+        dir.path(),
+        "e.csv",
+        "rule,starts_at,ends_at,labels,incident_id\nA,2026-10-19T10:00:00Z,2026-10-19T10:10:00Z,i=1,INC-1\nA,2026-10-19T10:00:00Z,2026-10-19T10:10:00Z,i=2,INC-1\n",
+    );
+    let a = run(&options(vec![csv]));
+    assert_eq!(a.episode_rows.len(), 2);
+    assert_eq!(a.summary.joins.duplicate_incidents, 0);
+    assert!(a.summary.joins.paging.is_empty());
+}
