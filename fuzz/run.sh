@@ -19,16 +19,21 @@ fixtures=../tests/fixtures
 
 # The fixture files that seed each target.
 seeds_for() {
+    local h="$fixtures/handmade"
     case "$1" in
-        alertmanager_webhook|grafana_webhook) echo "$fixtures/alertmanager/webhook-*.json $fixtures/grafana/webhook*.json" ;;
+        alertmanager_webhook) echo "$fixtures/alertmanager/webhook-*.json $h/join-webhooks.jsonl" ;;
+        grafana_webhook) echo "$h/grafana-webhook.json $fixtures/alertmanager/webhook-resolved.json" ;;
         alertmanager_api) echo "$fixtures/alertmanager/api-v2-alert-groups-*.json" ;;
-        alertmanager_silences) echo "$fixtures/alertmanager/api-v2-silences-*.json" ;;
-        prometheus_alerts|series) echo "$fixtures/prometheus/*.json" ;;
-        episodes_csv|reviews) echo "$fixtures/csv/*.csv" ;;
-        pagerduty_*) echo "$fixtures/pagerduty/*" ;;
-        opsgenie_*) echo "$fixtures/opsgenie/*" ;;
-        grafana_*) echo "$fixtures/grafana/*" ;;
-        rule_files) echo "$fixtures/rules/*.yml $fixtures/rules/*.yaml" ;;
+        alertmanager_silences) echo "$fixtures/alertmanager/api-v2-silences-*.json $h/alertmanager-silences.json" ;;
+        prometheus_alerts) echo "$h/prometheus-alerts.json" ;;
+        series) echo "../sample-data/series/*.json $h/prometheus-alerts.json" ;;
+        episodes_csv) echo "$h/episodes.csv" ;;
+        reviews) echo "../sample-data/reviews.csv" ;;
+        pagerduty_*) echo "$fixtures/pagerduty/* $h/pagerduty-*" ;;
+        opsgenie_*) echo "$fixtures/opsgenie/* $h/opsgenie-*" ;;
+        grafana_annotations) echo "$h/grafana-annotations.json" ;;
+        grafana_rules_history) echo "$h/grafana-rules-history.json" ;;
+        rule_files) echo "$fixtures/rules/* ../sample-data/rules/*" ;;
     esac
 }
 

@@ -959,3 +959,29 @@ fn an_episodes_csv_incident_id_shared_by_two_alerts_keeps_both() {
     assert_eq!(a.summary.joins.duplicate_incidents, 0);
     assert!(a.summary.joins.paging.is_empty());
 }
+
+#[test]
+fn a_small_alerts_answer_with_activeat_and_an_episodes_csv() {
+    let a = read(&["handmade/prometheus-alerts.json"]);
+    let latency = episode(&a, |e| e.rule == "HighLatency");
+    assert_eq!(
+        latency.pending_since,
+        Some(1_760_867_993_000),
+        "activeAt, between samples"
+    );
+    assert_eq!(latency.starts_at, Some(1_760_868_045_000));
+    assert_eq!(latency.ends_at, None, "firing at the last sample");
+    let disk = episode(&a, |e| e.rule == "DiskFull");
+    assert_eq!(disk.starts_at, None, "pending only");
+    assert_eq!(disk.pending_since, Some(1_760_868_015_000));
+    assert_eq!(disk.ends_at, Some(1_760_868_045_000));
+
+    let csv = read(&["handmade/episodes.csv"]);
+    let latency = episode(&csv, |e| e.rule == "HighLatency");
+    assert_eq!(latency.incident_id.as_deref(), Some("INC-1"));
+    assert_eq!(latency.actionable, Some(true));
+    let disk = episode(&csv, |e| e.rule == "DiskFull");
+    assert_eq!(disk.starts_at, Some(1_760_868_000_000), "epoch seconds");
+    assert_eq!(disk.labels["instance"], "b");
+    assert!(csv.problems.is_empty(), "{:?}", csv.problems);
+}
