@@ -129,7 +129,7 @@ impl Source for AlertmanagerWebhook {
     }
 
     fn detection(&self) -> &'static str {
-        "JSON with \"alerts\" and \"groupKey\" or \"version\" (not Grafana's version \"1\")"
+        "JSON with \"alerts\" and \"groupKey\" or \"version\" and neither Grafana's \"orgId\" nor the API's \"silencedBy\""
     }
 
     fn example(&self) -> &'static str {
@@ -141,8 +141,8 @@ impl Source for AlertmanagerWebhook {
         (t.starts_with('{') || t.starts_with('['))
             && head.contains("\"alerts\"")
             && (head.contains("\"groupKey\"") || head.contains("\"version\""))
-            && !head.contains("\"version\":\"1\"")
-            && !head.contains("\"version\": \"1\"")
+            && !head.contains("\"orgId\"")
+            && !head.contains("\"silencedBy\"")
     }
 
     fn read(&self, file: &InputFile, text: &str, _context: &ReadContext) -> SourceOutput {

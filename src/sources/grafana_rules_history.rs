@@ -32,7 +32,7 @@ impl Source for GrafanaRulesHistory {
     }
 
     fn detection(&self) -> &'static str {
-        "a data frame (\"schema\" with \"fields\") whose lines hold \"ruleTitle\" or \"current\" and \"previous\""
+        "a data frame (\"schema\" with \"fields\") whose lines hold \"ruleTitle\" or \"current\""
     }
 
     fn example(&self) -> &'static str {

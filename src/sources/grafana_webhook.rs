@@ -27,7 +27,7 @@ impl Source for GrafanaWebhook {
     }
 
     fn detection(&self) -> &'static str {
-        "JSON with \"alerts\" and \"version\": \"1\" (or Grafana's \"orgId\")"
+        "JSON with \"alerts\" and Grafana's \"orgId\""
     }
 
     fn example(&self) -> &'static str {
@@ -36,10 +36,9 @@ impl Source for GrafanaWebhook {
     }
 
     fn detect(&self, head: &str) -> bool {
-        head.contains("\"alerts\"")
-            && (head.contains("\"version\":\"1\"")
-                || head.contains("\"version\": \"1\"")
-                || head.contains("\"orgId\""))
+        // Grafana's bodies always carry orgId; a label `version="1"` in an
+        // Alertmanager body must not make it Grafana's.
+        head.contains("\"alerts\"") && head.contains("\"orgId\"")
     }
 
     fn read(&self, file: &InputFile, text: &str, _context: &ReadContext) -> SourceOutput {

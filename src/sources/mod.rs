@@ -141,12 +141,13 @@ pub fn read_bytes_as(format: &str, bytes: &[u8]) -> Option<assemble::Assembled> 
 
 /// Every format, in the order detection tries them.
 pub fn all_sources() -> Vec<Box<dyn Source>> {
-    // More specific shapes first: a Grafana webhook also holds "alerts", and
-    // the CSV exports are told apart by their headers.
+    // More specific shapes first: API answers (silencedBy) and Grafana's
+    // bodies (orgId) also hold "alerts", and an API answer's labels may be
+    // named `version`; the CSV exports are told apart by their headers.
     vec![
+        Box::new(alertmanager_api::AlertmanagerApi),
         Box::new(grafana_webhook::GrafanaWebhook),
         Box::new(alertmanager_webhook::AlertmanagerWebhook),
-        Box::new(alertmanager_api::AlertmanagerApi),
         Box::new(alertmanager_silences::AlertmanagerSilences),
         Box::new(prometheus_alerts::PrometheusAlerts),
         Box::new(grafana_rules_history::GrafanaRulesHistory),

@@ -985,3 +985,27 @@ fn a_small_alerts_answer_with_activeat_and_an_episodes_csv() {
     assert_eq!(disk.labels["instance"], "b");
     assert!(csv.problems.is_empty(), "{:?}", csv.problems);
 }
+
+#[test]
+fn a_label_named_version_does_not_change_the_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = write(
+        dir.path(),
+        "hook.json",
+        r#"{"version":"4","groupKey":"g","status":"firing","receiver":"r","alerts":[{"status":"firing","labels":{"alertname":"A","version":"1"},"startsAt":"2026-10-19T10:00:00Z","endsAt":"0001-01-01T00:00:00Z"}]}"#,
+    );
+    let api = write(
+        dir.path(),
+        "api.json",
+        r#"[{"labels":{"alertname":"B","version":"4"},"startsAt":"2026-10-19T10:00:00Z","endsAt":"2026-10-19T10:05:00Z","updatedAt":"2026-10-19T10:01:00Z","fingerprint":"0000000000000001","status":{"state":"active","silencedBy":[],"inhibitedBy":[]},"receivers":[{"name":"r"}]}]"#,
+    );
+    let a = run(&options(vec![body, api]));
+    assert_eq!(
+        formats(&a),
+        vec![
+            Some("alertmanager-webhook".into()),
+            Some("alertmanager-api".into())
+        ]
+    );
+    assert!(a.problems.is_empty(), "{:?}", a.problems);
+}
