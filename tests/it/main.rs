@@ -1,6 +1,7 @@
 //! Integration tests, one binary (polars makes every test binary slow to link).
 
 mod advice;
+mod alertmanager_live;
 mod backtest;
 mod bad_input;
 mod cli;
