@@ -158,45 +158,43 @@ pub fn read_bodies(
     source: &'static str,
     version: &str,
 ) -> SourceOutput {
-    {
-        let lines = LineIndex::new(text.as_bytes());
-        let (records, mut problems) = json_records::split(&file.name, text, &lines);
-        let parts: Vec<(Vec<Sighting>, Vec<Problem>)> = records
-            .par_iter()
-            .map(|&(offset, raw)| read_record(&file.name, text, &lines, offset, raw, version))
-            .collect();
-        // Fold this file's sightings into episodes; episodes::merge joins files.
-        let mut by_key: HashMap<(Cow<str>, Millis), usize> = HashMap::new();
-        let mut episodes: Vec<Episode> = Vec::new();
-        for (sightings, part_problems) in parts {
-            problems.extend(part_problems);
-            for sighting in sightings {
-                // Exports carry the fingerprint, so the key usually borrows from the text.
-                match by_key.entry((sighting.fingerprint.clone(), sighting.starts_at)) {
-                    Entry::Occupied(slot) => {
-                        let episode = &mut episodes[*slot.get()];
-                        if let Some(end) = sighting.ends_at {
-                            episode.ends_at = Some(episode.ends_at.map_or(end, |e| e.max(end)));
-                        }
-                        episode.notification_ids.push(sighting.body_id);
-                        if let Some(key) = sighting.group_key {
-                            if !episode.join_keys.iter().any(|k| *k == key) {
-                                episode.join_keys.push(key.into_owned());
-                            }
+    let lines = LineIndex::new(text.as_bytes());
+    let (records, mut problems) = json_records::split(&file.name, text, &lines);
+    let parts: Vec<(Vec<Sighting>, Vec<Problem>)> = records
+        .par_iter()
+        .map(|&(offset, raw)| read_record(&file.name, text, &lines, offset, raw, version))
+        .collect();
+    // Fold this file's sightings into episodes; episodes::merge joins files.
+    let mut by_key: HashMap<(Cow<str>, Millis), usize> = HashMap::new();
+    let mut episodes: Vec<Episode> = Vec::new();
+    for (sightings, part_problems) in parts {
+        problems.extend(part_problems);
+        for sighting in sightings {
+            // Exports carry the fingerprint, so the key usually borrows from the text.
+            match by_key.entry((sighting.fingerprint.clone(), sighting.starts_at)) {
+                Entry::Occupied(slot) => {
+                    let episode = &mut episodes[*slot.get()];
+                    if let Some(end) = sighting.ends_at {
+                        episode.ends_at = Some(episode.ends_at.map_or(end, |e| e.max(end)));
+                    }
+                    episode.notification_ids.push(sighting.body_id);
+                    if let Some(key) = sighting.group_key {
+                        if !episode.join_keys.iter().any(|k| *k == key) {
+                            episode.join_keys.push(key.into_owned());
                         }
                     }
-                    Entry::Vacant(slot) => {
-                        slot.insert(episodes.len());
-                        episodes.push(sighting.into_episode(&file.name, source));
-                    }
+                }
+                Entry::Vacant(slot) => {
+                    slot.insert(episodes.len());
+                    episodes.push(sighting.into_episode(&file.name, source));
                 }
             }
         }
-        SourceOutput {
-            episodes,
-            problems,
-            ..SourceOutput::default()
-        }
+    }
+    SourceOutput {
+        episodes,
+        problems,
+        ..SourceOutput::default()
     }
 }
 
