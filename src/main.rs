@@ -19,6 +19,8 @@ enum Command {
     Simulate(cmd::simulate::Args),
     /// Replay a rule's threshold and `for:` over its metric series; score against actionable episodes.
     Backtest(cmd::backtest::Args),
+    /// Compare two reports: per-rule deltas, fixed and new noise, and whether advice was applied.
+    Compare(cmd::compare::Args),
     /// Write a realistic sample alert history.
     Sample(cmd::sample::Args),
     /// List the input formats with an example of each.
@@ -31,6 +33,7 @@ fn main() {
         Command::Report(args) => cmd::report::run(args),
         Command::Simulate(args) => cmd::simulate::run(args),
         Command::Backtest(args) => cmd::backtest::run(args),
+        Command::Compare(args) => cmd::compare::run(args),
         Command::Sample(args) => cmd::sample::run(args),
         Command::Formats(args) => cmd::formats::run(args),
     };

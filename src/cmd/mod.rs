@@ -1,6 +1,7 @@
 //! One file per subcommand; each has its arguments and a `run` function.
 
 pub mod backtest;
+pub mod compare;
 pub mod formats;
 pub mod history;
 pub mod report;

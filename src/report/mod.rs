@@ -4,6 +4,7 @@
 //! beside `--out` and moved into place at the end (see `outdir.rs`).
 
 pub mod advice_section;
+pub mod compare;
 pub mod markdown;
 pub mod parquet;
 pub mod rows;

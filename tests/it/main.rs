@@ -6,6 +6,7 @@ mod backtest;
 mod bad_input;
 mod cli;
 mod common;
+mod compare;
 mod fixtures;
 mod formats;
 mod metrics;
