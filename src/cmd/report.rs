@@ -2,7 +2,8 @@
 //!
 //! Usage: `alertnoise report [INPUT]... --out DIR [--rules FILE|DIR]... [--reviews FILE]
 //! [--since T] [--until T] [--short D] [--flap-window D] [--tz ZONE]
-//! [--business-hours SPEC] [--by LABEL] [--format NAME] [--strict] [--force]`
+//! [--business-hours SPEC] [--by LABEL] [--format NAME] [--strict] [--force]
+//! [--history DIR]`
 
 use super::history::HistoryArgs;
 use crate::analysis;
@@ -27,6 +28,10 @@ pub struct Args {
     /// How many rules the table on stdout shows.
     #[arg(long, default_value_t = 10)]
     pub top: usize,
+    /// Record this run in DIR (one folder per window) and show each rule's
+    /// noise trend over the last runs recorded there.
+    #[arg(long = "history", value_name = "DIR")]
+    pub history_dir: Option<PathBuf>,
 }
 
 /// Runs `alertnoise report`.
@@ -36,6 +41,19 @@ pub fn run(args: &Args) -> Result<()> {
     options.by = super::history::check_by(args.by.clone())?;
     let mut analysis = analysis::analyze(&options)?;
     let advice = analysis.advise(&options);
+    let run_id = crate::report::history::run_id(
+        &analysis.summary.window.since,
+        &analysis.summary.window.until,
+    );
+    let trends = match &args.history_dir {
+        Some(dir) => Some(crate::report::history::trends(
+            &crate::report::history::load(dir)?,
+            &run_id,
+            &analysis.rules,
+            options.by.as_deref(),
+        )),
+        None => None,
+    };
     let columns: Vec<String> = analysis
         .metrics
         .get_column_names()
@@ -53,8 +71,12 @@ pub fn run(args: &Args) -> Result<()> {
             problems: &analysis.problems,
             advice: &advice,
             with_rules: !analysis.rule_files.is_empty(),
+            trends: trends.as_ref(),
         },
     )?;
+    if let Some(dir) = &args.history_dir {
+        crate::report::history::record(dir, &run_id, &args.out)?;
+    }
     let s = &analysis.summary;
     super::print_out(&format!(
         "{}\n{} episodes from {} rules, {} noisy; {} problems in the inputs. Report: {}\n",

@@ -13,6 +13,7 @@ use crate::problem::Problem;
 use minijinja::value::Serde;
 use minijinja::{context, Environment};
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 const TEMPLATE: &str = include_str!("templates/report.md.j2");
 
@@ -179,6 +180,7 @@ struct LeaderRow {
     actionable: String,
     acked: String,
     off_hours: String,
+    trend: String,
 }
 
 #[derive(Serialize)]
@@ -220,15 +222,22 @@ fn fmt_1(x: Option<f64>) -> String {
     x.map_or("-".into(), |v| format!("{v:.1}"))
 }
 
-/// Renders the review-meeting page.
+/// Renders the review-meeting page; `trends` (with `--history`) holds each
+/// rule's noise score over the last runs, the current one last.
 pub fn render(
     summary: &Summary,
     rows: &[Row],
     problems: &[Problem],
     advice: &AdviceSection,
+    trends: Option<&BTreeMap<String, Vec<f64>>>,
 ) -> Result<String> {
     let by = summary.settings.by.as_deref();
     let ranked = by_noise(rows);
+    let trend_of = |r: &Row| {
+        trends
+            .and_then(|t| t.get(&super::history::row_key(r, by)))
+            .filter(|series| series.len() > 1)
+    };
     let leaders: Vec<LeaderRow> = ranked
         .iter()
         .take(TOP)
@@ -243,6 +252,7 @@ pub fn render(
             actionable: pct(num(r, "actionable_ratio")),
             acked: pct(num(r, "acked_ratio")),
             off_hours: pct(num(r, "off_hours_ratio")),
+            trend: trend_of(r).map_or("-".into(), |t| super::history::sparkline(t)),
         })
         .collect();
     let sections: Vec<Section> = ranked
@@ -318,6 +328,18 @@ pub fn render(
                     .filter(|s| *s > 0.0)
                     .map(|s| ("Silenced".to_string(), pct(Some(s)))),
             )
+            .chain(trend_of(r).map(|t| {
+                let values: Vec<String> = t.iter().map(|v| format!("{v:.1}")).collect();
+                (
+                    "Trend".to_string(),
+                    format!(
+                        "noise/week over the last {} reviews: {} {}",
+                        t.len(),
+                        values.join(" → "),
+                        super::history::sparkline(t)
+                    ),
+                )
+            }))
             .collect(),
             findings: findings(r, summary),
         })
@@ -388,6 +410,7 @@ pub fn render(
             problems => Serde(listed),
             more_problems => problems.len().saturating_sub(PROBLEMS_LISTED),
             advice => Serde(advice),
+            with_trends => trends.is_some(),
         })
         .map_err(template_error)
 }

@@ -5,6 +5,7 @@
 
 pub mod advice_section;
 pub mod compare;
+pub mod history;
 pub mod markdown;
 pub mod parquet;
 pub mod rows;
@@ -42,6 +43,8 @@ pub struct ReportInput<'a> {
     pub advice: &'a AdviceReport,
     /// Whether rule files were given (then `advice.patch` is written).
     pub with_rules: bool,
+    /// With `--history`: each rule's noise score over the last runs.
+    pub trends: Option<&'a std::collections::BTreeMap<String, Vec<f64>>>,
 }
 
 /// Writes every file of the output contract to `out`.
@@ -65,7 +68,13 @@ pub fn write_report(out: &Path, force: bool, input: ReportInput) -> Result<()> {
             write_file(tmp, "advice.patch", patch.as_bytes())?;
         }
         let section = advice_section::AdviceSection::new(input.advice, input.with_rules);
-        let md = markdown::render(input.summary, input.rules, input.problems, &section)?;
+        let md = markdown::render(
+            input.summary,
+            input.rules,
+            input.problems,
+            &section,
+            input.trends,
+        )?;
         write_file(tmp, "report.md", md.as_bytes())?;
         Ok(())
     })

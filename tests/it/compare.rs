@@ -41,10 +41,7 @@ fn compare_tells_which_advice_was_applied_and_what_changed() {
             .unwrap_or_else(|| panic!("no {rule} {kind} row in\n{md}"))
             .to_string()
     };
-    assert!(
-        line("HostHighCpu", "raise_for").contains("| yes |"),
-        "{md}"
-    );
+    assert!(line("HostHighCpu", "raise_for").contains("| yes |"), "{md}");
     assert!(line("HostHighCpu", "demote").contains("| yes |"), "{md}");
     assert!(
         line("RabbitmqQueueDepth", "threshold").contains("| yes |"),

@@ -7,6 +7,7 @@ mod bad_input;
 mod cli;
 mod common;
 mod compare;
+mod continuous_review;
 mod fixtures;
 mod formats;
 mod metrics;
