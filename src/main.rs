@@ -21,6 +21,8 @@ enum Command {
     Backtest(cmd::backtest::Args),
     /// Compare two reports: per-rule deltas, fixed and new noise, and whether advice was applied.
     Compare(cmd::compare::Args),
+    /// The alerts around one incident: timeline, detection, noise during it, reset.
+    Retro(cmd::retro::Args),
     /// Write a realistic sample alert history.
     Sample(cmd::sample::Args),
     /// List the input formats with an example of each.
@@ -34,6 +36,7 @@ fn main() {
         Command::Simulate(args) => cmd::simulate::run(args),
         Command::Backtest(args) => cmd::backtest::run(args),
         Command::Compare(args) => cmd::compare::run(args),
+        Command::Retro(args) => cmd::retro::run(args),
         Command::Sample(args) => cmd::sample::run(args),
         Command::Formats(args) => cmd::formats::run(args),
     };

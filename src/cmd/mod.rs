@@ -5,6 +5,7 @@ pub mod compare;
 pub mod formats;
 pub mod history;
 pub mod report;
+pub mod retro;
 pub mod sample;
 pub mod simulate;
 

@@ -13,6 +13,7 @@ mod formats;
 mod metrics;
 mod prometheus_replay;
 mod property;
+mod retro;
 mod rules;
 mod sample;
 mod sources;

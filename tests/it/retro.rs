@@ -1,0 +1,104 @@
+//! `alertnoise retro`: the alerts around one incident.
+
+use crate::common::*;
+
+const HISTORY: &str = "\
+rule,starts_at,ends_at,labels,acked_at
+Earlier,2026-10-19T08:00:00Z,2026-10-19T08:10:00Z,i=e,
+DbReplicationLag,2026-10-19T09:55:00Z,2026-10-19T10:40:00Z,db=main,
+CheckoutErrors,2026-10-19T10:02:00Z,2026-10-19T10:25:00Z,service=checkout,2026-10-19T10:04:00Z
+HostHighCpu,2026-10-19T10:10:00Z,2026-10-19T10:12:00Z,host=h1,
+DiskSpaceLow,2026-10-19T10:15:00Z,2026-10-19T10:50:00Z,host=d1,
+Later,2026-10-19T10:45:00Z,2026-10-19T10:46:00Z,i=l,
+";
+
+const REVIEWS: &str = "\
+rule,starts_at,actionable
+DbReplicationLag,2026-10-19T09:55:00Z,yes
+CheckoutErrors,2026-10-19T10:02:00Z,yes
+HostHighCpu,2026-10-19T10:10:00Z,no
+Later,2026-10-19T10:45:00Z,no
+";
+
+#[test]
+fn detection_noise_and_reset_around_an_incident() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = write(dir.path(), "history.csv", HISTORY);
+    let reviews = write(dir.path(), "reviews.csv", REVIEWS);
+    let out = run_ok(bin().args([
+        "retro",
+        history.to_str().unwrap(),
+        "--reviews",
+        reviews.to_str().unwrap(),
+        "--from",
+        "2026-10-19T09:30:00Z",
+        "--to",
+        "2026-10-19T11:00:00Z",
+        "--incident-start",
+        "2026-10-19T10:00:00Z",
+        "--incident-end",
+        "2026-10-19T10:30:00Z",
+    ]));
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        md.contains(
+            "First alert: **DbReplicationLag** (db=main) at 2026-10-19T09:55:00.000Z (-5m)."
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains("First alert reviewed as actionable: **DbReplicationLag**"),
+        "{md}"
+    );
+    assert!(
+        md.contains(
+            "Reviewed as needing no action (noise while people were busy): HostHighCpu at +10m."
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains("Not reviewed yet (give verdicts with --reviews): DiskSpaceLow at +15m."),
+        "{md}"
+    );
+    assert!(
+        md.contains(
+            "The incident's alerts had all resolved 20m after it ended (2026-10-19T10:50:00.000Z)."
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains("| CheckoutErrors | service=checkout | +2m | +25m | actionable | +4m |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| Later | i=l | +45m | +46m | noise | - |"),
+        "{md}"
+    );
+    assert!(!md.contains("Earlier"), "outside the frame: {md}");
+    // Without the incident's times: relative to --from, no reset section.
+    let plain = run_ok(bin().args([
+        "retro",
+        history.to_str().unwrap(),
+        "--from",
+        "2026-10-19T09:30:00Z",
+        "--to",
+        "2026-10-19T11:00:00Z",
+    ]));
+    let plain = String::from_utf8_lossy(&plain.stdout);
+    assert!(
+        plain.contains("(+25m)") && !plain.contains("## Reset"),
+        "{plain}"
+    );
+    let backwards = bin()
+        .args([
+            "retro",
+            history.to_str().unwrap(),
+            "--from",
+            "2026-10-19T11:00:00Z",
+            "--to",
+            "2026-10-19T09:00:00Z",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(backwards.status.code(), Some(2));
+}
