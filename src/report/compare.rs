@@ -230,7 +230,7 @@ pub fn compare(old: &ReportDir, new: &ReportDir) -> Comparison {
     let new_lints: BTreeSet<(String, String)> = items(new)
         .iter()
         .filter(|a| a["kind"] == "lint")
-        .map(|a| lint_key(a))
+        .map(lint_key)
         .collect();
     for item in items(old) {
         let rule = item["rule"].as_str().unwrap_or("").to_string();
