@@ -80,7 +80,11 @@ pub fn run(args: &Args) -> Result<()> {
     let s = &analysis.summary;
     super::print_out(&format!(
         "{}\n{} episodes from {} rules, {} noisy; {} problems in the inputs. Report: {}\n",
-        crate::report::terminal::render(&analysis.rules, args.top),
+        crate::report::terminal::render(
+            &analysis.rules,
+            args.top,
+            crate::report::terminal::colour_stdout(),
+        ),
         s.counts.episodes,
         s.counts.rules,
         s.counts.noisy_episodes,

@@ -240,3 +240,17 @@ fn a_closed_stdout_pipe_is_not_a_crash() {
         "the report is written before stdout"
     );
 }
+
+#[test]
+fn the_table_on_stdout_is_plain_when_piped() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_ok(bin().current_dir(root()).args([
+        "report",
+        "sample-data/alertmanager",
+        "--out",
+        dir.path().join("r").to_str().unwrap(),
+    ]));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.starts_with("rule "), "{stdout}");
+    assert!(!stdout.contains('\x1b'), "{stdout:?}");
+}
