@@ -148,3 +148,63 @@ pub fn apply_to_sample_rules(repo: &Path, patch: &str) -> PathBuf {
     );
     repo.join(rules)
 }
+
+/// A free TCP port on loopback, for a server a test starts.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Reads an Alertmanager `/api/v2/silences` answer with alertnoise's reader,
+/// and checks, for every alert of an `/api/v2/alerts/groups` answer, that
+/// the silences alertnoise finds matching (in force when the answer was
+/// taken) are exactly the ones Alertmanager named in `silencedBy`. Returns
+/// the labels of the alerts Alertmanager silenced.
+pub fn assert_silences_match_alertmanager(
+    silences: &str,
+    groups: &str,
+) -> Vec<std::collections::BTreeMap<String, String>> {
+    use std::collections::{BTreeMap, BTreeSet};
+    let output = alertnoise::sources::all_sources()
+        .into_iter()
+        .find(|s| s.name() == "alertmanager-silences")
+        .unwrap()
+        .read(
+            &alertnoise::sources::InputFile {
+                name: "silences".into(),
+                bytes: silences.as_bytes().to_vec(),
+            },
+            silences,
+            &Default::default(),
+        );
+    assert!(output.problems.is_empty(), "{:?}", output.problems);
+    assert!(!output.silences.is_empty());
+    let groups: serde_json::Value = serde_json::from_str(groups).unwrap();
+    let mut silenced = Vec::new();
+    for alert in groups
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["alerts"].as_array().unwrap())
+    {
+        let labels: BTreeMap<String, String> =
+            serde_json::from_value(alert["labels"].clone()).unwrap();
+        let at = t(alert["updatedAt"].as_str().unwrap());
+        let ours: BTreeSet<String> = output
+            .silences
+            .iter()
+            .filter(|s| s.matches(&labels) && s.overlaps(at, Some(at + 1)))
+            .map(|s| s.id.clone())
+            .collect();
+        let theirs: BTreeSet<String> =
+            serde_json::from_value(alert["status"]["silencedBy"].clone()).unwrap();
+        assert_eq!(ours, theirs, "{labels:?}");
+        if !theirs.is_empty() {
+            silenced.push(labels);
+        }
+    }
+    silenced
+}
