@@ -8,7 +8,7 @@
 //! it and what happened to the rule's noise. Markdown on standard output, or
 //! in `--out FILE`.
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::report::compare::{compare, markdown, ReportDir};
 use std::path::PathBuf;
 
@@ -32,19 +32,5 @@ pub fn run(args: &Args) -> Result<()> {
     let old = ReportDir::load(&args.old)?;
     let new = ReportDir::load(&args.new)?;
     let text = markdown(&compare(&old, &new));
-    match &args.out {
-        None => super::print_out(&text),
-        Some(path) => {
-            if path.exists() && !args.force {
-                return Err(Error::Usage(format!(
-                    "{} exists; pass --force to replace it",
-                    path.display()
-                )));
-            }
-            std::fs::write(path, text).map_err(|source| Error::Io {
-                path: path.clone(),
-                source,
-            })
-        }
-    }
+    super::write_or_print(args.out.as_deref(), args.force, &text)
 }

@@ -25,3 +25,25 @@ pub fn print_out(text: &str) -> crate::error::Result<()> {
         _ => Ok(()),
     }
 }
+
+/// Writes a command's text to `--out FILE` (never over an existing file
+/// without `--force`), or to standard output without `--out`.
+pub fn write_or_print(
+    out: Option<&std::path::Path>,
+    force: bool,
+    text: &str,
+) -> crate::error::Result<()> {
+    let Some(path) = out else {
+        return print_out(text);
+    };
+    if path.exists() && !force {
+        return Err(crate::error::Error::Usage(format!(
+            "{} exists; pass --force to replace it",
+            path.display()
+        )));
+    }
+    std::fs::write(path, text).map_err(|source| crate::error::Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}

@@ -75,19 +75,5 @@ pub fn run(args: &Args) -> Result<()> {
     options.until = Some(to);
     let analysis = analysis::analyze(&options)?;
     let text = markdown(&build(&analysis.episode_rows, frame), frame);
-    match &args.out {
-        None => super::print_out(&text),
-        Some(path) => {
-            if path.exists() && !args.force {
-                return Err(Error::Usage(format!(
-                    "{} exists; pass --force to replace it",
-                    path.display()
-                )));
-            }
-            std::fs::write(path, text).map_err(|source| Error::Io {
-                path: path.clone(),
-                source,
-            })
-        }
-    }
+    super::write_or_print(args.out.as_deref(), args.force, &text)
 }

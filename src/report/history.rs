@@ -8,7 +8,6 @@
 
 use super::rows::{num, text, Row};
 use crate::error::{Error, Result};
-use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -64,40 +63,14 @@ pub fn load(dir: &Path) -> Result<Vec<Run>> {
     folders.sort();
     let mut runs = Vec::new();
     for folder in folders {
-        let read = |name: &str| -> Result<Value> {
-            let file = folder.join(name);
-            let text = std::fs::read_to_string(&file).map_err(|e| io(&file, e))?;
-            serde_json::from_str(&text).map_err(|e| {
-                Error::Usage(format!(
-                    "{}:{}: not a recorded run ({e}); remove the folder or fix the file",
-                    file.display(),
-                    e.line()
-                ))
-            })
-        };
-        let summary = read("summary.json")?;
-        let rows: Vec<Row> = match read("rules.json")? {
-            Value::Array(rows) => rows
-                .into_iter()
-                .filter_map(|r| match r {
-                    Value::Object(map) => Some(map),
-                    _ => None,
-                })
-                .collect(),
-            _ => {
-                return Err(Error::Usage(format!(
-                    "{}: rules.json is not a list of rules",
-                    folder.display()
-                )))
-            }
-        };
-        let by = summary["settings"]["by"].as_str();
+        let record = super::report_dir::ReportDir::load(&folder)?;
+        let by = record.summary["settings"]["by"].as_str();
         runs.push(Run {
             id: folder
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
-            noise: noise_of(&rows, by),
+            noise: noise_of(&record.rules, by),
         });
     }
     // Folder names start with the window's dates; order by the end.

@@ -8,6 +8,7 @@ pub mod compare;
 pub mod history;
 pub mod markdown;
 pub mod parquet;
+pub mod report_dir;
 pub mod retro;
 pub mod rows;
 pub mod rules_csv;
