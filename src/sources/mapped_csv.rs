@@ -278,6 +278,21 @@ pub fn each_record(
     }
 }
 
+/// The warnings a file of an incident tool may end with: records that
+/// `--rule-from` could not name, and timestamps read in `--tz` for lack of an offset.
+pub fn file_warnings(
+    file: &str,
+    namer: &RuleNamer,
+    zone_assumed: bool,
+    zone: chrono_tz::Tz,
+) -> Vec<Problem> {
+    let mut warnings: Vec<Problem> = namer.warning(file).into_iter().collect();
+    if zone_assumed {
+        warnings.push(zone_warning(file, zone, "timestamps"));
+    }
+    warnings
+}
+
 /// A warning for a file in which some timestamps had no offset.
 pub fn zone_warning(file: &str, zone: chrono_tz::Tz, what: &str) -> Problem {
     Problem::warning(

@@ -120,14 +120,9 @@ impl Source for PagerdutyLogEntries {
                 Err(reason) => problems.push(Problem::skipped(&file.name, line, 0, reason)),
             }
         }
-        problems.extend(namer.warning(&file.name));
-        if assumed {
-            problems.push(mapped_csv::zone_warning(
-                &file.name,
-                context.tz,
-                "timestamps",
-            ));
-        }
+        problems.extend(mapped_csv::file_warnings(
+            &file.name, &namer, assumed, context.tz,
+        ));
         SourceOutput {
             problems,
             incident_logs: logs.into_values().collect(),
