@@ -87,8 +87,19 @@ impl Episode {
         }
     }
 
-    /// Folds another row of the same episode into this one.
-    fn absorb(&mut self, other: Episode) {
+    /// Records an acknowledgement if it is the first one known (earlier than
+    /// the one recorded, or none yet).
+    pub fn acknowledge(&mut self, at: Millis, by: Option<String>) {
+        if self.acked_at.is_none_or(|a| at < a) {
+            self.acked_at = Some(at);
+            self.acked_by = by;
+        }
+    }
+
+    /// Folds another row of the same episode into this one: the latest end,
+    /// the earliest pending start and acknowledgement, the notifications of
+    /// both; where both name a value (incident, severity, …), this row's stands.
+    pub fn absorb(&mut self, other: Episode) {
         self.ends_at = match (self.ends_at, other.ends_at) {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
@@ -99,11 +110,8 @@ impl Episode {
         };
         self.notifications = self.notifications.max(other.notifications);
         self.notification_ids.extend(other.notification_ids);
-        if let Some(b) = other.acked_at {
-            if self.acked_at.is_none_or(|a| b < a) {
-                self.acked_at = Some(b);
-                self.acked_by = other.acked_by;
-            }
+        if let Some(at) = other.acked_at {
+            self.acknowledge(at, other.acked_by);
         }
         self.ack_tracked |= other.ack_tracked;
         self.silenced |= other.silenced;

@@ -192,10 +192,7 @@ fn apply_logs(
         applied.insert(log.incident_id.clone());
         episode.ack_tracked = true;
         if let Some((at, by)) = &log.first_ack {
-            if episode.acked_at.is_none_or(|a| *at < a) {
-                episode.acked_at = Some(*at);
-                episode.acked_by = by.clone();
-            }
+            episode.acknowledge(*at, by.clone());
         }
         if let Some((at, auto)) = log.resolved {
             if episode.ends_at.is_none() {
@@ -290,22 +287,14 @@ fn fold_duplicate_incidents(episodes: &mut Vec<Episode>, problems: &mut Vec<Prob
             (Some(a), Some(b)) => b > a,
             _ => false,
         };
-        let earliest_ack = [
-            kept.acked_at.map(|t| (t, kept.acked_by.clone())),
-            other.acked_at.map(|t| (t, other.acked_by.clone())),
-        ]
-        .into_iter()
-        .flatten()
-        .min_by_key(|(t, _)| *t);
-        let ack_tracked = kept.ack_tracked || other.ack_tracked;
-        let notifications = kept.notifications.max(other.notifications);
+        // The more final record stands; the other adds its earlier
+        // acknowledgement and notifications.
         if other_more_final {
-            *kept = other;
+            let earlier = std::mem::replace(kept, other);
+            kept.absorb(earlier);
+        } else {
+            kept.absorb(other);
         }
-        kept.acked_at = earliest_ack.as_ref().map(|a| a.0);
-        kept.acked_by = earliest_ack.and_then(|a| a.1);
-        kept.ack_tracked = ack_tracked;
-        kept.notifications = notifications;
     }
     remove_marked(episodes, &drop);
     folded
