@@ -340,6 +340,8 @@ fn join_paging(episodes: &mut Vec<Episode>) -> BTreeMap<String, PagingJoin> {
         return counts;
     }
     let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
+    // Every episode of a group carries its group key: hash each key once.
+    let mut hashes: HashMap<&str, String> = HashMap::new();
     for (i, episode) in episodes.iter().enumerate() {
         if is_incident_source(episode.source) || episode.starts_at.is_none() {
             continue;
@@ -350,7 +352,10 @@ fn join_paging(episodes: &mut Vec<Episode>) -> BTreeMap<String, PagingJoin> {
             .push(i);
         for key in &episode.join_keys {
             by_key.entry(key.clone()).or_default().push(i);
-            by_key.entry(group_key_hash(key)).or_default().push(i);
+            let hash = hashes
+                .entry(key.as_str())
+                .or_insert_with(|| group_key_hash(key));
+            by_key.entry(hash.clone()).or_default().push(i);
         }
     }
     // Earliest incidents first, so each episode takes the first that paged for it.
@@ -362,12 +367,12 @@ fn join_paging(episodes: &mut Vec<Episode>) -> BTreeMap<String, PagingJoin> {
     let mut joined_incident = vec![false; episodes.len()];
     let mut taken = vec![false; episodes.len()];
     for p in incidents {
-        let key = episodes[p].paging_key.clone().unwrap_or_default();
-        let Some(candidates) = by_key.get(&key) else {
+        let page = episodes[p].clone();
+        let Some(candidates) = page.paging_key.as_ref().and_then(|key| by_key.get(key)) else {
             continue;
         };
-        let created = episodes[p].starts_at.unwrap_or(0);
-        let resolved = episodes[p].ends_at.unwrap_or(Millis::MAX);
+        let created = page.starts_at.unwrap_or(0);
+        let resolved = page.ends_at.unwrap_or(Millis::MAX);
         let mut matched = 0;
         for &a in candidates {
             let start = episodes[a].starts_at.unwrap_or(0);
@@ -380,7 +385,6 @@ fn join_paging(episodes: &mut Vec<Episode>) -> BTreeMap<String, PagingJoin> {
                 continue;
             }
             taken[a] = true;
-            let page = episodes[p].clone();
             let alert = &mut episodes[a];
             alert.incident_id = page.incident_id.clone();
             alert.ack_tracked |= page.ack_tracked;
@@ -398,10 +402,7 @@ fn join_paging(episodes: &mut Vec<Episode>) -> BTreeMap<String, PagingJoin> {
         }
         if matched > 0 {
             joined_incident[p] = true;
-            counts
-                .entry(episodes[p].source.to_string())
-                .or_default()
-                .joined += 1;
+            counts.entry(page.source.to_string()).or_default().joined += 1;
         }
     }
     remove_marked(episodes, &joined_incident);
