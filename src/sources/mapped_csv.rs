@@ -325,6 +325,23 @@ impl RowContext<'_> {
     pub fn time(&mut self, row: &MappedRow, field: &str) -> Result<Option<Millis>, String> {
         Ok(instant(row.time(field, self.zone)?, &mut self.zone_assumed))
     }
+
+    /// A time given either as the time field `at`, or as the field `after`
+    /// counting `unit_ms` milliseconds after `from` (exports give time to
+    /// acknowledge or to close as a duration).
+    pub fn time_or_after(
+        &mut self,
+        row: &MappedRow,
+        at: &str,
+        after: &str,
+        unit_ms: f64,
+        from: Millis,
+    ) -> Result<Option<Millis>, String> {
+        match self.time(row, at)? {
+            Some(t) => Ok(Some(t)),
+            None => Ok(row.duration(after, unit_ms)?.map(|d| from + d)),
+        }
+    }
 }
 
 /// Reads an incident tool's CSV export: locates `fields` (`title` and

@@ -124,14 +124,9 @@ impl Source for OpsgenieCsv {
         let ack_fields = ["acked_at", "ack_ms"];
         mapped_csv::read_incidents(file, text, context, FIELDS, &ack_fields, |row, cx| {
             let created_at = cx.time(row, "created_at")?.ok_or("created_at is empty")?;
-            let acked_at = match cx.time(row, "acked_at")? {
-                Some(t) => Some(t),
-                None => row.duration("ack_ms", 1.0)?.map(|d| created_at + d),
-            };
-            let mut resolved_at = match cx.time(row, "closed_at")? {
-                Some(t) => Some(t),
-                None => row.duration("close_ms", 1.0)?.map(|d| created_at + d),
-            };
+            let acked_at = cx.time_or_after(row, "acked_at", "ack_ms", 1.0, created_at)?;
+            let mut resolved_at =
+                cx.time_or_after(row, "closed_at", "close_ms", 1.0, created_at)?;
             if row
                 .get("status")
                 .is_some_and(|s| s.eq_ignore_ascii_case("open"))

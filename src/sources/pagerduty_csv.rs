@@ -129,12 +129,8 @@ PT4KHLK,1234,[FIRING:1] HighLatency (payments),Payments,high,2026-10-19T10:00:30
         let ack_fields = ["acked_at", "seconds_to_first_ack"];
         mapped_csv::read_incidents(file, text, context, FIELDS, &ack_fields, |row, cx| {
             let created_at = cx.time(row, "created_at")?.ok_or("created_at is empty")?;
-            let acked_at = match cx.time(row, "acked_at")? {
-                Some(t) => Some(t),
-                None => row
-                    .duration("seconds_to_first_ack", 1000.0)?
-                    .map(|d| created_at + d),
-            };
+            let acked_at =
+                cx.time_or_after(row, "acked_at", "seconds_to_first_ack", 1000.0, created_at)?;
             let title = row.get("title").unwrap_or_default();
             Ok(Incident {
                 source: NAME,
