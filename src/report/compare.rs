@@ -7,9 +7,9 @@
 //! `rules.json`, `advice.json`), so reports of any alertnoise version with
 //! the same `schema_version` compare.
 
-use super::markdown::{human_seconds, md_escape};
+use super::markdown::{display_name, human_seconds, md_escape};
 pub use super::report_dir::ReportDir;
-use super::rows::{num, text, Row};
+use super::rows::{num, Row};
 use super::terminal::pct;
 use serde::Serialize;
 use serde_json::Value;
@@ -32,16 +32,7 @@ impl ReportDir {
         let by = self.summary["settings"]["by"].as_str();
         self.rules
             .iter()
-            .map(|r| {
-                let rule = text(r, "rule").unwrap_or("").to_string();
-                let key = match by {
-                    Some(label) => {
-                        format!("{rule} ({label}={})", text(r, label).unwrap_or("(none)"))
-                    }
-                    None => rule,
-                };
-                (key, r)
-            })
+            .map(|r| (display_name(r, by), r))
             .collect()
     }
 

@@ -6,7 +6,8 @@
 //! Running the same window again replaces its folder, so a re-run does not
 //! count twice. Runs are ordered by their window's end.
 
-use super::rows::{num, text, Row};
+use super::markdown::display_name;
+use super::rows::{num, Row};
 use crate::error::{Error, Result};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -29,18 +30,9 @@ pub fn run_id(since: &str, until: &str) -> String {
     format!("{}_{}", day(since), day(until))
 }
 
-/// The key of a rule's row: the rule, and the `--by` value when split.
-pub fn row_key(row: &Row, by: Option<&str>) -> String {
-    let rule = text(row, "rule").unwrap_or("");
-    match by {
-        Some(label) => format!("{rule} ({label}={})", text(row, label).unwrap_or("(none)")),
-        None => rule.to_string(),
-    }
-}
-
 fn noise_of(rows: &[Row], by: Option<&str>) -> BTreeMap<String, f64> {
     rows.iter()
-        .map(|r| (row_key(r, by), num(r, "noise_score").unwrap_or(0.0)))
+        .map(|r| (display_name(r, by), num(r, "noise_score").unwrap_or(0.0)))
         .collect()
 }
 

@@ -101,7 +101,7 @@ fn is_paging(row: &Row) -> bool {
 }
 
 /// The rule's label (`--by` value appended), for headings and tables.
-fn display_name(row: &Row, by: Option<&str>) -> String {
+pub fn display_name(row: &Row, by: Option<&str>) -> String {
     let rule = text(row, "rule").unwrap_or("");
     match by {
         Some(label) => format!("{rule} ({label}={})", text(row, label).unwrap_or("(none)")),
@@ -235,7 +235,7 @@ pub fn render(
     let ranked = by_noise(rows);
     let trend_of = |r: &Row| {
         trends
-            .and_then(|t| t.get(&super::history::row_key(r, by)))
+            .and_then(|t| t.get(&display_name(r, by)))
             .filter(|series| series.len() > 1)
     };
     let leaders: Vec<LeaderRow> = ranked
