@@ -80,7 +80,7 @@ fn usage(e: String) -> Error {
 /// Reads a window bound: RFC 3339, epoch, or a date at midnight in `tz`.
 pub fn parse_bound(flag: &str, text: &str, tz: chrono_tz::Tz) -> Result<Millis> {
     if let Ok(date) = chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
-        let midnight = date.and_hms_opt(0, 0, 0).expect("midnight exists");
+        let midnight = date.and_time(chrono::NaiveTime::MIN);
         return tz
             .from_local_datetime(&midnight)
             .earliest()
