@@ -98,6 +98,8 @@ pub struct Analysis {
     pub problems: Vec<Problem>,
     /// The analysis window.
     pub window: Window,
+    /// The settings the metrics were computed with.
+    pub settings: Settings,
     /// The rule files given with `--rules`.
     pub rule_files: Vec<RuleFile>,
     /// Metric series of rules' left-hand sides (`--series`), by alert name.
@@ -232,6 +234,7 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
         summary,
         problems,
         window,
+        settings,
         rule_files,
         series,
     })

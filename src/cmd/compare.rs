@@ -1,15 +1,15 @@
 //! `alertnoise compare OLD NEW`: two report directories side by side.
 //!
-//! Usage: `alertnoise compare OLD NEW [--out FILE] [--force]`
+//! Usage: `alertnoise compare OLD NEW [--out FILE] [--force] [--outputs md|html]`
 //!
 //! Per-rule deltas of episodes, noise score, actionable share and time to
 //! acknowledge; rules fixed since the last review and new noise; and for
 //! every recommendation in OLD's `advice.json`, whether NEW's rule files have
 //! it and what happened to the rule's noise. Markdown on standard output, or
-//! in `--out FILE`.
+//! in `--out FILE`; HTML with `--outputs html` or an `--out` ending in `.html`.
 
 use crate::error::Result;
-use crate::report::compare::{compare, markdown, ReportDir};
+use crate::report::compare::{compare, html, markdown, ReportDir};
 use std::path::PathBuf;
 
 /// Arguments of `alertnoise compare`.
@@ -19,18 +19,25 @@ pub struct Args {
     pub old: PathBuf,
     /// The newer report directory.
     pub new: PathBuf,
-    /// Write the Markdown to this file instead of standard output.
+    /// Write to this file instead of standard output.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Replace `--out` if it exists.
     #[arg(long)]
     pub force: bool,
+    /// `md` or `html` (default: `html` when `--out` ends in `.html`, else `md`).
+    #[arg(long, value_name = "md|html")]
+    pub outputs: Option<String>,
 }
 
 /// Runs `alertnoise compare`.
 pub fn run(args: &Args) -> Result<()> {
     let old = ReportDir::load(&args.old)?;
     let new = ReportDir::load(&args.new)?;
-    let text = markdown(&compare(&old, &new));
+    let comparison = compare(&old, &new);
+    let text = match super::page_format(args.outputs.as_deref(), args.out.as_deref())? {
+        super::PageFormat::Markdown => markdown(&comparison),
+        super::PageFormat::Html => html(&comparison)?,
+    };
     super::write_or_print(args.out.as_deref(), args.force, &text)
 }

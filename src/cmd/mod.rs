@@ -47,3 +47,38 @@ pub fn write_or_print(
         source,
     })
 }
+
+/// The page a one-page command (`compare`, `retro`) writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageFormat {
+    /// Markdown, for a wiki, a ticket or Slack.
+    Markdown,
+    /// One self-contained HTML page.
+    Html,
+}
+
+/// The page format from `--outputs` (`md` or `html`), else from `--out`'s
+/// extension (`.html`/`.htm` → HTML), else Markdown.
+pub fn page_format(
+    outputs: Option<&str>,
+    out: Option<&std::path::Path>,
+) -> crate::error::Result<PageFormat> {
+    match outputs.map(str::trim) {
+        Some("md" | "markdown") => Ok(PageFormat::Markdown),
+        Some("html") => Ok(PageFormat::Html),
+        Some(other) => Err(crate::error::Error::Usage(format!(
+            "--outputs {other}: this command writes one page, `md` or `html`"
+        ))),
+        None => {
+            let html = out
+                .and_then(|p| p.extension())
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"));
+            Ok(if html {
+                PageFormat::Html
+            } else {
+                PageFormat::Markdown
+            })
+        }
+    }
+}

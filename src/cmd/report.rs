@@ -3,7 +3,7 @@
 //! Usage: `alertnoise report [INPUT]... --out DIR [--rules FILE|DIR]... [--reviews FILE]
 //! [--since T] [--until T] [--short D] [--flap-window D] [--tz ZONE]
 //! [--business-hours SPEC] [--by LABEL] [--format NAME] [--strict] [--force]
-//! [--history DIR]`
+//! [--history DIR] [--outputs md,html,json]`
 
 use super::history::HistoryArgs;
 use crate::analysis;
@@ -32,10 +32,21 @@ pub struct Args {
     /// noise trend over the last runs recorded there.
     #[arg(long = "history", value_name = "DIR")]
     pub history_dir: Option<PathBuf>,
+    /// Which outputs to write, comma-separated: `md` (report.md), `html`
+    /// (report.html), `json` (rules.json/csv, advice.json/patch,
+    /// episodes.parquet). `summary.json` is always written.
+    #[arg(long, value_name = "md,html,json", default_value = "md,html,json")]
+    pub outputs: String,
 }
 
 /// Runs `alertnoise report`.
 pub fn run(args: &Args) -> Result<()> {
+    let outputs = crate::report::Outputs::parse(&args.outputs)?;
+    if args.history_dir.is_some() && !outputs.json {
+        return Err(crate::error::Error::Usage(
+            "--history records the run's rules.json and advice.json: add json to --outputs".into(),
+        ));
+    }
     crate::report::check_out_dir(&args.out, args.force)?;
     let mut options = args.history.options()?;
     options.by = super::history::check_by(args.by.clone())?;
@@ -72,6 +83,8 @@ pub fn run(args: &Args) -> Result<()> {
             advice: &advice,
             with_rules: !analysis.rule_files.is_empty(),
             trends: trends.as_ref(),
+            settings: &analysis.settings,
+            outputs,
         },
     )?;
     if let Some(dir) = &args.history_dir {

@@ -5,12 +5,13 @@
 //! by rule; the first alert and its detection time relative to the incident's
 //! start; alerts during the incident that were noise (review verdicts, with
 //! `--reviews`) or are not reviewed yet; and how long after the incident
-//! ended its alerts resolved. Markdown on standard output, or in `--out FILE`.
+//! ended its alerts resolved. Markdown on standard output, or in `--out FILE`;
+//! HTML (with a Gantt chart) with `--outputs html` or an `--out` ending in `.html`.
 
 use super::history::{parse_bound, HistoryArgs};
 use crate::analysis;
 use crate::error::{Error, Result};
-use crate::report::retro::{build, markdown, Frame};
+use crate::report::retro::{build, html, markdown, Frame};
 use std::path::PathBuf;
 
 /// Arguments of `alertnoise retro`.
@@ -31,12 +32,15 @@ pub struct Args {
     /// When the incident ended.
     #[arg(long)]
     pub incident_end: Option<String>,
-    /// Write the Markdown to this file instead of standard output.
+    /// Write to this file instead of standard output.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Replace `--out` if it exists.
     #[arg(long)]
     pub force: bool,
+    /// `md` or `html` (default: `html` when `--out` ends in `.html`, else `md`).
+    #[arg(long, value_name = "md|html")]
+    pub outputs: Option<String>,
 }
 
 /// Runs `alertnoise retro`.
@@ -73,7 +77,12 @@ pub fn run(args: &Args) -> Result<()> {
     }
     options.since = Some(from);
     options.until = Some(to);
+    let format = super::page_format(args.outputs.as_deref(), args.out.as_deref())?;
     let analysis = analysis::analyze(&options)?;
-    let text = markdown(&build(&analysis.episode_rows, frame), frame);
+    let retro = build(&analysis.episode_rows, frame);
+    let text = match format {
+        super::PageFormat::Markdown => markdown(&retro, frame),
+        super::PageFormat::Html => html(&retro, frame)?,
+    };
     super::write_or_print(args.out.as_deref(), args.force, &text)
 }

@@ -150,9 +150,9 @@ fn starts_in(w: Window) -> Expr {
         .fill_null(lit(false))
 }
 
-/// Computes the per-rule metrics table. The frame must have the canonical columns.
-pub fn compute(episodes: &DataFrame, settings: &Settings) -> PolarsResult<DataFrame> {
-    let ctx = Context { settings };
+/// The episode frame with the facts computed in Rust (`refire`,
+/// `off_hours`) and the `--by` label's value as a column, and the group keys.
+fn prepared(episodes: &DataFrame, settings: &Settings) -> PolarsResult<(DataFrame, Vec<Expr>)> {
     let mut frame = episodes.clone();
     // Facts that need a sequential scan or a time zone are computed in Rust.
     let refire = flapping::refire_flags(&frame, settings.flap_window_ms)?;
@@ -164,13 +164,20 @@ pub fn compute(episodes: &DataFrame, settings: &Settings) -> PolarsResult<DataFr
         frame.with_column(label_values(&frame, label)?)?;
         keys.push(col(label.as_str()));
     }
+    Ok((frame, keys))
+}
+
+/// The episodes that start inside the window, with every family's
+/// per-episode columns (`start_ms`, `dur_ms`, `resolved`, `short`,
+/// `reviewed_not_actionable`, `noisy`, …).
+fn windowed(frame: DataFrame, settings: &Settings) -> LazyFrame {
+    let ctx = Context { settings };
     let w = settings.window;
     let start = col("starts_at").cast(DataType::Int64);
     let end = col("ends_at").cast(DataType::Int64);
     let clipped_end = when(end.clone().is_null().or(end.clone().gt(lit(w.until))))
         .then(lit(w.until))
         .otherwise(end.clone());
-    let severity = severity_per_group(&frame, &keys, w)?;
     let mut lf = frame.lazy().filter(starts_in(w)).with_columns([
         start.clone().alias("start_ms"),
         (clipped_end - start).alias("dur_ms"),
@@ -184,6 +191,44 @@ pub fn compute(episodes: &DataFrame, settings: &Settings) -> PolarsResult<DataFr
     if !episode_columns.is_empty() {
         lf = lf.with_columns(episode_columns);
     }
+    lf
+}
+
+/// One row per episode that starts inside the window, with the facts the
+/// metrics are made of, for charts: the group keys (`rule`, the `--by`
+/// label), `start_ms`, `dur_ms` (clipped at the window's end), `resolved`,
+/// `short`, `refire`, `reviewed_not_actionable` and `noisy`.
+pub fn episode_facts(episodes: &DataFrame, settings: &Settings) -> PolarsResult<DataFrame> {
+    let (frame, mut select) = prepared(episodes, settings)?;
+    select.extend(
+        [
+            "start_ms",
+            "dur_ms",
+            "resolved",
+            "short",
+            "refire",
+            "reviewed_not_actionable",
+            "noisy",
+        ]
+        .map(col),
+    );
+    windowed(frame, settings)
+        .select(select)
+        .sort(
+            keys_names(settings),
+            SortMultipleOptions::default()
+                .with_nulls_last(true)
+                .with_maintain_order(true),
+        )
+        .collect()
+}
+
+/// Computes the per-rule metrics table. The frame must have the canonical columns.
+pub fn compute(episodes: &DataFrame, settings: &Settings) -> PolarsResult<DataFrame> {
+    let ctx = Context { settings };
+    let (frame, keys) = prepared(episodes, settings)?;
+    let severity = severity_per_group(&frame, &keys, settings.window)?;
+    let families = families();
     let aggs: Vec<Expr> = families.iter().flat_map(|f| f.aggregations(&ctx)).collect();
     let outputs: Vec<Expr> = families.iter().flat_map(|f| f.outputs(&ctx)).collect();
     let mut select: Vec<Expr> = keys.clone();
@@ -191,7 +236,8 @@ pub fn compute(episodes: &DataFrame, settings: &Settings) -> PolarsResult<DataFr
     select.push(lit(NULL).cast(DataType::Float64).alias("current_for_s"));
     select.extend(METRIC_COLUMNS.iter().map(|c| col(*c)));
     let key_names: Vec<PlSmallStr> = keys_names(settings);
-    lf.group_by(keys.clone())
+    windowed(frame, settings)
+        .group_by(keys.clone())
         .agg(aggs)
         .with_columns(outputs)
         .join(

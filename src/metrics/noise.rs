@@ -7,19 +7,27 @@
 use super::{count_true, Context, MetricFamily};
 use polars::prelude::*;
 
+/// Whether the review meeting judged the episode not actionable (the
+/// acknowledgement proxy's guess does not make an episode noisy).
+fn reviewed_not_actionable() -> Expr {
+    col("actionable_source")
+        .eq(lit("review"))
+        .and(col("actionable").eq(lit(false)))
+        .fill_null(lit(false))
+}
+
 /// Noisy episodes and the weekly noise score.
 pub struct Noise;
 
 impl MetricFamily for Noise {
     fn episode_columns(&self, ctx: &Context) -> Vec<Expr> {
-        let reviewed_not_actionable = col("actionable_source")
-            .eq(lit("review"))
-            .and(col("actionable").eq(lit(false)))
-            .fill_null(lit(false));
-        vec![super::duration::is_short(ctx)
-            .or(col("refire"))
-            .or(reviewed_not_actionable)
-            .alias("noisy")]
+        vec![
+            reviewed_not_actionable().alias("reviewed_not_actionable"),
+            super::duration::is_short(ctx)
+                .or(col("refire"))
+                .or(reviewed_not_actionable())
+                .alias("noisy"),
+        ]
     }
 
     fn aggregations(&self, _ctx: &Context) -> Vec<Expr> {

@@ -1,7 +1,7 @@
 //! The "Recommendations" part of `report.md`: advice rows, lints, and the join
 //! of rule files to history, formatted for the template.
 
-use super::markdown::{human_seconds, md_escape, md_prose};
+use super::markdown::{human_seconds, Escape};
 use crate::advice::inventory::AdviceReport;
 use crate::rules::Threshold;
 use serde::Serialize;
@@ -10,6 +10,8 @@ use serde_json::Value;
 /// One recommendation as a table row and a paragraph.
 #[derive(Debug, Serialize)]
 pub struct AdviceRow {
+    /// Index of the recommendation in `advice.json`'s list.
+    pub index: usize,
     rule: String,
     kind: String,
     change: String,
@@ -21,6 +23,10 @@ pub struct AdviceRow {
     summary: String,
     location: String,
     note: String,
+    /// This change alone as a unified diff (unescaped: it goes in a code block).
+    patch: String,
+    /// A Markdown code fence longer than any run of backticks in `patch`.
+    fence: String,
 }
 
 /// One lint as a table row.
@@ -47,7 +53,8 @@ pub struct AdviceSection {
     pub with_rules: bool,
     /// Whether `advice.patch` changes anything.
     pub has_patch: bool,
-    advice: Vec<AdviceRow>,
+    /// The recommendations (not the lints), in `advice.json`'s order.
+    pub advice: Vec<AdviceRow>,
     lints: Vec<LintRow>,
     unlocated: Vec<UnlocatedRow>,
     never_fired: Vec<String>,
@@ -55,6 +62,13 @@ pub struct AdviceSection {
     patch_notes: Vec<String>,
     alerting_rules: usize,
     located: usize,
+}
+
+/// A Markdown code fence for `text`: three backticks, or one more than the
+/// longest run of backticks in it, so no line of `text` can close it.
+fn code_fence(text: &str) -> String {
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    "`".repeat(longest.max(2) + 1)
 }
 
 /// `for: 5m`, `keep_firing_for: 10m`, `severity: warning`, `remove`.
@@ -96,26 +110,26 @@ fn signed_seconds(s: f64) -> String {
 }
 
 impl AdviceSection {
-    /// Formats the advice report for `report.md`.
-    pub fn new(report: &AdviceReport, with_rules: bool) -> AdviceSection {
+    /// Formats the advice report for a page that escapes with `esc`.
+    pub fn new(report: &AdviceReport, with_rules: bool, esc: Escape) -> AdviceSection {
         let mut section = AdviceSection {
             with_rules,
             has_patch: report.patch.as_deref().is_some_and(|p| !p.is_empty()),
             ..AdviceSection::default()
         };
-        for a in &report.advice {
+        for (index, a) in report.advice.iter().enumerate() {
             let location = a.location.clone().unwrap_or_default();
             if a.kind == "lint" {
                 section.lints.push(LintRow {
-                    rule: md_escape(&a.rule),
+                    rule: (esc.name)(&a.rule),
                     check: a
                         .evidence
                         .get("check")
                         .and_then(Value::as_str)
                         .unwrap_or_default()
                         .to_string(),
-                    finding: md_prose(&a.summary),
-                    location: md_escape(&location),
+                    finding: (esc.prose)(&a.summary),
+                    location: (esc.name)(&location),
                 });
                 continue;
             }
@@ -139,10 +153,14 @@ impl AdviceSection {
                     }
                 })
                 .unwrap_or_else(|| "-".into());
+            let patch = a.patch.clone().unwrap_or_default();
             section.advice.push(AdviceRow {
-                rule: md_escape(&a.rule),
+                index,
+                fence: code_fence(&patch),
+                patch,
+                rule: (esc.name)(&a.rule),
                 kind: a.kind.to_string(),
-                change: md_prose(&spell_change(&a.change)),
+                change: (esc.prose)(&spell_change(&a.change)),
                 episodes: e.map_or("-".into(), |e| {
                     format!("{} → {}", e.episodes_before, e.episodes_after)
                 }),
@@ -157,9 +175,9 @@ impl AdviceSection {
                     .unwrap_or_else(|| "-".into()),
                 delay,
                 confidence: a.confidence.to_string(),
-                summary: md_prose(&a.summary),
-                location: md_escape(&location),
-                note: a.patch_note.as_deref().map(md_prose).unwrap_or_default(),
+                summary: (esc.prose)(&a.summary),
+                location: (esc.name)(&location),
+                note: a.patch_note.as_deref().map(esc.prose).unwrap_or_default(),
             });
         }
         for r in &report.rules {
@@ -167,19 +185,19 @@ impl AdviceSection {
             match &r.threshold {
                 Threshold::Located(_) => section.located += 1,
                 Threshold::NotLocated { reason } => section.unlocated.push(UnlocatedRow {
-                    rule: md_escape(&r.rule),
-                    location: md_escape(&r.location),
-                    reason: md_prose(reason),
+                    rule: (esc.name)(&r.rule),
+                    location: (esc.name)(&r.location),
+                    reason: (esc.prose)(reason),
                 }),
             }
         }
-        section.never_fired = report.never_fired.iter().map(|s| md_escape(s)).collect();
+        section.never_fired = report.never_fired.iter().map(|s| (esc.name)(s)).collect();
         section.undefined = report
             .undefined_alerts
             .iter()
-            .map(|s| md_escape(s))
+            .map(|s| (esc.name)(s))
             .collect();
-        section.patch_notes = report.patch_notes.iter().map(|s| md_prose(s)).collect();
+        section.patch_notes = report.patch_notes.iter().map(|s| (esc.prose)(s)).collect();
         section
     }
 }

@@ -299,8 +299,74 @@ fn number(x: Option<f64>) -> String {
     })
 }
 
-/// The comparison as Markdown, for the review meeting's page or a ticket.
+/// One rule's row of the comparison, formatted (unescaped).
+#[derive(Debug, Serialize)]
+pub struct DeltaRow {
+    /// The rule (and `--by` value).
+    pub rule: String,
+    /// `before → after` (or one value when equal) for each column.
+    pub episodes: String,
+    /// Noise per week.
+    pub noise: String,
+    /// Actionable share.
+    pub actionable: String,
+    /// Median time to acknowledge.
+    pub tta: String,
+    /// The newer noise score minus the older one, for sorting.
+    pub noise_change: Option<f64>,
+}
+
+/// One recommendation's row, formatted (unescaped).
+#[derive(Debug, Serialize)]
+pub struct OutcomeRow {
+    /// The rule.
+    pub rule: String,
+    /// The kind of advice.
+    pub kind: String,
+    /// The advised change as JSON.
+    pub change: String,
+    /// `yes`, `no`, `changed otherwise: …`, `unknown: …`.
+    pub applied: String,
+    /// Noise per week before → after.
+    pub noise: String,
+}
+
+/// The comparison's tables, formatted for a page.
+pub fn rows(c: &Comparison) -> (Vec<DeltaRow>, Vec<OutcomeRow>) {
+    let deltas = c
+        .rules
+        .iter()
+        .map(|d| DeltaRow {
+            rule: d.rule.clone(),
+            episodes: delta(d.episodes, number),
+            noise: delta(d.noise_score, number),
+            actionable: delta(d.actionable_ratio, pct),
+            tta: delta(d.tta_p50_s, human_seconds),
+            noise_change: Some(d.noise_score.1.unwrap_or(0.0) - d.noise_score.0.unwrap_or(0.0)),
+        })
+        .collect();
+    let outcomes = c
+        .advice
+        .iter()
+        .map(|a| OutcomeRow {
+            rule: a.rule.clone(),
+            kind: a.kind.clone(),
+            change: a.change.clone(),
+            applied: match &a.applied {
+                Applied::Applied => "yes".to_string(),
+                Applied::NotApplied => "no".to_string(),
+                Applied::ChangedOtherwise { now } => format!("changed otherwise: {now}"),
+                Applied::Unknown { why } => format!("unknown: {why}"),
+            },
+            noise: delta(a.noise_score, number),
+        })
+        .collect();
+    (deltas, outcomes)
+}
+
+/// The comparison as Markdown.
 pub fn markdown(c: &Comparison) -> String {
+    let (deltas, outcomes) = rows(c);
     let mut out = format!(
         "# Alert review: {} compared with {}\n\nOlder report: `{}`; newer report: `{}`.\n\n",
         c.new.1, c.old.1, c.old.0, c.new.0
@@ -328,26 +394,18 @@ pub fn markdown(c: &Comparison) -> String {
         ));
     }
     out.push_str("## Recommendations of the last review\n\n");
-    if c.advice.is_empty() {
+    if outcomes.is_empty() {
         out.push_str("The older report made no recommendation.\n\n");
     } else {
         out.push_str("| rule | advice | change | applied | noise/week |\n|---|---|---|---|---:|\n");
-        for a in &c.advice {
-            let applied = match &a.applied {
-                Applied::Applied => "yes".to_string(),
-                Applied::NotApplied => "no".to_string(),
-                Applied::ChangedOtherwise { now } => {
-                    format!("changed otherwise: {}", md_escape(now))
-                }
-                Applied::Unknown { why } => format!("unknown: {}", md_escape(why)),
-            };
+        for a in &outcomes {
             out.push_str(&format!(
                 "| {} | {} | `{}` | {} | {} |\n",
                 md_escape(&a.rule),
                 a.kind,
                 a.change.replace('`', "'").replace('|', "\\|"),
-                applied,
-                delta(a.noise_score, number)
+                md_escape(&a.applied),
+                a.noise
             ));
         }
         out.push('\n');
@@ -359,15 +417,32 @@ pub fn markdown(c: &Comparison) -> String {
         ));
     }
     out.push_str("## Every rule\n\n| rule | episodes | noise/week | actionable | median time to ack |\n|---|---:|---:|---:|---:|\n");
-    for d in &c.rules {
+    for d in &deltas {
         out.push_str(&format!(
             "| {} | {} | {} | {} | {} |\n",
             md_escape(&d.rule),
-            delta(d.episodes, number),
-            delta(d.noise_score, number),
-            delta(d.actionable_ratio, pct),
-            delta(d.tta_p50_s, human_seconds)
+            d.episodes,
+            d.noise,
+            d.actionable,
+            d.tta
         ));
     }
     out
+}
+
+const HTML_TEMPLATE: &str = include_str!("templates/compare.html.j2");
+
+/// The comparison as one self-contained HTML page.
+pub fn html(c: &Comparison) -> crate::error::Result<String> {
+    let (deltas, outcomes) = rows(c);
+    let env = super::page::environment(&[("compare.html", HTML_TEMPLATE)])?;
+    super::page::render(
+        &env,
+        "compare.html",
+        minijinja::context! {
+            c => minijinja::value::Serde(c),
+            deltas => minijinja::value::Serde(&deltas),
+            outcomes => minijinja::value::Serde(&outcomes),
+        },
+    )
 }

@@ -93,6 +93,32 @@ pub fn md_escape(s: &str) -> String {
     out
 }
 
+/// How a page escapes what it shows: names and values from the inputs, and
+/// the sentences alertnoise writes (which spell settings in `code spans`).
+#[derive(Debug, Clone, Copy)]
+pub struct Escape {
+    /// For rule names, label values, locations and problems.
+    pub name: fn(&str) -> String,
+    /// For alertnoise's own sentences.
+    pub prose: fn(&str) -> String,
+}
+
+/// Escaping for Markdown tables and headings.
+pub const MARKDOWN: Escape = Escape {
+    name: md_escape,
+    prose: md_prose,
+};
+
+/// No escaping, for a template engine that escapes by itself (HTML).
+pub const RAW: Escape = Escape {
+    name: raw,
+    prose: raw,
+};
+
+fn raw(s: &str) -> String {
+    s.to_string()
+}
+
 fn is_paging(row: &Row) -> bool {
     matches!(
         text(row, "severity").map(|s| s.to_ascii_lowercase()),
@@ -102,9 +128,17 @@ fn is_paging(row: &Row) -> bool {
 
 /// The rule's label (`--by` value appended), for headings and tables.
 pub fn display_name(row: &Row, by: Option<&str>) -> String {
-    let rule = text(row, "rule").unwrap_or("");
+    display_name_of(
+        text(row, "rule").unwrap_or(""),
+        by.map(|label| (label, text(row, label))),
+    )
+}
+
+/// A rule's label from its name and, with `--by`, the label and its value
+/// (`(none)` where the episodes lack the label).
+pub fn display_name_of(rule: &str, by: Option<(&str, Option<&str>)>) -> String {
     match by {
-        Some(label) => format!("{rule} ({label}={})", text(row, label).unwrap_or("(none)")),
+        Some((label, value)) => format!("{rule} ({label}={})", value.unwrap_or("(none)")),
         None => rule.to_string(),
     }
 }
@@ -168,8 +202,16 @@ pub fn findings(row: &Row, summary: &Summary) -> Vec<String> {
     out
 }
 
-#[derive(Serialize)]
-struct LeaderRow {
+/// One rule in the leaderboard table.
+#[derive(Debug, Serialize)]
+pub struct LeaderRow {
+    /// The rule's key (`display_name`), unescaped.
+    pub key: String,
+    /// The raw numbers the columns show, for sorting: episodes, per day,
+    /// noise, short, flap, actionable, acked, off-hours.
+    pub sort: [Option<f64>; 8],
+    /// Noise per week over the recorded runs (with `--history`), oldest first.
+    pub trend_values: Vec<f64>,
     name: String,
     severity: String,
     episodes: String,
@@ -183,24 +225,31 @@ struct LeaderRow {
     trend: String,
 }
 
-#[derive(Serialize)]
-struct Section {
+/// One noisy rule's part of the page: facts and findings.
+#[derive(Debug, Serialize)]
+pub struct Section {
+    /// The rule's key (`display_name`), unescaped.
+    pub key: String,
+    /// The rule (`alertname`), unescaped, to find its advice.
+    pub rule: String,
     name: String,
     severity: String,
     facts: Vec<(String, String)>,
     findings: Vec<String>,
 }
 
-#[derive(Serialize)]
-struct SilencedRow {
+/// A rule that fired into silences.
+#[derive(Debug, Serialize)]
+pub struct SilencedRow {
     name: String,
     episodes: String,
     silenced: String,
     most: bool,
 }
 
-#[derive(Serialize)]
-struct UnknownRow {
+/// A rule with episodes no verdict covers.
+#[derive(Debug, Serialize)]
+pub struct UnknownRow {
     name: String,
     episodes: String,
     coverage: String,
@@ -222,15 +271,39 @@ fn fmt_1(x: Option<f64>) -> String {
     x.map_or("-".into(), |v| format!("{v:.1}"))
 }
 
-/// Renders the review-meeting page; `trends` (with `--history`) holds each
-/// rule's noise score over the last runs, the current one last.
-pub fn render(
+/// The parts of the review-meeting page that `report.md` and `report.html`
+/// share, escaped for one of them.
+#[derive(Debug, Serialize)]
+pub struct PageModel {
+    /// Rules by noise (the first [`TOP`] for Markdown, all for HTML).
+    pub leaders: Vec<LeaderRow>,
+    /// The noisy rules among the first [`TOP`], with facts and findings.
+    pub sections: Vec<Section>,
+    /// Rules with episodes no verdict covers.
+    pub unknown: Vec<UnknownRow>,
+    /// Rules that fired into silences, most silenced first.
+    pub silenced: Vec<SilencedRow>,
+    /// What joining the inputs did, one sentence each.
+    pub joins: Vec<String>,
+    /// The first problems, as text.
+    pub problems: Vec<String>,
+    /// How many problems are not listed.
+    pub more_problems: usize,
+    /// Noisy episodes as a share of all, as a percentage.
+    pub noisy_share: String,
+}
+
+/// Builds the shared page parts; `leaders` rules go into the leaderboard and
+/// `trends` (with `--history`) holds each rule's noise over the last runs,
+/// the current one last.
+pub fn page_model(
     summary: &Summary,
     rows: &[Row],
     problems: &[Problem],
-    advice: &AdviceSection,
     trends: Option<&BTreeMap<String, Vec<f64>>>,
-) -> Result<String> {
+    leaders: usize,
+    esc: Escape,
+) -> PageModel {
     let by = summary.settings.by.as_deref();
     let ranked = by_noise(rows);
     let trend_of = |r: &Row| {
@@ -238,12 +311,25 @@ pub fn render(
             .and_then(|t| t.get(&display_name(r, by)))
             .filter(|series| series.len() > 1)
     };
-    let leaders: Vec<LeaderRow> = ranked
+    let leader_rows: Vec<LeaderRow> = ranked
         .iter()
-        .take(TOP)
+        .take(leaders)
         .map(|r| LeaderRow {
-            name: md_escape(&display_name(r, by)),
-            severity: md_escape(text(r, "severity").unwrap_or("-")),
+            key: display_name(r, by),
+            sort: [
+                "episodes",
+                "episodes_per_day",
+                "noise_score",
+                "short_ratio",
+                "flap_rate",
+                "actionable_ratio",
+                "acked_ratio",
+                "off_hours_ratio",
+            ]
+            .map(|c| num(r, c)),
+            trend_values: trend_of(r).cloned().unwrap_or_default(),
+            name: (esc.name)(&display_name(r, by)),
+            severity: (esc.name)(text(r, "severity").unwrap_or("-")),
             episodes: fmt_int(num(r, "episodes")),
             per_day: fmt_1(num(r, "episodes_per_day")),
             noise: fmt_1(num(r, "noise_score")),
@@ -260,95 +346,22 @@ pub fn render(
         .take(TOP)
         .filter(|r| num(r, "noise_score").unwrap_or(0.0) > 0.0)
         .map(|r| Section {
-            name: md_escape(&display_name(r, by)),
-            severity: md_escape(text(r, "severity").unwrap_or("no severity")),
-            facts: vec![
-                (
-                    "Episodes".into(),
-                    format!(
-                        "{} ({} a day, {}, {} notifications)",
-                        fmt_int(num(r, "episodes")),
-                        fmt_1(num(r, "episodes_per_day")),
-                        plural(num(r, "instances"), "instance"),
-                        fmt_int(num(r, "notifications"))
-                    ),
-                ),
-                (
-                    "Noise".into(),
-                    format!(
-                        "{} noisy episodes, {} a week",
-                        fmt_int(num(r, "noisy_episodes")),
-                        fmt_1(num(r, "noise_score"))
-                    ),
-                ),
-                (
-                    "Duration".into(),
-                    format!(
-                        "median {}, p90 {}; {} shorter than {}",
-                        human_seconds(num(r, "duration_p50_s")),
-                        human_seconds(num(r, "duration_p90_s")),
-                        pct(num(r, "short_ratio")),
-                        summary.settings.short
-                    ),
-                ),
-                (
-                    "Flapping".into(),
-                    format!(
-                        "{} refires ({})",
-                        fmt_int(num(r, "refires")),
-                        pct(num(r, "flap_rate"))
-                    ),
-                ),
-                (
-                    "Acknowledged".into(),
-                    match num(r, "acked_ratio") {
-                        Some(a) => format!(
-                            "{} (median {}, p90 {})",
-                            pct(Some(a)),
-                            human_seconds(num(r, "tta_p50_s")),
-                            human_seconds(num(r, "tta_p90_s"))
-                        ),
-                        None => "no acknowledgement data".into(),
-                    },
-                ),
-                (
-                    "Actionable".into(),
-                    format!(
-                        "{} of episodes with a verdict; verdicts for {}",
-                        pct(num(r, "actionable_ratio")),
-                        pct(num(r, "actionable_coverage"))
-                    ),
-                ),
-                ("Off-hours".into(), pct(num(r, "off_hours_ratio"))),
-            ]
-            .into_iter()
-            .chain(
-                // Only rules that fired into a silence say so.
-                num(r, "silenced_ratio")
-                    .filter(|s| *s > 0.0)
-                    .map(|s| ("Silenced".to_string(), pct(Some(s)))),
-            )
-            .chain(trend_of(r).map(|t| {
-                let values: Vec<String> = t.iter().map(|v| format!("{v:.1}")).collect();
-                (
-                    "Trend".to_string(),
-                    format!(
-                        "noise/week over the last {} reviews: {} {}",
-                        t.len(),
-                        values.join(" → "),
-                        super::history::sparkline(t)
-                    ),
-                )
-            }))
-            .collect(),
-            findings: findings(r, summary),
+            key: display_name(r, by),
+            rule: text(r, "rule").unwrap_or("").to_string(),
+            name: (esc.name)(&display_name(r, by)),
+            severity: (esc.name)(text(r, "severity").unwrap_or("no severity")),
+            facts: facts(r, summary, trend_of(r)),
+            findings: findings(r, summary)
+                .iter()
+                .map(|f| (esc.prose)(f))
+                .collect(),
         })
         .collect();
     let unknown: Vec<UnknownRow> = rows
         .iter()
         .filter(|r| num(r, "actionable_coverage").unwrap_or(0.0) < 1.0)
         .map(|r| UnknownRow {
-            name: md_escape(&display_name(r, by)),
+            name: (esc.name)(&display_name(r, by)),
             episodes: fmt_int(num(r, "episodes")),
             coverage: pct(num(r, "actionable_coverage")),
         })
@@ -367,23 +380,125 @@ pub fn render(
     let silenced: Vec<SilencedRow> = silenced_rows
         .into_iter()
         .map(|r| SilencedRow {
-            name: md_escape(&display_name(r, by)),
+            name: (esc.name)(&display_name(r, by)),
             episodes: fmt_int(num(r, "episodes")),
             silenced: pct(num(r, "silenced_ratio")),
             most: num(r, "silenced_ratio").unwrap_or(0.0) >= SILENCED_FINDING,
         })
         .collect();
-    let listed: Vec<String> = problems
-        .iter()
-        .take(PROBLEMS_LISTED)
-        .map(|p| md_escape(&p.to_string()))
-        .collect();
     let c = &summary.counts;
-    let noisy_share = if c.episodes > 0 {
-        pct(Some(c.noisy_episodes as f64 / c.episodes as f64))
-    } else {
-        "-".into()
-    };
+    PageModel {
+        leaders: leader_rows,
+        sections,
+        unknown,
+        silenced,
+        joins: join_lines(summary),
+        problems: problems
+            .iter()
+            .take(PROBLEMS_LISTED)
+            .map(|p| (esc.name)(&p.to_string()))
+            .collect(),
+        more_problems: problems.len().saturating_sub(PROBLEMS_LISTED),
+        noisy_share: if c.episodes > 0 {
+            pct(Some(c.noisy_episodes as f64 / c.episodes as f64))
+        } else {
+            "-".into()
+        },
+    }
+}
+
+/// The facts listed under a noisy rule's heading.
+fn facts(r: &Row, summary: &Summary, trend: Option<&Vec<f64>>) -> Vec<(String, String)> {
+    vec![
+        (
+            "Episodes".into(),
+            format!(
+                "{} ({} a day, {}, {} notifications)",
+                fmt_int(num(r, "episodes")),
+                fmt_1(num(r, "episodes_per_day")),
+                plural(num(r, "instances"), "instance"),
+                fmt_int(num(r, "notifications"))
+            ),
+        ),
+        (
+            "Noise".into(),
+            format!(
+                "{} noisy episodes, {} a week",
+                fmt_int(num(r, "noisy_episodes")),
+                fmt_1(num(r, "noise_score"))
+            ),
+        ),
+        (
+            "Duration".into(),
+            format!(
+                "median {}, p90 {}; {} shorter than {}",
+                human_seconds(num(r, "duration_p50_s")),
+                human_seconds(num(r, "duration_p90_s")),
+                pct(num(r, "short_ratio")),
+                summary.settings.short
+            ),
+        ),
+        (
+            "Flapping".into(),
+            format!(
+                "{} refires ({})",
+                fmt_int(num(r, "refires")),
+                pct(num(r, "flap_rate"))
+            ),
+        ),
+        (
+            "Acknowledged".into(),
+            match num(r, "acked_ratio") {
+                Some(a) => format!(
+                    "{} (median {}, p90 {})",
+                    pct(Some(a)),
+                    human_seconds(num(r, "tta_p50_s")),
+                    human_seconds(num(r, "tta_p90_s"))
+                ),
+                None => "no acknowledgement data".into(),
+            },
+        ),
+        (
+            "Actionable".into(),
+            format!(
+                "{} of episodes with a verdict; verdicts for {}",
+                pct(num(r, "actionable_ratio")),
+                pct(num(r, "actionable_coverage"))
+            ),
+        ),
+        ("Off-hours".into(), pct(num(r, "off_hours_ratio"))),
+    ]
+    .into_iter()
+    .chain(
+        // Only rules that fired into a silence say so.
+        num(r, "silenced_ratio")
+            .filter(|s| *s > 0.0)
+            .map(|s| ("Silenced".to_string(), pct(Some(s)))),
+    )
+    .chain(trend.map(|t| {
+        let values: Vec<String> = t.iter().map(|v| format!("{v:.1}")).collect();
+        (
+            "Trend".to_string(),
+            format!(
+                "noise/week over the last {} reviews: {} {}",
+                t.len(),
+                values.join(" → "),
+                super::history::sparkline(t)
+            ),
+        )
+    }))
+    .collect()
+}
+
+/// Renders `report.md`; `trends` as in [`page_model`].
+pub fn render(
+    summary: &Summary,
+    rows: &[Row],
+    problems: &[Problem],
+    advice: &AdviceSection,
+    trends: Option<&BTreeMap<String, Vec<f64>>>,
+) -> Result<String> {
+    let page = page_model(summary, rows, problems, trends, TOP, MARKDOWN);
     let mut env = Environment::new();
     env.set_syntax(
         minijinja::syntax::SyntaxConfig::builder()
@@ -401,14 +516,14 @@ pub fn render(
             summary => Serde(summary),
             since => summary.window.since.get(..10).unwrap_or(""),
             until => summary.window.until.get(..10).unwrap_or(""),
-            noisy_share => noisy_share,
-            leaders => Serde(leaders),
-            sections => Serde(sections),
-            unknown => Serde(unknown),
-            silenced => Serde(silenced),
-            joins => Serde(join_lines(summary)),
-            problems => Serde(listed),
-            more_problems => problems.len().saturating_sub(PROBLEMS_LISTED),
+            noisy_share => page.noisy_share,
+            leaders => Serde(page.leaders),
+            sections => Serde(page.sections),
+            unknown => Serde(page.unknown),
+            silenced => Serde(page.silenced),
+            joins => Serde(page.joins),
+            problems => Serde(page.problems),
+            more_problems => page.more_problems,
             advice => Serde(advice),
             with_trends => trends.is_some(),
         })

@@ -4,9 +4,12 @@
 //! beside `--out` and moved into place at the end (see `outdir.rs`).
 
 pub mod advice_section;
+pub mod charts;
 pub mod compare;
 pub mod history;
+pub mod html;
 pub mod markdown;
+pub mod page;
 pub mod parquet;
 pub mod report_dir;
 pub mod retro;
@@ -47,37 +50,101 @@ pub struct ReportInput<'a> {
     pub with_rules: bool,
     /// With `--history`: each rule's noise score over the last runs.
     pub trends: Option<&'a std::collections::BTreeMap<String, Vec<f64>>>,
+    /// The settings the metrics were computed with (for the charts).
+    pub settings: &'a crate::metrics::Settings,
+    /// Which files to write besides `summary.json`.
+    pub outputs: Outputs,
+}
+
+/// The files a report directory gets (`--outputs md,html,json`);
+/// `summary.json` is always written: it marks the directory as a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outputs {
+    /// `report.md`.
+    pub md: bool,
+    /// `report.html`.
+    pub html: bool,
+    /// The data files: `rules.json`, `rules.csv`, `episodes.parquet`,
+    /// `advice.json` and (with rule files) `advice.patch`.
+    pub json: bool,
+}
+
+impl Default for Outputs {
+    fn default() -> Self {
+        Outputs {
+            md: true,
+            html: true,
+            json: true,
+        }
+    }
+}
+
+impl Outputs {
+    /// Parses a comma-separated list of `md`, `html`, `json`.
+    pub fn parse(text: &str) -> Result<Outputs> {
+        let mut outputs = Outputs {
+            md: false,
+            html: false,
+            json: false,
+        };
+        for name in text.split(',').map(str::trim) {
+            match name {
+                "md" | "markdown" => outputs.md = true,
+                "html" => outputs.html = true,
+                "json" => outputs.json = true,
+                other => {
+                    return Err(crate::error::Error::Usage(format!(
+                        "--outputs: unknown output `{other}` (choose from md, html, json, comma-separated)"
+                    )))
+                }
+            }
+        }
+        Ok(outputs)
+    }
 }
 
 /// Writes every file of the output contract to `out`.
 pub fn write_report(out: &Path, force: bool, input: ReportInput) -> Result<()> {
     write_dir(out, force, MARKER, |tmp| {
         write_file(tmp, "summary.json", &summary::to_json(input.summary)?)?;
-        write_file(tmp, "rules.json", &rules_json::to_json(input.rules)?)?;
-        write_file(
-            tmp,
-            "rules.csv",
-            &rules_csv::to_csv(input.columns, input.rules)?,
-        )?;
-        parquet::write(&tmp.join("episodes.parquet"), input.episodes)?;
-        write_file(
-            tmp,
-            "advice.json",
-            &pretty_json(input.advice, "advice.json")?,
-        )?;
-        if input.with_rules {
-            let patch = input.advice.patch.as_deref().unwrap_or_default();
-            write_file(tmp, "advice.patch", patch.as_bytes())?;
+        let outputs = input.outputs;
+        if outputs.json {
+            write_file(tmp, "rules.json", &rules_json::to_json(input.rules)?)?;
+            write_file(
+                tmp,
+                "rules.csv",
+                &rules_csv::to_csv(input.columns, input.rules)?,
+            )?;
+            parquet::write(&tmp.join("episodes.parquet"), input.episodes)?;
+            write_file(
+                tmp,
+                "advice.json",
+                &pretty_json(input.advice, "advice.json")?,
+            )?;
+            if input.with_rules {
+                let patch = input.advice.patch.as_deref().unwrap_or_default();
+                write_file(tmp, "advice.patch", patch.as_bytes())?;
+            }
         }
-        let section = advice_section::AdviceSection::new(input.advice, input.with_rules);
-        let md = markdown::render(
-            input.summary,
-            input.rules,
-            input.problems,
-            &section,
-            input.trends,
-        )?;
-        write_file(tmp, "report.md", md.as_bytes())?;
+        if outputs.md {
+            let section = advice_section::AdviceSection::new(
+                input.advice,
+                input.with_rules,
+                markdown::MARKDOWN,
+            );
+            let md = markdown::render(
+                input.summary,
+                input.rules,
+                input.problems,
+                &section,
+                input.trends,
+            )?;
+            write_file(tmp, "report.md", md.as_bytes())?;
+        }
+        if outputs.html {
+            let html = html::render(&input, input.settings)?;
+            write_file(tmp, "report.html", html.as_bytes())?;
+        }
         Ok(())
     })
 }

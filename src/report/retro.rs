@@ -165,98 +165,229 @@ fn verdict(e: &Entry) -> String {
     }
 }
 
-/// The retrospective as Markdown.
-pub fn markdown(r: &Retro, frame: Frame) -> String {
+/// One alert on the timeline, formatted (unescaped).
+#[derive(Debug, Serialize)]
+pub struct TimelineRow {
+    /// The rule.
+    pub rule: String,
+    /// Its labels other than `alertname`.
+    pub instance: String,
+    /// Start, relative to the incident's start.
+    pub started: String,
+    /// End, relative, or `still firing`.
+    pub resolved: String,
+    /// `actionable`, `noise`, `not reviewed (…)`.
+    pub verdict: String,
+    /// Acknowledgement, relative, or `-`.
+    pub acknowledged: String,
+    /// Start in epoch ms, for sorting.
+    pub start_ms: Millis,
+}
+
+/// The retrospective's sentences and table, formatted (unescaped) for a page.
+#[derive(Debug, Serialize)]
+pub struct RetroView {
+    /// `From … to ….` and the incident's times.
+    pub intro: String,
+    /// The first alert: rule, instance, time.
+    pub first: Option<(String, String, String)>,
+    /// The first alert reviewed as actionable: rule, time.
+    pub first_actionable: Option<(String, String)>,
+    /// What the reset section says (only with `--incident-end`).
+    pub reset: Option<String>,
+    /// Noise during the incident: what it is, then "rule at offset" items.
+    pub noise: Vec<(String, Vec<String>)>,
+    /// Every alert, by rule, then start.
+    pub timeline: Vec<TimelineRow>,
+}
+
+/// Formats the retrospective for a page.
+pub fn view(r: &Retro, frame: Frame) -> RetroView {
     let reference = frame.incident_start.unwrap_or(frame.from);
     let at = |t: Millis| format!("{} ({})", format_millis(t), offset(t, reference));
-    let mut out = format!(
-        "# Alerts around the incident\n\nFrom {} to {}.",
+    let mut intro = format!(
+        "From {} to {}.",
         format_millis(frame.from),
         format_millis(frame.to)
     );
     if let Some(start) = frame.incident_start {
-        out.push_str(&format!(" Incident started {}", format_millis(start)));
+        intro.push_str(&format!(" Incident started {}", format_millis(start)));
         if let Some(end) = frame.incident_end {
-            out.push_str(&format!(", ended {}", format_millis(end)));
+            intro.push_str(&format!(", ended {}", format_millis(end)));
         }
-        out.push('.');
+        intro.push('.');
     }
-    out.push_str(" Times in brackets are relative to the incident's start.\n\n## Detection\n\n");
-    match &r.first {
+    intro.push_str(" Times in brackets are relative to the incident's start.");
+    let reset = frame
+        .incident_end
+        .map(|end| match (r.last_resolved, r.still_firing) {
+            (_, n) if n > 0 => format!(
+                "{n} alert(s) of the incident were still firing at {}.",
+                format_millis(frame.to)
+            ),
+            (Some(last), _) => format!(
+                "The incident's alerts had all resolved {} after it ended ({}).",
+                offset(last, end).trim_start_matches('+'),
+                format_millis(last)
+            ),
+            (None, _) => "No alert fired while the incident lasted.".to_string(),
+        });
+    let noise = [
+        (
+            "Reviewed as needing no action (noise while people were busy)",
+            &r.noise_during,
+        ),
+        (
+            "Not reviewed yet (give verdicts with --reviews)",
+            &r.unreviewed_during,
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, list)| !list.is_empty())
+    .map(|(what, list)| {
+        (
+            what.to_string(),
+            list.iter()
+                .map(|e| format!("{} at {}", e.rule, offset(e.start, reference)))
+                .collect(),
+        )
+    })
+    .collect();
+    let timeline = r
+        .timeline
+        .iter()
+        .flat_map(|(rule, list)| {
+            list.iter().map(move |e| TimelineRow {
+                rule: rule.clone(),
+                instance: e.instance.clone(),
+                started: offset(e.start, reference),
+                resolved: e
+                    .end
+                    .map_or("still firing".into(), |t| offset(t, reference)),
+                verdict: verdict(e),
+                acknowledged: e.acked_at.map_or("-".into(), |t| offset(t, reference)),
+                start_ms: e.start,
+            })
+        })
+        .collect();
+    RetroView {
+        intro,
+        first: r
+            .first
+            .as_ref()
+            .map(|f| (f.rule.clone(), f.instance.clone(), at(f.start))),
+        first_actionable: r
+            .first_actionable
+            .as_ref()
+            .map(|a| (a.rule.clone(), at(a.start))),
+        reset,
+        noise,
+        timeline,
+    }
+}
+
+/// The retrospective as Markdown.
+pub fn markdown(r: &Retro, frame: Frame) -> String {
+    let v = view(r, frame);
+    let mut out = format!(
+        "# Alerts around the incident\n\n{}\n\n## Detection\n\n",
+        v.intro
+    );
+    match &v.first {
         None => out.push_str("No alert fired in this time.\n\n"),
-        Some(first) => {
+        Some((rule, instance, at)) => {
             out.push_str(&format!(
-                "First alert: **{}** ({}) at {}.\n",
-                md_escape(&first.rule),
-                md_escape(&first.instance),
-                at(first.start)
+                "First alert: **{}** ({}) at {at}.\n",
+                md_escape(rule),
+                md_escape(instance)
             ));
-            if let Some(a) = &r.first_actionable {
+            if let Some((rule, at)) = &v.first_actionable {
                 out.push_str(&format!(
-                    "First alert reviewed as actionable: **{}** at {}.\n",
-                    md_escape(&a.rule),
-                    at(a.start)
+                    "First alert reviewed as actionable: **{}** at {at}.\n",
+                    md_escape(rule)
                 ));
             }
             out.push('\n');
         }
     }
-    if frame.incident_end.is_some() {
-        out.push_str("## Reset\n\n");
-        match (r.last_resolved, r.still_firing) {
-            (_, n) if n > 0 => out.push_str(&format!(
-                "{n} alert(s) of the incident were still firing at {}.\n\n",
-                format_millis(frame.to)
-            )),
-            (Some(last), _) => out.push_str(&format!(
-                "The incident's alerts had all resolved {} after it ended ({}).\n\n",
-                offset(last, frame.incident_end.unwrap_or(last)).trim_start_matches('+'),
-                format_millis(last)
-            )),
-            (None, _) => out.push_str("No alert fired while the incident lasted.\n\n"),
-        }
+    if let Some(reset) = &v.reset {
+        out.push_str(&format!("## Reset\n\n{reset}\n\n"));
     }
     out.push_str("## Noise during the incident\n\n");
-    if r.noise_during.is_empty() && r.unreviewed_during.is_empty() {
+    if v.noise.is_empty() {
         out.push_str(
             "Every alert that started during the incident was reviewed as actionable.\n\n",
         );
-    } else {
-        for (what, list) in [
-            (
-                "Reviewed as needing no action (noise while people were busy)",
-                &r.noise_during,
-            ),
-            (
-                "Not reviewed yet (give verdicts with --reviews)",
-                &r.unreviewed_during,
-            ),
-        ] {
-            if !list.is_empty() {
-                let names: Vec<String> = list
-                    .iter()
-                    .map(|e| format!("{} at {}", md_escape(&e.rule), offset(e.start, reference)))
-                    .collect();
-                out.push_str(&format!("{what}: {}.\n\n", names.join("; ")));
-            }
-        }
+    }
+    for (what, items) in &v.noise {
+        let items: Vec<String> = items.iter().map(|i| md_escape(i)).collect();
+        out.push_str(&format!("{what}: {}.\n\n", items.join("; ")));
     }
     out.push_str("## Timeline\n\n| rule | instance | started | resolved | verdict | acknowledged |\n|---|---|---|---|---|---|\n");
-    for (rule, list) in &r.timeline {
-        for e in list {
-            out.push_str(&format!(
-                "| {} | {} | {} | {} | {} | {} |\n",
-                md_escape(rule),
-                md_escape(&e.instance),
-                offset(e.start, reference),
-                e.end
-                    .map_or("still firing".into(), |t| offset(t, reference)),
-                verdict(e),
-                e.acked_at.map_or("-".into(), |t| offset(t, reference))
-            ));
-        }
+    for e in &v.timeline {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} |\n",
+            md_escape(&e.rule),
+            md_escape(&e.instance),
+            e.started,
+            e.resolved,
+            e.verdict,
+            e.acknowledged
+        ));
     }
     out
+}
+
+const HTML_TEMPLATE: &str = include_str!("templates/retro.html.j2");
+
+/// The retrospective as one self-contained HTML page with a Gantt chart.
+pub fn html(r: &Retro, frame: Frame) -> crate::error::Result<String> {
+    use super::charts::gantt;
+    let v = view(r, frame);
+    let rows: Vec<gantt::Row> = r
+        .timeline
+        .iter()
+        .map(|(rule, list)| gantt::Row {
+            name: rule.clone(),
+            bars: list
+                .iter()
+                .map(|e| gantt::Bar {
+                    start: e.start,
+                    end: e.end.unwrap_or(frame.to),
+                    verdict: match (e.verdict_source, e.actionable) {
+                        (Some("review"), Some(true)) => gantt::Verdict::Actionable,
+                        (Some("review"), Some(false)) => gantt::Verdict::Noise,
+                        _ => gantt::Verdict::NotReviewed,
+                    },
+                })
+                .collect(),
+        })
+        .collect();
+    let marks = [
+        (frame.incident_start, "incident start"),
+        (frame.incident_end, "incident end"),
+    ]
+    .into_iter()
+    .filter_map(|(t, label)| Some((t?, label.to_string())))
+    .collect();
+    let chart = gantt::chart(
+        &rows,
+        &gantt::Span {
+            from: frame.from,
+            to: frame.to,
+            reference: frame.incident_start.unwrap_or(frame.from),
+            marks,
+        },
+    )?;
+    let env = super::page::environment(&[("retro.html", HTML_TEMPLATE)])?;
+    super::page::render(
+        &env,
+        "retro.html",
+        minijinja::context! {
+            v => minijinja::value::Serde(&v),
+            gantt => chart,
+        },
+    )
 }
 
 #[cfg(test)]

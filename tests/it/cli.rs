@@ -140,6 +140,7 @@ fn usage_errors_exit_2_with_the_flag_named() {
         ("--since", "last tuesday", "--since"),
         ("--format", "nagios", "unknown format"),
         ("--by", "episodes", "--by"),
+        ("--outputs", "md,pdf", "--outputs"),
     ] {
         let mut args = report_args(&[input], out);
         args.extend([flag, value]);
@@ -154,6 +155,82 @@ fn usage_errors_exit_2_with_the_flag_named() {
     let missing = alertnoise(&report_args(&["/nonexistent/alerts.json"], out));
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent/alerts.json"));
+}
+
+#[test]
+fn outputs_choose_the_files_and_summary_json_is_always_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(dir.path(), "h.csv", CSV);
+    let input = input.to_str().unwrap();
+    let files = |out: &std::path::Path| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    for (outputs, expected) in [
+        ("md", vec!["report.md", "summary.json"]),
+        ("html", vec!["report.html", "summary.json"]),
+        (
+            "json",
+            vec![
+                "advice.json",
+                "episodes.parquet",
+                "rules.csv",
+                "rules.json",
+                "summary.json",
+            ],
+        ),
+        (
+            "md,html,json",
+            vec![
+                "advice.json",
+                "episodes.parquet",
+                "report.html",
+                "report.md",
+                "rules.csv",
+                "rules.json",
+                "summary.json",
+            ],
+        ),
+    ] {
+        let out = dir.path().join(outputs.replace(',', "-"));
+        let mut args = report_args(&[input], out.to_str().unwrap());
+        args.extend(["--outputs", outputs]);
+        let result = alertnoise(&args);
+        assert!(
+            result.status.success(),
+            "{outputs}: {}",
+            String::from_utf8_lossy(&result.stderr)
+        );
+        assert_eq!(files(&out), expected, "--outputs {outputs}");
+    }
+    // The default is every output, and the same bytes as asking for them all.
+    let all = dir.path().join("default");
+    assert!(alertnoise(&report_args(&[input], all.to_str().unwrap()))
+        .status
+        .success());
+    for name in files(&all) {
+        if name == "episodes.parquet" {
+            continue;
+        }
+        assert_eq!(
+            std::fs::read(all.join(&name)).unwrap(),
+            std::fs::read(dir.path().join("md-html-json").join(&name)).unwrap(),
+            "{name}"
+        );
+    }
+    // --history records rules.json and advice.json: it needs json.
+    let out = dir.path().join("pages");
+    let hist = dir.path().join("hist");
+    let mut args = report_args(&[input], out.to_str().unwrap());
+    args.extend(["--outputs", "md,html", "--history", hist.to_str().unwrap()]);
+    let refused = alertnoise(&args);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--outputs"));
+    assert!(!out.exists() && !hist.exists());
 }
 
 #[test]

@@ -72,6 +72,45 @@ fn compare_tells_which_advice_was_applied_and_what_changed() {
             && md.contains("TradingBotStopLossTriggered (no\\_for)"),
         "{md}"
     );
+    // The same as a page: an --out ending in .html chooses HTML.
+    let page = dir.path().join("compare.html");
+    run_ok(bin().args([
+        "compare",
+        old.to_str().unwrap(),
+        new.to_str().unwrap(),
+        "--out",
+        page.to_str().unwrap(),
+    ]));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+    assert!(
+        html.contains("<tr><td>PaymentsLatencyHigh</td><td>keep_firing_for</td><td><code>{&quot;keep_firing_for&quot;:&quot;5m&quot;}</code></td><td>changed otherwise: 10m</td>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<tr><td>HostHighCpu</td><td>raise_for</td>"),
+        "{html}"
+    );
+    // --outputs wins over the extension; a page is md or html, nothing else.
+    let md_anyway = run_ok(bin().args([
+        "compare",
+        old.to_str().unwrap(),
+        new.to_str().unwrap(),
+        "--outputs",
+        "md",
+    ]));
+    assert_eq!(String::from_utf8_lossy(&md_anyway.stdout), md);
+    let bad = bin()
+        .args([
+            "compare",
+            old.to_str().unwrap(),
+            new.to_str().unwrap(),
+            "--outputs",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
     // --out never overwrites without --force.
     let out = dir.path().join("compare.md");
     std::fs::write(&out, "mine").unwrap();

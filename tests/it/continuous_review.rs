@@ -71,6 +71,30 @@ fn each_run_is_recorded_and_the_report_shows_the_trend() {
     );
     assert!(md.contains(&expected), "{expected}\n{md}");
     assert!(md.contains("| noise/week | trend |"), "{md}");
+    // report.html draws the trend: a sparkline in the rule's row, its values as the sort key.
+    let html = std::fs::read_to_string(dir.path().join("w2/report.html")).unwrap();
+    let row = html
+        .split("<tr>")
+        .find(|r| r.starts_with("<td>HostHighCpu</td>"))
+        .unwrap_or_else(|| panic!("no HostHighCpu row in\n{html}"));
+    let cell = &row[row.find("<td class=\"spark\"").unwrap()..];
+    let cell = &cell[..cell.find("</td>").unwrap()];
+    assert!(
+        cell.contains("<svg") && cell.contains("<polyline"),
+        "{cell}"
+    );
+    // It sorts by the change from the first run to the last.
+    let sort_key: f64 = cell
+        .split("data-sort=\"")
+        .nth(1)
+        .and_then(|c| c.split('"').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (sort_key - (noises[2] - noises[0])).abs() < 1e-6,
+        "{cell} vs {noises:?}"
+    );
     // The same week again replaces its record instead of counting twice.
     week(&history, &dir.path().join("again"), weeks[2].0, weeks[2].1);
     assert_eq!(std::fs::read_dir(&history).unwrap().count(), 3);

@@ -4,6 +4,7 @@ mod advice;
 mod alertmanager_live;
 mod backtest;
 mod bad_input;
+mod chromium;
 mod cli;
 mod common;
 mod compare;

@@ -245,3 +245,43 @@ fn json_labels_and_incident_ids_in_csv_exports() {
     let sources: Vec<_> = a.episode_rows.iter().map(|e| e.actionable_source).collect();
     assert_eq!(sources, vec![Some("proxy"), Some("review")]);
 }
+
+/// report.html's charts count episodes themselves (the leaderboard split by
+/// reason, the hour-of-week heatmap, the duration histograms); on the sample,
+/// split by `--by team`, their counts must add up to the metrics of rules.json.
+#[test]
+fn the_chart_counts_add_up_to_the_metrics() {
+    let mut options = options(vec![root().join("sample-data/alertmanager")]);
+    options.reviews = Some(root().join("sample-data/reviews.csv"));
+    options.by = Some("team".into());
+    let analysis = run(&options);
+    let facts =
+        alertnoise::report::html::rule_facts(&analysis.episodes, &analysis.settings).unwrap();
+    assert_eq!(facts.len(), analysis.rules.len());
+    for row in &analysis.rules {
+        let key = alertnoise::report::markdown::display_name(row, Some("team"));
+        let f = &facts[&key];
+        let noisy = f.short + f.refire + f.not_actionable;
+        assert_eq!(noisy as f64, self::f(row, "noisy_episodes"), "{key}: noisy");
+        assert_eq!(
+            f.hours.iter().sum::<u32>() as f64,
+            self::f(row, "episodes"),
+            "{key}: heatmap"
+        );
+        assert_eq!(f.hours.len(), 168);
+        // Each resolved episode is in the histogram: their median is the metric's.
+        let mut d = f.firing_s.clone();
+        d.sort_by(f64::total_cmp);
+        if let Some(p50) = row.get("duration_p50_s").and_then(|v| v.as_f64()) {
+            let mid = (d.len() - 1) as f64 / 2.0;
+            let median = (d[mid.floor() as usize] + d[mid.ceil() as usize]) / 2.0;
+            close(median, p50, &format!("{key}: median duration"));
+        }
+    }
+    // Some rule is noisy for more than one reason, so the split is exercised.
+    assert!(facts.values().any(|f| [f.short, f.refire, f.not_actionable]
+        .iter()
+        .filter(|n| **n > 0)
+        .count()
+        > 1));
+}

@@ -102,3 +102,54 @@ fn detection_noise_and_reset_around_an_incident() {
         .unwrap();
     assert_eq!(backwards.status.code(), Some(2));
 }
+
+#[test]
+fn the_retrospective_as_a_page_draws_every_alert_on_the_gantt_chart() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = write(dir.path(), "history.csv", HISTORY);
+    let reviews = write(dir.path(), "reviews.csv", REVIEWS);
+    let out = run_ok(bin().args([
+        "retro",
+        history.to_str().unwrap(),
+        "--reviews",
+        reviews.to_str().unwrap(),
+        "--from",
+        "2026-10-19T09:30:00Z",
+        "--to",
+        "2026-10-19T11:00:00Z",
+        "--incident-start",
+        "2026-10-19T10:00:00Z",
+        "--incident-end",
+        "2026-10-19T10:30:00Z",
+        "--outputs",
+        "html",
+    ]));
+    let html = String::from_utf8_lossy(&out.stdout);
+    assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+    let svg = &html[html.find("<svg").unwrap()..html.find("</svg>").unwrap()];
+    // One bar per alert in the frame, coloured by verdict: two reviewed
+    // actionable, two reviewed noise, one not reviewed.
+    let bars = |fill: &str| svg.matches(&format!("fill=\"{fill}\"")).count();
+    assert_eq!(bars("#2CA02C"), 2, "{svg}");
+    assert_eq!(bars("#9467BD"), 2, "{svg}");
+    assert_eq!(bars("#888888"), 1, "{svg}");
+    for rule in [
+        "DbReplicationLag",
+        "CheckoutErrors",
+        "HostHighCpu",
+        "DiskSpaceLow",
+        "Later",
+    ] {
+        assert!(
+            svg.contains(&format!(">\n{rule}\n<")) || svg.contains(&format!(">{rule}\n<")),
+            "{rule} row label: {svg}"
+        );
+    }
+    assert!(!svg.contains("Earlier"), "outside the frame");
+    assert!(svg.contains("incident start") && svg.contains("incident end"));
+    // The same table as the Markdown, as a sortable HTML table.
+    assert!(
+        html.contains("<tr><td>CheckoutErrors</td><td>service=checkout</td><td class=\"num\" data-sort=\"1792404120000\">+2m</td><td>+25m</td><td>actionable</td><td>+4m</td></tr>"),
+        "{html}"
+    );
+}
