@@ -9,7 +9,7 @@
 //!   connections, file descriptors) rather than a symptom users feel;
 //! - `too_many_rules`: more than 10 alerting rules for one team or service.
 
-use super::{Advice, Advisor, Context, PAGING_SEVERITIES};
+use super::{is_paging_severity, Advice, Advisor, Context};
 use crate::rules::threshold::metric_names;
 use crate::rules::{Rule, RuleKind};
 use serde_json::{json, Map, Value};
@@ -129,7 +129,7 @@ impl Advisor for Lint {
                     ),
                     json!({}),
                 )),
-                Some(s) if PAGING_SEVERITIES.contains(&s.to_ascii_lowercase().as_str()) => {
+                Some(s) if is_paging_severity(s) => {
                     let causes = cause_metrics(rule);
                     if !causes.is_empty() {
                         out.push(lint(

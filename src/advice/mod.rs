@@ -39,6 +39,12 @@ pub const MOST: f64 = 0.75;
 /// Severity values that page someone.
 pub const PAGING_SEVERITIES: [&str; 5] = ["critical", "page", "pager", "p1", "sev1"];
 
+/// Whether a severity value pages someone (any case), for the advisors, the
+/// lints and the report's findings alike.
+pub fn is_paging_severity(severity: &str) -> bool {
+    PAGING_SEVERITIES.contains(&severity.to_ascii_lowercase().as_str())
+}
+
 /// One recommendation.
 #[derive(Debug, Clone, Serialize)]
 pub struct Advice {
@@ -100,9 +106,7 @@ impl Target<'_> {
 
     /// Whether this rule pages (its severity is a paging one).
     pub fn pages(&self) -> bool {
-        self.severity
-            .as_deref()
-            .is_some_and(|s| PAGING_SEVERITIES.contains(&s.to_ascii_lowercase().as_str()))
+        self.severity.as_deref().is_some_and(is_paging_severity)
     }
 
     /// `file:line` of its rule.

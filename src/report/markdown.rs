@@ -120,10 +120,7 @@ fn raw(s: &str) -> String {
 }
 
 fn is_paging(row: &Row) -> bool {
-    matches!(
-        text(row, "severity").map(|s| s.to_ascii_lowercase()),
-        Some(s) if s == "critical" || s == "page" || s == "p1"
-    )
+    text(row, "severity").is_some_and(crate::advice::is_paging_severity)
 }
 
 /// The rule's label (`--by` value appended), for headings and tables.

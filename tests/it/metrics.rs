@@ -285,3 +285,31 @@ fn the_chart_counts_add_up_to_the_metrics() {
         .count()
         > 1));
 }
+
+/// One list of paging severities: a `sev1` rule that fires at night gets the
+/// report's "wakes people up" finding as it gets the `demote` advice.
+#[test]
+fn every_paging_severity_gets_the_paging_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("rule,starts_at,ends_at,labels,severity\n");
+    for day in 0..6 {
+        // 02:00 UTC on consecutive days: off hours.
+        let start = 1_794_794_400 + day * 86_400;
+        csv.push_str(&format!("NightPage,{start},{},i=1,SEV1\n", start + 120));
+    }
+    let input = write(dir.path(), "h.csv", &csv);
+    let out = dir.path().join("r");
+    run_ok(bin().args([
+        "report",
+        input.to_str().unwrap(),
+        "--outputs",
+        "md",
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        md.contains("It pages, and 100% of its episodes started outside business hours"),
+        "{md}"
+    );
+}
