@@ -300,12 +300,13 @@ pub fn read_all(
         ),
         None => None,
     };
-    let progress = progress_bar(paths.len() as u64);
+    let (progress, sizes) = progress_bar(paths);
     let per_file: Vec<(String, Option<&'static str>, SourceOutput)> = paths
         .par_iter()
-        .map(|path| {
+        .zip(sizes.par_iter())
+        .map(|(path, size)| {
             let read = read_one(path, &sources, forced, context);
-            progress.inc(1);
+            progress.inc(*size);
             read
         })
         .collect();
@@ -327,19 +328,31 @@ pub fn read_all(
     Ok(result)
 }
 
-/// A bar over the input files on stderr when it is a terminal; hidden otherwise.
-fn progress_bar(files: u64) -> indicatif::ProgressBar {
+/// Inputs at least this large together get a progress bar even as one file.
+const PROGRESS_BYTES: u64 = 64 << 20;
+
+/// A bar over the input bytes on stderr when it is a terminal and the read is
+/// long (several files, or 64 MiB and more); hidden otherwise. It advances as
+/// files finish and ticks meanwhile, so one large file still shows it works.
+fn progress_bar(paths: &[PathBuf]) -> (indicatif::ProgressBar, Vec<u64>) {
     use std::io::IsTerminal;
-    if !std::io::stderr().is_terminal() || files < 2 {
-        return indicatif::ProgressBar::hidden();
+    let sizes: Vec<u64> = paths
+        .iter()
+        .map(|p| std::fs::metadata(p).map_or(0, |m| m.len()))
+        .collect();
+    let total: u64 = sizes.iter().sum();
+    if !std::io::stderr().is_terminal() || (paths.len() < 2 && total < PROGRESS_BYTES) {
+        return (indicatif::ProgressBar::hidden(), sizes);
     }
-    let bar = indicatif::ProgressBar::new(files);
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("reading {pos}/{len} files {wide_bar} {elapsed}")
-    {
+    let bar = indicatif::ProgressBar::new(total);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} reading {msg} {wide_bar} {binary_bytes}/{binary_total_bytes} {elapsed}",
+    ) {
         bar.set_style(style);
     }
-    bar
+    bar.set_message(format!("{} files", paths.len()));
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    (bar, sizes)
 }
 
 fn read_one(
