@@ -104,6 +104,20 @@ impl Browser {
         browser
     }
 
+    /// The next JSON message from the browser (the socket's read timeout
+    /// fails the test if it stops answering); `what` names what we wait for.
+    fn next_message(&mut self, what: &str) -> Value {
+        loop {
+            let message = self
+                .ws
+                .read()
+                .unwrap_or_else(|e| panic!("{what}: reading from chromium: {e}"));
+            if let Message::Text(text) = message {
+                return serde_json::from_str(text.as_str()).unwrap();
+            }
+        }
+    }
+
     /// Sends a command and returns its result, keeping the events that came first.
     fn call(&mut self, method: &str, params: Value) -> Value {
         self.next_id += 1;
@@ -113,14 +127,7 @@ impl Browser {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             assert!(Instant::now() < deadline, "{method}: no answer");
-            let message = self
-                .ws
-                .read()
-                .unwrap_or_else(|e| panic!("{method}: reading from chromium: {e}"));
-            let Message::Text(text) = message else {
-                continue;
-            };
-            let value: Value = serde_json::from_str(text.as_str()).unwrap();
+            let value = self.next_message(method);
             if value["id"] == json!(id) {
                 assert!(value.get("error").is_none(), "{method}: {value}");
                 return value["result"].clone();
@@ -131,25 +138,11 @@ impl Browser {
 
     /// Waits for an event by method name.
     fn wait_for(&mut self, method: &str) {
-        if self.events.iter().any(|e| e["method"] == method) {
-            return;
-        }
         let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
+        while !self.events.iter().any(|e| e["method"] == method) {
             assert!(Instant::now() < deadline, "no {method}");
-            let message = self
-                .ws
-                .read()
-                .unwrap_or_else(|e| panic!("waiting for {method}: {e}"));
-            let Message::Text(text) = message else {
-                continue;
-            };
-            let value: Value = serde_json::from_str(text.as_str()).unwrap();
-            let found = value["method"] == method;
+            let value = self.next_message(method);
             self.events.push(value);
-            if found {
-                return;
-            }
         }
     }
 

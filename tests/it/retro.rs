@@ -20,26 +20,37 @@ HostHighCpu,2026-10-19T10:10:00Z,no
 Later,2026-10-19T10:45:00Z,no
 ";
 
+/// `retro` over HISTORY with REVIEWS around the incident 10:00–10:30
+/// (written into `dir`), with `extra` arguments; its standard output.
+fn retro_of_the_incident(dir: &std::path::Path, extra: &[&str]) -> String {
+    let history = write(dir, "history.csv", HISTORY);
+    let reviews = write(dir, "reviews.csv", REVIEWS);
+    let out = run_ok(
+        bin()
+            .args([
+                "retro",
+                history.to_str().unwrap(),
+                "--reviews",
+                reviews.to_str().unwrap(),
+                "--from",
+                "2026-10-19T09:30:00Z",
+                "--to",
+                "2026-10-19T11:00:00Z",
+                "--incident-start",
+                "2026-10-19T10:00:00Z",
+                "--incident-end",
+                "2026-10-19T10:30:00Z",
+            ])
+            .args(extra),
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 #[test]
 fn detection_noise_and_reset_around_an_incident() {
     let dir = tempfile::tempdir().unwrap();
     let history = write(dir.path(), "history.csv", HISTORY);
-    let reviews = write(dir.path(), "reviews.csv", REVIEWS);
-    let out = run_ok(bin().args([
-        "retro",
-        history.to_str().unwrap(),
-        "--reviews",
-        reviews.to_str().unwrap(),
-        "--from",
-        "2026-10-19T09:30:00Z",
-        "--to",
-        "2026-10-19T11:00:00Z",
-        "--incident-start",
-        "2026-10-19T10:00:00Z",
-        "--incident-end",
-        "2026-10-19T10:30:00Z",
-    ]));
-    let md = String::from_utf8_lossy(&out.stdout);
+    let md = retro_of_the_incident(dir.path(), &[]);
     assert!(
         md.contains(
             "First alert: **DbReplicationLag** (db=main) at 2026-10-19T09:55:00.000Z (-5m)."
@@ -106,25 +117,7 @@ fn detection_noise_and_reset_around_an_incident() {
 #[test]
 fn the_retrospective_as_a_page_draws_every_alert_on_the_gantt_chart() {
     let dir = tempfile::tempdir().unwrap();
-    let history = write(dir.path(), "history.csv", HISTORY);
-    let reviews = write(dir.path(), "reviews.csv", REVIEWS);
-    let out = run_ok(bin().args([
-        "retro",
-        history.to_str().unwrap(),
-        "--reviews",
-        reviews.to_str().unwrap(),
-        "--from",
-        "2026-10-19T09:30:00Z",
-        "--to",
-        "2026-10-19T11:00:00Z",
-        "--incident-start",
-        "2026-10-19T10:00:00Z",
-        "--incident-end",
-        "2026-10-19T10:30:00Z",
-        "--outputs",
-        "html",
-    ]));
-    let html = String::from_utf8_lossy(&out.stdout);
+    let html = retro_of_the_incident(dir.path(), &["--outputs", "html"]);
     assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
     let svg = &html[html.find("<svg").unwrap()..html.find("</svg>").unwrap()];
     // One bar per alert in the frame, coloured by verdict: two reviewed
