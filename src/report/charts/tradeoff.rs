@@ -85,11 +85,7 @@ pub fn delay_chart(points: &[DelayPoint], delay: &str) -> Result<String> {
                 )))
                 .map_err(fail)?;
             let (x, y) = chart.backend_coord(&at);
-            let text = if p.chosen {
-                format!("{} (advised)", p.setting)
-            } else {
-                p.setting.clone()
-            };
+            let text = p.setting.clone();
             // Alternate below and above the line: neighbouring settings are close.
             let dy = if i % 2 == 0 { 4 } else { -18 };
             root.draw(&Text::new(
@@ -98,6 +94,18 @@ pub fn delay_chart(points: &[DelayPoint], delay: &str) -> Result<String> {
                 (FONT, 14)
                     .into_font()
                     .color(&colour)
+                    .pos(Pos::new(HPos::Left, VPos::Top)),
+            ))
+            .map_err(fail)?;
+        }
+        if let Some(chosen) = points.iter().find(|p| p.chosen) {
+            let (x, y) = chart.backend_coord(&(0.0, max_y));
+            root.draw(&Text::new(
+                format!("● advised: {}", chosen.setting),
+                (x + 10, y + 4),
+                (FONT, 15)
+                    .into_font()
+                    .color(&GOOD)
                     .pos(Pos::new(HPos::Left, VPos::Top)),
             ))
             .map_err(fail)?;
