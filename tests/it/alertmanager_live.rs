@@ -202,12 +202,30 @@ receivers:
         &format!("[{}]", alerts.join(",")),
     );
     assert_eq!(status, 200, "{answer}");
-    // Every unsilenced group notifies all three receivers.
+    // Every unsilenced group notifies all three receivers, and the webhooks
+    // carry every unsilenced alert (on a busy machine a group's first
+    // notification can hold only some of its alerts; the rest follow).
     wait_for("notifications", Duration::from_secs(30), || {
         let got = received.lock().unwrap();
+        let notified: BTreeSet<String> = got
+            .iter()
+            .filter(|(path, _)| path == "/webhook")
+            .filter_map(|(_, body)| serde_json::from_str::<serde_json::Value>(body).ok())
+            .flat_map(|b| {
+                b["alerts"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|a| a["labels"]["instance"].as_str().map(str::to_string))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
         ["/webhook", "/pagerduty", "/opsgenie/v2/alerts"]
             .iter()
             .all(|p| got.iter().filter(|(path, _)| path == p).count() >= 3)
+            && ["api1", "api2", "web12", "db2"]
+                .iter()
+                .all(|i| notified.contains(*i))
     });
     let (_, groups) = http(port, "GET", "/api/v2/alerts/groups", "");
     let (_, silences) = http(port, "GET", "/api/v2/silences", "");
@@ -280,7 +298,14 @@ receivers:
         .collect();
     let archive_path = write(dir.path(), "webhooks.jsonl", &archive.join("\n"));
     let created = now.to_rfc3339();
-    let incidents: Vec<String> = pagerduty
+    // PagerDuty folds events with one dedup key into one open incident (a
+    // group notified twice, as on a busy machine, is still one incident).
+    let mut seen_keys = BTreeSet::new();
+    let paged: Vec<&serde_json::Value> = pagerduty
+        .iter()
+        .filter(|e| seen_keys.insert(e["dedup_key"].as_str().unwrap_or("").to_string()))
+        .collect();
+    let incidents: Vec<String> = paged
         .iter()
         .enumerate()
         .map(|(i, e)| {
@@ -305,14 +330,19 @@ receivers:
     ]));
     assert!(a.problems.is_empty(), "{:?}", a.problems);
     let pd = &a.summary.joins.paging["pagerduty-incidents"];
-    assert_eq!(pd.incidents, pagerduty.len());
-    assert_eq!(
-        pd.joined,
-        pagerduty.len(),
-        "every incident found its alerts"
-    );
+    assert_eq!(pd.incidents, paged.len());
+    assert_eq!(paged.len(), 3, "one incident per notified group");
+    assert_eq!(pd.joined, paged.len(), "every incident found its alerts");
     // HighLatency (api1, api2), QueueBacklog (web12), DiskFull (db2) were notified.
-    assert_eq!(pd.episodes_joined, 4);
+    assert_eq!(
+        pd.episodes_joined,
+        4,
+        "episodes: {:#?}",
+        a.episode_rows
+            .iter()
+            .map(|e| (&e.rule, &e.labels, e.acked_at))
+            .collect::<Vec<_>>()
+    );
     let rules: BTreeSet<&str> = a.episode_rows.iter().map(|e| e.rule.as_str()).collect();
     assert_eq!(
         rules,
