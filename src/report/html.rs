@@ -4,13 +4,13 @@
 //! each noisy rule's durations against its `for:`, the trade-off curve
 //! behind each recommendation, and each rule's noise across recorded runs.
 
-use super::advice_section::AdviceSection;
+use super::advice_section::{AdviceRow, AdviceSection};
 use super::charts::{durations, heatmap, leaderboard, sparkline, tradeoff};
 use super::markdown::{self, display_name_of, LeaderRow, Section, RAW};
 use super::page;
 use super::ReportInput;
 use crate::advice::{Advice, Alternative};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::metrics::{episode_facts, Settings};
 use minijinja::value::Serde;
 use polars::prelude::DataFrame;
@@ -107,9 +107,9 @@ struct HtmlSection<'a> {
 }
 
 #[derive(Serialize)]
-struct HtmlAdvice {
+struct HtmlAdvice<'a> {
     #[serde(flatten)]
-    row: Value,
+    row: &'a AdviceRow,
     tradeoff: String,
     tradeoff_caption: String,
     patch_lines: Vec<page::DiffLine>,
@@ -299,10 +299,7 @@ pub fn render(input: &ReportInput, settings: &Settings) -> Result<String> {
             let a = &input.advice.advice[row.index];
             let (tradeoff, tradeoff_caption) = tradeoff_chart(a)?.unwrap_or_default();
             Ok(HtmlAdvice {
-                row: serde_json::to_value(row).map_err(|e| Error::Output {
-                    path: "report.html".into(),
-                    reason: e.to_string(),
-                })?,
+                row,
                 tradeoff,
                 tradeoff_caption,
                 patch_lines: page::diff_lines(a.patch.as_deref().unwrap_or_default()),

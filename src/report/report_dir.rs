@@ -24,11 +24,15 @@ impl ReportDir {
         let read = |name: &str| -> Result<Value> {
             let file = path.join(name);
             let text = std::fs::read_to_string(&file).map_err(|e| {
-                Error::Usage(format!(
-                    "{}: {e} (is {} a report directory written by `alertnoise report`?)",
-                    file.display(),
-                    path.display()
-                ))
+                let hint = if name != super::MARKER && path.join(super::MARKER).exists() {
+                    "the report was written without `json` in `--outputs`".to_string()
+                } else {
+                    format!(
+                        "is {} a report directory written by `alertnoise report`?",
+                        path.display()
+                    )
+                };
+                Error::Usage(format!("{}: {e} ({hint})", file.display()))
             })?;
             serde_json::from_str(&text)
                 .map_err(|e| Error::Usage(format!("{}:{}: {e}", file.display(), e.line())))

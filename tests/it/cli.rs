@@ -222,6 +222,15 @@ fn outputs_choose_the_files_and_summary_json_is_always_written() {
             "{name}"
         );
     }
+    // compare needs the data files, and says why they are missing.
+    let md_only = dir.path().join("md");
+    let refused = alertnoise(&["compare", md_only.to_str().unwrap(), all.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("without `json` in `--outputs`"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
     // --history records rules.json and advice.json: it needs json.
     let out = dir.path().join("pages");
     let hist = dir.path().join("hist");
