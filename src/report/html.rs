@@ -194,7 +194,8 @@ fn tradeoff_chart(a: &Advice) -> Result<Option<(String, String)>> {
 }
 
 /// Renders `report.html`.
-pub fn render(input: &ReportInput, settings: &Settings) -> Result<String> {
+pub fn render(input: &ReportInput) -> Result<String> {
+    let settings = input.settings;
     let summary = input.summary;
     let model = markdown::page_model(
         summary,

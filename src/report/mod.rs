@@ -142,7 +142,7 @@ pub fn write_report(out: &Path, force: bool, input: ReportInput) -> Result<()> {
             write_file(tmp, "report.md", md.as_bytes())?;
         }
         if outputs.html {
-            let html = html::render(&input, input.settings)?;
+            let html = html::render(&input)?;
             write_file(tmp, "report.html", html.as_bytes())?;
         }
         Ok(())

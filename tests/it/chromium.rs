@@ -16,20 +16,23 @@ use std::time::{Duration, Instant};
 use tungstenite::stream::MaybeTlsStream;
 use tungstenite::{Message, WebSocket};
 
+/// Kills the browser when dropped, also when a test fails while starting it.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// A headless Chromium with one page, and what it reported.
 struct Browser {
-    child: Child,
+    _child: Killed,
     ws: WebSocket<MaybeTlsStream<TcpStream>>,
     next_id: u64,
     events: Vec<Value>,
     _profile: tempfile::TempDir,
-}
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// What one page load showed.
@@ -43,7 +46,7 @@ struct Loaded {
 impl Browser {
     fn start() -> Browser {
         let profile = tempfile::tempdir().unwrap();
-        let mut child = Command::new("chromium")
+        let child = Command::new("chromium")
             .args([
                 "--headless",
                 "--no-sandbox",
@@ -64,8 +67,9 @@ impl Browser {
             .stderr(Stdio::piped())
             .spawn()
             .expect("start chromium");
+        let mut child = Killed(child);
         // Chromium prints the DevTools address on stderr once it listens.
-        let stderr = child.stderr.take().unwrap();
+        let stderr = child.0.stderr.take().unwrap();
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
@@ -92,7 +96,7 @@ impl Browser {
                 .unwrap();
         }
         let mut browser = Browser {
-            child,
+            _child: child,
             ws,
             next_id: 0,
             events: Vec::new(),
