@@ -3,10 +3,10 @@
 //! fired for d had its condition true for F + d, and with `for: F'` only the
 //! episodes right of F' would have fired.
 
-use super::{fail, minutes_label, svg, FONT, GOOD, INK, NEUTRAL, SHORT};
+use super::{fail, label, minutes_label, svg, FONT, GOOD, INK, NEUTRAL, SHORT};
 use crate::error::Result;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::text_anchor::{HPos, VPos};
 
 /// Bin edges in seconds; the last bin is open-ended.
 const EDGES: [f64; 13] = [
@@ -67,7 +67,6 @@ pub fn chart(input: &DurationInput) -> Result<String> {
     let counts = bin_counts(input);
     let bins = counts.len();
     let top = counts.iter().copied().max().unwrap_or(0).max(1) as f64 * 1.15;
-    let small = (FONT, 15).into_font().color(&INK);
     svg(900, 300, |root| {
         let mut chart = ChartBuilder::on(root)
             .margin(12)
@@ -98,20 +97,24 @@ pub fn chart(input: &DurationInput) -> Result<String> {
             .map_err(fail)?;
         for bin in 0..bins {
             let (x, y) = chart.backend_coord(&(bin as f64 + 0.5, 0.0));
-            root.draw(&Text::new(
-                bin_label(bin),
+            label(
+                root,
+                &bin_label(bin),
                 (x, y + 8),
-                small.pos(Pos::new(HPos::Center, VPos::Top)),
-            ))
-            .map_err(fail)?;
+                15,
+                INK,
+                (HPos::Center, VPos::Top),
+            )?;
         }
         let (x, y) = chart.backend_coord(&(bins as f64 / 2.0, 0.0));
-        root.draw(&Text::new(
+        label(
+            root,
             "how long the condition held (for: + firing duration)",
             (x, y + 28),
-            small.pos(Pos::new(HPos::Center, VPos::Top)),
-        ))
-        .map_err(fail)?;
+            15,
+            INK,
+            (HPos::Center, VPos::Top),
+        )?;
         let mut marks = vec![(
             input.current_for_s,
             format!("current for: {}", minutes_label(input.current_for_s / 60.0)),
@@ -129,15 +132,14 @@ pub fn chart(input: &DurationInput) -> Result<String> {
                 )))
                 .map_err(fail)?;
             let (px, py) = chart.backend_coord(&(x, top));
-            root.draw(&Text::new(
-                text,
+            label(
+                root,
+                &text,
                 (px + 4, py + 4 + 16 * i as i32),
-                (FONT, 16)
-                    .into_font()
-                    .color(&colour)
-                    .pos(Pos::new(HPos::Left, VPos::Top)),
-            ))
-            .map_err(fail)?;
+                16,
+                colour,
+                (HPos::Left, VPos::Top),
+            )?;
         }
         Ok(())
     })

@@ -2,11 +2,11 @@
 //! from its start to its end (or the end of the frame), coloured by the
 //! review verdict, with the incident's start and end marked.
 
-use super::{clip_label, fail, svg, FONT, GOOD, INK, NOT_ACTIONABLE, SHORT};
+use super::{clip_label, fail, label, svg, FONT, GOOD, INK, NOT_ACTIONABLE, SHORT};
 use crate::error::Result;
 use crate::timefmt::Millis;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::text_anchor::{HPos, VPos};
 
 /// What the review meeting said of an episode, for its colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,15 +94,7 @@ pub fn chart(rows: &[Row], span: &Span) -> Result<String> {
         let y_of = |i: usize| (n - 1 - i) as f64;
         for (i, name) in names.iter().enumerate() {
             let (x, y) = chart.backend_coord(&(x0, y_of(i) + 0.5));
-            root.draw(&Text::new(
-                name.clone(),
-                (x - 8, y),
-                (FONT, 15)
-                    .into_font()
-                    .color(&INK)
-                    .pos(Pos::new(HPos::Right, VPos::Center)),
-            ))
-            .map_err(fail)?;
+            label(root, name, (x - 8, y), 15, INK, (HPos::Right, VPos::Center))?;
         }
         for (i, row) in rows.iter().enumerate() {
             let y = y_of(i);
@@ -118,7 +110,7 @@ pub fn chart(rows: &[Row], span: &Span) -> Result<String> {
                 }))
                 .map_err(fail)?;
         }
-        for (t, label) in &span.marks {
+        for (t, mark) in &span.marks {
             let x = minutes(*t);
             chart
                 .draw_series(std::iter::once(PathElement::new(
@@ -127,15 +119,7 @@ pub fn chart(rows: &[Row], span: &Span) -> Result<String> {
                 )))
                 .map_err(fail)?;
             let (px, py) = chart.backend_coord(&(x, n as f64));
-            root.draw(&Text::new(
-                label.clone(),
-                (px + 4, py),
-                (FONT, 15)
-                    .into_font()
-                    .color(&SHORT)
-                    .pos(Pos::new(HPos::Left, VPos::Top)),
-            ))
-            .map_err(fail)?;
+            label(root, mark, (px + 4, py), 15, SHORT, (HPos::Left, VPos::Top))?;
         }
         Ok(())
     })

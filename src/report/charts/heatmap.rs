@@ -1,12 +1,12 @@
 //! Firings per rule × hour of week: when each rule fires, in the report's
 //! time zone (`--tz`). Night and weekend columns show which rules wake people.
 
-use super::{clip_label, fail, svg, FAINT, FONT, INK};
+use super::{clip_label, fail, label, svg, FAINT, INK};
 use crate::error::Result;
 use chrono::{Datelike, TimeZone, Timelike};
 use chrono_tz::Tz;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::text_anchor::{HPos, VPos};
 
 /// Hours in a week.
 pub const HOURS: usize = 168;
@@ -42,7 +42,6 @@ pub fn chart(rows: &[HeatRow], tz_name: &str) -> Result<String> {
         .unwrap_or(0)
         .max(1);
     let height = (TOP + ROW * rows.len().max(1) as i32 + 50) as u32;
-    let label = (FONT, 16).into_font().color(&INK);
     let right = |hour: usize| LEFT + (hour as f64 * CELL).round() as i32;
     svg(
         LEFT as u32 + (HOURS as f64 * CELL) as u32 + 20,
@@ -51,21 +50,25 @@ pub fn chart(rows: &[HeatRow], tz_name: &str) -> Result<String> {
             let days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
             for (d, day) in days.iter().enumerate() {
                 let centre = (right(d * 24) + right(d * 24 + 24)) / 2;
-                root.draw(&Text::new(
-                    *day,
+                label(
+                    root,
+                    day,
                     (centre, TOP - 8),
-                    label.pos(Pos::new(HPos::Center, VPos::Bottom)),
-                ))
-                .map_err(fail)?;
+                    16,
+                    INK,
+                    (HPos::Center, VPos::Bottom),
+                )?;
             }
             for (i, row) in rows.iter().enumerate() {
                 let y = TOP + ROW * i as i32;
-                root.draw(&Text::new(
-                    clip_label(&row.name, 32),
+                label(
+                    root,
+                    &clip_label(&row.name, 32),
                     (LEFT - 8, y + ROW / 2),
-                    label.pos(Pos::new(HPos::Right, VPos::Center)),
-                ))
-                .map_err(fail)?;
+                    16,
+                    INK,
+                    (HPos::Right, VPos::Center),
+                )?;
                 for (hour, count) in row.counts.iter().enumerate().take(HOURS) {
                     let colour = if *count == 0 {
                         RGBColor(0xf7, 0xf7, 0xf7)
@@ -88,12 +91,16 @@ pub fn chart(rows: &[HeatRow], tz_name: &str) -> Result<String> {
                 .map_err(fail)?;
             }
             let legend_y = bottom + 18;
-            root.draw(&Text::new(
-                format!("hour of week in {tz_name}; darkest = {max} episodes started in that hour"),
+            label(
+                root,
+                &format!(
+                    "hour of week in {tz_name}; darkest = {max} episodes started in that hour"
+                ),
                 (LEFT, legend_y),
-                label.pos(Pos::new(HPos::Left, VPos::Center)),
-            ))
-            .map_err(fail)?;
+                16,
+                INK,
+                (HPos::Left, VPos::Center),
+            )?;
             Ok(())
         },
     )

@@ -3,10 +3,10 @@
 //! else refire, else reviewed not actionable), so the parts add up to the
 //! rule's `noise_score`.
 
-use super::{clip_label, fail, svg, FONT, INK, NOT_ACTIONABLE, REFIRE, SHORT};
+use super::{clip_label, fail, label, svg, FONT, INK, NOT_ACTIONABLE, REFIRE, SHORT};
 use crate::error::Result;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::text_anchor::{HPos, VPos};
 
 /// One rule's bar: noisy episodes per week, by first reason.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,15 +56,7 @@ pub fn chart(bars: &[NoiseBar]) -> Result<String> {
         let y_of = |i: usize| (rows - 1 - i) as f64;
         for (i, name) in names.iter().enumerate() {
             let (x, y) = chart.backend_coord(&(0.0, y_of(i) + 0.5));
-            root.draw(&Text::new(
-                name.clone(),
-                (x - 8, y),
-                (FONT, 16)
-                    .into_font()
-                    .color(&INK)
-                    .pos(Pos::new(HPos::Right, VPos::Center)),
-            ))
-            .map_err(fail)?;
+            label(root, name, (x - 8, y), 16, INK, (HPos::Right, VPos::Center))?;
         }
         let parts = [
             ("short", SHORT, 0),

@@ -14,6 +14,10 @@ pub mod tradeoff;
 use crate::error::{Error, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+/// The canvas a chart draws on.
+pub type Canvas<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 
 /// Short episodes (the colour the notebook uses too).
 pub const SHORT: RGBColor = RGBColor(0xd6, 0x27, 0x28);
@@ -56,6 +60,27 @@ fn chart_error<E: std::fmt::Debug>(e: E) -> Error {
         path: "chart".into(),
         reason: format!("{e:?}"),
     }
+}
+
+/// Draws `text` at a pixel position of the canvas in the charts' font,
+/// `anchor` saying which of its corners or middles sits there.
+pub fn label(
+    root: &Canvas,
+    text: &str,
+    at: (i32, i32),
+    size: u32,
+    colour: RGBColor,
+    anchor: (HPos, VPos),
+) -> std::result::Result<(), String> {
+    root.draw(&Text::new(
+        text,
+        at,
+        (FONT, size)
+            .into_font()
+            .color(&colour)
+            .pos(Pos::new(anchor.0, anchor.1)),
+    ))
+    .map_err(fail)
 }
 
 /// Turns a drawing error into the message `svg` reports.

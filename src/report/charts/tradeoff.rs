@@ -2,10 +2,10 @@
 //! replayed: for `for:` and `keep_firing_for:`, episodes removed against the
 //! delay added; for a threshold, precision against recall.
 
-use super::{fail, minutes_label, svg, FONT, GOOD, INK, NEUTRAL, SHORT};
+use super::{fail, label, minutes_label, svg, FONT, GOOD, INK, NEUTRAL, SHORT};
 use crate::error::Result;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::text_anchor::{HPos, VPos};
 
 /// One replayed candidate of a `for:`/`keep_firing_for:` recommendation.
 #[derive(Debug, Clone, PartialEq)]
@@ -88,27 +88,25 @@ pub fn delay_chart(points: &[DelayPoint], delay: &str) -> Result<String> {
             let text = p.setting.clone();
             // Alternate below and above the line: neighbouring settings are close.
             let dy = if i % 2 == 0 { 4 } else { -18 };
-            root.draw(&Text::new(
-                text,
+            label(
+                root,
+                &text,
                 (x + 6, y + dy),
-                (FONT, 14)
-                    .into_font()
-                    .color(&colour)
-                    .pos(Pos::new(HPos::Left, VPos::Top)),
-            ))
-            .map_err(fail)?;
+                14,
+                colour,
+                (HPos::Left, VPos::Top),
+            )?;
         }
         if let Some(chosen) = points.iter().find(|p| p.chosen) {
             let (x, y) = chart.backend_coord(&(0.0, max_y));
-            root.draw(&Text::new(
-                format!("● advised: {}", chosen.setting),
+            label(
+                root,
+                &format!("● advised: {}", chosen.setting),
                 (x + 10, y + 4),
-                (FONT, 15)
-                    .into_font()
-                    .color(&GOOD)
-                    .pos(Pos::new(HPos::Left, VPos::Top)),
-            ))
-            .map_err(fail)?;
+                15,
+                GOOD,
+                (HPos::Left, VPos::Top),
+            )?;
         }
         Ok(())
     })
@@ -154,18 +152,17 @@ pub fn precision_recall_chart(points: &[ThresholdPoint]) -> Result<String> {
             chart
                 .draw_series(std::iter::once(Circle::new(at, size, colour.filled())))
                 .map_err(fail)?;
-            if let Some(label) = &p.label {
+            if let Some(text) = &p.label {
                 let (x, y) = chart.backend_coord(&at);
                 let below = if p.current { 10 } else { -18 };
-                root.draw(&Text::new(
-                    label.clone(),
+                label(
+                    root,
+                    text,
                     (x - 8, y + below),
-                    (FONT, 15)
-                        .into_font()
-                        .color(&colour)
-                        .pos(Pos::new(HPos::Right, VPos::Top)),
-                ))
-                .map_err(fail)?;
+                    15,
+                    colour,
+                    (HPos::Right, VPos::Top),
+                )?;
             }
         }
         Ok(())
