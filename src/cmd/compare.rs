@@ -19,15 +19,9 @@ pub struct Args {
     pub old: PathBuf,
     /// The newer report directory.
     pub new: PathBuf,
-    /// Write to this file instead of standard output.
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// Replace `--out` if it exists.
-    #[arg(long)]
-    pub force: bool,
-    /// `md` or `html` (default: `html` when `--out` ends in `.html`, else `md`).
-    #[arg(long, value_name = "md|html")]
-    pub outputs: Option<String>,
+    /// Where and how the page is written.
+    #[command(flatten)]
+    pub page: super::PageArgs,
 }
 
 /// Runs `alertnoise compare`.
@@ -35,9 +29,9 @@ pub fn run(args: &Args) -> Result<()> {
     let old = ReportDir::load(&args.old)?;
     let new = ReportDir::load(&args.new)?;
     let comparison = compare(&old, &new);
-    let text = match super::page_format(args.outputs.as_deref(), args.out.as_deref())? {
+    let text = match args.page.format()? {
         super::PageFormat::Markdown => markdown(&comparison),
         super::PageFormat::Html => html(&comparison)?,
     };
-    super::write_or_print(args.out.as_deref(), args.force, &text)
+    args.page.write(&text)
 }

@@ -26,29 +26,21 @@ pub fn print_out(text: &str) -> crate::error::Result<()> {
     }
 }
 
-/// Writes a command's text to `--out FILE` (never over an existing file
-/// without `--force`), or to standard output without `--out`.
-pub fn write_or_print(
-    out: Option<&std::path::Path>,
-    force: bool,
-    text: &str,
-) -> crate::error::Result<()> {
-    let Some(path) = out else {
-        return print_out(text);
-    };
-    if path.exists() && !force {
-        return Err(crate::error::Error::Usage(format!(
-            "{} exists; pass --force to replace it",
-            path.display()
-        )));
-    }
-    std::fs::write(path, text).map_err(|source| crate::error::Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })
+/// Where and how a one-page command (`compare`, `retro`) writes its page.
+#[derive(Debug, clap::Args)]
+pub struct PageArgs {
+    /// Write to this file instead of standard output.
+    #[arg(long)]
+    pub out: Option<std::path::PathBuf>,
+    /// Replace `--out` if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// `md` or `html` (default: `html` when `--out` ends in `.html`, else `md`).
+    #[arg(long, value_name = "md|html")]
+    pub outputs: Option<String>,
 }
 
-/// The page a one-page command (`compare`, `retro`) writes.
+/// The page a one-page command writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PageFormat {
     /// Markdown, for a wiki, a ticket or Slack.
@@ -57,28 +49,49 @@ pub enum PageFormat {
     Html,
 }
 
-/// The page format from `--outputs` (`md` or `html`), else from `--out`'s
-/// extension (`.html`/`.htm` → HTML), else Markdown.
-pub fn page_format(
-    outputs: Option<&str>,
-    out: Option<&std::path::Path>,
-) -> crate::error::Result<PageFormat> {
-    match outputs.map(str::trim) {
-        Some("md" | "markdown") => Ok(PageFormat::Markdown),
-        Some("html") => Ok(PageFormat::Html),
-        Some(other) => Err(crate::error::Error::Usage(format!(
-            "--outputs {other}: this command writes one page, `md` or `html`"
-        ))),
-        None => {
-            let html = out
-                .and_then(|p| p.extension())
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"));
-            Ok(if html {
-                PageFormat::Html
-            } else {
-                PageFormat::Markdown
-            })
+impl PageArgs {
+    /// The page format from `--outputs` (`md` or `html`), else from `--out`'s
+    /// extension (`.html`/`.htm` → HTML), else Markdown.
+    pub fn format(&self) -> crate::error::Result<PageFormat> {
+        match self.outputs.as_deref().map(str::trim) {
+            Some("md" | "markdown") => Ok(PageFormat::Markdown),
+            Some("html") => Ok(PageFormat::Html),
+            Some(other) => Err(crate::error::Error::Usage(format!(
+                "--outputs {other}: this command writes one page, `md` or `html`"
+            ))),
+            None => {
+                let html = self
+                    .out
+                    .as_deref()
+                    .and_then(|p| p.extension())
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| {
+                        e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm")
+                    });
+                Ok(if html {
+                    PageFormat::Html
+                } else {
+                    PageFormat::Markdown
+                })
+            }
         }
+    }
+
+    /// Writes the page to `--out` (never over an existing file without
+    /// `--force`), or to standard output without `--out`.
+    pub fn write(&self, text: &str) -> crate::error::Result<()> {
+        let Some(path) = self.out.as_deref() else {
+            return print_out(text);
+        };
+        if path.exists() && !self.force {
+            return Err(crate::error::Error::Usage(format!(
+                "{} exists; pass --force to replace it",
+                path.display()
+            )));
+        }
+        std::fs::write(path, text).map_err(|source| crate::error::Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })
     }
 }

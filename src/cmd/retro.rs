@@ -12,7 +12,6 @@ use super::history::{parse_bound, HistoryArgs};
 use crate::analysis;
 use crate::error::{Error, Result};
 use crate::report::retro::{build, html, markdown, Frame};
-use std::path::PathBuf;
 
 /// Arguments of `alertnoise retro`.
 #[derive(Debug, clap::Args)]
@@ -32,15 +31,9 @@ pub struct Args {
     /// When the incident ended.
     #[arg(long)]
     pub incident_end: Option<String>,
-    /// Write to this file instead of standard output.
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// Replace `--out` if it exists.
-    #[arg(long)]
-    pub force: bool,
-    /// `md` or `html` (default: `html` when `--out` ends in `.html`, else `md`).
-    #[arg(long, value_name = "md|html")]
-    pub outputs: Option<String>,
+    /// Where and how the page is written.
+    #[command(flatten)]
+    pub page: super::PageArgs,
 }
 
 /// Runs `alertnoise retro`.
@@ -77,12 +70,12 @@ pub fn run(args: &Args) -> Result<()> {
     }
     options.since = Some(from);
     options.until = Some(to);
-    let format = super::page_format(args.outputs.as_deref(), args.out.as_deref())?;
+    let format = args.page.format()?;
     let analysis = analysis::analyze(&options)?;
     let retro = build(&analysis.episode_rows, frame);
     let text = match format {
         super::PageFormat::Markdown => markdown(&retro, frame),
         super::PageFormat::Html => html(&retro, frame)?,
     };
-    super::write_or_print(args.out.as_deref(), args.force, &text)
+    args.page.write(&text)
 }
