@@ -71,7 +71,8 @@ fn template_error(name: &str, e: minijinja::Error) -> Error {
 /// Escapes a sentence alertnoise wrote for HTML and shows its `code spans`
 /// as `<code>` (what Markdown would do with them).
 pub fn prose(text: &str) -> Value {
-    let escaped = escape(text);
+    // The same escaping the template engine applies to every other value.
+    let escaped = minijinja::HtmlEscape(text).to_string();
     let mut out = String::with_capacity(escaped.len() + 16);
     for (i, part) in escaped.split('`').enumerate() {
         if i % 2 == 1 {
@@ -87,22 +88,6 @@ pub fn prose(text: &str) -> Value {
         return Value::from_safe_string(escaped);
     }
     Value::from_safe_string(out)
-}
-
-/// HTML-escapes text for element content and quoted attributes.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#x27;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// One line of a diff with its CSS class (`diff-add`, `diff-del` or none).
