@@ -69,16 +69,6 @@ pub struct Outputs {
     pub json: bool,
 }
 
-impl Default for Outputs {
-    fn default() -> Self {
-        Outputs {
-            md: true,
-            html: true,
-            json: true,
-        }
-    }
-}
-
 impl Outputs {
     /// Parses a comma-separated list of `md`, `html`, `json`.
     pub fn parse(text: &str) -> Result<Outputs> {
