@@ -197,7 +197,8 @@ fn windowed(frame: DataFrame, settings: &Settings) -> LazyFrame {
 /// One row per episode that starts inside the window, with the facts the
 /// metrics are made of, for charts: the group keys (`rule`, the `--by`
 /// label), `start_ms`, `dur_ms` (clipped at the window's end), `resolved`,
-/// `short`, `refire`, `reviewed_not_actionable` and `noisy`.
+/// `short`, `refire`, `reviewed_not_actionable` and `noisy`, in the order
+/// of the episode table (the charts only count them).
 pub fn episode_facts(episodes: &DataFrame, settings: &Settings) -> PolarsResult<DataFrame> {
     let (frame, mut select) = prepared(episodes, settings)?;
     select.extend(
@@ -212,15 +213,7 @@ pub fn episode_facts(episodes: &DataFrame, settings: &Settings) -> PolarsResult<
         ]
         .map(col),
     );
-    windowed(frame, settings)
-        .select(select)
-        .sort(
-            keys_names(settings),
-            SortMultipleOptions::default()
-                .with_nulls_last(true)
-                .with_maintain_order(true),
-        )
-        .collect()
+    windowed(frame, settings).select(select).collect()
 }
 
 /// Computes the per-rule metrics table. The frame must have the canonical columns.
