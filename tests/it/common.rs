@@ -109,23 +109,26 @@ pub fn run_ok(cmd: &mut Command) -> Output {
     out
 }
 
-/// Runs `report` on the shipped sample with its reviews and rule files (and
-/// `extra` arguments) into `out`, and returns `advice.json`.
-pub fn sample_advice(out: &Path, extra: &[&str]) -> serde_json::Value {
+/// Runs `report` on the shipped sample with its reviews (and `extra`
+/// arguments) into `out`, from the repository root.
+pub fn sample_report(out: &Path, extra: &[&str]) {
     run_ok(
         bin()
             .current_dir(root())
             .args(["report", "sample-data/alertmanager"])
-            .args([
-                "--reviews",
-                "sample-data/reviews.csv",
-                "--rules",
-                "sample-data/rules",
-            ])
+            .args(["--reviews", "sample-data/reviews.csv"])
             .args(extra)
             .arg("--out")
             .arg(out),
     );
+}
+
+/// Runs `report` on the shipped sample with its reviews and rule files (and
+/// `extra` arguments) into `out`, and returns `advice.json`.
+pub fn sample_advice(out: &Path, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec!["--rules", "sample-data/rules"];
+    args.extend(extra);
+    sample_report(out, &args);
     serde_json::from_slice(&std::fs::read(out.join("advice.json")).unwrap()).unwrap()
 }
 

@@ -19,20 +19,17 @@ fn compare_tells_which_advice_was_applied_and_what_changed() {
     .unwrap();
     // The next week's report: the last week of the sample only.
     let new = dir.path().join("new");
-    run_ok(bin().current_dir(root()).args([
-        "report",
-        "sample-data/alertmanager",
-        "--reviews",
-        "sample-data/reviews.csv",
-        "--since",
-        "2026-11-09",
-        "--until",
-        "2026-11-16",
-        "--rules",
-        patched.to_str().unwrap(),
-        "--out",
-        new.to_str().unwrap(),
-    ]));
+    sample_report(
+        &new,
+        &[
+            "--since",
+            "2026-11-09",
+            "--until",
+            "2026-11-16",
+            "--rules",
+            patched.to_str().unwrap(),
+        ],
+    );
     let result = run_ok(bin().args(["compare", old.to_str().unwrap(), new.to_str().unwrap()]));
     let md = String::from_utf8_lossy(&result.stdout);
     let line = |rule: &str, kind: &str| {

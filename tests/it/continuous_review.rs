@@ -4,20 +4,17 @@ use crate::common::*;
 use std::path::Path;
 
 fn week(history: &Path, out: &Path, since: &str, until: &str) -> serde_json::Value {
-    run_ok(bin().current_dir(root()).args([
-        "report",
-        "sample-data/alertmanager",
-        "--reviews",
-        "sample-data/reviews.csv",
-        "--since",
-        since,
-        "--until",
-        until,
-        "--history",
-        history.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]));
+    sample_report(
+        out,
+        &[
+            "--since",
+            since,
+            "--until",
+            until,
+            "--history",
+            history.to_str().unwrap(),
+        ],
+    );
     serde_json::from_slice(&std::fs::read(out.join("rules.json")).unwrap()).unwrap()
 }
 
