@@ -8,6 +8,7 @@
 
 use crate::timefmt::Millis;
 use polars::prelude::*;
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 
 /// Where a row came from, for problems about it.
@@ -132,11 +133,20 @@ impl Episode {
 /// Merges rows of the same episode (same fingerprint and start) and sorts the
 /// result by (rule, starts_at, fingerprint), so the table is the same whatever
 /// order files and records were read in.
-pub fn merge(mut rows: Vec<Episode>) -> Vec<Episode> {
-    // Deterministic fold order: by key, then by where the row was read.
-    rows.sort_by(|a, b| {
-        (&a.fingerprint, a.starts_at, &a.origin).cmp(&(&b.fingerprint, b.starts_at, &b.origin))
-    });
+pub fn merge(rows: Vec<Episode>) -> Vec<Episode> {
+    // Deterministic fold order: by key, then by where the row was read, then
+    // in the order read. Sorted on ranks (integers), not on the strings; the
+    // fingerprints' order does not matter here, only that rows of one
+    // episode are adjacent and in this order.
+    let fingerprint = crate::ranks::ranks(&strings(&rows, |e| Some(e.fingerprint.as_str())));
+    let file = crate::ranks::ranks(&strings(&rows, |e| Some(e.origin.file.as_str())));
+    let mut order: Vec<(u32, Option<Millis>, u32, u64, usize)> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (fingerprint[i], e.starts_at, file[i], e.origin.line, i))
+        .collect();
+    order.par_sort_unstable();
+    let rows = permute(rows, order.iter().map(|k| k.4));
     let mut merged: Vec<Episode> = Vec::with_capacity(rows.len());
     for row in rows {
         // Rows of one episode are adjacent after the sort. Pending-only rows
@@ -152,22 +162,38 @@ pub fn merge(mut rows: Vec<Episode>) -> Vec<Episode> {
         }
         merged.push(row);
     }
-    for episode in &mut merged {
+    merged.par_iter_mut().for_each(|episode| {
         episode.notification_ids.sort_unstable();
         episode.notification_ids.dedup();
         episode.join_keys.sort_unstable();
         episode.join_keys.dedup();
-    }
-    close_superseded(&mut merged);
-    merged.sort_by(|a, b| {
-        (&a.rule, a.starts_at, &a.fingerprint, a.pending_since).cmp(&(
-            &b.rule,
-            b.starts_at,
-            &b.fingerprint,
-            b.pending_since,
-        ))
     });
-    merged
+    close_superseded(&mut merged);
+    // The table's order: (rule, starts_at, fingerprint, pending_since), ties
+    // in the order above.
+    let rule = crate::ranks::ranks(&strings(&merged, |e| Some(e.rule.as_str())));
+    let fingerprint = crate::ranks::ranks(&strings(&merged, |e| Some(e.fingerprint.as_str())));
+    let mut order: Vec<(u32, Option<Millis>, u32, Option<Millis>, usize)> = merged
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (rule[i], e.starts_at, fingerprint[i], e.pending_since, i))
+        .collect();
+    order.par_sort_unstable();
+    permute(merged, order.iter().map(|k| k.4))
+}
+
+/// One string field of every row, for [`crate::ranks::ranks`].
+fn strings<'a>(
+    rows: &'a [Episode],
+    field: impl Fn(&'a Episode) -> Option<&'a str>,
+) -> Vec<Option<&'a str>> {
+    rows.iter().map(field).collect()
+}
+
+/// The rows in the given order of their indices (each index once).
+fn permute(rows: Vec<Episode>, order: impl Iterator<Item = usize>) -> Vec<Episode> {
+    let mut slots: Vec<Option<Episode>> = rows.into_iter().map(Some).collect();
+    order.filter_map(|i| slots[i].take()).collect()
 }
 
 /// An instance cannot fire twice at once: an episode left without an end and
@@ -175,21 +201,23 @@ pub fn merge(mut rows: Vec<Episode>) -> Vec<Episode> {
 /// when the later one started. Alertmanager produces exactly this when an
 /// alert fires again before its resolution was notified: the new alert
 /// replaces the resolved one in the group, and no `resolved` body is sent.
+/// The episodes must be sorted by (fingerprint, starts_at), as [`merge`]
+/// folds them: pending-only rows (no start) come first in their fingerprint
+/// and are passed over.
 fn close_superseded(episodes: &mut [Episode]) {
-    let mut order: Vec<usize> = (0..episodes.len())
-        .filter(|&i| episodes[i].starts_at.is_some())
-        .collect();
-    order.sort_by(|&a, &b| {
-        (&episodes[a].fingerprint, episodes[a].starts_at)
-            .cmp(&(&episodes[b].fingerprint, episodes[b].starts_at))
-    });
-    for pair in order.windows(2) {
-        let (prev, next) = (pair[0], pair[1]);
-        if episodes[prev].fingerprint == episodes[next].fingerprint
-            && episodes[prev].ends_at.is_none()
-        {
-            episodes[prev].ends_at = episodes[next].starts_at;
+    let mut previous: Option<usize> = None;
+    for next in 0..episodes.len() {
+        if episodes[next].starts_at.is_none() {
+            continue;
         }
+        if let Some(prev) = previous {
+            if episodes[prev].fingerprint == episodes[next].fingerprint
+                && episodes[prev].ends_at.is_none()
+            {
+                episodes[prev].ends_at = episodes[next].starts_at;
+            }
+        }
+        previous = Some(next);
     }
 }
 
@@ -275,7 +303,7 @@ pub fn to_frame(episodes: &[Episode], names: &LabelNames) -> PolarsResult<DataFr
         Column::new(
             "labels".into(),
             episodes
-                .iter()
+                .par_iter()
                 .map(|e| crate::fingerprint::labels_json(&e.labels))
                 .collect::<Vec<_>>(),
         ),

@@ -12,6 +12,7 @@ pub mod fingerprint;
 pub mod metrics;
 pub mod outdir;
 pub mod problem;
+pub mod ranks;
 pub mod report;
 pub mod reviews;
 pub mod rules;

@@ -27,7 +27,7 @@
 use crate::episodes::Episode;
 use crate::timefmt::Millis;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 /// The settings a rule has, or would have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -72,9 +72,9 @@ pub struct Effect {
 
 /// One episode as replayed: its times and which history rows it holds.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Replayed {
+pub struct Replayed<'a> {
     /// Fingerprint of the alert instance.
-    pub fingerprint: String,
+    pub fingerprint: &'a str,
     /// When it would fire.
     pub starts_at: Millis,
     /// When it would resolve; `None` if still firing at the end of the history.
@@ -94,13 +94,15 @@ struct Period {
 /// Replays `episodes` (one rule's, fired and pending-only) that ran under
 /// `current`, as if the rule had `new`. `until` closes open episodes for the
 /// survival test. Returns the replayed episodes in time order.
-pub fn replay(
-    episodes: &[&Episode],
+pub fn replay<'a>(
+    episodes: &[&'a Episode],
     current: Setting,
     new: Setting,
     until: Millis,
-) -> Vec<Replayed> {
-    let mut by_fingerprint: BTreeMap<&str, Vec<Period>> = BTreeMap::new();
+) -> Vec<Replayed<'a>> {
+    // Grouped in any order: the result is sorted below, and periods of one
+    // instance keep their order whatever the groups' order.
+    let mut by_fingerprint: HashMap<&str, Vec<Period>> = HashMap::new();
     for (index, e) in episodes.iter().enumerate() {
         let pending = match (e.pending_since, e.starts_at) {
             (Some(p), _) => p,
@@ -156,7 +158,7 @@ pub fn replay(
             if let Some(start) = fires_at {
                 open = Some((
                     Replayed {
-                        fingerprint: fingerprint.to_string(),
+                        fingerprint,
                         starts_at: start,
                         ends_at: None,
                         members: vec![p.index],
@@ -173,7 +175,7 @@ pub fn replay(
     out
 }
 
-fn close(mut episode: Replayed, end: Option<Millis>, keep: Millis) -> Replayed {
+fn close(mut episode: Replayed<'_>, end: Option<Millis>, keep: Millis) -> Replayed<'_> {
     episode.ends_at = end.map(|e| e + keep);
     episode
 }
@@ -183,7 +185,7 @@ fn refires<'a>(
     items: impl Iterator<Item = (&'a str, Millis, Option<Millis>)>,
     flap_window: Millis,
 ) -> u64 {
-    let mut last_end: BTreeMap<&str, Option<Millis>> = BTreeMap::new();
+    let mut last_end: HashMap<&str, Option<Millis>> = HashMap::new();
     let mut sorted: Vec<_> = items.collect();
     sorted.sort_by_key(|(f, s, _)| (*s, *f));
     let mut count = 0;
@@ -200,14 +202,14 @@ fn refires<'a>(
 }
 
 /// What the replay changes, in the numbers advice and `simulate` report.
-pub fn effect(
-    episodes: &[&Episode],
+pub fn effect<'a>(
+    episodes: &[&'a Episode],
     current: Setting,
     new: Setting,
     until: Millis,
     short_ms: Millis,
     flap_window_ms: Millis,
-) -> (Effect, Vec<Replayed>) {
+) -> (Effect, Vec<Replayed<'a>>) {
     let replayed = replay(episodes, current, new, until);
     let fired: Vec<usize> = (0..episodes.len())
         .filter(|&i| episodes[i].starts_at.is_some())
@@ -259,7 +261,7 @@ pub fn effect(
         refires_after: refires(
             replayed
                 .iter()
-                .map(|r| (r.fingerprint.as_str(), r.starts_at, r.ends_at)),
+                .map(|r| (r.fingerprint, r.starts_at, r.ends_at)),
             flap_window_ms,
         ),
         short_before: fired.iter().filter(|&&i| is_short(episodes[i])).count() as u64,
@@ -283,7 +285,7 @@ pub fn effect(
 }
 
 /// Mean of how much later the replayed episodes fire than they did, in seconds (ms precision).
-fn mean_shift(replayed: &[Replayed], episodes: &[&Episode]) -> Option<f64> {
+fn mean_shift(replayed: &[Replayed<'_>], episodes: &[&Episode]) -> Option<f64> {
     let shifts: Vec<i64> = replayed
         .iter()
         .filter_map(|r| Some(r.starts_at - episodes[*r.members.first()?].starts_at?))
@@ -311,7 +313,7 @@ mod tests {
         }
     }
 
-    fn run(eps: &[Episode], current: Setting, new: Setting) -> Vec<Replayed> {
+    fn run(eps: &[Episode], current: Setting, new: Setting) -> Vec<Replayed<'_>> {
         let refs: Vec<&Episode> = eps.iter().collect();
         replay(&refs, current, new, 1_000 * M)
     }

@@ -7,6 +7,7 @@
 use super::{count_true, ratio, Context, MetricFamily};
 use crate::timefmt::Millis;
 use polars::prelude::*;
+use rayon::prelude::*;
 
 /// Refire counts and the flap rate.
 pub struct Flapping;
@@ -27,20 +28,24 @@ pub fn refire_flags(frame: &DataFrame, flap_window_ms: Millis) -> PolarsResult<C
     let fingerprints = frame.column("fingerprint")?.str()?;
     let starts = frame.column("starts_at")?.cast(&DataType::Int64)?;
     let ends = frame.column("ends_at")?.cast(&DataType::Int64)?;
-    let (starts, ends) = (starts.i64()?, ends.i64()?);
-    let mut order: Vec<usize> = (0..frame.height())
-        .filter(|&i| starts.get(i).is_some())
+    // Each instance's episodes in start order: sorted on the fingerprints'
+    // ranks, integers, not on the strings.
+    let fingerprints: Vec<Option<&str>> = fingerprints.iter().collect();
+    let fingerprints = crate::ranks::ranks(&fingerprints);
+    let starts: Vec<Option<Millis>> = starts.i64()?.iter().collect();
+    let ends: Vec<Option<Millis>> = ends.i64()?.iter().collect();
+    let mut order: Vec<(u32, Millis, usize)> = (0..frame.height())
+        .filter_map(|i| Some((fingerprints[i], starts[i]?, i)))
         .collect();
-    order.sort_by(|&a, &b| {
-        (fingerprints.get(a), starts.get(a)).cmp(&(fingerprints.get(b), starts.get(b)))
-    });
+    order.par_sort_unstable();
+    let order: Vec<usize> = order.into_iter().map(|(_, _, i)| i).collect();
     let mut flags = vec![false; frame.height()];
     for pair in order.windows(2) {
         let (prev, this) = (pair[0], pair[1]);
-        if fingerprints.get(prev) != fingerprints.get(this) {
+        if fingerprints[prev] != fingerprints[this] {
             continue;
         }
-        if let (Some(prev_end), Some(start)) = (ends.get(prev), starts.get(this)) {
+        if let (Some(prev_end), Some(start)) = (ends[prev], starts[this]) {
             let gap = start - prev_end;
             flags[this] = (0..flap_window_ms).contains(&gap);
         }

@@ -46,7 +46,7 @@ impl Source for EpisodesCsv {
 
     fn read(&self, file: &InputFile, text: &str, _context: &ReadContext) -> SourceOutput {
         let mut output = SourceOutput::default();
-        let (mut reader, header) = match open_table(&file.name, text) {
+        let (reader, header) = match open_table(&file.name, text) {
             Ok(table) => table,
             Err(problem) => {
                 output.problems.push(problem);
@@ -77,9 +77,10 @@ impl Source for EpisodesCsv {
             .map(|(i, h)| (h.as_str(), i))
             .collect();
         let ack_tracked = columns.contains_key("acked_at");
-        let mut episodes = Vec::new();
-        super::mapped_csv::each_record(
-            &mut reader,
+        let start = reader.position().byte() as usize;
+        output.episodes = super::csv_chunks::read_records(
+            text,
+            start,
             &file.name,
             &mut output.problems,
             |record, line| {
@@ -87,11 +88,9 @@ impl Source for EpisodesCsv {
                     record,
                     columns: &columns,
                 };
-                episodes.push(read_row(&row, &file.name, line, ack_tracked)?);
-                Ok(())
+                read_row(&row, &file.name, line, ack_tracked)
             },
         );
-        output.episodes = episodes;
         output
     }
 }
@@ -102,10 +101,7 @@ pub fn open_table<'a>(
     file: &str,
     text: &'a str,
 ) -> Result<(csv::Reader<&'a [u8]>, Vec<String>), Problem> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
+    let mut reader = super::csv_chunks::reader_builder().from_reader(text.as_bytes());
     let header = reader
         .headers()
         .map_err(|e| Problem::skipped(file, 1, 0, format!("unreadable CSV header: {e}")))?

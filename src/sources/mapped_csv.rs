@@ -135,10 +135,7 @@ impl<'a> MappedCsv<'a> {
         overrides: &[(String, String)],
         required: &[&str],
     ) -> Result<(MappedCsv<'a>, Vec<Problem>), Problem> {
-        let mut reader = csv::ReaderBuilder::new()
-            .flexible(true)
-            .trim(csv::Trim::All)
-            .from_reader(text.as_bytes());
+        let mut reader = super::csv_chunks::reader_builder().from_reader(text.as_bytes());
         let header: Vec<String> = reader
             .headers()
             .map_err(|e| Problem::skipped(&file.name, 1, 0, format!("unreadable CSV header: {e}")))?
@@ -232,7 +229,7 @@ impl<'a> MappedCsv<'a> {
             index,
             columns,
         } = self;
-        each_record(reader, file, problems, |record, line| {
+        super::csv_chunks::each_record(reader, file, 1, problems, |record, line| {
             each(&MappedRow {
                 record,
                 index,
@@ -240,41 +237,6 @@ impl<'a> MappedCsv<'a> {
                 line,
             })
         });
-    }
-}
-
-/// Calls `each` with every record of a CSV reader and its 1-based line; a
-/// row `each` refuses, or that cannot be read, becomes a problem. Reading
-/// stops at a broken row (a quote never closed), except for bad UTF-8.
-pub fn each_record(
-    reader: &mut csv::Reader<&[u8]>,
-    file: &str,
-    problems: &mut Vec<Problem>,
-    mut each: impl FnMut(&csv::StringRecord, u64) -> Result<(), String>,
-) {
-    let mut record = csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {
-                let line = record.position().map_or(0, |p| p.line());
-                if let Err(reason) = each(&record, line) {
-                    problems.push(Problem::skipped(file, line, 0, reason));
-                }
-            }
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                problems.push(Problem::skipped(
-                    file,
-                    line,
-                    0,
-                    format!("unreadable CSV row: {e}"),
-                ));
-                if !matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
-                    break;
-                }
-            }
-        }
     }
 }
 

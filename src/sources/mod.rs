@@ -10,6 +10,7 @@ pub mod alertmanager_api;
 pub mod alertmanager_silences;
 pub mod alertmanager_webhook;
 pub mod assemble;
+pub mod csv_chunks;
 pub mod episodes_csv;
 pub mod grafana_annotations;
 pub mod grafana_rules_history;

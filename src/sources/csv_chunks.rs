@@ -1,0 +1,227 @@
+//! Reading one large CSV file on every core: its records are split into
+//! chunks at line ends outside quoted fields, each chunk is read by its own
+//! `csv` reader, and the results are put back in file order, with the same
+//! line numbers and the same problems as one reader would give.
+
+use crate::problem::Problem;
+use rayon::prelude::*;
+use std::ops::Range;
+
+/// Files smaller than this are read by one reader: splitting would not pay.
+const PARALLEL_BYTES: usize = 4 << 20;
+
+/// Chunks per thread, so that a chunk of slow records does not hold up the rest.
+const CHUNKS_PER_THREAD: usize = 4;
+
+/// The reader settings every CSV input is read with: rows of any length,
+/// fields trimmed.
+pub fn reader_builder() -> csv::ReaderBuilder {
+    let mut builder = csv::ReaderBuilder::new();
+    builder.flexible(true).trim(csv::Trim::All);
+    builder
+}
+
+/// Byte ranges of `text[start..]` that each hold whole records, about
+/// `pieces` of them, split only after a `\n` outside quotes. Quotes are read
+/// as the `csv` crate reads them: a quote opens a quoted field only at the
+/// start of a field; inside one, a doubled quote stands for a quote and a
+/// single one closes it; anywhere else a quote is an ordinary character.
+pub fn record_chunks(text: &str, start: usize, pieces: usize) -> Vec<Range<usize>> {
+    let bytes = text.as_bytes();
+    let len = bytes.len();
+    if start >= len || pieces <= 1 {
+        return vec![start.min(len)..len];
+    }
+    let step = (len - start).div_ceil(pieces);
+    let mut chunks = Vec::with_capacity(pieces);
+    let mut chunk_start = start;
+    let mut in_quotes = false;
+    let mut at = start;
+    while let Some(found) = memchr::memchr2(b'"', b'\n', &bytes[at..]) {
+        let i = at + found;
+        at = i + 1;
+        if bytes[i] == b'\n' {
+            if !in_quotes && i + 1 - chunk_start >= step && i + 1 < len {
+                chunks.push(chunk_start..i + 1);
+                chunk_start = i + 1;
+            }
+        } else if in_quotes {
+            if bytes.get(i + 1) == Some(&b'"') {
+                at = i + 2;
+            } else {
+                in_quotes = false;
+            }
+        } else {
+            let field_start = i == start || matches!(bytes[i - 1], b',' | b'\n' | b'\r');
+            in_quotes = field_start;
+        }
+    }
+    chunks.push(chunk_start..len);
+    chunks
+}
+
+/// What one chunk gave.
+struct ChunkRead<T> {
+    rows: Vec<T>,
+    problems: Vec<Problem>,
+    /// Reading stopped at a broken row: later chunks are not read.
+    stopped: bool,
+}
+
+/// Calls `each` on every record of `text` from byte `start` on (after the
+/// header), with the record's 1-based line in the file; in parallel chunks
+/// for large files. A row `each` refuses, or that cannot be read, becomes a
+/// problem; reading stops at a broken row, except for bad UTF-8. Returns
+/// the rows in file order.
+pub fn read_records<T: Send>(
+    text: &str,
+    start: usize,
+    file: &str,
+    problems: &mut Vec<Problem>,
+    each: impl Fn(&csv::StringRecord, u64) -> Result<T, String> + Sync,
+) -> Vec<T> {
+    let pieces = if text.len() - start.min(text.len()) >= PARALLEL_BYTES {
+        rayon::current_num_threads() * CHUNKS_PER_THREAD
+    } else {
+        1
+    };
+    let chunks = record_chunks(text, start, pieces);
+    let first_lines = first_lines(text, &chunks);
+    let reads: Vec<ChunkRead<T>> = chunks
+        .into_par_iter()
+        .zip(first_lines)
+        .map(|(range, first_line)| read_chunk(&text[range], first_line, file, &each))
+        .collect();
+    let mut rows = Vec::new();
+    for read in reads {
+        rows.extend(read.rows);
+        problems.extend(read.problems);
+        if read.stopped {
+            break;
+        }
+    }
+    rows
+}
+
+/// The 1-based line each chunk starts on.
+fn first_lines(text: &str, chunks: &[Range<usize>]) -> Vec<u64> {
+    let mut line = 1 + memchr::memchr_iter(b'\n', &text.as_bytes()[..chunks[0].start]).count();
+    let mut lines = Vec::with_capacity(chunks.len());
+    for chunk in chunks {
+        lines.push(line as u64);
+        line += memchr::memchr_iter(b'\n', &text.as_bytes()[chunk.clone()]).count();
+    }
+    lines
+}
+
+fn read_chunk<T>(
+    chunk: &str,
+    first_line: u64,
+    file: &str,
+    each: &(impl Fn(&csv::StringRecord, u64) -> Result<T, String> + Sync),
+) -> ChunkRead<T> {
+    let mut reader = reader_builder()
+        .has_headers(false)
+        .from_reader(chunk.as_bytes());
+    let mut rows = Vec::new();
+    let mut problems = Vec::new();
+    let stopped = each_record(
+        &mut reader,
+        file,
+        first_line,
+        &mut problems,
+        |record, line| {
+            rows.push(each(record, line)?);
+            Ok(())
+        },
+    );
+    ChunkRead {
+        rows,
+        problems,
+        stopped,
+    }
+}
+
+/// Calls `each` with every record of a CSV reader and its 1-based line in
+/// the file (the reader's lines counted from `first_line`); a row `each`
+/// refuses, or that cannot be read, becomes a problem. Reading stops at a
+/// broken row (a quote never closed), except for bad UTF-8; returns whether
+/// it stopped there.
+pub fn each_record(
+    reader: &mut csv::Reader<&[u8]>,
+    file: &str,
+    first_line: u64,
+    problems: &mut Vec<Problem>,
+    mut each: impl FnMut(&csv::StringRecord, u64) -> Result<(), String>,
+) -> bool {
+    let line_of =
+        |position: Option<&csv::Position>| position.map_or(0, |p| p.line() + first_line - 1);
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => return false,
+            Ok(true) => {
+                let line = line_of(record.position());
+                if let Err(reason) = each(&record, line) {
+                    problems.push(Problem::skipped(file, line, 0, reason));
+                }
+            }
+            Err(e) => {
+                let line = line_of(e.position());
+                problems.push(Problem::skipped(
+                    file,
+                    line,
+                    0,
+                    format!("unreadable CSV row: {e}"),
+                ));
+                if !matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
+                    return true;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reads a text whole and in chunks of every size; both must agree.
+    fn lines_in_chunks(text: &str, pieces: usize) -> Vec<(u64, Vec<String>)> {
+        let chunks = record_chunks(text, 0, pieces);
+        let lines = first_lines(text, &chunks);
+        let mut rows = Vec::new();
+        for (range, first) in chunks.into_iter().zip(lines) {
+            let read = read_chunk(&text[range], first, "f", &|r: &csv::StringRecord, line| {
+                Ok::<_, String>((line, r.iter().map(str::to_string).collect::<Vec<_>>()))
+            });
+            rows.extend(read.rows);
+        }
+        rows
+    }
+
+    #[test]
+    fn chunks_never_split_a_quoted_field_and_keep_line_numbers() {
+        let text = "a,\"x\ny\",1\nb,\"he said \"\"hi\n\"\"\",2\nc,plain\"quote,3\nd,\"\",4\n\"e\nf\",5,\"\"\"\n\"\n";
+        let whole = lines_in_chunks(text, 1);
+        assert_eq!(whole.len(), 5);
+        assert_eq!(
+            whole[2],
+            (5, vec!["c".into(), "plain\"quote".into(), "3".into()])
+        );
+        for pieces in 2..=text.len() {
+            assert_eq!(lines_in_chunks(text, pieces), whole, "{pieces} pieces");
+        }
+    }
+
+    #[test]
+    fn chunks_cover_the_text_once_in_order() {
+        let text = "h\n".to_string() + &"r,1\n".repeat(1000);
+        let chunks = record_chunks(&text, 2, 7);
+        assert_eq!(chunks.len(), 7);
+        assert_eq!(chunks[0].start, 2);
+        assert_eq!(chunks.last().map(|c| c.end), Some(text.len()));
+        assert!(chunks.windows(2).all(|w| w[0].end == w[1].start));
+        assert!(chunks.iter().all(|c| text[..c.start].ends_with('\n')));
+    }
+}
