@@ -272,89 +272,94 @@ fn datetime_column(name: &str, values: Vec<Option<Millis>>) -> PolarsResult<Colu
     ))
 }
 
-/// Builds the canonical polars frame from merged episodes.
+/// Builds one column of the episode frame.
+type ColumnBuilder<'a> = Box<dyn Fn() -> PolarsResult<Column> + Sync + 'a>;
+
+/// Builds the canonical polars frame from merged episodes, its columns side by side.
 pub fn to_frame(episodes: &[Episode], names: &LabelNames) -> PolarsResult<DataFrame> {
     let pick = |explicit: &Option<String>, labels: &BTreeMap<String, String>, name: &str| {
         explicit.clone().or_else(|| labels.get(name).cloned())
     };
-    let n = episodes.len();
-    let strings = |f: &dyn Fn(&Episode) -> Option<String>| -> Vec<Option<String>> {
-        episodes.iter().map(f).collect()
-    };
-    let times = |f: &dyn Fn(&Episode) -> Option<Millis>| -> Vec<Option<Millis>> {
-        episodes.iter().map(f).collect()
-    };
-    let columns = vec![
-        Column::new(
-            "source".into(),
-            episodes.iter().map(|e| e.source).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "rule".into(),
-            episodes.iter().map(|e| e.rule.as_str()).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "fingerprint".into(),
-            episodes
+    fn strings<'a>(
+        episodes: &'a [Episode],
+        name: &'static str,
+        f: impl Fn(&Episode) -> Option<String> + Sync + 'a,
+    ) -> ColumnBuilder<'a> {
+        Box::new(move || {
+            let values: Vec<Option<String>> = episodes.iter().map(&f).collect();
+            Ok(Column::new(name.into(), values))
+        })
+    }
+    fn times<'a>(
+        episodes: &'a [Episode],
+        name: &'static str,
+        f: impl Fn(&Episode) -> Option<Millis> + Sync + 'a,
+    ) -> ColumnBuilder<'a> {
+        Box::new(move || datetime_column(name, episodes.iter().map(&f).collect()))
+    }
+    let builders: Vec<ColumnBuilder> = vec![
+        Box::new(|| {
+            let values: Vec<&str> = episodes.iter().map(|e| e.source).collect();
+            Ok(Column::new("source".into(), values))
+        }),
+        Box::new(|| {
+            let values: Vec<&str> = episodes.iter().map(|e| e.rule.as_str()).collect();
+            Ok(Column::new("rule".into(), values))
+        }),
+        Box::new(|| {
+            let values: Vec<&str> = episodes.iter().map(|e| e.fingerprint.as_str()).collect();
+            Ok(Column::new("fingerprint".into(), values))
+        }),
+        Box::new(|| {
+            let values: Vec<String> = episodes
                 .iter()
-                .map(|e| e.fingerprint.as_str())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "labels".into(),
-            episodes
-                .par_iter()
                 .map(|e| crate::fingerprint::labels_json(&e.labels))
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "severity".into(),
-            strings(&|e| pick(&e.severity, &e.labels, &names.severity)),
-        ),
-        Column::new(
-            "team".into(),
-            strings(&|e| pick(&e.team, &e.labels, &names.team)),
-        ),
-        Column::new(
-            "service".into(),
-            strings(&|e| pick(&e.service, &e.labels, &names.service)),
-        ),
-        datetime_column("starts_at", times(&|e| e.starts_at))?,
-        datetime_column("ends_at", times(&|e| e.ends_at))?,
-        datetime_column("pending_since", times(&|e| e.pending_since))?,
-        Column::new(
-            "notifications".into(),
-            episodes
-                .iter()
-                .map(|e| e.notification_count())
-                .collect::<Vec<u32>>(),
-        ),
-        datetime_column("acked_at", times(&|e| e.acked_at))?,
-        Column::new("acked_by".into(), strings(&|e| e.acked_by.clone())),
-        Column::new(
-            "ack_tracked".into(),
-            episodes.iter().map(|e| e.ack_tracked).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "silenced".into(),
-            episodes.iter().map(|e| e.silenced).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "actionable".into(),
-            episodes.iter().map(|e| e.actionable).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "actionable_source".into(),
-            episodes
-                .iter()
-                .map(|e| e.actionable_source)
-                .collect::<Vec<_>>(),
-        ),
-        Column::new("incident_id".into(), strings(&|e| e.incident_id.clone())),
-        Column::new(
-            "auto_resolved".into(),
-            episodes.iter().map(|e| e.auto_resolved).collect::<Vec<_>>(),
-        ),
+                .collect();
+            Ok(Column::new("labels".into(), values))
+        }),
+        strings(episodes, "severity", move |e| {
+            pick(&e.severity, &e.labels, &names.severity)
+        }),
+        strings(episodes, "team", move |e| {
+            pick(&e.team, &e.labels, &names.team)
+        }),
+        strings(episodes, "service", move |e| {
+            pick(&e.service, &e.labels, &names.service)
+        }),
+        times(episodes, "starts_at", |e| e.starts_at),
+        times(episodes, "ends_at", |e| e.ends_at),
+        times(episodes, "pending_since", |e| e.pending_since),
+        Box::new(|| {
+            let values: Vec<u32> = episodes.iter().map(|e| e.notification_count()).collect();
+            Ok(Column::new("notifications".into(), values))
+        }),
+        times(episodes, "acked_at", |e| e.acked_at),
+        strings(episodes, "acked_by", |e| e.acked_by.clone()),
+        Box::new(|| {
+            let values: Vec<bool> = episodes.iter().map(|e| e.ack_tracked).collect();
+            Ok(Column::new("ack_tracked".into(), values))
+        }),
+        Box::new(|| {
+            let values: Vec<bool> = episodes.iter().map(|e| e.silenced).collect();
+            Ok(Column::new("silenced".into(), values))
+        }),
+        Box::new(|| {
+            let values: Vec<Option<bool>> = episodes.iter().map(|e| e.actionable).collect();
+            Ok(Column::new("actionable".into(), values))
+        }),
+        Box::new(|| {
+            let values: Vec<Option<&str>> = episodes.iter().map(|e| e.actionable_source).collect();
+            Ok(Column::new("actionable_source".into(), values))
+        }),
+        strings(episodes, "incident_id", |e| e.incident_id.clone()),
+        Box::new(|| {
+            let values: Vec<Option<bool>> = episodes.iter().map(|e| e.auto_resolved).collect();
+            Ok(Column::new("auto_resolved".into(), values))
+        }),
     ];
-    DataFrame::new(n, columns)
+    let columns = builders
+        .par_iter()
+        .map(|build| build())
+        .collect::<PolarsResult<Vec<Column>>>()?;
+    DataFrame::new(episodes.len(), columns)
 }

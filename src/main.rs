@@ -29,6 +29,12 @@ enum Command {
     Formats(cmd::formats::Args),
 }
 
+/// mimalloc instead of the system allocator: reading a large history
+/// allocates millions of small strings, and glibc's malloc spent a tenth of
+/// the run in page faults and its own bookkeeping (see BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let cli = Cli::parse();
     let result = match &cli.command {
