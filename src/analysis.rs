@@ -13,6 +13,7 @@ use crate::rules::RuleFile;
 use crate::sources::rule_name::RuleFrom;
 use crate::sources::ReadContext;
 use crate::timefmt::{format_duration, format_millis, Millis};
+use crate::timings::stage;
 use polars::prelude::DataFrame;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -134,8 +135,12 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
         map: options.map.clone(),
         rule_from: options.rule_from.clone(),
     };
-    let read = crate::sources::read_all(&files, options.format.as_deref(), &context)?;
-    let assembled = crate::sources::assemble::assemble(read.output);
+    let read = stage("read inputs", || {
+        crate::sources::read_all(&files, options.format.as_deref(), &context)
+    })?;
+    let assembled = stage("assemble episodes", || {
+        crate::sources::assemble::assemble(read.output)
+    });
     let mut problems = assembled.problems;
     fail_if_strict(options.strict, &problems)?;
     let mut episode_rows = assembled.episodes;
@@ -184,8 +189,10 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
         business_hours: options.business_hours.clone(),
         by: options.by.clone(),
     };
-    let frame = episodes::to_frame(&episode_rows, &options.label_names)?;
-    let metrics_frame = metrics::compute(&frame, &settings)?;
+    let frame = stage("episode frame", || {
+        episodes::to_frame(&episode_rows, &options.label_names)
+    })?;
+    let metrics_frame = stage("metrics", || metrics::compute(&frame, &settings))?;
     let mut rules = rows::frame_to_rows(&metrics_frame)?;
     advice::inventory::fill_current_for(&mut rules, &rule_files);
 
@@ -244,15 +251,17 @@ impl Analysis {
     /// Runs the advisors on this history (only `report` needs them) and
     /// counts the join of rule files to history into the summary.
     pub fn advise(&mut self, options: &Options) -> AdviceReport {
-        let report = AdviceReport::build(&advice::Context {
-            files: &self.rule_files,
-            targets: self.targets(&options.label_names),
-            window: self.window,
-            short_ms: options.short_ms,
-            flap_window_ms: options.flap_window_ms,
-            steps_ms: options.steps_ms.clone(),
-            label_names: &options.label_names,
-            series: &self.series,
+        let report = stage("advice", || {
+            AdviceReport::build(&advice::Context {
+                files: &self.rule_files,
+                targets: self.targets(&options.label_names),
+                window: self.window,
+                short_ms: options.short_ms,
+                flap_window_ms: options.flap_window_ms,
+                steps_ms: options.steps_ms.clone(),
+                label_names: &options.label_names,
+                series: &self.series,
+            })
         });
         self.summary.rule_files =
             (!self.rule_files.is_empty()).then(|| report.summary(&self.rule_files));

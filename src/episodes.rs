@@ -133,7 +133,7 @@ impl Episode {
 /// Merges rows of the same episode (same fingerprint and start) and sorts the
 /// result by (rule, starts_at, fingerprint), so the table is the same whatever
 /// order files and records were read in.
-pub fn merge(rows: Vec<Episode>) -> Vec<Episode> {
+pub fn merge(mut rows: Vec<Episode>) -> Vec<Episode> {
     // Deterministic fold order: by key, then by where the row was read, then
     // in the order read. Sorted on ranks (integers), not on the strings; the
     // fingerprints' order does not matter here, only that rows of one
@@ -146,7 +146,8 @@ pub fn merge(rows: Vec<Episode>) -> Vec<Episode> {
         .map(|(i, e)| (fingerprint[i], e.starts_at, file[i], e.origin.line, i))
         .collect();
     order.par_sort_unstable();
-    let rows = permute(rows, order.iter().map(|k| k.4));
+    let order: Vec<usize> = order.iter().map(|k| k.4).collect();
+    permute(&mut rows, &order);
     let mut merged: Vec<Episode> = Vec::with_capacity(rows.len());
     for row in rows {
         // Rows of one episode are adjacent after the sort. Pending-only rows
@@ -179,7 +180,9 @@ pub fn merge(rows: Vec<Episode>) -> Vec<Episode> {
         .map(|(i, e)| (rule[i], e.starts_at, fingerprint[i], e.pending_since, i))
         .collect();
     order.par_sort_unstable();
-    permute(merged, order.iter().map(|k| k.4))
+    let order: Vec<usize> = order.iter().map(|k| k.4).collect();
+    permute(&mut merged, &order);
+    merged
 }
 
 /// One string field of every row, for [`crate::ranks::ranks`].
@@ -190,10 +193,23 @@ fn strings<'a>(
     rows.iter().map(field).collect()
 }
 
-/// The rows in the given order of their indices (each index once).
-fn permute(rows: Vec<Episode>, order: impl Iterator<Item = usize>) -> Vec<Episode> {
-    let mut slots: Vec<Option<Episode>> = rows.into_iter().map(Some).collect();
-    order.filter_map(|i| slots[i].take()).collect()
+/// Puts the rows in the given order in place: afterwards `rows[k]` is the
+/// row that was at `order[k]` (`order` holds every index once). Follows each
+/// cycle of the permutation with swaps, so no second table is allocated.
+fn permute(rows: &mut [Episode], order: &[usize]) {
+    let mut done = vec![false; rows.len()];
+    for start in 0..rows.len() {
+        let mut at = start;
+        while !done[at] {
+            done[at] = true;
+            let from = order[at];
+            if from == start {
+                break;
+            }
+            rows.swap(at, from);
+            at = from;
+        }
+    }
 }
 
 /// An instance cannot fire twice at once: an episode left without an end and

@@ -19,3 +19,4 @@ pub mod rules;
 pub mod sample;
 pub mod sources;
 pub mod timefmt;
+pub mod timings;

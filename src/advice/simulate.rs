@@ -26,8 +26,8 @@
 
 use crate::episodes::Episode;
 use crate::timefmt::Millis;
+use fnv::FnvHashMap;
 use serde::Serialize;
-use std::collections::HashMap;
 
 /// The settings a rule has, or would have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -102,7 +102,7 @@ pub fn replay<'a>(
 ) -> Vec<Replayed<'a>> {
     // Grouped in any order: the result is sorted below, and periods of one
     // instance keep their order whatever the groups' order.
-    let mut by_fingerprint: HashMap<&str, Vec<Period>> = HashMap::new();
+    let mut by_fingerprint: FnvHashMap<&str, Vec<Period>> = FnvHashMap::default();
     for (index, e) in episodes.iter().enumerate() {
         let pending = match (e.pending_since, e.starts_at) {
             (Some(p), _) => p,
@@ -185,7 +185,7 @@ fn refires<'a>(
     items: impl Iterator<Item = (&'a str, Millis, Option<Millis>)>,
     flap_window: Millis,
 ) -> u64 {
-    let mut last_end: HashMap<&str, Option<Millis>> = HashMap::new();
+    let mut last_end: FnvHashMap<&str, Option<Millis>> = FnvHashMap::default();
     let mut sorted: Vec<_> = items.collect();
     sorted.sort_by_key(|(f, s, _)| (*s, *f));
     let mut count = 0;

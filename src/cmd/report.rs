@@ -50,7 +50,7 @@ pub fn run(args: &Args) -> Result<()> {
     crate::report::check_out_dir(&args.out, args.force)?;
     let mut options = args.history.options()?;
     options.by = super::history::check_by(args.by.clone())?;
-    let mut analysis = analysis::analyze(&options)?;
+    let mut analysis = crate::timings::stage("analyze", || analysis::analyze(&options))?;
     let advice = analysis.advise(&options);
     let run_id = crate::report::history::run_id(
         &analysis.summary.window.since,
@@ -71,22 +71,24 @@ pub fn run(args: &Args) -> Result<()> {
         .iter()
         .map(|c| c.to_string())
         .collect();
-    crate::report::write_report(
-        &args.out,
-        args.force,
-        crate::report::ReportInput {
-            summary: &analysis.summary,
-            rules: &analysis.rules,
-            columns: &columns,
-            episodes: &mut analysis.episodes,
-            problems: &analysis.problems,
-            advice: &advice,
-            with_rules: !analysis.rule_files.is_empty(),
-            trends: trends.as_ref(),
-            settings: &analysis.settings,
-            outputs,
-        },
-    )?;
+    crate::timings::stage("write report", || {
+        crate::report::write_report(
+            &args.out,
+            args.force,
+            crate::report::ReportInput {
+                summary: &analysis.summary,
+                rules: &analysis.rules,
+                columns: &columns,
+                episodes: &mut analysis.episodes,
+                problems: &analysis.problems,
+                advice: &advice,
+                with_rules: !analysis.rule_files.is_empty(),
+                trends: trends.as_ref(),
+                settings: &analysis.settings,
+                outputs,
+            },
+        )
+    })?;
     if let Some(dir) = &args.history_dir {
         crate::report::history::record(dir, &run_id, &args.out)?;
     }

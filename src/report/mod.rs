@@ -95,6 +95,7 @@ impl Outputs {
 
 /// Writes every file of the output contract to `out`.
 pub fn write_report(out: &Path, force: bool, input: ReportInput) -> Result<()> {
+    use crate::timings::stage;
     write_dir(out, force, MARKER, |tmp| {
         write_file(tmp, "summary.json", &summary::to_json(input.summary)?)?;
         let outputs = input.outputs;
@@ -105,7 +106,9 @@ pub fn write_report(out: &Path, force: bool, input: ReportInput) -> Result<()> {
                 "rules.csv",
                 &rules_csv::to_csv(input.columns, input.rules)?,
             )?;
-            parquet::write(&tmp.join("episodes.parquet"), input.episodes)?;
+            stage("episodes.parquet", || {
+                parquet::write(&tmp.join("episodes.parquet"), input.episodes)
+            })?;
             write_file(
                 tmp,
                 "advice.json",
@@ -122,17 +125,19 @@ pub fn write_report(out: &Path, force: bool, input: ReportInput) -> Result<()> {
                 input.with_rules,
                 markdown::MARKDOWN,
             );
-            let md = markdown::render(
-                input.summary,
-                input.rules,
-                input.problems,
-                &section,
-                input.trends,
-            )?;
+            let md = stage("report.md", || {
+                markdown::render(
+                    input.summary,
+                    input.rules,
+                    input.problems,
+                    &section,
+                    input.trends,
+                )
+            })?;
             write_file(tmp, "report.md", md.as_bytes())?;
         }
         if outputs.html {
-            let html = html::render(&input)?;
+            let html = stage("report.html", || html::render(&input))?;
             write_file(tmp, "report.html", html.as_bytes())?;
         }
         Ok(())

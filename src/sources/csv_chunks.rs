@@ -92,7 +92,7 @@ pub fn read_records<T: Send>(
         .zip(first_lines)
         .map(|(range, first_line)| read_chunk(&text[range], first_line, file, &each))
         .collect();
-    let mut rows = Vec::new();
+    let mut rows = Vec::with_capacity(reads.iter().map(|r| r.rows.len()).sum());
     for read in reads {
         rows.extend(read.rows);
         problems.extend(read.problems);

@@ -11,7 +11,8 @@ use crate::episodes::{Episode, Origin};
 use crate::fingerprint::fingerprint;
 use crate::problem::Problem;
 use crate::timefmt::{parse_stamp, Millis, Stamp};
-use std::collections::{BTreeMap, HashMap};
+use fnv::FnvHashMap;
+use std::collections::BTreeMap;
 
 /// The episodes CSV format.
 pub struct EpisodesCsv;
@@ -71,7 +72,7 @@ impl Source for EpisodesCsv {
             ));
             return output;
         }
-        let columns: HashMap<&str, usize> = header
+        let columns: FnvHashMap<&str, usize> = header
             .iter()
             .enumerate()
             .map(|(i, h)| (h.as_str(), i))
@@ -120,7 +121,7 @@ fn header_names(header: &str) -> Vec<String> {
 
 struct Row<'a> {
     record: &'a csv::StringRecord,
-    columns: &'a HashMap<&'a str, usize>,
+    columns: &'a FnvHashMap<&'a str, usize>,
 }
 
 impl Row<'_> {

@@ -316,6 +316,8 @@ pub fn read_all(
         output: SourceOutput::default(),
         inputs: Vec::new(),
     };
+    let total: usize = per_file.iter().map(|(_, _, o)| o.episodes.len()).sum();
+    result.output.episodes.reserve_exact(total);
     for (name, format, output) in per_file {
         result.inputs.push((name, format));
         let all = &mut result.output;
