@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# alertnoise beside the tools a user would otherwise reach for (DuckDB SQL, Python polars, pandas),
+# on the same files, in one run, alternating; every reference's per-rule figures are checked
+# against alertnoise's rules.csv first. Figures, not pass/fail: the machines are shared and noisy.
+#
+# Usage: benches/compare.sh [EPISODES ...]       (default: 1000000 4000000 10000000)
+# Environment: ROUNDS (default 3: each tool runs this many times per size, alternating; the
+# median is reported), BENCH_DIR (default /tmp/alertnoise-bench: generated inputs are kept
+# there and reused), ALERTNOISE (a binary to measure instead of building the release one),
+# REFERENCES (default "duckdb polars pandas").
+# Needs: python3 with benches/requirements.txt installed, /usr/bin/time (Debian's `time`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+sizes=("$@")
+[ "${#sizes[@]}" -gt 0 ] || sizes=(1000000 4000000 10000000)
+rounds="${ROUNDS:-3}"
+dir="${BENCH_DIR:-/tmp/alertnoise-bench}"
+references=(${REFERENCES:-duckdb polars pandas})
+mkdir -p "$dir"
+python3 -c "import duckdb, polars, pandas, numpy, pyarrow" 2>/dev/null || {
+  echo "benches/compare.sh: the references need Python packages: pip install -r benches/requirements.txt" >&2
+  exit 2
+}
+[ -x /usr/bin/time ] || { echo "benches/compare.sh: needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
+if [ -z "${ALERTNOISE:-}" ]; then
+  export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/alertnoise-target}"
+  cargo build --release --quiet
+  ALERTNOISE="$CARGO_TARGET_DIR/release/alertnoise"
+fi
+echo "alertnoise: $("$ALERTNOISE" --version); $(nproc) cores; $(python3 -c 'import duckdb, polars, pandas; print("duckdb", duckdb.__version__, "polars", polars.__version__, "pandas", pandas.__version__)')"
+
+# run NAME INPUT OUTDIR COMMAND...: one timed run; appends "NAME seconds kib" to $dir/times.
+run() {
+  local name="$1" input="$2"; shift 2
+  /usr/bin/time -f "%e %M" -o "$dir/time.$name" "$@" >/dev/null 2>"$dir/stderr.$name" || {
+    echo "$name failed:" >&2; cat "$dir/stderr.$name" >&2; exit 1; }
+  echo "$name $(cat "$dir/time.$name")" >> "$dir/times"
+}
+
+for n in "${sizes[@]}"; do
+  csv="$dir/w1-$n.csv"
+  [ -s "$csv" ] || python3 benches/w1_episodes.py "$n" "$csv"
+  bytes=$(stat -c %s "$csv")
+  : > "$dir/times"
+  for ((r = 1; r <= rounds; r++)); do
+    rm -rf "$dir/out-alertnoise"
+    run alertnoise "$csv" "$ALERTNOISE" report "$csv" --out "$dir/out-alertnoise"
+    for ref in "${references[@]}"; do
+      run "$ref" "$csv" python3 "benches/reference/${ref}_metrics.py" "$csv" "$dir/ref-$ref.csv"
+    done
+  done
+  echo
+  printf 'W1: %d episodes, %.0f MB CSV, 500 rules; median of %d alternating runs\n' "$n" "$(echo "$bytes/1000000" | bc -l)" "$rounds"
+  python3 benches/check_equal.py "$dir/out-alertnoise/rules.csv" "${references[@]/#/$dir/ref-}" \
+    | sed "s|$dir/ref-||; s|\.csv:|:|" || { echo "the references disagree with alertnoise: figures not comparable" >&2; exit 1; }
+  python3 - "$dir/times" "$bytes" "$n" <<'PY'
+import statistics, sys
+times, size, episodes = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+runs = {}
+for line in open(times):
+    name, seconds, kib = line.split()
+    runs.setdefault(name, []).append((float(seconds), int(kib)))
+median = {name: statistics.median(s for s, _ in r) for name, r in runs.items()}
+ours = median["alertnoise"]
+print(f"{'tool':<12}{'wall s':>9}{'MB/s':>9}{'episodes/s':>13}{'peak RSS MiB':>14}  alertnoise is")
+for name, r in runs.items():
+    s = median[name]
+    rss = max(k for _, k in r) / 1024
+    ratio = "" if name == "alertnoise" else f"{s / ours:.2f}x as fast" if ours > 0 else ""
+    print(f"{name:<12}{s:>9.2f}{size / 1e6 / s:>9.1f}{episodes / s:>13,.0f}{rss:>14.0f}  {ratio}")
+PY
+done
