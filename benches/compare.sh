@@ -41,7 +41,7 @@ run() {
 for n in "${sizes[@]}"; do
   csv="$dir/w1-$n.csv"
   [ -s "$csv" ] || python3 benches/w1_episodes.py "$n" "$csv"
-  bytes=$(stat -c %s "$csv")
+  bytes=$(stat -L -c %s "$csv")
   : > "$dir/times"
   for ((r = 1; r <= rounds; r++)); do
     rm -rf "$dir/out-alertnoise"
@@ -52,7 +52,9 @@ for n in "${sizes[@]}"; do
   done
   echo
   printf 'W1: %d episodes, %.0f MB CSV, 500 rules; median of %d alternating runs\n' "$n" "$(echo "$bytes/1000000" | bc -l)" "$rounds"
-  python3 benches/check_equal.py "$dir/out-alertnoise/rules.csv" "${references[@]/#/$dir/ref-}" \
+  reference_outputs=()
+  for ref in "${references[@]}"; do reference_outputs+=("$dir/ref-$ref.csv"); done
+  python3 benches/check_equal.py "$dir/out-alertnoise/rules.csv" "${reference_outputs[@]}" \
     | sed "s|$dir/ref-||; s|\.csv:|:|" || { echo "the references disagree with alertnoise: figures not comparable" >&2; exit 1; }
   python3 - "$dir/times" "$bytes" "$n" <<'PY'
 import statistics, sys

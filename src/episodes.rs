@@ -379,3 +379,112 @@ pub fn to_frame(episodes: &[Episode], names: &LabelNames) -> PolarsResult<DataFr
         .collect::<PolarsResult<Vec<Column>>>()?;
     DataFrame::new(episodes.len(), columns)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The merge as first written: stable sorts on the strings themselves, and
+    /// superseded episodes closed from a sort of their own.
+    fn reference_merge(mut rows: Vec<Episode>) -> Vec<Episode> {
+        rows.sort_by(|a, b| {
+            (&a.fingerprint, a.starts_at, &a.origin).cmp(&(&b.fingerprint, b.starts_at, &b.origin))
+        });
+        let mut merged: Vec<Episode> = Vec::new();
+        for row in rows {
+            if let Some(last) = merged.last_mut() {
+                if row.starts_at.is_some()
+                    && last.starts_at == row.starts_at
+                    && last.fingerprint == row.fingerprint
+                {
+                    last.absorb(row);
+                    continue;
+                }
+            }
+            merged.push(row);
+        }
+        for e in &mut merged {
+            e.notification_ids.sort_unstable();
+            e.notification_ids.dedup();
+            e.join_keys.sort_unstable();
+            e.join_keys.dedup();
+        }
+        let mut order: Vec<usize> = (0..merged.len())
+            .filter(|&i| merged[i].starts_at.is_some())
+            .collect();
+        order.sort_by(|&a, &b| {
+            (&merged[a].fingerprint, merged[a].starts_at)
+                .cmp(&(&merged[b].fingerprint, merged[b].starts_at))
+        });
+        for pair in order.windows(2) {
+            if merged[pair[0]].fingerprint == merged[pair[1]].fingerprint
+                && merged[pair[0]].ends_at.is_none()
+            {
+                merged[pair[0]].ends_at = merged[pair[1]].starts_at;
+            }
+        }
+        merged.sort_by(|a, b| {
+            (&a.rule, a.starts_at, &a.fingerprint, a.pending_since).cmp(&(
+                &b.rule,
+                b.starts_at,
+                &b.fingerprint,
+                b.pending_since,
+            ))
+        });
+        merged
+    }
+
+    prop_compose! {
+        /// A row as many sources give them: few rules, instances, starts and
+        /// files, so that rows of one episode, pending-only rows and
+        /// episodes left open meet often.
+        fn row()(
+            rule in "[AB]",
+            fingerprint in "f[0-3]",
+            start in proptest::option::weighted(0.85, 0i64..6),
+            end in proptest::option::of(0i64..9),
+            pending in proptest::option::of(0i64..6),
+            ack in proptest::option::of((0i64..9, "[xy]")),
+            file in "[ab]",
+            line in 0u64..4,
+            notification in 0u64..5,
+            severity in proptest::option::of("[cw]"),
+        ) -> Episode {
+            let mut e = Episode {
+                rule,
+                fingerprint,
+                starts_at: start.map(|s| s * 60_000),
+                ends_at: end.map(|e| e * 60_000 + 1),
+                pending_since: pending.map(|p| p * 60_000 - 1),
+                notification_ids: vec![notification],
+                severity,
+                origin: Origin { file: file.to_string(), line },
+                ..Episode::default()
+            };
+            if let Some((at, by)) = ack {
+                e.acknowledge(at * 60_000, Some(by));
+            }
+            e
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn merge_gives_the_table_the_string_sorts_gave(rows in proptest::collection::vec(row(), 0..60)) {
+            prop_assert_eq!(merge(rows.clone()), reference_merge(rows));
+        }
+    }
+
+    #[test]
+    fn permute_puts_each_row_where_the_order_says() {
+        let rows: Vec<Episode> = (0..7)
+            .map(|i| Episode { rule: i.to_string(), ..Episode::default() })
+            .collect();
+        let order = [3, 0, 6, 1, 2, 5, 4];
+        let mut permuted = rows.clone();
+        permute(&mut permuted, &order);
+        let names: Vec<&str> = permuted.iter().map(|e| e.rule.as_str()).collect();
+        assert_eq!(names, ["3", "0", "6", "1", "2", "5", "4"]);
+    }
+}

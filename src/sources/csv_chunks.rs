@@ -214,6 +214,42 @@ mod tests {
         }
     }
 
+    /// A CSV text from fields that hold commas, quotes and line ends: quoted
+    /// as a writer would, or (when `raw`) written as they are, so that stray
+    /// quotes stand in the middle of unquoted fields.
+    fn csv_text(rows: &[Vec<(String, bool)>]) -> String {
+        let mut text = String::new();
+        for row in rows {
+            let fields: Vec<String> = row
+                .iter()
+                .map(|(field, raw)| {
+                    if *raw {
+                        field.replace([',', '\n', '\r'], "")
+                    } else {
+                        format!("\"{}\"", field.replace('"', "\"\""))
+                    }
+                })
+                .collect();
+            text.push_str(&fields.join(","));
+            text.push('\n');
+        }
+        text
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_split_reads_what_one_reader_reads(
+            rows in proptest::collection::vec(
+                proptest::collection::vec(("[a\",\n x]{0,6}", proptest::bool::ANY), 1..4),
+                0..30,
+            ),
+            pieces in 2usize..12,
+        ) {
+            let text = csv_text(&rows);
+            proptest::prop_assert_eq!(lines_in_chunks(&text, pieces), lines_in_chunks(&text, 1));
+        }
+    }
+
     #[test]
     fn chunks_cover_the_text_once_in_order() {
         let text = "h\n".to_string() + &"r,1\n".repeat(1000);
