@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Checks that per-rule metric tables agree: alertnoise's rules.csv against references.
 
-Usage: check_equal.py RULES.csv REFERENCE.csv [REFERENCE.csv ...]
+Usage: check_equal.py [--columns A,B] RULES.csv REFERENCE.csv [REFERENCE.csv ...]
 
-Every metric column of docs/metrics.md, every rule: equal within the
-rounding alertnoise writes (6 decimals), or both empty. Prints how many
-figures were compared; exits 1 naming the first differences.
+Every metric column of docs/metrics.md (or the --columns named), every rule:
+equal within the rounding alertnoise writes (6 decimals), or both empty.
+Prints how many figures were compared; exits 1 naming the first differences.
 """
 import csv
 import math
@@ -34,9 +34,13 @@ def same(a: str, b: str, column: str) -> bool:
 
 
 def main() -> int:
-    ours = load(sys.argv[1])
+    args = sys.argv[1:]
+    columns = COLUMNS
+    if args[:1] == ["--columns"]:
+        columns, args = args[1].split(","), args[2:]
+    ours = load(args[0])
     failed = False
-    for path in sys.argv[2:]:
+    for path in args[1:]:
         theirs = load(path)
         differences = []
         if set(ours) != set(theirs):
@@ -44,7 +48,7 @@ def main() -> int:
                                f"only theirs {sorted(set(theirs) - set(ours))[:5]}")
         compared = 0
         for rule in sorted(set(ours) & set(theirs)):
-            for column in COLUMNS:
+            for column in columns:
                 compared += 1
                 a, b = ours[rule].get(column, ""), theirs[rule].get(column, "")
                 if not same(a, b, column):
@@ -53,7 +57,7 @@ def main() -> int:
             failed = True
             print(f"{path}: {len(differences)} of {compared} figures differ:", *differences[:10], sep="\n  ")
         else:
-            print(f"{path}: all {compared} figures equal ({len(ours)} rules x {len(COLUMNS)} columns)")
+            print(f"{path}: all {compared} figures equal ({len(ours)} rules x {len(columns)} columns)")
     return 1 if failed else 0
 
 

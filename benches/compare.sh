@@ -3,7 +3,11 @@
 # on the same files, in one run, alternating; every reference's per-rule figures are checked
 # against alertnoise's rules.csv first. Figures, not pass/fail: the machines are shared and noisy.
 #
-# Usage: benches/compare.sh [EPISODES ...]       (default: 1000000 4000000 10000000)
+# Usage: benches/compare.sh [EPISODES ...]       (default: 1000000 4000000)
+# W1 is an episodes CSV of EPISODES episodes (benches/w1_episodes.py): every per-rule metric.
+# W2 is an archive of Alertmanager webhook notifications (benches/w2_webhooks.py) of each size in
+# $W2 megabytes (default "300"; "300 2000" for the issue's two sizes): rebuilding the episodes and
+# their notification counts, against DuckDB.
 # Environment: ROUNDS (default 3: each tool runs this many times per size, alternating; the
 # median is reported), BENCH_DIR (default /tmp/alertnoise-bench: generated inputs are kept
 # there and reused), ALERTNOISE (a binary to measure instead of building the release one),
@@ -13,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 sizes=("$@")
-[ "${#sizes[@]}" -gt 0 ] || sizes=(1000000 4000000 10000000)
+[ "${#sizes[@]}" -gt 0 ] || sizes=(1000000 4000000)
 rounds="${ROUNDS:-3}"
 dir="${BENCH_DIR:-/tmp/alertnoise-bench}"
 references=(${REFERENCES:-duckdb polars pandas})
@@ -38,6 +42,26 @@ run() {
   echo "$name $(cat "$dir/time.$name")" >> "$dir/times"
 }
 
+# table FILE BYTES UNITS UNIT-NAME: the median of each tool's runs in $dir/times, and its ratio to alertnoise.
+table() {
+  python3 - "$dir/times" "$1" "$2" "$3" <<'PY'
+import statistics, sys
+times, size, units, unit = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+runs = {}
+for line in open(times):
+    name, seconds, kib = line.split()
+    runs.setdefault(name, []).append((float(seconds), int(kib)))
+median = {name: statistics.median(s for s, _ in r) for name, r in runs.items()}
+ours = median["alertnoise"]
+print(f"{'tool':<12}{'wall s':>9}{'MB/s':>9}{unit + '/s':>15}{'peak RSS MiB':>14}  alertnoise is")
+for name, r in runs.items():
+    s = median[name]
+    rss = max(k for _, k in r) / 1024
+    ratio = "" if name == "alertnoise" else f"{s / ours:.2f}x as fast" if ours > 0 else ""
+    print(f"{name:<12}{s:>9.2f}{size / 1e6 / s:>9.1f}{units / s:>15,.0f}{rss:>14.0f}  {ratio}")
+PY
+}
+
 for n in "${sizes[@]}"; do
   csv="$dir/w1-$n.csv"
   [ -s "$csv" ] || python3 benches/w1_episodes.py "$n" "$csv"
@@ -56,20 +80,24 @@ for n in "${sizes[@]}"; do
   for ref in "${references[@]}"; do reference_outputs+=("$dir/ref-$ref.csv"); done
   python3 benches/check_equal.py "$dir/out-alertnoise/rules.csv" "${reference_outputs[@]}" \
     | sed "s|$dir/ref-||; s|\.csv:|:|" || { echo "the references disagree with alertnoise: figures not comparable" >&2; exit 1; }
-  python3 - "$dir/times" "$bytes" "$n" <<'PY'
-import statistics, sys
-times, size, episodes = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-runs = {}
-for line in open(times):
-    name, seconds, kib = line.split()
-    runs.setdefault(name, []).append((float(seconds), int(kib)))
-median = {name: statistics.median(s for s, _ in r) for name, r in runs.items()}
-ours = median["alertnoise"]
-print(f"{'tool':<12}{'wall s':>9}{'MB/s':>9}{'episodes/s':>13}{'peak RSS MiB':>14}  alertnoise is")
-for name, r in runs.items():
-    s = median[name]
-    rss = max(k for _, k in r) / 1024
-    ratio = "" if name == "alertnoise" else f"{s / ours:.2f}x as fast" if ours > 0 else ""
-    print(f"{name:<12}{s:>9.2f}{size / 1e6 / s:>9.1f}{episodes / s:>13,.0f}{rss:>14.0f}  {ratio}")
-PY
+  table "$bytes" "$n" episodes
+done
+
+for mb in ${W2:-300}; do
+  archive="$dir/w2-$mb.jsonl"
+  [ -s "$archive" ] || python3 benches/w2_webhooks.py "$mb" "$archive"
+  bytes=$(stat -L -c %s "$archive")
+  : > "$dir/times"
+  for ((r = 1; r <= rounds; r++)); do
+    rm -rf "$dir/out-alertnoise"
+    run alertnoise "$archive" "$ALERTNOISE" report "$archive" --out "$dir/out-alertnoise"
+    run duckdb "$archive" python3 benches/reference/duckdb_webhooks.py "$archive" "$dir/ref-w2.csv"
+  done
+  notifications=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['counts']['notifications'])" "$dir/out-alertnoise/summary.json")
+  echo
+  printf 'W2: %.0f MB of webhook notifications (JSON lines), %d notifications of alerts; median of %d alternating runs\n' \
+    "$(echo "$bytes/1000000" | bc -l)" "$notifications" "$rounds"
+  python3 benches/check_equal.py --columns episodes,notifications "$dir/out-alertnoise/rules.csv" "$dir/ref-w2.csv" \
+    | sed "s|$dir/ref-w2.csv|duckdb|" || { echo "DuckDB's episodes disagree with alertnoise: figures not comparable" >&2; exit 1; }
+  table "$bytes" "$notifications" notifications
 done
