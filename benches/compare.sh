@@ -53,12 +53,12 @@ for line in open(times):
     runs.setdefault(name, []).append((float(seconds), int(kib)))
 median = {name: statistics.median(s for s, _ in r) for name, r in runs.items()}
 ours = median["alertnoise"]
-print(f"{'tool':<12}{'wall s':>9}{'MB/s':>9}{unit + '/s':>15}{'peak RSS MiB':>14}  alertnoise is")
+print(f"{'tool':<12}{'wall s':>9}{'MB/s':>9}{unit + '/s':>18}{'peak RSS MiB':>14}  alertnoise is")
 for name, r in runs.items():
     s = median[name]
     rss = max(k for _, k in r) / 1024
     ratio = "" if name == "alertnoise" else f"{s / ours:.2f}x as fast" if ours > 0 else ""
-    print(f"{name:<12}{s:>9.2f}{size / 1e6 / s:>9.1f}{units / s:>15,.0f}{rss:>14.0f}  {ratio}")
+    print(f"{name:<12}{s:>9.2f}{size / 1e6 / s:>9.1f}{units / s:>18,.0f}{rss:>14.0f}  {ratio}")
 PY
 }
 
