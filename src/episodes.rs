@@ -479,7 +479,10 @@ mod tests {
     #[test]
     fn permute_puts_each_row_where_the_order_says() {
         let rows: Vec<Episode> = (0..7)
-            .map(|i| Episode { rule: i.to_string(), ..Episode::default() })
+            .map(|i| Episode {
+                rule: i.to_string(),
+                ..Episode::default()
+            })
             .collect();
         let order = [3, 0, 6, 1, 2, 5, 4];
         let mut permuted = rows.clone();

@@ -22,7 +22,8 @@ pub fn reader_builder() -> csv::ReaderBuilder {
 }
 
 /// Byte ranges of `text[start..]` that each hold whole records, about
-/// `pieces` of them, split only after a `\n` outside quotes. Quotes are read
+/// `pieces` of them, split only after a `\n` outside quotes that ends a
+/// line with content. Quotes are read
 /// as the `csv` crate reads them: a quote opens a quoted field only at the
 /// start of a field; inside one, a doubled quote stands for a quote and a
 /// single one closes it; anywhere else a quote is an ordinary character.
@@ -41,7 +42,7 @@ pub fn record_chunks(text: &str, start: usize, pieces: usize) -> Vec<Range<usize
         let i = at + found;
         at = i + 1;
         if bytes[i] == b'\n' {
-            if !in_quotes && i + 1 - chunk_start >= step && i + 1 < len {
+            if !in_quotes && i + 1 - chunk_start >= step && i + 1 < len && ends_content(bytes, i) {
                 chunks.push(chunk_start..i + 1);
                 chunk_start = i + 1;
             }
@@ -58,6 +59,18 @@ pub fn record_chunks(text: &str, start: usize, pieces: usize) -> Vec<Range<usize
     }
     chunks.push(chunk_start..len);
     chunks
+}
+
+/// Whether the line ending at the `\n` at `i` holds something. A reader
+/// counts the blank lines it skips into the next record's line, so a chunk
+/// may begin after a line with content, never after a blank one.
+fn ends_content(bytes: &[u8], i: usize) -> bool {
+    let end = if i > 0 && bytes[i - 1] == b'\r' {
+        i - 1
+    } else {
+        i
+    };
+    end > 0 && !matches!(bytes[end - 1], b'\n' | b'\r')
 }
 
 /// What one chunk gave.
@@ -202,9 +215,9 @@ mod tests {
 
     #[test]
     fn chunks_never_split_a_quoted_field_and_keep_line_numbers() {
-        let text = "a,\"x\ny\",1\nb,\"he said \"\"hi\n\"\"\",2\nc,plain\"quote,3\nd,\"\",4\n\"e\nf\",5,\"\"\"\n\"\n";
+        let text = "a,\"x\ny\",1\nb,\"he said \"\"hi\n\"\"\",2\nc,plain\"quote,3\nd,\"\",4\n\"e\nf\",5,\"\"\"\n\"\n\n\r\n\"\",9\n";
         let whole = lines_in_chunks(text, 1);
-        assert_eq!(whole.len(), 5);
+        assert_eq!(whole.len(), 6);
         assert_eq!(
             whole[2],
             (5, vec!["c".into(), "plain\"quote".into(), "3".into()])
