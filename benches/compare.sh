@@ -34,9 +34,9 @@ if [ -z "${ALERTNOISE:-}" ]; then
 fi
 echo "alertnoise: $("$ALERTNOISE" --version); $(nproc) cores; $(python3 -c 'import duckdb, polars, pandas; print("duckdb", duckdb.__version__, "polars", polars.__version__, "pandas", pandas.__version__)')"
 
-# run NAME INPUT OUTDIR COMMAND...: one timed run; appends "NAME seconds kib" to $dir/times.
+# run NAME COMMAND...: one timed run; appends "NAME seconds kib" to $dir/times.
 run() {
-  local name="$1" input="$2"; shift 2
+  local name="$1"; shift
   /usr/bin/time -f "%e %M" -o "$dir/time.$name" "$@" >/dev/null 2>"$dir/stderr.$name" || {
     echo "$name failed:" >&2; cat "$dir/stderr.$name" >&2; exit 1; }
   echo "$name $(cat "$dir/time.$name")" >> "$dir/times"
@@ -69,9 +69,9 @@ for n in "${sizes[@]}"; do
   : > "$dir/times"
   for ((r = 1; r <= rounds; r++)); do
     rm -rf "$dir/out-alertnoise"
-    run alertnoise "$csv" "$ALERTNOISE" report "$csv" --out "$dir/out-alertnoise"
+    run alertnoise "$ALERTNOISE" report "$csv" --out "$dir/out-alertnoise"
     for ref in "${references[@]}"; do
-      run "$ref" "$csv" python3 "benches/reference/${ref}_metrics.py" "$csv" "$dir/ref-$ref.csv"
+      run "$ref" python3 "benches/reference/${ref}_metrics.py" "$csv" "$dir/ref-$ref.csv"
     done
   done
   echo
@@ -90,8 +90,8 @@ for mb in ${W2:-300}; do
   : > "$dir/times"
   for ((r = 1; r <= rounds; r++)); do
     rm -rf "$dir/out-alertnoise"
-    run alertnoise "$archive" "$ALERTNOISE" report "$archive" --out "$dir/out-alertnoise"
-    run duckdb "$archive" python3 benches/reference/duckdb_webhooks.py "$archive" "$dir/ref-w2.csv"
+    run alertnoise "$ALERTNOISE" report "$archive" --out "$dir/out-alertnoise"
+    run duckdb python3 benches/reference/duckdb_webhooks.py "$archive" "$dir/ref-w2.csv"
   done
   notifications=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['counts']['notifications'])" "$dir/out-alertnoise/summary.json")
   echo
