@@ -6,6 +6,7 @@
 //! polars frame every later stage reads. Column names are a public interface
 //! (see `docs/episodes.md`).
 
+pub use crate::interned::{Labels, Name};
 use crate::timefmt::Millis;
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -15,7 +16,7 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Origin {
     /// Input file name as given (`-` for stdin).
-    pub file: String,
+    pub file: Name,
     /// 1-based line of the record.
     pub line: u64,
 }
@@ -26,11 +27,11 @@ pub struct Episode {
     /// Format name of the source, e.g. `alertmanager-webhook`.
     pub source: &'static str,
     /// The alert rule (`alertname`).
-    pub rule: String,
+    pub rule: Name,
     /// Alertmanager's fingerprint of the label set.
-    pub fingerprint: String,
+    pub fingerprint: Name,
     /// All labels.
-    pub labels: BTreeMap<String, String>,
+    pub labels: Labels,
     /// Severity, when the source names it outside the labels (else read from labels).
     pub severity: Option<String>,
     /// Owning team, when the source names it outside the labels.
@@ -327,10 +328,7 @@ pub fn to_frame(episodes: &[Episode], names: &LabelNames) -> PolarsResult<DataFr
             Ok(Column::new("fingerprint".into(), values))
         }),
         Box::new(|| {
-            let values: Vec<String> = episodes
-                .iter()
-                .map(|e| crate::fingerprint::labels_json(&e.labels))
-                .collect();
+            let values: Vec<&str> = episodes.iter().map(|e| e.labels.json()).collect();
             Ok(Column::new("labels".into(), values))
         }),
         strings(episodes, "severity", move |e| {
@@ -452,14 +450,14 @@ mod tests {
             severity in proptest::option::of("[cw]"),
         ) -> Episode {
             let mut e = Episode {
-                rule,
-                fingerprint,
+                rule: rule.into(),
+                fingerprint: fingerprint.into(),
                 starts_at: start.map(|s| s * 60_000),
                 ends_at: end.map(|e| e * 60_000 + 1),
                 pending_since: pending.map(|p| p * 60_000 - 1),
                 notification_ids: vec![notification],
                 severity,
-                origin: Origin { file: file.to_string(), line },
+                origin: Origin { file: file.into(), line },
                 ..Episode::default()
             };
             if let Some((at, by)) = ack {
@@ -480,7 +478,7 @@ mod tests {
     fn permute_puts_each_row_where_the_order_says() {
         let rows: Vec<Episode> = (0..7)
             .map(|i| Episode {
-                rule: i.to_string(),
+                rule: i.to_string().into(),
                 ..Episode::default()
             })
             .collect();

@@ -9,6 +9,7 @@ pub mod cmd;
 pub mod episodes;
 pub mod error;
 pub mod fingerprint;
+pub mod interned;
 pub mod metrics;
 pub mod outdir;
 pub mod problem;

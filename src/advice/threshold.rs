@@ -50,7 +50,7 @@ pub fn truth(target: &Target, set: &SeriesSet) -> Vec<Truth> {
             Some(Truth {
                 start: e.starts_at?,
                 end: e.ends_at.unwrap_or(end).max(e.starts_at?),
-                labels: e.labels.clone(),
+                labels: e.labels.map().clone(),
             })
         })
         .collect()

@@ -81,7 +81,7 @@ pub fn build(episodes: &[Episode], frame: Frame) -> Retro {
             // Fired inside the frame: started before its end, still firing after its start.
             let inside = start < frame.to && e.ends_at.is_none_or(|end| end > frame.from);
             inside.then(|| Entry {
-                rule: e.rule.clone(),
+                rule: e.rule.to_string(),
                 instance: instance(e),
                 start,
                 end: e.ends_at.filter(|end| *end < frame.to),

@@ -104,7 +104,10 @@ impl Source for AlertmanagerApi {
                     if let Some(t) = updated {
                         taken_at = Some(taken_at.map_or(t, |s: Millis| s.max(t)));
                     }
-                    seen.push((episode.fingerprint.clone(), episode.starts_at.unwrap_or(0)));
+                    seen.push((
+                        episode.fingerprint.to_string(),
+                        episode.starts_at.unwrap_or(0),
+                    ));
                     ends.push(lease);
                     episodes.push(episode);
                 }
@@ -171,14 +174,14 @@ fn read_alert(
     Ok((
         Episode {
             source: NAME,
-            rule,
-            fingerprint,
-            labels: alert.labels,
+            rule: rule.into(),
+            fingerprint: fingerprint.into(),
+            labels: alert.labels.into(),
             starts_at: Some(starts_at),
             notifications: 0,
             silenced,
             origin: Origin {
-                file: file.to_string(),
+                file: file.into(),
                 line,
             },
             ..Episode::default()

@@ -16,6 +16,7 @@ use super::json_records;
 use super::{InputFile, ReadContext, Source, SourceOutput};
 use crate::episodes::{Episode, Origin};
 use crate::fingerprint::fingerprint_sorted;
+use crate::interned::{Local, Name};
 use crate::problem::{LineIndex, Problem};
 use crate::timefmt::{parse_stamp, Millis, Stamp};
 use rayon::prelude::*;
@@ -82,22 +83,23 @@ impl Sighting<'_> {
         self.labels.get("alertname").map_or("", |v| v.as_ref())
     }
 
-    fn into_episode(self, file: &str, source: &'static str) -> Episode {
+    fn into_episode(self, file: &Name, source: &'static str, local: &mut Local) -> Episode {
         Episode {
             source,
-            rule: self.rule().to_string(),
-            fingerprint: self.fingerprint.into_owned(),
-            labels: self
-                .labels
-                .into_iter()
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect(),
+            rule: local.name(self.rule()),
+            fingerprint: local.name(&self.fingerprint),
+            labels: local.label_set(
+                self.labels
+                    .into_iter()
+                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                    .collect(),
+            ),
             starts_at: Some(self.starts_at),
             ends_at: self.ends_at,
             notification_ids: vec![self.body_id],
             join_keys: self.group_key.map(Cow::into_owned).into_iter().collect(),
             origin: Origin {
-                file: file.to_string(),
+                file: file.clone(),
                 line: self.line,
             },
             ..Episode::default()
@@ -166,6 +168,8 @@ pub fn read_bodies(
         .collect();
     // Fold this file's sightings into episodes; episodes::merge joins files.
     let mut by_key: HashMap<(Cow<str>, Millis), usize> = HashMap::new();
+    let mut local = Local::default();
+    let file_name = Name::from(&file.name);
     let mut episodes: Vec<Episode> = Vec::new();
     for (sightings, part_problems) in parts {
         problems.extend(part_problems);
@@ -186,7 +190,7 @@ pub fn read_bodies(
                 }
                 Entry::Vacant(slot) => {
                     slot.insert(episodes.len());
-                    episodes.push(sighting.into_episode(&file.name, source));
+                    episodes.push(sighting.into_episode(&file_name, source, &mut local));
                 }
             }
         }

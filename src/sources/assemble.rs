@@ -347,7 +347,7 @@ fn join_paging(episodes: &mut Vec<Episode>) -> BTreeMap<String, PagingJoin> {
             continue;
         }
         by_key
-            .entry(episode.fingerprint.clone())
+            .entry(episode.fingerprint.to_string())
             .or_default()
             .push(i);
         for key in &episode.join_keys {

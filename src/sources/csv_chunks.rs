@@ -85,13 +85,15 @@ struct ChunkRead<T> {
 /// header), with the record's 1-based line in the file; in parallel chunks
 /// for large files. A row `each` refuses, or that cannot be read, becomes a
 /// problem; reading stops at a broken row, except for bad UTF-8. Returns
-/// the rows in file order.
-pub fn read_records<T: Send>(
+/// the rows in file order. Each chunk has a state of its own (`S`, made
+/// with `Default`), passed to `each` with every record: a cache of interned
+/// values, say.
+pub fn read_records<T: Send, S: Default>(
     text: &str,
     start: usize,
     file: &str,
     problems: &mut Vec<Problem>,
-    each: impl Fn(&csv::StringRecord, u64) -> Result<T, String> + Sync,
+    each: impl Fn(&mut S, &csv::StringRecord, u64) -> Result<T, String> + Sync,
 ) -> Vec<T> {
     let pieces = if text.len() - start.min(text.len()) >= PARALLEL_BYTES {
         rayon::current_num_threads() * CHUNKS_PER_THREAD
@@ -127,12 +129,13 @@ fn first_lines(text: &str, chunks: &[Range<usize>]) -> Vec<u64> {
     lines
 }
 
-fn read_chunk<T>(
+fn read_chunk<T, S: Default>(
     chunk: &str,
     first_line: u64,
     file: &str,
-    each: &(impl Fn(&csv::StringRecord, u64) -> Result<T, String> + Sync),
+    each: &(impl Fn(&mut S, &csv::StringRecord, u64) -> Result<T, String> + Sync),
 ) -> ChunkRead<T> {
+    let mut state = S::default();
     let mut reader = reader_builder()
         .has_headers(false)
         .from_reader(chunk.as_bytes());
@@ -144,7 +147,7 @@ fn read_chunk<T>(
         first_line,
         &mut problems,
         |record, line| {
-            rows.push(each(record, line)?);
+            rows.push(each(&mut state, record, line)?);
             Ok(())
         },
     );
@@ -205,9 +208,14 @@ mod tests {
         let lines = first_lines(text, &chunks);
         let mut rows = Vec::new();
         for (range, first) in chunks.into_iter().zip(lines) {
-            let read = read_chunk(&text[range], first, "f", &|r: &csv::StringRecord, line| {
-                Ok::<_, String>((line, r.iter().map(str::to_string).collect::<Vec<_>>()))
-            });
+            let read = read_chunk(
+                &text[range],
+                first,
+                "f",
+                &|_: &mut (), r: &csv::StringRecord, line| {
+                    Ok::<_, String>((line, r.iter().map(str::to_string).collect::<Vec<_>>()))
+                },
+            );
             rows.extend(read.rows);
         }
         rows

@@ -8,11 +8,12 @@
 
 use super::{InputFile, ReadContext, Source, SourceOutput};
 use crate::episodes::{Episode, Origin};
-use crate::fingerprint::fingerprint;
+use crate::interned::{Labels, Local, Name};
 use crate::problem::Problem;
 use crate::timefmt::{parse_stamp, Millis, Stamp};
 use fnv::FnvHashMap;
 use std::collections::BTreeMap;
+use std::fmt::Write;
 
 /// The episodes CSV format.
 pub struct EpisodesCsv;
@@ -79,17 +80,18 @@ impl Source for EpisodesCsv {
             .collect();
         let ack_tracked = columns.contains_key("acked_at");
         let start = reader.position().byte() as usize;
+        let file_name = Name::from(&file.name);
         output.episodes = super::csv_chunks::read_records(
             text,
             start,
             &file.name,
             &mut output.problems,
-            |record, line| {
+            |local: &mut Local, record, line| {
                 let row = Row {
                     record,
                     columns: &columns,
                 };
-                read_row(&row, &file.name, line, ack_tracked)
+                read_row(&row, local, &file_name, line, ack_tracked)
             },
         );
         output
@@ -177,8 +179,45 @@ pub fn parse_labels(text: &str) -> Result<BTreeMap<String, String>, String> {
     Ok(labels)
 }
 
-fn read_row(row: &Row, file: &str, line: u64, ack_tracked: bool) -> Result<Episode, String> {
-    let rule = row.get("rule").ok_or("rule is empty")?.to_string();
+/// The label set of a row: its `labels` text, with `alertname` and the
+/// `severity`, `team` and `service` columns added where the text lacks them.
+/// Rows with the same texts share one interned set, parsed once.
+fn row_labels(row: &Row, local: &mut Local, rule: &str) -> Result<Labels, String> {
+    let text = row.get("labels");
+    let extra = ["severity", "team", "service"].map(|name| row.get(name));
+    let mut key = String::with_capacity(text.map_or(0, str::len) + rule.len() + 64);
+    for part in [Some(rule), text].into_iter().chain(extra) {
+        // Each part's length first: no text can make two rows' keys equal.
+        let part = part.unwrap_or("");
+        let _ = write!(key, "{}:{part}", part.len());
+    }
+    local.labels(&key, || {
+        let mut labels = match text {
+            Some(text) => parse_labels(text)?,
+            None => BTreeMap::new(),
+        };
+        labels
+            .entry("alertname".to_string())
+            .or_insert_with(|| rule.to_string());
+        for (name, value) in ["severity", "team", "service"].into_iter().zip(extra) {
+            if let Some(v) = value {
+                labels
+                    .entry(name.to_string())
+                    .or_insert_with(|| v.to_string());
+            }
+        }
+        Ok(labels)
+    })
+}
+
+fn read_row(
+    row: &Row,
+    local: &mut Local,
+    file: &Name,
+    line: u64,
+    ack_tracked: bool,
+) -> Result<Episode, String> {
+    let rule = row.get("rule").ok_or("rule is empty")?;
     let starts_at = row.time("starts_at")?.ok_or("starts_at is empty")?;
     let ends_at = row.time("ends_at")?;
     if let Some(end) = ends_at {
@@ -190,24 +229,11 @@ fn read_row(row: &Row, file: &str, line: u64, ack_tracked: bool) -> Result<Episo
             ));
         }
     }
-    let mut labels = match row.get("labels") {
-        Some(text) => parse_labels(text)?,
-        None => BTreeMap::new(),
+    let labels = row_labels(row, local, rule)?;
+    let fingerprint = match row.get("fingerprint") {
+        Some(text) => local.name(text),
+        None => labels.fingerprint(),
     };
-    labels
-        .entry("alertname".to_string())
-        .or_insert_with(|| rule.clone());
-    for name in ["severity", "team", "service"] {
-        if let Some(v) = row.get(name) {
-            labels
-                .entry(name.to_string())
-                .or_insert_with(|| v.to_string());
-        }
-    }
-    let fingerprint = row
-        .get("fingerprint")
-        .map(str::to_string)
-        .unwrap_or_else(|| fingerprint(&labels));
     let notifications = match row.get("notifications") {
         Some(n) => n
             .parse::<u32>()
@@ -230,7 +256,7 @@ fn read_row(row: &Row, file: &str, line: u64, ack_tracked: bool) -> Result<Episo
         .flatten();
     Ok(Episode {
         source: NAME,
-        rule,
+        rule: local.name(rule),
         fingerprint,
         labels,
         starts_at: Some(starts_at),
@@ -243,7 +269,7 @@ fn read_row(row: &Row, file: &str, line: u64, ack_tracked: bool) -> Result<Episo
         actionable_source: actionable.map(|_| "review"),
         incident_id: row.get("incident_id").map(str::to_string),
         origin: Origin {
-            file: file.to_string(),
+            file: file.clone(),
             line,
         },
         ..Episode::default()

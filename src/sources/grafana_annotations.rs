@@ -99,7 +99,7 @@ impl Source for GrafanaAnnotations {
                     labels,
                     state,
                     origin: Origin {
-                        file: file.name.clone(),
+                        file: (&file.name).into(),
                         line,
                     },
                 }),
@@ -202,9 +202,9 @@ fn instance_episodes(source: &'static str, changes: &[Transition], out: &mut Vec
     let first = &changes[0];
     let base = Episode {
         source,
-        rule: first.rule.clone(),
-        fingerprint: fingerprint(&first.labels),
-        labels: first.labels.clone(),
+        rule: (&first.rule).into(),
+        fingerprint: fingerprint(&first.labels).into(),
+        labels: first.labels.clone().into(),
         origin: first.origin.clone(),
         ..Episode::default()
     };

@@ -186,7 +186,7 @@ fn read_frame(
             labels,
             state: State::parse(current),
             origin: Origin {
-                file: file.to_string(),
+                file: file.into(),
                 line: 0,
             },
         });

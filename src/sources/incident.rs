@@ -105,9 +105,9 @@ impl Incident {
         }
         Ok(Episode {
             source: self.source,
-            rule: self.rule,
-            fingerprint: fingerprint(&labels),
-            labels,
+            rule: self.rule.into(),
+            fingerprint: fingerprint(&labels).into(),
+            labels: labels.into(),
             starts_at: Some(self.created_at),
             ends_at: self.resolved_at,
             notifications: self.notifications.max(1),
@@ -197,7 +197,7 @@ pub fn read_json_items(
             incident
                 .map(|mut i| {
                     i.origin = Origin {
-                        file: file.name.clone(),
+                        file: (&file.name).into(),
                         line,
                     };
                     i.into_episode()

@@ -338,7 +338,7 @@ pub fn read_incidents(
     table.for_each_row(&file.name, &mut output.problems, |row| {
         let mut incident = read_row(row, &mut row_context)?;
         incident.origin = Origin {
-            file: file.name.clone(),
+            file: (&file.name).into(),
             line: row.line,
         };
         episodes.push(incident.into_episode()?);

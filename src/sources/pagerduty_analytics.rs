@@ -121,7 +121,7 @@ impl Source for PagerdutyAnalytics {
                 match read.and_then(|i| {
                     Incident {
                         origin: Origin {
-                            file: file.name.clone(),
+                            file: (&file.name).into(),
                             line,
                         },
                         ..i

@@ -106,7 +106,7 @@ impl Source for PagerdutyLogEntries {
         let mut logs: BTreeMap<String, IncidentLog> = BTreeMap::new();
         for (line, entry) in items {
             let origin = Origin {
-                file: file.name.clone(),
+                file: (&file.name).into(),
                 line,
             };
             match read_entry(&entry, &mut namer, context, &mut assumed, origin) {

@@ -334,11 +334,11 @@ fn instance_episodes(
     let mut used = vec![false; pending_runs.len()];
     let base = Episode {
         source: NAME,
-        rule,
-        fingerprint: fp,
-        labels: labels.clone(),
+        rule: rule.into(),
+        fingerprint: fp.into(),
+        labels: labels.clone().into(),
         origin: Origin {
-            file: file.to_string(),
+            file: file.into(),
             line: 0,
         },
         ..Episode::default()

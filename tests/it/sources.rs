@@ -744,7 +744,7 @@ mod prometheus_chunks {
             .iter()
             .map(|e: &Episode| {
                 (
-                    e.fingerprint.clone(),
+                    e.fingerprint.to_string(),
                     e.starts_at,
                     e.ends_at,
                     e.pending_since,
