@@ -139,8 +139,8 @@ pub fn merge(mut rows: Vec<Episode>) -> Vec<Episode> {
     // in the order read. Sorted on ranks (integers), not on the strings; the
     // fingerprints' order does not matter here, only that rows of one
     // episode are adjacent and in this order.
-    let fingerprint = crate::ranks::ranks(&strings(&rows, |e| Some(e.fingerprint.as_str())));
-    let file = crate::ranks::ranks(&strings(&rows, |e| Some(e.origin.file.as_str())));
+    let fingerprint = crate::ranks::name_ranks(rows.iter().map(|e| &e.fingerprint));
+    let file = crate::ranks::name_ranks(rows.iter().map(|e| &e.origin.file));
     let mut order: Vec<(u32, Option<Millis>, u32, u64, usize)> = rows
         .iter()
         .enumerate()
@@ -149,21 +149,19 @@ pub fn merge(mut rows: Vec<Episode>) -> Vec<Episode> {
     order.par_sort_unstable();
     let order: Vec<usize> = order.iter().map(|k| k.4).collect();
     permute(&mut rows, &order);
-    let mut merged: Vec<Episode> = Vec::with_capacity(rows.len());
-    for row in rows {
-        // Rows of one episode are adjacent after the sort. Pending-only rows
-        // (no start) are never merged with one another.
-        if let Some(last) = merged.last_mut() {
-            if row.starts_at.is_some()
-                && last.starts_at == row.starts_at
-                && last.fingerprint == row.fingerprint
-            {
-                last.absorb(row);
-                continue;
-            }
+    // Rows of one episode are adjacent after the sort; each folds into the
+    // first of them, in place (no second table). Pending-only rows (no
+    // start) are never merged with one another.
+    rows.dedup_by(|row, kept| {
+        let same = row.starts_at.is_some()
+            && kept.starts_at == row.starts_at
+            && kept.fingerprint == row.fingerprint;
+        if same {
+            kept.absorb(std::mem::take(row));
         }
-        merged.push(row);
-    }
+        same
+    });
+    let mut merged = rows;
     merged.par_iter_mut().for_each(|episode| {
         episode.notification_ids.sort_unstable();
         episode.notification_ids.dedup();
@@ -173,8 +171,8 @@ pub fn merge(mut rows: Vec<Episode>) -> Vec<Episode> {
     close_superseded(&mut merged);
     // The table's order: (rule, starts_at, fingerprint, pending_since), ties
     // in the order above.
-    let rule = crate::ranks::ranks(&strings(&merged, |e| Some(e.rule.as_str())));
-    let fingerprint = crate::ranks::ranks(&strings(&merged, |e| Some(e.fingerprint.as_str())));
+    let rule = crate::ranks::name_ranks(merged.iter().map(|e| &e.rule));
+    let fingerprint = crate::ranks::name_ranks(merged.iter().map(|e| &e.fingerprint));
     let mut order: Vec<(u32, Option<Millis>, u32, Option<Millis>, usize)> = merged
         .iter()
         .enumerate()
@@ -184,14 +182,6 @@ pub fn merge(mut rows: Vec<Episode>) -> Vec<Episode> {
     let order: Vec<usize> = order.iter().map(|k| k.4).collect();
     permute(&mut merged, &order);
     merged
-}
-
-/// One string field of every row, for [`crate::ranks::ranks`].
-fn strings<'a>(
-    rows: &'a [Episode],
-    field: impl Fn(&'a Episode) -> Option<&'a str>,
-) -> Vec<Option<&'a str>> {
-    rows.iter().map(field).collect()
 }
 
 /// Puts the rows in the given order in place: afterwards `rows[k]` is the

@@ -30,6 +30,12 @@ impl Name {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Where the text is held: equal for clones of one interned name (two
+    /// names with equal texts may still be held in two places).
+    pub fn address(&self) -> usize {
+        Arc::as_ptr(&self.0) as *const u8 as usize
+    }
 }
 
 impl Default for Name {

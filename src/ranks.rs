@@ -2,6 +2,7 @@
 //! its rank among the distinct values, so that a sort on ranks orders rows
 //! exactly as a sort on the strings would, with integer comparisons.
 
+use crate::interned::Name;
 use fnv::FnvHashMap;
 
 /// The rank of each value among the distinct values, in string order
@@ -28,6 +29,34 @@ pub fn ranks(values: &[Option<&str>]) -> Vec<u32> {
         .collect()
 }
 
+/// [`ranks`] of interned names, found by where each name is held: the
+/// rows' names are hashed as addresses (no string is read per row), and
+/// only the distinct ones are compared as strings. Equal texts held in two
+/// places get one rank.
+pub fn name_ranks<'a>(values: impl ExactSizeIterator<Item = &'a Name>) -> Vec<u32> {
+    let mut ids: FnvHashMap<usize, (u32, &Name)> = FnvHashMap::default();
+    let first_seen: Vec<u32> = values
+        .map(|name| {
+            let next = ids.len() as u32;
+            ids.entry(name.address()).or_insert((next, name)).0
+        })
+        .collect();
+    let mut distinct: Vec<(&str, u32)> = ids.values().map(|(id, n)| (n.as_str(), *id)).collect();
+    distinct.sort_unstable();
+    let mut rank_of_id = vec![0u32; distinct.len()];
+    let mut rank = 0u32;
+    for (i, (text, id)) in distinct.iter().enumerate() {
+        if i > 0 && distinct[i - 1].0 != *text {
+            rank += 1;
+        }
+        rank_of_id[*id as usize] = rank;
+    }
+    first_seen
+        .iter()
+        .map(|&id| rank_of_id[id as usize])
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -41,6 +70,22 @@ mod tests {
             for i in 0..refs.len() {
                 for j in 0..refs.len() {
                     prop_assert_eq!(r[i].cmp(&r[j]), refs[i].cmp(&refs[j]));
+                }
+            }
+        }
+
+        #[test]
+        fn name_ranks_order_as_the_texts_do(values in proptest::collection::vec(("[a-c]{0,3}", proptest::bool::ANY), 0..40)) {
+            // Some texts interned (one place), some held on their own (many
+            // places with equal texts).
+            let names: Vec<Name> = values
+                .iter()
+                .map(|(text, pooled)| if *pooled { crate::interned::pool().name(text) } else { Name::from(text.as_str()) })
+                .collect();
+            let r = name_ranks(names.iter());
+            for i in 0..names.len() {
+                for j in 0..names.len() {
+                    prop_assert_eq!(r[i].cmp(&r[j]), names[i].as_str().cmp(names[j].as_str()));
                 }
             }
         }

@@ -28,6 +28,7 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 use simulate::{Effect, Setting};
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 /// The candidate steps for `for:` and `keep_firing_for:` (DESIGN.md's ladder).
 pub const DEFAULT_STEPS_MS: [Millis; 7] = [
@@ -97,6 +98,8 @@ pub struct Target<'a> {
     pub current: Setting,
     /// The severity of the rule or of its alerts.
     pub severity: Option<String>,
+    /// Its history prepared for replays, made on the first replay.
+    pub history: OnceLock<simulate::History<'a>>,
 }
 
 impl Target<'_> {
@@ -178,15 +181,18 @@ pub struct Context<'a> {
 impl Context<'_> {
     /// Replays a target under `new`.
     pub fn effect(&self, target: &Target, new: Setting) -> Effect {
-        simulate::effect(
-            &target.episodes,
-            target.current,
-            new,
-            self.window.until,
-            self.short_ms,
-            self.flap_window_ms,
-        )
-        .0
+        target
+            .history
+            .get_or_init(|| {
+                simulate::History::new(
+                    &target.episodes,
+                    target.current,
+                    self.window.until,
+                    self.short_ms,
+                    self.flap_window_ms,
+                )
+            })
+            .effect(new)
     }
 }
 
@@ -308,6 +314,7 @@ pub fn targets<'a>(
                 },
                 episodes: eps,
                 severity,
+                history: OnceLock::new(),
             });
         }
     }
@@ -325,6 +332,7 @@ pub fn targets<'a>(
                 keep_firing_for_ms: 0,
             },
             severity,
+            history: OnceLock::new(),
         });
     }
     out

@@ -26,8 +26,8 @@
 
 use crate::episodes::Episode;
 use crate::timefmt::Millis;
-use fnv::FnvHashMap;
 use serde::Serialize;
+use std::sync::OnceLock;
 
 /// The settings a rule has, or would have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -91,6 +91,238 @@ struct Period {
     fired_start: Option<Millis>,
 }
 
+/// One rule's history prepared once for any number of replays: its
+/// condition periods grouped by instance and in time order, the
+/// fingerprints as ranks (integers in the fingerprints' order), and the
+/// figures of the history itself (`*_before`), which no replay changes.
+pub struct History<'a> {
+    episodes: Vec<&'a Episode>,
+    current: Setting,
+    until: Millis,
+    short_ms: Millis,
+    flap_window_ms: Millis,
+    /// Each instance's fingerprint and periods, sorted by (pending, index).
+    instances: Vec<(&'a str, u32, Vec<Period>)>,
+    /// The fingerprint's rank of every episode.
+    ranks: Vec<u32>,
+    /// How many distinct fingerprints (ranks are below this).
+    rank_count: usize,
+    fired: Vec<usize>,
+    before: Effect,
+    known: bool,
+    unchanged: OnceLock<Effect>,
+}
+
+impl<'a> History<'a> {
+    /// Prepares `episodes` (one rule's, fired and pending-only) that ran
+    /// under `current`; `until` closes open episodes for the survival test;
+    /// `short_ms` and `flap_window_ms` are `--short` and `--flap-window`.
+    pub fn new(
+        episodes: &[&'a Episode],
+        current: Setting,
+        until: Millis,
+        short_ms: Millis,
+        flap_window_ms: Millis,
+    ) -> History<'a> {
+        let ranks = crate::ranks::name_ranks(episodes.iter().map(|e| &e.fingerprint));
+        let count = ranks.iter().max().map_or(0, |r| *r as usize + 1);
+        let mut instances: Vec<(&'a str, u32, Vec<Period>)> = Vec::new();
+        let mut slot_of_rank: Vec<Option<usize>> = vec![None; count];
+        for (index, e) in episodes.iter().enumerate() {
+            let pending = match (e.pending_since, e.starts_at) {
+                (Some(p), _) => p,
+                (None, Some(s)) => s - current.for_ms,
+                (None, None) => continue,
+            };
+            // A fired episode's observed end includes the current keep_firing_for.
+            let end = match (e.ends_at, e.starts_at) {
+                (Some(end), Some(_)) => Some((end - current.keep_firing_for_ms).max(pending)),
+                (end, _) => end,
+            };
+            let rank = ranks[index];
+            let slot = *slot_of_rank[rank as usize].get_or_insert_with(|| {
+                instances.push((e.fingerprint.as_str(), rank, Vec::new()));
+                instances.len() - 1
+            });
+            instances[slot].2.push(Period {
+                index,
+                pending,
+                end,
+                fired_start: e.starts_at,
+            });
+        }
+        for (_, _, periods) in &mut instances {
+            periods.sort_by_key(|p| (p.pending, p.index));
+        }
+        let fired: Vec<usize> = (0..episodes.len())
+            .filter(|&i| episodes[i].starts_at.is_some())
+            .collect();
+        let is_short = |e: &Episode| match (e.starts_at, e.ends_at) {
+            (Some(s), Some(end)) => end - s < short_ms,
+            _ => false,
+        };
+        let before = Effect {
+            episodes_before: fired.len() as u64,
+            notifications_before: fired
+                .iter()
+                .map(|&i| episodes[i].notification_count() as u64)
+                .sum(),
+            refires_before: refires(
+                fired.iter().map(|&i| {
+                    let e = episodes[i];
+                    (ranks[i], e.starts_at.unwrap_or_default(), e.ends_at)
+                }),
+                count,
+                flap_window_ms,
+            ),
+            short_before: fired.iter().filter(|&&i| is_short(episodes[i])).count() as u64,
+            ..Effect::default()
+        };
+        let known = fired.iter().any(|&i| episodes[i].actionable.is_some());
+        History {
+            episodes: episodes.to_vec(),
+            current,
+            until,
+            short_ms,
+            flap_window_ms,
+            instances,
+            ranks,
+            rank_count: count,
+            fired,
+            before,
+            known,
+            unchanged: OnceLock::new(),
+        }
+    }
+
+    /// The history as if the rule had `new`: the replayed episodes in time order.
+    pub fn replay(&self, new: Setting) -> Vec<Replayed<'a>> {
+        let (current, until) = (self.current, self.until);
+        let keep = new.keep_firing_for_ms;
+        let mut out: Vec<(u32, Replayed<'a>)> = Vec::new();
+        for (fingerprint, rank, periods) in &self.instances {
+            let mut open: Option<(Replayed, Option<Millis>)> = None;
+            for p in periods {
+                let cond_end = p.end.unwrap_or(until);
+                let fires_at = match p.fired_start {
+                    // Unchanged `for:`: it fires when it did.
+                    Some(s) if new.for_ms == current.for_ms => Some(s),
+                    _ if cond_end - p.pending > new.for_ms => Some(p.pending + new.for_ms),
+                    _ => None,
+                };
+                if let Some((current_episode, current_end)) = &mut open {
+                    let joins = keep > 0
+                        && match current_end {
+                            None => true,
+                            Some(end) => p.pending - *end <= keep,
+                        };
+                    if joins {
+                        current_episode.members.push(p.index);
+                        *current_end = match (*current_end, p.end) {
+                            (Some(a), Some(b)) => Some(a.max(b)),
+                            _ => None,
+                        };
+                        continue;
+                    }
+                }
+                if let Some((episode, end)) = open.take() {
+                    out.push((*rank, close(episode, end, keep)));
+                }
+                if let Some(start) = fires_at {
+                    open = Some((
+                        Replayed {
+                            fingerprint,
+                            starts_at: start,
+                            ends_at: None,
+                            members: vec![p.index],
+                        },
+                        p.end,
+                    ));
+                }
+            }
+            if let Some((episode, end)) = open.take() {
+                out.push((*rank, close(episode, end, keep)));
+            }
+        }
+        // Ranks order as the fingerprints do.
+        out.sort_by_key(|(rank, r)| (r.starts_at, *rank));
+        out.into_iter().map(|(_, r)| r).collect()
+    }
+
+    /// What replaying under `new` changes (the history's own figures are
+    /// computed once; the replay under the current settings once too).
+    pub fn effect(&self, new: Setting) -> Effect {
+        if new == self.current {
+            return self
+                .unchanged
+                .get_or_init(|| self.effect_and_replay(new).0)
+                .clone();
+        }
+        self.effect_and_replay(new).0
+    }
+
+    /// [`History::effect`] and the replayed episodes it counts.
+    pub fn effect_and_replay(&self, new: Setting) -> (Effect, Vec<Replayed<'a>>) {
+        let episodes = &self.episodes;
+        let replayed = self.replay(new);
+        let mut covered = vec![false; episodes.len()];
+        let mut notifications_after = 0u64;
+        let mut added = 0u64;
+        let mut after: Vec<(u32, Millis, Option<Millis>)> = Vec::with_capacity(replayed.len());
+        for r in &replayed {
+            for (k, &m) in r.members.iter().enumerate() {
+                covered[m] = true;
+                let n = episodes[m].notification_count() as u64;
+                let was_fired = episodes[m].starts_at.is_some();
+                notifications_after += match (k, was_fired) {
+                    (0, true) => n,
+                    (0, false) => {
+                        added += 1;
+                        2
+                    }
+                    (_, true) => n.saturating_sub(2),
+                    (_, false) => 0,
+                };
+            }
+            after.push((self.ranks[r.members[0]], r.starts_at, r.ends_at));
+        }
+        let short_ms = self.short_ms;
+        let is_short = |e: &Episode| match (e.starts_at, e.ends_at) {
+            (Some(s), Some(end)) => end - s < short_ms,
+            _ => false,
+        };
+        let lost: Vec<usize> = self
+            .fired
+            .iter()
+            .copied()
+            .filter(|&i| !covered[i])
+            .collect();
+        let effect = Effect {
+            episodes_after: replayed.len() as u64,
+            notifications_after,
+            refires_after: refires(after.into_iter(), self.rank_count, self.flap_window_ms),
+            short_removed: lost.iter().filter(|&&i| is_short(episodes[i])).count() as u64,
+            actionable_lost: self.known.then(|| {
+                lost.iter()
+                    .filter(|&&i| episodes[i].actionable == Some(true))
+                    .count() as u64
+            }),
+            unknown_lost: lost
+                .iter()
+                .filter(|&&i| episodes[i].actionable.is_none())
+                .count() as u64,
+            episodes_added: added,
+            delay_added_s: mean_shift(&replayed, episodes)
+                .unwrap_or((new.for_ms - self.current.for_ms) as f64 / 1000.0),
+            resolve_delay_added_s: (new.keep_firing_for_ms - self.current.keep_firing_for_ms)
+                as f64
+                / 1000.0,
+            ..self.before.clone()
+        };
+        (effect, replayed)
+    }
+}
+
 /// Replays `episodes` (one rule's, fired and pending-only) that ran under
 /// `current`, as if the rule had `new`. `until` closes open episodes for the
 /// survival test. Returns the replayed episodes in time order.
@@ -100,79 +332,7 @@ pub fn replay<'a>(
     new: Setting,
     until: Millis,
 ) -> Vec<Replayed<'a>> {
-    // Grouped in any order: the result is sorted below, and periods of one
-    // instance keep their order whatever the groups' order.
-    let mut by_fingerprint: FnvHashMap<&str, Vec<Period>> = FnvHashMap::default();
-    for (index, e) in episodes.iter().enumerate() {
-        let pending = match (e.pending_since, e.starts_at) {
-            (Some(p), _) => p,
-            (None, Some(s)) => s - current.for_ms,
-            (None, None) => continue,
-        };
-        // A fired episode's observed end includes the current keep_firing_for.
-        let end = match (e.ends_at, e.starts_at) {
-            (Some(end), Some(_)) => Some((end - current.keep_firing_for_ms).max(pending)),
-            (end, _) => end,
-        };
-        by_fingerprint
-            .entry(e.fingerprint.as_str())
-            .or_default()
-            .push(Period {
-                index,
-                pending,
-                end,
-                fired_start: e.starts_at,
-            });
-    }
-    let keep = new.keep_firing_for_ms;
-    let mut out = Vec::new();
-    for (fingerprint, mut periods) in by_fingerprint {
-        periods.sort_by_key(|p| (p.pending, p.index));
-        let mut open: Option<(Replayed, Option<Millis>)> = None;
-        for p in periods {
-            let cond_end = p.end.unwrap_or(until);
-            let fires_at = match p.fired_start {
-                // Unchanged `for:`: it fires when it did.
-                Some(s) if new.for_ms == current.for_ms => Some(s),
-                _ if cond_end - p.pending > new.for_ms => Some(p.pending + new.for_ms),
-                _ => None,
-            };
-            if let Some((current_episode, current_end)) = &mut open {
-                let joins = keep > 0
-                    && match current_end {
-                        None => true,
-                        Some(end) => p.pending - *end <= keep,
-                    };
-                if joins {
-                    current_episode.members.push(p.index);
-                    *current_end = match (*current_end, p.end) {
-                        (Some(a), Some(b)) => Some(a.max(b)),
-                        _ => None,
-                    };
-                    continue;
-                }
-            }
-            if let Some((episode, end)) = open.take() {
-                out.push(close(episode, end, keep));
-            }
-            if let Some(start) = fires_at {
-                open = Some((
-                    Replayed {
-                        fingerprint,
-                        starts_at: start,
-                        ends_at: None,
-                        members: vec![p.index],
-                    },
-                    p.end,
-                ));
-            }
-        }
-        if let Some((episode, end)) = open.take() {
-            out.push(close(episode, end, keep));
-        }
-    }
-    out.sort_by(|a, b| (a.starts_at, &a.fingerprint).cmp(&(b.starts_at, &b.fingerprint)));
-    out
+    History::new(episodes, current, until, 0, 0).replay(new)
 }
 
 fn close(mut episode: Replayed<'_>, end: Option<Millis>, keep: Millis) -> Replayed<'_> {
@@ -180,23 +340,26 @@ fn close(mut episode: Replayed<'_>, end: Option<Millis>, keep: Millis) -> Replay
     episode
 }
 
-/// Counts refires in a time-ordered list of (fingerprint, start, end).
-fn refires<'a>(
-    items: impl Iterator<Item = (&'a str, Millis, Option<Millis>)>,
+/// Counts refires in a list of (fingerprint rank, start, end), ranks below
+/// `ranks`: an episode that starts within `flap_window` after the previous
+/// one of its instance (in start order, then list order) ended.
+fn refires(
+    items: impl Iterator<Item = (u32, Millis, Option<Millis>)>,
+    ranks: usize,
     flap_window: Millis,
 ) -> u64 {
-    let mut last_end: FnvHashMap<&str, Option<Millis>> = FnvHashMap::default();
+    let mut last_end: Vec<Option<Option<Millis>>> = vec![None; ranks];
     let mut sorted: Vec<_> = items.collect();
     sorted.sort_by_key(|(f, s, _)| (*s, *f));
     let mut count = 0;
-    for (fingerprint, start, end) in sorted {
-        if let Some(Some(prev_end)) = last_end.get(fingerprint) {
+    for (rank, start, end) in sorted {
+        if let Some(Some(prev_end)) = last_end[rank as usize] {
             let gap = start - prev_end;
             if (0..flap_window).contains(&gap) {
                 count += 1;
             }
         }
-        last_end.insert(fingerprint, end);
+        last_end[rank as usize] = Some(end);
     }
     count
 }
@@ -210,78 +373,7 @@ pub fn effect<'a>(
     short_ms: Millis,
     flap_window_ms: Millis,
 ) -> (Effect, Vec<Replayed<'a>>) {
-    let replayed = replay(episodes, current, new, until);
-    let fired: Vec<usize> = (0..episodes.len())
-        .filter(|&i| episodes[i].starts_at.is_some())
-        .collect();
-    let mut covered = vec![false; episodes.len()];
-    let mut notifications_after = 0u64;
-    let mut added = 0u64;
-    for r in &replayed {
-        for (k, &m) in r.members.iter().enumerate() {
-            covered[m] = true;
-            let n = episodes[m].notification_count() as u64;
-            let was_fired = episodes[m].starts_at.is_some();
-            notifications_after += match (k, was_fired) {
-                (0, true) => n,
-                (0, false) => {
-                    added += 1;
-                    2
-                }
-                (_, true) => n.saturating_sub(2),
-                (_, false) => 0,
-            };
-        }
-    }
-    let is_short = |e: &Episode| match (e.starts_at, e.ends_at) {
-        (Some(s), Some(end)) => end - s < short_ms,
-        _ => false,
-    };
-    let lost: Vec<usize> = fired.iter().copied().filter(|&i| !covered[i]).collect();
-    let known = fired.iter().any(|&i| episodes[i].actionable.is_some());
-    let effect = Effect {
-        episodes_before: fired.len() as u64,
-        episodes_after: replayed.len() as u64,
-        notifications_before: fired
-            .iter()
-            .map(|&i| episodes[i].notification_count() as u64)
-            .sum(),
-        notifications_after,
-        refires_before: refires(
-            fired.iter().map(|&i| {
-                let e = episodes[i];
-                (
-                    e.fingerprint.as_str(),
-                    e.starts_at.unwrap_or_default(),
-                    e.ends_at,
-                )
-            }),
-            flap_window_ms,
-        ),
-        refires_after: refires(
-            replayed
-                .iter()
-                .map(|r| (r.fingerprint, r.starts_at, r.ends_at)),
-            flap_window_ms,
-        ),
-        short_before: fired.iter().filter(|&&i| is_short(episodes[i])).count() as u64,
-        short_removed: lost.iter().filter(|&&i| is_short(episodes[i])).count() as u64,
-        actionable_lost: known.then(|| {
-            lost.iter()
-                .filter(|&&i| episodes[i].actionable == Some(true))
-                .count() as u64
-        }),
-        unknown_lost: lost
-            .iter()
-            .filter(|&&i| episodes[i].actionable.is_none())
-            .count() as u64,
-        episodes_added: added,
-        delay_added_s: mean_shift(&replayed, episodes)
-            .unwrap_or((new.for_ms - current.for_ms) as f64 / 1000.0),
-        resolve_delay_added_s: (new.keep_firing_for_ms - current.keep_firing_for_ms) as f64
-            / 1000.0,
-    };
-    (effect, replayed)
+    History::new(episodes, current, until, short_ms, flap_window_ms).effect_and_replay(new)
 }
 
 /// Mean of how much later the replayed episodes fire than they did, in seconds (ms precision).
