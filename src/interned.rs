@@ -258,6 +258,7 @@ pub fn pool() -> &'static Pool {
 pub struct Local {
     names: FnvHashMap<Box<str>, Name>,
     labels_by_text: FnvHashMap<Box<str>, Labels>,
+    key: String,
 }
 
 impl Local {
@@ -287,11 +288,45 @@ impl Local {
         Ok(set)
     }
 
+    /// [`Local::labels`] keyed by several texts (each written with its
+    /// length first, so no two lists of texts give one key).
+    pub fn labels_of_parts<E>(
+        &mut self,
+        parts: &[&str],
+        build: impl FnOnce() -> Result<LabelMap, E>,
+    ) -> Result<Labels, E> {
+        let mut key = std::mem::take(&mut self.key);
+        key.clear();
+        for part in parts {
+            push_decimal(&mut key, part.len());
+            key.push(':');
+            key.push_str(part);
+        }
+        let found = self.labels(&key, build);
+        self.key = key;
+        found
+    }
+
     /// The interned label set equal to `map` (for readers whose labels do
     /// not come as one text).
     pub fn label_set(&mut self, map: LabelMap) -> Labels {
         pool().labels(map)
     }
+}
+
+/// Appends `n` in decimal.
+fn push_decimal(out: &mut String, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend(digits[at..].iter().map(|&d| d as char));
 }
 
 #[cfg(test)]
@@ -315,6 +350,28 @@ mod tests {
         let y = b.label_set(map(&[("alertname", "A"), ("k", "v")]));
         assert!(Arc::ptr_eq(&x.0, &y.0));
         assert_eq!(x.json(), r#"{"alertname":"A","k":"v"}"#);
+    }
+
+    #[test]
+    fn parts_that_join_to_the_same_text_are_different_keys() {
+        let mut local = Local::default();
+        let a = local
+            .labels_of_parts::<()>(&["ab", "c"], || Ok(map(&[("x", "1")])))
+            .unwrap();
+        let b = local
+            .labels_of_parts::<()>(&["a", "bc"], || Ok(map(&[("x", "2")])))
+            .unwrap();
+        let a_again = local
+            .labels_of_parts::<()>(&["ab", "c"], || panic!("built twice"))
+            .unwrap();
+        assert_ne!(a, b);
+        assert_eq!(a, a_again);
+        let mut text = String::new();
+        for n in [0, 7, 10, 1234567890] {
+            text.clear();
+            push_decimal(&mut text, n);
+            assert_eq!(text, n.to_string());
+        }
     }
 
     #[test]

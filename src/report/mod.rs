@@ -106,9 +106,6 @@ pub fn write_report(out: &Path, force: bool, input: ReportInput) -> Result<()> {
                 "rules.csv",
                 &rules_csv::to_csv(input.columns, input.rules)?,
             )?;
-            stage("episodes.parquet", || {
-                parquet::write(&tmp.join("episodes.parquet"), input.episodes)
-            })?;
             write_file(
                 tmp,
                 "advice.json",
@@ -119,29 +116,49 @@ pub fn write_report(out: &Path, force: bool, input: ReportInput) -> Result<()> {
                 write_file(tmp, "advice.patch", patch.as_bytes())?;
             }
         }
-        if outputs.md {
-            let section = advice_section::AdviceSection::new(
-                input.advice,
-                input.with_rules,
-                markdown::MARKDOWN,
-            );
-            let md = stage("report.md", || {
-                markdown::render(
-                    input.summary,
-                    input.rules,
-                    input.problems,
-                    &section,
-                    input.trends,
-                )
-            })?;
-            write_file(tmp, "report.md", md.as_bytes())?;
-        }
-        if outputs.html {
-            let html = stage("report.html", || html::render(&input))?;
-            write_file(tmp, "report.html", html.as_bytes())?;
-        }
-        Ok(())
+        // The episode table and the pages are independent: written side by
+        // side. The writer takes its own handle on the table (the columns
+        // are shared, not copied).
+        let mut episodes = input.episodes.clone();
+        let (table, pages) = rayon::join(
+            || {
+                if !outputs.json {
+                    return Ok(());
+                }
+                stage("episodes.parquet", || {
+                    parquet::write(&tmp.join("episodes.parquet"), &mut episodes)
+                })
+            },
+            || write_pages(tmp, &input),
+        );
+        table?;
+        pages
     })
+}
+
+/// Writes `report.md` and `report.html` where asked for.
+fn write_pages(tmp: &Path, input: &ReportInput) -> Result<()> {
+    use crate::timings::stage;
+    let outputs = input.outputs;
+    if outputs.md {
+        let section =
+            advice_section::AdviceSection::new(input.advice, input.with_rules, markdown::MARKDOWN);
+        let md = stage("report.md", || {
+            markdown::render(
+                input.summary,
+                input.rules,
+                input.problems,
+                &section,
+                input.trends,
+            )
+        })?;
+        write_file(tmp, "report.md", md.as_bytes())?;
+    }
+    if outputs.html {
+        let html = stage("report.html", || html::render(input))?;
+        write_file(tmp, "report.html", html.as_bytes())?;
+    }
+    Ok(())
 }
 
 /// Serialises a value as pretty JSON with a final newline.

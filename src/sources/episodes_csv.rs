@@ -13,7 +13,6 @@ use crate::problem::Problem;
 use crate::timefmt::{parse_stamp, Millis, Stamp};
 use fnv::FnvHashMap;
 use std::collections::BTreeMap;
-use std::fmt::Write;
 
 /// The episodes CSV format.
 pub struct EpisodesCsv;
@@ -185,13 +184,9 @@ pub fn parse_labels(text: &str) -> Result<BTreeMap<String, String>, String> {
 fn row_labels(row: &Row, local: &mut Local, rule: &str) -> Result<Labels, String> {
     let text = row.get("labels");
     let extra = ["severity", "team", "service"].map(|name| row.get(name));
-    let mut key = String::with_capacity(text.map_or(0, str::len) + rule.len() + 64);
-    for part in [Some(rule), text].into_iter().chain(extra) {
-        // Each part's length first: no text can make two rows' keys equal.
-        let part = part.unwrap_or("");
-        let _ = write!(key, "{}:{part}", part.len());
-    }
-    local.labels(&key, || {
+    let [severity, team, service] = extra.map(|v| v.unwrap_or(""));
+    let parts = [rule, text.unwrap_or(""), severity, team, service];
+    local.labels_of_parts(&parts, || {
         let mut labels = match text {
             Some(text) => parse_labels(text)?,
             None => BTreeMap::new(),

@@ -317,11 +317,16 @@ pub fn read_all(
         inputs: Vec::new(),
     };
     let total: usize = per_file.iter().map(|(_, _, o)| o.episodes.len()).sum();
-    result.output.episodes.reserve_exact(total);
     for (name, format, output) in per_file {
         result.inputs.push((name, format));
         let all = &mut result.output;
-        all.episodes.extend(output.episodes);
+        if all.episodes.is_empty() {
+            // The first file's rows are taken as they are, not copied.
+            all.episodes = output.episodes;
+            all.episodes.reserve_exact(total - all.episodes.len());
+        } else {
+            all.episodes.extend(output.episodes);
+        }
         all.problems.extend(output.problems);
         all.silences.extend(output.silences);
         all.incident_logs.extend(output.incident_logs);
@@ -375,7 +380,7 @@ fn read_one(
             },
         )
     };
-    let file = match load(path) {
+    let file = match crate::timings::stage("load file", || load(path)) {
         Ok(file) => file,
         Err(problem) => return failed(problem),
     };
