@@ -9,6 +9,7 @@ mod cli;
 mod common;
 mod compare;
 mod continuous_review;
+mod episode_table;
 mod fixtures;
 mod formats;
 mod metrics;
