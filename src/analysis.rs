@@ -87,6 +87,9 @@ impl Options {
 pub struct Analysis {
     /// The canonical episode table.
     pub episodes: DataFrame,
+    /// The episode table with the facts the metrics and charts read
+    /// (`metrics::prepare`): refire and off-hours flags, the `--by` label.
+    pub facts: DataFrame,
     /// The merged episodes (same rows as the frame).
     pub episode_rows: Vec<Episode>,
     /// Per-rule metrics.
@@ -192,7 +195,8 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
     let frame = stage("episode frame", || {
         episodes::to_frame(&episode_rows, &options.label_names)
     })?;
-    let metrics_frame = stage("metrics", || metrics::compute(&frame, &settings))?;
+    let facts = stage("episode facts", || metrics::prepare(&frame, &settings))?;
+    let metrics_frame = stage("metrics", || metrics::compute(&facts, &settings))?;
     let mut rules = rows::frame_to_rows(&metrics_frame)?;
     advice::inventory::fill_current_for(&mut rules, &rule_files);
 
@@ -235,6 +239,7 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
     };
     Ok(Analysis {
         episodes: frame,
+        facts,
         episode_rows,
         metrics: metrics_frame,
         rules,

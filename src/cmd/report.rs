@@ -80,6 +80,7 @@ pub fn run(args: &Args) -> Result<()> {
                 rules: &analysis.rules,
                 columns: &columns,
                 episodes: &mut analysis.episodes,
+                facts: &analysis.facts,
                 problems: &analysis.problems,
                 advice: &advice,
                 with_rules: !analysis.rule_files.is_empty(),

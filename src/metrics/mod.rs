@@ -150,21 +150,29 @@ fn starts_in(w: Window) -> Expr {
         .fill_null(lit(false))
 }
 
-/// The episode frame with the facts computed in Rust (`refire`,
-/// `off_hours`) and the `--by` label's value as a column, and the group keys.
-fn prepared(episodes: &DataFrame, settings: &Settings) -> PolarsResult<(DataFrame, Vec<Expr>)> {
+/// The episode table with the per-episode facts that need a sequential scan
+/// or a time zone (`refire`, `off_hours`) and, with `--by`, the label's
+/// column: what the metrics and the report's charts both read, computed once
+/// per run (`Analysis::facts`).
+pub fn prepare(episodes: &DataFrame, settings: &Settings) -> PolarsResult<DataFrame> {
     let mut frame = episodes.clone();
-    // Facts that need a sequential scan or a time zone are computed in Rust.
     let refire = flapping::refire_flags(&frame, settings.flap_window_ms)?;
     let off = off_hours::off_hours_flags(&frame, &settings.business_hours)?;
     frame.with_column(refire)?;
     frame.with_column(off)?;
-    let mut keys = vec![col("rule")];
     if let Some(label) = &settings.by {
         frame.with_column(label_values(&frame, label)?)?;
+    }
+    Ok(frame)
+}
+
+/// The columns the metrics are grouped by: the rule, and the `--by` label.
+fn group_keys(settings: &Settings) -> Vec<Expr> {
+    let mut keys = vec![col("rule")];
+    if let Some(label) = &settings.by {
         keys.push(col(label.as_str()));
     }
-    Ok((frame, keys))
+    keys
 }
 
 /// The episodes that start inside the window, with every family's
@@ -198,9 +206,15 @@ fn windowed(frame: DataFrame, settings: &Settings) -> LazyFrame {
 /// metrics are made of, for charts: the group keys (`rule`, the `--by`
 /// label), `start_ms`, `dur_ms` (clipped at the window's end), `resolved`,
 /// `short`, `refire`, `reviewed_not_actionable` and `noisy`, in the order
-/// of the episode table (the charts only count them).
-pub fn episode_facts(episodes: &DataFrame, settings: &Settings) -> PolarsResult<DataFrame> {
-    let (frame, mut select) = prepared(episodes, settings)?;
+/// of the episode table (the charts only count them). `table` is the table
+/// [`prepare`] made, or the canonical episode frame (then prepared here).
+pub fn episode_facts(table: &DataFrame, settings: &Settings) -> PolarsResult<DataFrame> {
+    let frame = if table.schema().contains("refire") {
+        table.clone()
+    } else {
+        prepare(table, settings)?
+    };
+    let mut select = group_keys(settings);
     select.extend(
         [
             "start_ms",
@@ -216,10 +230,12 @@ pub fn episode_facts(episodes: &DataFrame, settings: &Settings) -> PolarsResult<
     windowed(frame, settings).select(select).collect()
 }
 
-/// Computes the per-rule metrics table. The frame must have the canonical columns.
-pub fn compute(episodes: &DataFrame, settings: &Settings) -> PolarsResult<DataFrame> {
+/// Computes the per-rule metrics table from the table [`prepare`] made of
+/// the canonical episode frame.
+pub fn compute(facts: &DataFrame, settings: &Settings) -> PolarsResult<DataFrame> {
     let ctx = Context { settings };
-    let (frame, keys) = prepared(episodes, settings)?;
+    let frame = facts.clone();
+    let keys = group_keys(settings);
     let severity = severity_per_group(&frame, &keys, settings.window)?;
     let families = families();
     let aggs: Vec<Expr> = families.iter().flat_map(|f| f.aggregations(&ctx)).collect();

@@ -39,12 +39,11 @@ pub struct RuleFacts {
 }
 
 /// Reads the per-episode facts into per-rule sums, keyed like the rows
-/// (`markdown::display_name`).
-pub fn rule_facts(
-    episodes: &DataFrame,
-    settings: &Settings,
-) -> Result<BTreeMap<String, RuleFacts>> {
-    let facts = episode_facts(episodes, settings)?;
+/// (`markdown::display_name`). `table` is the table `metrics::prepare` made
+/// (the report passes it, so the flags are not computed twice) or the
+/// canonical episode frame.
+pub fn rule_facts(table: &DataFrame, settings: &Settings) -> Result<BTreeMap<String, RuleFacts>> {
+    let facts = episode_facts(table, settings)?;
     let tz = settings.business_hours.tz;
     let rule = facts.column("rule")?.str()?;
     let by = match &settings.by {
@@ -205,7 +204,7 @@ pub fn render(input: &ReportInput) -> Result<String> {
         usize::MAX,
         RAW,
     );
-    let facts = rule_facts(input.episodes, settings)?;
+    let facts = rule_facts(input.facts, settings)?;
     let weeks = summary.window.days / 7.0;
     let charted: Vec<&LeaderRow> = model.leaders.iter().take(CHARTED).collect();
     let bars: Vec<leaderboard::NoiseBar> = charted

@@ -42,6 +42,8 @@ pub struct ReportInput<'a> {
     pub columns: &'a [String],
     /// The canonical episode table.
     pub episodes: &'a mut DataFrame,
+    /// The episode table with the metrics' facts (`metrics::prepare`), for the charts.
+    pub facts: &'a DataFrame,
     /// Every problem found in the inputs.
     pub problems: &'a [Problem],
     /// Recommendations and the rule inventory.
