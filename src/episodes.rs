@@ -141,14 +141,9 @@ pub fn merge(mut rows: Vec<Episode>) -> Vec<Episode> {
     // episode are adjacent and in this order.
     let fingerprint = crate::ranks::name_ranks(rows.iter().map(|e| &e.fingerprint));
     let file = crate::ranks::name_ranks(rows.iter().map(|e| &e.origin.file));
-    let mut order: Vec<(u32, Option<Millis>, u32, u64, usize)> = rows
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (fingerprint[i], e.starts_at, file[i], e.origin.line, i))
-        .collect();
-    order.par_sort_unstable();
-    let order: Vec<usize> = order.iter().map(|k| k.4).collect();
-    permute(&mut rows, &order);
+    sort_rows(&mut rows, |i, e| {
+        (fingerprint[i], e.starts_at, file[i], e.origin.line)
+    });
     // Rows of one episode are adjacent after the sort; each folds into the
     // first of them, in place (no second table). Pending-only rows (no
     // start) are never merged with one another.
@@ -161,27 +156,34 @@ pub fn merge(mut rows: Vec<Episode>) -> Vec<Episode> {
         }
         same
     });
-    let mut merged = rows;
-    merged.par_iter_mut().for_each(|episode| {
+    rows.par_iter_mut().for_each(|episode| {
         episode.notification_ids.sort_unstable();
         episode.notification_ids.dedup();
         episode.join_keys.sort_unstable();
         episode.join_keys.dedup();
     });
-    close_superseded(&mut merged);
+    close_superseded(&mut rows);
     // The table's order: (rule, starts_at, fingerprint, pending_since), ties
     // in the order above.
-    let rule = crate::ranks::name_ranks(merged.iter().map(|e| &e.rule));
-    let fingerprint = crate::ranks::name_ranks(merged.iter().map(|e| &e.fingerprint));
-    let mut order: Vec<(u32, Option<Millis>, u32, Option<Millis>, usize)> = merged
+    let rule = crate::ranks::name_ranks(rows.iter().map(|e| &e.rule));
+    let fingerprint = crate::ranks::name_ranks(rows.iter().map(|e| &e.fingerprint));
+    sort_rows(&mut rows, |i, e| {
+        (rule[i], e.starts_at, fingerprint[i], e.pending_since)
+    });
+    rows
+}
+
+/// Sorts the rows by `key` (of a row's index and the row), ties in their
+/// present order, moving each row once ([`permute`]).
+fn sort_rows<K: Ord + Send>(rows: &mut [Episode], key: impl Fn(usize, &Episode) -> K) {
+    let mut keyed: Vec<(K, usize)> = rows
         .iter()
         .enumerate()
-        .map(|(i, e)| (rule[i], e.starts_at, fingerprint[i], e.pending_since, i))
+        .map(|(i, e)| (key(i, e), i))
         .collect();
-    order.par_sort_unstable();
-    let order: Vec<usize> = order.iter().map(|k| k.4).collect();
-    permute(&mut merged, &order);
-    merged
+    keyed.par_sort_unstable();
+    let order: Vec<usize> = keyed.into_iter().map(|(_, i)| i).collect();
+    permute(rows, &order);
 }
 
 /// Puts the rows in the given order in place: afterwards `rows[k]` is the

@@ -156,13 +156,6 @@ impl Labels {
     pub fn map(&self) -> &LabelMap {
         &self.0.map
     }
-
-    /// Sets one label of this episode's set (a copy when the set is shared).
-    pub fn insert(&mut self, name: String, value: String) {
-        let mut map = self.0.map.clone();
-        map.insert(name, value);
-        *self = Labels::from(map);
-    }
 }
 
 impl Default for Labels {
@@ -298,7 +291,7 @@ impl Local {
         let mut key = std::mem::take(&mut self.key);
         key.clear();
         for part in parts {
-            push_decimal(&mut key, part.len());
+            key.push_str(itoa::Buffer::new().format(part.len()));
             key.push(':');
             key.push_str(part);
         }
@@ -306,27 +299,6 @@ impl Local {
         self.key = key;
         found
     }
-
-    /// The interned label set equal to `map` (for readers whose labels do
-    /// not come as one text).
-    pub fn label_set(&mut self, map: LabelMap) -> Labels {
-        pool().labels(map)
-    }
-}
-
-/// Appends `n` in decimal.
-fn push_decimal(out: &mut String, mut n: usize) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend(digits[at..].iter().map(|&d| d as char));
 }
 
 #[cfg(test)]
@@ -347,7 +319,11 @@ mod tests {
         let x = a
             .labels::<()>("k=v|A", || Ok(map(&[("k", "v"), ("alertname", "A")])))
             .unwrap();
-        let y = b.label_set(map(&[("alertname", "A"), ("k", "v")]));
+        let y = b
+            .labels::<()>("alertname=A|k=v", || {
+                Ok(map(&[("alertname", "A"), ("k", "v")]))
+            })
+            .unwrap();
         assert!(Arc::ptr_eq(&x.0, &y.0));
         assert_eq!(x.json(), r#"{"alertname":"A","k":"v"}"#);
     }
@@ -366,12 +342,6 @@ mod tests {
             .unwrap();
         assert_ne!(a, b);
         assert_eq!(a, a_again);
-        let mut text = String::new();
-        for n in [0, 7, 10, 1234567890] {
-            text.clear();
-            push_decimal(&mut text, n);
-            assert_eq!(text, n.to_string());
-        }
     }
 
     #[test]
@@ -387,15 +357,11 @@ mod tests {
     }
 
     #[test]
-    fn inserting_into_a_shared_set_changes_only_that_copy() {
-        let shared = Labels::from(map(&[("a", "1")]));
-        let mut mine = shared.clone();
-        mine.insert("b".into(), "2".into());
-        assert_eq!(shared.len(), 1);
-        assert_eq!(mine.len(), 2);
-        assert_eq!(mine.json(), r#"{"a":"1","b":"2"}"#);
+    fn a_sets_json_and_fingerprint_are_the_maps() {
+        let set = Labels::from(map(&[("b", "2"), ("a", "1")]));
+        assert_eq!(set.json(), r#"{"a":"1","b":"2"}"#);
         assert_eq!(
-            mine.fingerprint().as_str(),
+            set.fingerprint().as_str(),
             crate::fingerprint::fingerprint(&map(&[("a", "1"), ("b", "2")]))
         );
     }

@@ -34,23 +34,17 @@ pub fn ranks(values: &[Option<&str>]) -> Vec<u32> {
 /// only the distinct ones are compared as strings. Equal texts held in two
 /// places get one rank.
 pub fn name_ranks<'a>(values: impl ExactSizeIterator<Item = &'a Name>) -> Vec<u32> {
-    let mut ids: FnvHashMap<usize, (u32, &Name)> = FnvHashMap::default();
+    let mut ids: FnvHashMap<usize, u32> = FnvHashMap::default();
+    let mut distinct: Vec<Option<&str>> = Vec::new();
     let first_seen: Vec<u32> = values
         .map(|name| {
-            let next = ids.len() as u32;
-            ids.entry(name.address()).or_insert((next, name)).0
+            *ids.entry(name.address()).or_insert_with(|| {
+                distinct.push(Some(name.as_str()));
+                distinct.len() as u32 - 1
+            })
         })
         .collect();
-    let mut distinct: Vec<(&str, u32)> = ids.values().map(|(id, n)| (n.as_str(), *id)).collect();
-    distinct.sort_unstable();
-    let mut rank_of_id = vec![0u32; distinct.len()];
-    let mut rank = 0u32;
-    for (i, (text, id)) in distinct.iter().enumerate() {
-        if i > 0 && distinct[i - 1].0 != *text {
-            rank += 1;
-        }
-        rank_of_id[*id as usize] = rank;
-    }
+    let rank_of_id = ranks(&distinct);
     first_seen
         .iter()
         .map(|&id| rank_of_id[id as usize])

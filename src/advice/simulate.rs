@@ -157,10 +157,6 @@ impl<'a> History<'a> {
         let fired: Vec<usize> = (0..episodes.len())
             .filter(|&i| episodes[i].starts_at.is_some())
             .collect();
-        let is_short = |e: &Episode| match (e.starts_at, e.ends_at) {
-            (Some(s), Some(end)) => end - s < short_ms,
-            _ => false,
-        };
         let before = Effect {
             episodes_before: fired.len() as u64,
             notifications_before: fired
@@ -175,7 +171,10 @@ impl<'a> History<'a> {
                 count,
                 flap_window_ms,
             ),
-            short_before: fired.iter().filter(|&&i| is_short(episodes[i])).count() as u64,
+            short_before: fired
+                .iter()
+                .filter(|&&i| is_short(episodes[i], short_ms))
+                .count() as u64,
             ..Effect::default()
         };
         let known = fired.iter().any(|&i| episodes[i].actionable.is_some());
@@ -286,11 +285,6 @@ impl<'a> History<'a> {
             }
             after.push((self.ranks[r.members[0]], r.starts_at, r.ends_at));
         }
-        let short_ms = self.short_ms;
-        let is_short = |e: &Episode| match (e.starts_at, e.ends_at) {
-            (Some(s), Some(end)) => end - s < short_ms,
-            _ => false,
-        };
         let lost: Vec<usize> = self
             .fired
             .iter()
@@ -301,7 +295,10 @@ impl<'a> History<'a> {
             episodes_after: replayed.len() as u64,
             notifications_after,
             refires_after: refires(after.into_iter(), self.rank_count, self.flap_window_ms),
-            short_removed: lost.iter().filter(|&&i| is_short(episodes[i])).count() as u64,
+            short_removed: lost
+                .iter()
+                .filter(|&&i| is_short(episodes[i], self.short_ms))
+                .count() as u64,
             actionable_lost: self.known.then(|| {
                 lost.iter()
                     .filter(|&&i| episodes[i].actionable == Some(true))
@@ -333,6 +330,14 @@ pub fn replay<'a>(
     until: Millis,
 ) -> Vec<Replayed<'a>> {
     History::new(episodes, current, until, 0, 0).replay(new)
+}
+
+/// Whether a resolved episode lasted less than `short_ms` (`--short`).
+fn is_short(e: &Episode, short_ms: Millis) -> bool {
+    match (e.starts_at, e.ends_at) {
+        (Some(s), Some(end)) => end - s < short_ms,
+        _ => false,
+    }
 }
 
 fn close(mut episode: Replayed<'_>, end: Option<Millis>, keep: Millis) -> Replayed<'_> {

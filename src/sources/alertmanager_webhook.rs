@@ -88,7 +88,7 @@ impl Sighting<'_> {
             source,
             rule: local.name(self.rule()),
             fingerprint: local.name(&self.fingerprint),
-            labels: local.label_set(
+            labels: crate::interned::pool().labels(
                 self.labels
                     .into_iter()
                     .map(|(k, v)| (k.into_owned(), v.into_owned()))

@@ -178,12 +178,15 @@ pub fn parse_labels(text: &str) -> Result<BTreeMap<String, String>, String> {
     Ok(labels)
 }
 
+/// The columns that complete a row's label set where its `labels` text lacks them.
+const LABEL_COLUMNS: [&str; 3] = ["severity", "team", "service"];
+
 /// The label set of a row: its `labels` text, with `alertname` and the
 /// `severity`, `team` and `service` columns added where the text lacks them.
 /// Rows with the same texts share one interned set, parsed once.
 fn row_labels(row: &Row, local: &mut Local, rule: &str) -> Result<Labels, String> {
     let text = row.get("labels");
-    let extra = ["severity", "team", "service"].map(|name| row.get(name));
+    let extra = LABEL_COLUMNS.map(|name| row.get(name));
     let [severity, team, service] = extra.map(|v| v.unwrap_or(""));
     let parts = [rule, text.unwrap_or(""), severity, team, service];
     local.labels_of_parts(&parts, || {
@@ -194,7 +197,7 @@ fn row_labels(row: &Row, local: &mut Local, rule: &str) -> Result<Labels, String
         labels
             .entry("alertname".to_string())
             .or_insert_with(|| rule.to_string());
-        for (name, value) in ["severity", "team", "service"].into_iter().zip(extra) {
+        for (name, value) in LABEL_COLUMNS.into_iter().zip(extra) {
             if let Some(v) = value {
                 labels
                     .entry(name.to_string())
