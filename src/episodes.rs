@@ -10,7 +10,6 @@ pub use crate::interned::{Labels, Name};
 use crate::timefmt::Millis;
 use polars::prelude::*;
 use rayon::prelude::*;
-use std::collections::BTreeMap;
 
 /// Where a row came from, for problems about it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
@@ -74,7 +73,7 @@ pub struct Episode {
     /// paging tool knows the episode by one of them, by its SHA-256 (what
     /// Alertmanager sends as PagerDuty's dedup key and Opsgenie's alias), or
     /// by the fingerprint.
-    pub join_keys: Vec<String>,
+    pub join_keys: Vec<Name>,
     /// Where the row was read.
     pub origin: Origin,
 }
@@ -138,52 +137,73 @@ pub fn merge(mut rows: Vec<Episode>) -> Vec<Episode> {
     // Deterministic fold order: by key, then by where the row was read, then
     // in the order read. Sorted on ranks (integers), not on the strings; the
     // fingerprints' order does not matter here, only that rows of one
-    // episode are adjacent and in this order.
+    // episode are adjacent and in this order. Rows stay where they are
+    // until the one move into the table's order at the end.
     let fingerprint = crate::ranks::name_ranks(rows.iter().map(|e| &e.fingerprint));
     let file = crate::ranks::name_ranks(rows.iter().map(|e| &e.origin.file));
-    sort_rows(&mut rows, |i, e| {
+    let by_instance = sorted_order(&rows, |i, e| {
         (fingerprint[i], e.starts_at, file[i], e.origin.line)
     });
-    // Rows of one episode are adjacent after the sort; each folds into the
-    // first of them, in place (no second table). Pending-only rows (no
-    // start) are never merged with one another.
-    rows.dedup_by(|row, kept| {
-        let same = row.starts_at.is_some()
-            && kept.starts_at == row.starts_at
-            && kept.fingerprint == row.fingerprint;
-        if same {
-            kept.absorb(std::mem::take(row));
+    // Rows of one episode are adjacent in that order; each folds into the
+    // first of them. Pending-only rows (no start) are never merged with one
+    // another.
+    let mut kept = vec![true; rows.len()];
+    let mut episodes: Vec<usize> = Vec::with_capacity(rows.len());
+    for &i in &by_instance {
+        if let Some(&first) = episodes.last() {
+            let same = rows[i].starts_at.is_some()
+                && rows[first].starts_at == rows[i].starts_at
+                && fingerprint[first] == fingerprint[i];
+            if same {
+                let row = std::mem::take(&mut rows[i]);
+                rows[first].absorb(row);
+                kept[i] = false;
+                continue;
+            }
         }
-        same
-    });
-    rows.par_iter_mut().for_each(|episode| {
-        episode.notification_ids.sort_unstable();
-        episode.notification_ids.dedup();
-        episode.join_keys.sort_unstable();
-        episode.join_keys.dedup();
-    });
-    close_superseded(&mut rows);
+        episodes.push(i);
+    }
+    rows.par_iter_mut()
+        .zip(kept.par_iter())
+        .filter(|(_, kept)| **kept)
+        .for_each(|(episode, _)| {
+            episode.notification_ids.sort_unstable();
+            episode.notification_ids.dedup();
+            episode.join_keys.sort_unstable();
+            episode.join_keys.dedup();
+        });
+    close_superseded(&mut rows, &episodes);
     // The table's order: (rule, starts_at, fingerprint, pending_since), ties
-    // in the order above.
+    // in the order above; the folded rows after them, dropped.
     let rule = crate::ranks::name_ranks(rows.iter().map(|e| &e.rule));
-    let fingerprint = crate::ranks::name_ranks(rows.iter().map(|e| &e.fingerprint));
-    sort_rows(&mut rows, |i, e| {
-        (rule[i], e.starts_at, fingerprint[i], e.pending_since)
+    let mut rank_in_fold = vec![0usize; rows.len()];
+    for (rank, &i) in episodes.iter().enumerate() {
+        rank_in_fold[i] = rank;
+    }
+    let order = sorted_order(&rows, |i, e| {
+        (
+            !kept[i],
+            rule[i],
+            e.starts_at,
+            fingerprint[i],
+            e.pending_since,
+            rank_in_fold[i],
+        )
     });
+    permute(&mut rows, &order);
+    rows.truncate(episodes.len());
     rows
 }
 
-/// Sorts the rows by `key` (of a row's index and the row), ties in their
-/// present order, moving each row once ([`permute`]).
-fn sort_rows<K: Ord + Send>(rows: &mut [Episode], key: impl Fn(usize, &Episode) -> K) {
+/// The rows' indices sorted by `key` (of a row's index and the row).
+fn sorted_order<K: Ord + Send>(rows: &[Episode], key: impl Fn(usize, &Episode) -> K) -> Vec<usize> {
     let mut keyed: Vec<(K, usize)> = rows
         .iter()
         .enumerate()
         .map(|(i, e)| (key(i, e), i))
         .collect();
     keyed.par_sort_unstable();
-    let order: Vec<usize> = keyed.into_iter().map(|(_, i)| i).collect();
-    permute(rows, &order);
+    keyed.into_iter().map(|(_, i)| i).collect()
 }
 
 /// Puts the rows in the given order in place: afterwards `rows[k]` is the
@@ -210,20 +230,18 @@ fn permute(rows: &mut [Episode], order: &[usize]) {
 /// when the later one started. Alertmanager produces exactly this when an
 /// alert fires again before its resolution was notified: the new alert
 /// replaces the resolved one in the group, and no `resolved` body is sent.
-/// The episodes must be sorted by (fingerprint, starts_at), as [`merge`]
-/// folds them: pending-only rows (no start) come first in their fingerprint
-/// and are passed over.
-fn close_superseded(episodes: &mut [Episode]) {
+/// `order` lists the episodes sorted by (fingerprint, starts_at), as
+/// [`merge`] folds them: pending-only rows (no start) come first in their
+/// fingerprint and are passed over.
+fn close_superseded(rows: &mut [Episode], order: &[usize]) {
     let mut previous: Option<usize> = None;
-    for next in 0..episodes.len() {
-        if episodes[next].starts_at.is_none() {
+    for &next in order {
+        if rows[next].starts_at.is_none() {
             continue;
         }
         if let Some(prev) = previous {
-            if episodes[prev].fingerprint == episodes[next].fingerprint
-                && episodes[prev].ends_at.is_none()
-            {
-                episodes[prev].ends_at = episodes[next].starts_at;
+            if rows[prev].fingerprint == rows[next].fingerprint && rows[prev].ends_at.is_none() {
+                rows[prev].ends_at = rows[next].starts_at;
             }
         }
         previous = Some(next);
@@ -284,20 +302,71 @@ fn datetime_column(name: &str, values: Vec<Option<Millis>>) -> PolarsResult<Colu
 /// Builds one column of the episode frame.
 type ColumnBuilder<'a> = Box<dyn Fn() -> PolarsResult<Column> + Sync + 'a>;
 
+/// A string column whose rows share their text: each distinct string (told
+/// apart by where it is held: interned names and label sets are held once)
+/// is stored once and every row refers to it, instead of a copy per row.
+/// A million episodes of 50,000 label sets hold 50,000 label texts, not a
+/// million.
+fn shared_strings<'a>(
+    name: &str,
+    rows: usize,
+    values: impl Iterator<Item = Option<&'a str>>,
+) -> PolarsResult<Column> {
+    use polars_arrow::array::{Utf8ViewArray, View};
+    use polars_arrow::bitmap::MutableBitmap;
+    use polars_arrow::datatypes::ArrowDataType;
+    use polars_buffer::Buffer;
+    let mut views = Vec::with_capacity(rows);
+    let mut validity = MutableBitmap::with_capacity(rows);
+    let mut bytes: Vec<u8> = Vec::new();
+    let mut stored: fnv::FnvHashMap<(usize, usize), View> = fnv::FnvHashMap::default();
+    for value in values {
+        validity.push(value.is_some());
+        let Some(text) = value else {
+            views.push(View::default());
+            continue;
+        };
+        if text.len() <= View::MAX_INLINE_SIZE as usize {
+            views.push(View::new_inline(text.as_bytes()));
+            continue;
+        }
+        let view = *stored
+            .entry((text.as_ptr() as usize, text.len()))
+            .or_insert_with(|| {
+                let offset = bytes.len();
+                bytes.extend_from_slice(text.as_bytes());
+                View::new_from_bytes(text.as_bytes(), 0, offset as u32)
+            });
+        views.push(view);
+    }
+    if u32::try_from(bytes.len()).is_err() {
+        polars_bail!(ComputeError: "column {name}: more than 4 GiB of distinct text");
+    }
+    let validity = (validity.unset_bits() > 0).then(|| validity.into());
+    let array = Utf8ViewArray::try_new(
+        ArrowDataType::Utf8View,
+        Buffer::from(views),
+        Buffer::from(vec![Buffer::from(bytes)]),
+        validity,
+    )?;
+    Ok(StringChunked::with_chunk(name.into(), array)
+        .into_series()
+        .into_column())
+}
+
 /// Builds the canonical polars frame from merged episodes, its columns side by side.
 pub fn to_frame(episodes: &[Episode], names: &LabelNames) -> PolarsResult<DataFrame> {
-    let pick = |explicit: &Option<String>, labels: &BTreeMap<String, String>, name: &str| {
-        explicit.clone().or_else(|| labels.get(name).cloned())
-    };
+    fn pick<'e>(explicit: &'e Option<String>, labels: &'e Labels, name: &str) -> Option<&'e str> {
+        explicit
+            .as_deref()
+            .or_else(|| labels.get(name).map(String::as_str))
+    }
     fn strings<'a>(
         episodes: &'a [Episode],
         name: &'static str,
-        f: impl Fn(&Episode) -> Option<String> + Sync + 'a,
+        f: impl Fn(&'a Episode) -> Option<&'a str> + Sync + 'a,
     ) -> ColumnBuilder<'a> {
-        Box::new(move || {
-            let values: Vec<Option<String>> = episodes.iter().map(&f).collect();
-            Ok(Column::new(name.into(), values))
-        })
+        Box::new(move || shared_strings(name, episodes.len(), episodes.iter().map(&f)))
     }
     fn times<'a>(
         episodes: &'a [Episode],
@@ -311,18 +380,9 @@ pub fn to_frame(episodes: &[Episode], names: &LabelNames) -> PolarsResult<DataFr
             let values: Vec<&str> = episodes.iter().map(|e| e.source).collect();
             Ok(Column::new("source".into(), values))
         }),
-        Box::new(|| {
-            let values: Vec<&str> = episodes.iter().map(|e| e.rule.as_str()).collect();
-            Ok(Column::new("rule".into(), values))
-        }),
-        Box::new(|| {
-            let values: Vec<&str> = episodes.iter().map(|e| e.fingerprint.as_str()).collect();
-            Ok(Column::new("fingerprint".into(), values))
-        }),
-        Box::new(|| {
-            let values: Vec<&str> = episodes.iter().map(|e| e.labels.json()).collect();
-            Ok(Column::new("labels".into(), values))
-        }),
+        strings(episodes, "rule", |e| Some(e.rule.as_str())),
+        strings(episodes, "fingerprint", |e| Some(e.fingerprint.as_str())),
+        strings(episodes, "labels", |e| Some(e.labels.json())),
         strings(episodes, "severity", move |e| {
             pick(&e.severity, &e.labels, &names.severity)
         }),
@@ -340,7 +400,7 @@ pub fn to_frame(episodes: &[Episode], names: &LabelNames) -> PolarsResult<DataFr
             Ok(Column::new("notifications".into(), values))
         }),
         times(episodes, "acked_at", |e| e.acked_at),
-        strings(episodes, "acked_by", |e| e.acked_by.clone()),
+        strings(episodes, "acked_by", |e| e.acked_by.as_deref()),
         Box::new(|| {
             let values: Vec<bool> = episodes.iter().map(|e| e.ack_tracked).collect();
             Ok(Column::new("ack_tracked".into(), values))
@@ -357,7 +417,7 @@ pub fn to_frame(episodes: &[Episode], names: &LabelNames) -> PolarsResult<DataFr
             let values: Vec<Option<&str>> = episodes.iter().map(|e| e.actionable_source).collect();
             Ok(Column::new("actionable_source".into(), values))
         }),
-        strings(episodes, "incident_id", |e| e.incident_id.clone()),
+        strings(episodes, "incident_id", |e| e.incident_id.as_deref()),
         Box::new(|| {
             let values: Vec<Option<bool>> = episodes.iter().map(|e| e.auto_resolved).collect();
             Ok(Column::new("auto_resolved".into(), values))

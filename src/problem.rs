@@ -70,6 +70,8 @@ impl fmt::Display for Problem {
 pub struct LineIndex {
     starts: Vec<usize>,
     len: usize,
+    /// Lines before the text (a block read from the middle of a file).
+    lines_before: u64,
 }
 
 impl LineIndex {
@@ -81,12 +83,22 @@ impl LineIndex {
         LineIndex {
             starts,
             len: text.len(),
+            lines_before: 0,
+        }
+    }
+
+    /// Indexes a block of a file whose first line is the file's line
+    /// `first_line`: the lines it gives are the file's.
+    pub fn from_line(text: &[u8], first_line: u64) -> Self {
+        LineIndex {
+            lines_before: first_line.saturating_sub(1),
+            ..LineIndex::new(text)
         }
     }
 
     /// Byte offset where the 1-based `line` starts; the text's length past its last line.
     pub fn start(&self, line: u64) -> usize {
-        let index = line.max(1) as usize - 1;
+        let index = line.saturating_sub(self.lines_before).max(1) as usize - 1;
         self.starts.get(index).copied().unwrap_or(self.len)
     }
 
@@ -102,7 +114,10 @@ impl LineIndex {
             Ok(i) => i,
             Err(i) => i - 1,
         };
-        ((line + 1) as u64, (offset - self.starts[line] + 1) as u64)
+        (
+            line as u64 + 1 + self.lines_before,
+            (offset - self.starts[line] + 1) as u64,
+        )
     }
 
     /// 1-based line of a byte offset.

@@ -13,18 +13,20 @@
 //! `docs/formats/alertmanager-webhook.md`.
 
 use super::json_records;
+use super::text_blocks::TextBlocks;
 use super::{InputFile, ReadContext, Source, SourceOutput};
 use crate::episodes::{Episode, Origin};
 use crate::fingerprint::fingerprint_sorted;
 use crate::interned::{Local, Name};
 use crate::problem::{LineIndex, Problem};
 use crate::timefmt::{parse_stamp, Millis, Stamp};
+use fnv::FnvHashMap;
 use rayon::prelude::*;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::hash::Hasher;
 
 /// The Alertmanager webhook format.
@@ -97,7 +99,11 @@ impl Sighting<'_> {
             starts_at: Some(self.starts_at),
             ends_at: self.ends_at,
             notification_ids: vec![self.body_id],
-            join_keys: self.group_key.map(Cow::into_owned).into_iter().collect(),
+            join_keys: self
+                .group_key
+                .map(|key| local.name(&key))
+                .into_iter()
+                .collect(),
             origin: Origin {
                 file: file.clone(),
                 line: self.line,
@@ -150,10 +156,23 @@ impl Source for AlertmanagerWebhook {
     fn read(&self, file: &InputFile, text: &str, _context: &ReadContext) -> SourceOutput {
         read_bodies(file, text, NAME, "4")
     }
+
+    fn streams(&self) -> bool {
+        true
+    }
+
+    fn read_blocks(
+        &self,
+        blocks: &mut TextBlocks,
+        _context: &ReadContext,
+    ) -> Result<SourceOutput, Problem> {
+        read_body_blocks(blocks, NAME, "4")
+    }
 }
 
-/// Reads webhook bodies of Alertmanager's shape; `source` names the rows and
-/// `version` is the body version expected (Grafana's bodies say "1").
+/// Reads webhook bodies of Alertmanager's shape from a whole file's text;
+/// `source` names the rows and `version` is the body version expected
+/// (Grafana's bodies say "1").
 pub fn read_bodies(
     file: &InputFile,
     text: &str,
@@ -162,43 +181,130 @@ pub fn read_bodies(
 ) -> SourceOutput {
     let lines = LineIndex::new(text.as_bytes());
     let (records, mut problems) = json_records::split(&file.name, text, &lines);
+    let mut fold = EpisodeFold::new(&file.name, source);
+    read_records(
+        &file.name,
+        text,
+        &lines,
+        &records,
+        version,
+        &mut fold,
+        &mut problems,
+    );
+    fold.output(problems)
+}
+
+/// Reads an archive of webhook bodies in JSON lines a block at a time: each
+/// block's bodies are read (in parallel) and folded into the episodes before
+/// the next block is read, so memory grows with the episodes, not the file.
+/// Gives what [`read_bodies`] gives for the whole text.
+pub fn read_body_blocks(
+    blocks: &mut TextBlocks,
+    source: &'static str,
+    version: &str,
+) -> Result<SourceOutput, Problem> {
+    let name = blocks.name().to_string();
+    let mut fold = EpisodeFold::new(&name, source);
+    let mut problems = Vec::new();
+    for block in blocks {
+        let block = block?;
+        let lines = block.lines();
+        let records = json_records::split_lines(&block.text);
+        read_records(
+            &name,
+            &block.text,
+            &lines,
+            &records,
+            version,
+            &mut fold,
+            &mut problems,
+        );
+    }
+    Ok(fold.output(problems))
+}
+
+/// Reads the bodies of `records` (parts of `text`) in parallel and folds
+/// their alerts, in the order read, into `fold`.
+fn read_records(
+    file: &str,
+    text: &str,
+    lines: &LineIndex,
+    records: &[json_records::Record],
+    version: &str,
+    fold: &mut EpisodeFold,
+    problems: &mut Vec<Problem>,
+) {
     let parts: Vec<(Vec<Sighting>, Vec<Problem>)> = records
         .par_iter()
-        .map(|&(offset, raw)| read_record(&file.name, text, &lines, offset, raw, version))
+        .map(|&(offset, raw)| read_record(file, text, lines, offset, raw, version))
         .collect();
-    // Fold this file's sightings into episodes; episodes::merge joins files.
-    let mut by_key: HashMap<(Cow<str>, Millis), usize> = HashMap::new();
-    let mut local = Local::default();
-    let file_name = Name::from(&file.name);
-    let mut episodes: Vec<Episode> = Vec::new();
     for (sightings, part_problems) in parts {
         problems.extend(part_problems);
         for sighting in sightings {
-            // Exports carry the fingerprint, so the key usually borrows from the text.
-            match by_key.entry((sighting.fingerprint.clone(), sighting.starts_at)) {
-                Entry::Occupied(slot) => {
-                    let episode = &mut episodes[*slot.get()];
-                    if let Some(end) = sighting.ends_at {
-                        episode.ends_at = Some(episode.ends_at.map_or(end, |e| e.max(end)));
-                    }
-                    episode.notification_ids.push(sighting.body_id);
-                    if let Some(key) = sighting.group_key {
-                        if !episode.join_keys.iter().any(|k| *k == key) {
-                            episode.join_keys.push(key.into_owned());
-                        }
+            fold.add(sighting);
+        }
+    }
+}
+
+/// One file's episodes, one per (fingerprint, startsAt), folded from its
+/// alerts' sightings in the order read (`episodes::merge` joins files).
+struct EpisodeFold {
+    source: &'static str,
+    file: Name,
+    local: Local,
+    /// Each fingerprint's episodes: their index in `episodes` by start.
+    by_fingerprint: FnvHashMap<Name, FnvHashMap<Millis, usize>>,
+    episodes: Vec<Episode>,
+}
+
+impl EpisodeFold {
+    fn new(file: &str, source: &'static str) -> EpisodeFold {
+        EpisodeFold {
+            source,
+            file: Name::from(file),
+            local: Local::default(),
+            by_fingerprint: FnvHashMap::default(),
+            episodes: Vec::new(),
+        }
+    }
+
+    /// Adds a sighting: a new episode, or one more notification of a known one.
+    fn add(&mut self, sighting: Sighting) {
+        let fingerprint: &str = &sighting.fingerprint;
+        if !self.by_fingerprint.contains_key(fingerprint) {
+            let name = self.local.name(fingerprint);
+            self.by_fingerprint.insert(name, FnvHashMap::default());
+        }
+        let Some(starts) = self.by_fingerprint.get_mut(fingerprint) else {
+            return;
+        };
+        match starts.entry(sighting.starts_at) {
+            Entry::Occupied(slot) => {
+                let episode = &mut self.episodes[*slot.get()];
+                if let Some(end) = sighting.ends_at {
+                    episode.ends_at = Some(episode.ends_at.map_or(end, |e| e.max(end)));
+                }
+                episode.notification_ids.push(sighting.body_id);
+                if let Some(key) = sighting.group_key {
+                    if !episode.join_keys.iter().any(|k| k.as_str() == key) {
+                        episode.join_keys.push(self.local.name(&key));
                     }
                 }
-                Entry::Vacant(slot) => {
-                    slot.insert(episodes.len());
-                    episodes.push(sighting.into_episode(&file_name, source, &mut local));
-                }
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(self.episodes.len());
+                let episode = sighting.into_episode(&self.file, self.source, &mut self.local);
+                self.episodes.push(episode);
             }
         }
     }
-    SourceOutput {
-        episodes,
-        problems,
-        ..SourceOutput::default()
+
+    fn output(self, problems: Vec<Problem>) -> SourceOutput {
+        SourceOutput {
+            episodes: self.episodes,
+            problems,
+            ..SourceOutput::default()
+        }
     }
 }
 

@@ -351,7 +351,7 @@ fn join_paging(episodes: &mut Vec<Episode>) -> BTreeMap<String, PagingJoin> {
             .or_default()
             .push(i);
         for key in &episode.join_keys {
-            by_key.entry(key.clone()).or_default().push(i);
+            by_key.entry(key.to_string()).or_default().push(i);
             let hash = hashes
                 .entry(key.as_str())
                 .or_insert_with(|| group_key_hash(key));

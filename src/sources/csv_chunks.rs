@@ -73,9 +73,10 @@ fn ends_content(bytes: &[u8], i: usize) -> bool {
     end > 0 && !matches!(bytes[end - 1], b'\n' | b'\r')
 }
 
-/// What one chunk gave.
+/// What one chunk gave besides the rows in its slots (filled from the first).
 struct ChunkRead<T> {
-    rows: Vec<T>,
+    /// Rows beyond the chunk's slots (none: a chunk has a slot per line).
+    overflow: Vec<T>,
     problems: Vec<Problem>,
     /// Reading stopped at a broken row: later chunks are not read.
     stopped: bool,
@@ -88,6 +89,10 @@ struct ChunkRead<T> {
 /// the rows in file order. Each chunk has a state of its own (`S`, made
 /// with `Default`), passed to `each` with every record: a cache of interned
 /// values, say.
+///
+/// Every chunk writes its rows straight into the one table returned (a slot
+/// per line, as a record takes at least one): no chunk's rows are copied
+/// into it afterwards, and it is never held twice.
 pub fn read_records<T: Send, S: Default>(
     text: &str,
     start: usize,
@@ -100,36 +105,74 @@ pub fn read_records<T: Send, S: Default>(
     } else {
         1
     };
-    let (chunks, first_lines) = crate::timings::stage("split CSV in chunks", || {
+    let (chunks, lines) = crate::timings::stage("split CSV in chunks", || {
         let chunks = record_chunks(text, start, pieces);
-        let first_lines = first_lines(text, &chunks);
-        (chunks, first_lines)
+        let lines = chunk_lines(text, &chunks);
+        (chunks, lines)
     });
+    let mut slots: Vec<Option<T>> = Vec::new();
+    slots.resize_with(lines.iter().map(|l| l.slots).sum(), || None);
+    let mut parts = Vec::with_capacity(chunks.len());
+    let mut rest = slots.as_mut_slice();
+    for l in &lines {
+        let (part, after) = rest.split_at_mut(l.slots);
+        parts.push(part);
+        rest = after;
+    }
     let reads: Vec<ChunkRead<T>> = crate::timings::stage("read CSV chunks", || {
         chunks
             .into_par_iter()
-            .zip(first_lines)
-            .map(|(range, first_line)| read_chunk(&text[range], first_line, file, &each))
+            .zip(lines.par_iter())
+            .zip(parts)
+            .map(|((range, l), part)| read_chunk(&text[range], l.first, file, &each, part))
             .collect()
     });
-    let mut rows = Vec::with_capacity(reads.iter().map(|r| r.rows.len()).sum());
-    for read in reads {
-        rows.extend(read.rows);
-        problems.extend(read.problems);
-        if read.stopped {
-            break;
+    // Chunks after one that stopped at a broken row do not count.
+    let read = reads
+        .iter()
+        .position(|r| r.stopped)
+        .map_or(reads.len(), |i| i + 1);
+    let end: usize = lines.iter().take(read).map(|l| l.slots).sum();
+    slots.truncate(end);
+    if reads.iter().take(read).all(|r| r.overflow.is_empty()) {
+        for r in reads.into_iter().take(read) {
+            problems.extend(r.problems);
         }
+        // In place (std reuses the allocation for `filter_map`), the empty
+        // slots closed up.
+        #[allow(clippy::filter_map_identity)]
+        return slots.into_iter().filter_map(|slot| slot).collect();
+    }
+    // Not reached (a record takes at least a line), but kept correct.
+    let mut rows = Vec::new();
+    let mut slots = slots.into_iter();
+    for (r, l) in reads.into_iter().zip(&lines).take(read) {
+        rows.extend(slots.by_ref().take(l.slots).flatten());
+        rows.extend(r.overflow);
+        problems.extend(r.problems);
     }
     rows
 }
 
-/// The 1-based line each chunk starts on.
-fn first_lines(text: &str, chunks: &[Range<usize>]) -> Vec<u64> {
-    let mut line = 1 + memchr::memchr_iter(b'\n', &text.as_bytes()[..chunks[0].start]).count();
+/// Where a chunk starts and how many rows it may hold.
+struct ChunkLines {
+    /// The 1-based line the chunk starts on.
+    first: u64,
+    /// Its lines (line ends, plus one for a last line without one).
+    slots: usize,
+}
+
+fn chunk_lines(text: &str, chunks: &[Range<usize>]) -> Vec<ChunkLines> {
+    let bytes = text.as_bytes();
+    let mut line = 1 + memchr::memchr_iter(b'\n', &bytes[..chunks[0].start]).count() as u64;
     let mut lines = Vec::with_capacity(chunks.len());
     for chunk in chunks {
-        lines.push(line as u64);
-        line += memchr::memchr_iter(b'\n', &text.as_bytes()[chunk.clone()]).count();
+        let ends = memchr::memchr_iter(b'\n', &bytes[chunk.clone()]).count();
+        lines.push(ChunkLines {
+            first: line,
+            slots: ends + 1,
+        });
+        line += ends as u64;
     }
     lines
 }
@@ -139,14 +182,14 @@ fn read_chunk<T, S: Default>(
     first_line: u64,
     file: &str,
     each: &(impl Fn(&mut S, &csv::StringRecord, u64) -> Result<T, String> + Sync),
+    slots: &mut [Option<T>],
 ) -> ChunkRead<T> {
     let mut state = S::default();
     let mut reader = reader_builder()
         .has_headers(false)
         .from_reader(chunk.as_bytes());
-    // About a row a line: no regrowing (each doubling copied the rows and
-    // touched fresh pages).
-    let mut rows = Vec::with_capacity(memchr::memchr_iter(b'\n', chunk.as_bytes()).count() + 1);
+    let mut filled = 0;
+    let mut overflow = Vec::new();
     let mut problems = Vec::new();
     let stopped = each_record(
         &mut reader,
@@ -154,12 +197,19 @@ fn read_chunk<T, S: Default>(
         first_line,
         &mut problems,
         |record, line| {
-            rows.push(each(&mut state, record, line)?);
+            let row = each(&mut state, record, line)?;
+            match slots.get_mut(filled) {
+                Some(slot) => {
+                    *slot = Some(row);
+                    filled += 1;
+                }
+                None => overflow.push(row),
+            }
             Ok(())
         },
     );
     ChunkRead {
-        rows,
+        overflow,
         problems,
         stopped,
     }
@@ -212,18 +262,25 @@ mod tests {
     /// Reads a text whole and in chunks of every size; both must agree.
     fn lines_in_chunks(text: &str, pieces: usize) -> Vec<(u64, Vec<String>)> {
         let chunks = record_chunks(text, 0, pieces);
-        let lines = first_lines(text, &chunks);
+        let lines = chunk_lines(text, &chunks);
         let mut rows = Vec::new();
-        for (range, first) in chunks.into_iter().zip(lines) {
+        for (range, l) in chunks.into_iter().zip(lines) {
+            let mut slots = Vec::new();
+            slots.resize_with(l.slots, || None);
             let read = read_chunk(
                 &text[range],
-                first,
+                l.first,
                 "f",
                 &|_: &mut (), r: &csv::StringRecord, line| {
                     Ok::<_, String>((line, r.iter().map(str::to_string).collect::<Vec<_>>()))
                 },
+                &mut slots,
             );
-            rows.extend(read.rows);
+            assert!(read.overflow.is_empty());
+            // The rows fill the first slots, in order.
+            let filled = slots.iter().take_while(|s| s.is_some()).count();
+            assert!(slots[filled..].iter().all(Option::is_none));
+            rows.extend(slots.into_iter().flatten());
         }
         rows
     }

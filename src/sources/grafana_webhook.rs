@@ -8,8 +8,10 @@
 //! fingerprint is Grafana's own and is kept as given. See
 //! `docs/formats/grafana.md`.
 
-use super::alertmanager_webhook::read_bodies;
+use super::alertmanager_webhook::{read_bodies, read_body_blocks};
+use super::text_blocks::TextBlocks;
 use super::{InputFile, ReadContext, Source, SourceOutput};
+use crate::problem::Problem;
 
 /// The Grafana webhook format.
 pub struct GrafanaWebhook;
@@ -43,5 +45,17 @@ impl Source for GrafanaWebhook {
 
     fn read(&self, file: &InputFile, text: &str, _context: &ReadContext) -> SourceOutput {
         read_bodies(file, text, NAME, "1")
+    }
+
+    fn streams(&self) -> bool {
+        true
+    }
+
+    fn read_blocks(
+        &self,
+        blocks: &mut TextBlocks,
+        _context: &ReadContext,
+    ) -> Result<SourceOutput, Problem> {
+        read_body_blocks(blocks, NAME, "1")
     }
 }

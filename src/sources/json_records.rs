@@ -191,8 +191,8 @@ pub fn offset_of(text: &str, part: &str) -> usize {
     (part.as_ptr() as usize).saturating_sub(text.as_ptr() as usize)
 }
 
-/// A file is JSON lines when its first non-empty line is a complete value.
-fn is_json_lines(text: &str) -> bool {
+/// A text is JSON lines when its first non-empty line is a complete value.
+pub fn is_json_lines(text: &str) -> bool {
     text.lines()
         .map(str::trim)
         .find(|l| !l.is_empty())
@@ -201,7 +201,9 @@ fn is_json_lines(text: &str) -> bool {
         })
 }
 
-fn split_lines(text: &str) -> Vec<Record<'_>> {
+/// The non-empty lines of a JSON-lines text, each one record, trimmed (not
+/// validated: the format's own parse does it); split in parallel chunks.
+pub fn split_lines(text: &str) -> Vec<Record<'_>> {
     // Chunk boundaries fall on line ends, so every chunk holds whole records.
     let mut chunks = Vec::new();
     let mut begin = 0;

@@ -27,13 +27,14 @@ pub mod pagerduty_log_entries;
 pub mod prometheus_alerts;
 pub mod query_range;
 pub mod rule_name;
+pub mod text_blocks;
 
 use crate::episodes::Episode;
 use crate::error::{Error, Result};
 use crate::problem::Problem;
 use rayon::prelude::*;
-use std::io::Read;
 use std::path::{Path, PathBuf};
+use text_blocks::{BlockReader, TextBlocks};
 
 /// One input file, read into memory and decompressed.
 pub struct InputFile {
@@ -52,12 +53,7 @@ impl InputFile {
             .unwrap_or(&self.bytes);
         std::str::from_utf8(bytes).map_err(|e| {
             let line = crate::problem::LineIndex::new(bytes).line(e.valid_up_to());
-            Problem::skipped(
-                &self.name,
-                line,
-                0,
-                "not text (invalid UTF-8): binary data, or a compressed file without a .gz name",
-            )
+            text_blocks::not_text(&self.name, line)
         })
     }
 }
@@ -124,6 +120,32 @@ pub trait Source: Sync {
     fn detect(&self, head: &str) -> bool;
     /// Reads one file.
     fn read(&self, file: &InputFile, text: &str, context: &ReadContext) -> SourceOutput;
+    /// Whether the format reads a large JSON-lines file a block at a time
+    /// ([`Source::read_blocks`]), in memory that does not grow with the file.
+    fn streams(&self) -> bool {
+        false
+    }
+    /// Reads a JSON-lines file block by block (called only when
+    /// [`Source::streams`]); a block that cannot be read fails the whole
+    /// file, as it would read whole. Formats that read whole files get the
+    /// blocks joined.
+    fn read_blocks(
+        &self,
+        blocks: &mut TextBlocks,
+        context: &ReadContext,
+    ) -> std::result::Result<SourceOutput, Problem> {
+        let name = blocks.name().to_string();
+        let mut text = String::new();
+        for block in blocks {
+            text.push_str(&block?.text);
+        }
+        let file = InputFile {
+            name,
+            bytes: text.into_bytes(),
+        };
+        let text = file.text()?;
+        Ok(self.read(&file, text, context))
+    }
 }
 
 /// Reads bytes as the named format and assembles the result, as a run would:
@@ -241,30 +263,45 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
 
 /// Reads one path (or stdin) and decompresses gzip, detected by its magic bytes.
 pub fn load(path: &Path) -> std::result::Result<InputFile, Problem> {
-    let name = path.display().to_string();
-    let mut raw = Vec::new();
-    let read = if path.as_os_str() == "-" {
-        std::io::stdin().read_to_end(&mut raw).map(|_| ())
-    } else {
-        std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut raw).map(|_| ()))
-    };
-    if let Err(e) = read {
-        return Err(Problem::skipped(&name, 0, 0, format!("cannot read: {e}")));
-    }
-    if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::with_capacity(raw.len() * 8);
-        let mut decoder = flate2::read::MultiGzDecoder::new(&raw[..]);
-        if let Err(e) = decoder.read_to_end(&mut out) {
-            return Err(Problem::skipped(
-                &name,
-                0,
-                0,
-                format!("broken gzip data ({e}); read {} bytes before it", out.len()),
-            ));
+    let reader = BlockReader::open(path)?;
+    let name = reader.name().to_string();
+    let bytes = reader.read_rest(Vec::new())?;
+    Ok(InputFile { name, bytes })
+}
+
+/// An input file opened for reading: whole, or a block at a time by a
+/// format that streams.
+enum Opened<'a> {
+    Whole(InputFile),
+    Blocks(&'a dyn Source, TextBlocks),
+}
+
+/// Opens a file: one that needs more than one block, is JSON lines and is
+/// of a format that streams is read a block at a time; any other is read whole.
+fn open<'a>(
+    path: &Path,
+    sources: &'a [Box<dyn Source>],
+    forced: Option<&'a dyn Source>,
+) -> std::result::Result<Opened<'a>, Problem> {
+    let mut reader = BlockReader::open(path)?;
+    let name = reader.name().to_string();
+    let first = reader
+        .next_block(text_blocks::BLOCK_BYTES)?
+        .unwrap_or_default();
+    if !reader.at_end() {
+        let head = first.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&first);
+        let streaming = std::str::from_utf8(head).ok().and_then(|head| {
+            forced
+                .or_else(|| detect(sources, head))
+                .filter(|s| s.streams() && json_records::is_json_lines(head))
+        });
+        if let Some(source) = streaming {
+            let blocks = TextBlocks::new(first, reader, text_blocks::BLOCK_BYTES);
+            return Ok(Opened::Blocks(source, blocks));
         }
-        raw = out;
     }
-    Ok(InputFile { name, bytes: raw })
+    let bytes = reader.read_rest(first)?;
+    Ok(Opened::Whole(InputFile { name, bytes }))
 }
 
 /// What reading all inputs produced.
@@ -380,8 +417,17 @@ fn read_one(
             },
         )
     };
-    let file = match crate::timings::stage("load file", || load(path)) {
-        Ok(file) => file,
+    let file = match crate::timings::stage("load file", || open(path, sources, forced)) {
+        Ok(Opened::Whole(file)) => file,
+        Ok(Opened::Blocks(source, mut blocks)) => {
+            return match source.read_blocks(&mut blocks, context) {
+                Ok(mut output) => {
+                    output.problems.sort_by_key(|p| (p.line, p.column));
+                    (name, Some(source.name()), output)
+                }
+                Err(problem) => failed(problem),
+            };
+        }
         Err(problem) => return failed(problem),
     };
     let text = match file.text() {

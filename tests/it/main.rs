@@ -19,3 +19,4 @@ mod retro;
 mod rules;
 mod sample;
 mod sources;
+mod webhook_blocks;

@@ -1,0 +1,276 @@
+//! Reading an input file a block of whole lines at a time, decompressing
+//! gzip as it goes, so that a format whose records are lines (an archive of
+//! webhook notifications) is read in memory that does not grow with the
+//! file. Files read whole go through the same reader ([`BlockReader::read_rest`]),
+//! so both ways give the same bytes and the same problems.
+
+use crate::problem::{LineIndex, Problem};
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+
+/// How many bytes a block holds, about (it ends at the last line end within).
+pub const BLOCK_BYTES: usize = 4 << 20;
+
+/// An open input file, read from its start.
+pub struct BlockReader {
+    name: String,
+    reader: Box<dyn Read + Send>,
+    gzip: bool,
+    /// Bytes read after the last line end of the previous block.
+    carry: Vec<u8>,
+    /// Bytes handed out so far (decompressed), for messages.
+    given: u64,
+    /// Bytes the file is expected to hold in all (plain files), to size the buffer.
+    expected: Option<u64>,
+    at_end: bool,
+}
+
+impl BlockReader {
+    /// Opens `path` (`-` for standard input); gzip (by its magic bytes, not
+    /// its name) is decompressed as it is read.
+    pub fn open(path: &Path) -> Result<BlockReader, Problem> {
+        let name = path.display().to_string();
+        let cannot = |e: std::io::Error| Problem::skipped(&name, 0, 0, format!("cannot read: {e}"));
+        let (mut buffered, expected): (Box<dyn BufRead + Send>, Option<u64>) =
+            if path.as_os_str() == "-" {
+                (Box::new(BufReader::new(std::io::stdin())), None)
+            } else {
+                let file = std::fs::File::open(path).map_err(cannot)?;
+                let size = file.metadata().ok().map(|m| m.len());
+                (Box::new(BufReader::with_capacity(1 << 16, file)), size)
+            };
+        let gzip = buffered
+            .fill_buf()
+            .map_err(cannot)?
+            .starts_with(&[0x1f, 0x8b]);
+        let reader: Box<dyn Read + Send> = if gzip {
+            Box::new(flate2::bufread::MultiGzDecoder::new(buffered))
+        } else {
+            buffered
+        };
+        Ok(BlockReader {
+            name,
+            reader,
+            gzip,
+            carry: Vec::new(),
+            given: 0,
+            expected: expected.filter(|_| !gzip),
+            at_end: false,
+        })
+    }
+
+    /// The file's name as given.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether everything has been handed out.
+    pub fn at_end(&self) -> bool {
+        self.at_end && self.carry.is_empty()
+    }
+
+    fn read_error(&self, e: std::io::Error, read: u64) -> Problem {
+        let reason = if self.gzip {
+            format!("broken gzip data ({e}); read {read} bytes before it")
+        } else {
+            format!("cannot read: {e}")
+        };
+        Problem::skipped(&self.name, 0, 0, reason)
+    }
+
+    /// The next block: about `size` bytes of whole lines (more when one line
+    /// is longer; the file's last line need not end with a line end), or
+    /// `None` at the end of the file.
+    pub fn next_block(&mut self, size: usize) -> Result<Option<Vec<u8>>, Problem> {
+        let mut block = std::mem::take(&mut self.carry);
+        let mut searched = 0;
+        let mut target = size.max(1);
+        loop {
+            if !self.at_end && block.len() < target {
+                let want = (target - block.len()) as u64;
+                let before = block.len();
+                if let Err(e) = (&mut self.reader).take(want).read_to_end(&mut block) {
+                    let read = self.given + block.len() as u64;
+                    return Err(self.read_error(e, read));
+                }
+                self.at_end = ((block.len() - before) as u64) < want;
+            }
+            if self.at_end {
+                break;
+            }
+            match memchr::memrchr(b'\n', &block[searched..]) {
+                Some(last) => {
+                    self.carry = block.split_off(searched + last + 1);
+                    break;
+                }
+                // A line longer than a block: read on to its end.
+                None => {
+                    searched = block.len();
+                    target = block.len() + size.max(1);
+                }
+            }
+        }
+        self.given += block.len() as u64;
+        Ok((!block.is_empty()).then_some(block))
+    }
+
+    /// Everything not yet handed out, after `start` (what was handed out).
+    pub fn read_rest(mut self, mut start: Vec<u8>) -> Result<Vec<u8>, Problem> {
+        if let Some(expected) = self.expected {
+            start.reserve_exact(
+                (expected.saturating_sub(self.given) as usize).max(self.carry.len()),
+            );
+        }
+        start.append(&mut self.carry);
+        if let Err(e) = self.reader.read_to_end(&mut start) {
+            return Err(self.read_error(e, start.len() as u64));
+        }
+        Ok(start)
+    }
+}
+
+/// A block of whole lines of a file, as text.
+pub struct TextBlock {
+    /// The lines.
+    pub text: String,
+    /// The file's line number of the block's first line (1-based).
+    pub first_line: u64,
+}
+
+impl TextBlock {
+    /// Maps the block's byte offsets to the file's lines.
+    pub fn lines(&self) -> LineIndex {
+        LineIndex::from_line(self.text.as_bytes(), self.first_line)
+    }
+}
+
+/// A file's blocks of whole lines, as text: the first one given (already
+/// read, to detect the format), then the rest from the reader.
+pub struct TextBlocks {
+    first: Option<Vec<u8>>,
+    reader: BlockReader,
+    block_bytes: usize,
+    next_line: u64,
+}
+
+impl TextBlocks {
+    /// The blocks of a file whose first block is `first`; later blocks hold
+    /// about `block_bytes` each.
+    pub fn new(first: Vec<u8>, reader: BlockReader, block_bytes: usize) -> TextBlocks {
+        TextBlocks {
+            first: Some(first),
+            reader,
+            block_bytes,
+            next_line: 1,
+        }
+    }
+
+    /// The file's name as given.
+    pub fn name(&self) -> &str {
+        self.reader.name()
+    }
+}
+
+impl Iterator for TextBlocks {
+    type Item = Result<TextBlock, Problem>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let is_first = self.first.is_some();
+        let bytes = match self.first.take() {
+            Some(first) => first,
+            None => match self.reader.next_block(self.block_bytes) {
+                Ok(Some(bytes)) => bytes,
+                Ok(None) => return None,
+                Err(problem) => return Some(Err(problem)),
+            },
+        };
+        let first_line = self.next_line;
+        let bytes = if is_first { strip_bom(bytes) } else { bytes };
+        let text = match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(e) => {
+                let bytes = e.as_bytes();
+                let at = e.utf8_error().valid_up_to();
+                let line = LineIndex::from_line(bytes, first_line).line(at);
+                return Some(Err(not_text(self.name(), line)));
+            }
+        };
+        self.next_line += memchr::memchr_iter(b'\n', text.as_bytes()).count() as u64;
+        Some(Ok(TextBlock { text, first_line }))
+    }
+}
+
+/// The bytes without a leading UTF-8 byte-order mark.
+fn strip_bom(mut bytes: Vec<u8>) -> Vec<u8> {
+    if bytes.starts_with(b"\xef\xbb\xbf") {
+        bytes.drain(..3);
+    }
+    bytes
+}
+
+/// The problem for a file that is not UTF-8 text, at its first bad line.
+pub fn not_text(file: &str, line: u64) -> Problem {
+    Problem::skipped(
+        file,
+        line,
+        0,
+        "not text (invalid UTF-8): binary data, or a compressed file without a .gz name",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn blocks_of(bytes: &[u8], size: usize) -> Vec<String> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, bytes).unwrap();
+        let mut reader = BlockReader::open(&path).unwrap();
+        let first = reader.next_block(size).unwrap().unwrap_or_default();
+        TextBlocks::new(first, reader, size)
+            .map(|b| b.unwrap().text)
+            .collect()
+    }
+
+    #[test]
+    fn blocks_hold_whole_lines_and_join_to_the_file() {
+        let text = "a\nbb\n\nccc\ndddddddddd\ne";
+        for size in 1..30 {
+            let blocks = blocks_of(text.as_bytes(), size);
+            assert_eq!(blocks.concat(), text, "size {size}");
+            for b in &blocks[..blocks.len() - 1] {
+                assert!(b.ends_with('\n'), "size {size}: {blocks:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn gzip_is_read_as_it_is_decompressed() {
+        let text: String = (0..1000).map(|i| format!("line {i}\n")).collect();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(text.as_bytes()).unwrap();
+        let blocks = blocks_of(&gz.finish().unwrap(), 100);
+        assert!(blocks.len() > 50);
+        assert_eq!(blocks.concat(), text);
+    }
+
+    #[test]
+    fn first_lines_are_the_files_and_bad_utf8_names_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, b"\xef\xbb\xbfa\nb\nc\nd\n\xff\n").unwrap();
+        let mut reader = BlockReader::open(&path).unwrap();
+        let first = reader.next_block(4).unwrap().unwrap();
+        let blocks: Vec<_> = TextBlocks::new(first, reader, 4).collect();
+        let lines: Vec<u64> = blocks
+            .iter()
+            .filter_map(|b| b.as_ref().ok().map(|b| b.first_line))
+            .collect();
+        assert_eq!(lines, [1, 3]);
+        assert_eq!(blocks[0].as_ref().unwrap().text, "a\nb\n");
+        let problem = blocks.last().unwrap().as_ref().err().unwrap();
+        assert_eq!(problem.line, 5);
+    }
+}
