@@ -13,7 +13,7 @@
 //! `docs/formats/alertmanager-webhook.md`.
 
 use super::json_records;
-use super::text_blocks::TextBlocks;
+use super::text_blocks::{TextBlock, TextBlocks};
 use super::{InputFile, ReadContext, Source, SourceOutput};
 use crate::episodes::{Episode, Origin};
 use crate::fingerprint::fingerprint_sorted;
@@ -182,22 +182,16 @@ pub fn read_bodies(
     let lines = LineIndex::new(text.as_bytes());
     let (records, mut problems) = json_records::split(&file.name, text, &lines);
     let mut fold = EpisodeFold::new(&file.name, source);
-    read_records(
-        &file.name,
-        text,
-        &lines,
-        &records,
-        version,
-        &mut fold,
-        &mut problems,
-    );
+    let parts = read_records(&file.name, text, &lines, &records, version);
+    fold.add_all(parts, &mut problems);
     fold.output(problems)
 }
 
-/// Reads an archive of webhook bodies in JSON lines a block at a time: each
-/// block's bodies are read (in parallel) and folded into the episodes before
-/// the next block is read, so memory grows with the episodes, not the file.
-/// Gives what [`read_bodies`] gives for the whole text.
+/// Reads an archive of webhook bodies in JSON lines a block at a time, so
+/// that memory grows with the episodes, not the file: while one block's
+/// alerts are folded into the episodes (in order, on one thread), the next
+/// block's bodies are read (on the others). Gives what [`read_bodies`]
+/// gives for the whole text.
 pub fn read_body_blocks(
     blocks: &mut TextBlocks,
     source: &'static str,
@@ -206,44 +200,53 @@ pub fn read_body_blocks(
     let name = blocks.name().to_string();
     let mut fold = EpisodeFold::new(&name, source);
     let mut problems = Vec::new();
-    for block in blocks {
-        let block = block?;
-        let lines = block.lines();
-        let records = json_records::split_lines(&block.text);
-        read_records(
-            &name,
-            &block.text,
-            &lines,
-            &records,
-            version,
-            &mut fold,
-            &mut problems,
+    // Two blocks in turn: `a` is folded while `b` is read, then the other way.
+    let mut a = blocks.next().transpose()?;
+    let mut read_a = read_block(&name, a.as_ref(), version);
+    while a.is_some() {
+        let b = blocks.next().transpose()?;
+        let ((), read_b) = rayon::join(
+            || fold.add_all(read_a, &mut problems),
+            || read_block(&name, b.as_ref(), version),
         );
+        if b.is_none() {
+            break;
+        }
+        a = blocks.next().transpose()?;
+        let ((), next) = rayon::join(
+            || fold.add_all(read_b, &mut problems),
+            || read_block(&name, a.as_ref(), version),
+        );
+        read_a = next;
     }
     Ok(fold.output(problems))
 }
 
-/// Reads the bodies of `records` (parts of `text`) in parallel and folds
-/// their alerts, in the order read, into `fold`.
-fn read_records(
+/// What reading some bodies gave: each body's alerts and problems, in order.
+type BodiesRead<'a> = Vec<(Vec<Sighting<'a>>, Vec<Problem>)>;
+
+/// Reads one block's bodies (none for no block).
+fn read_block<'a>(file: &str, block: Option<&'a TextBlock>, version: &str) -> BodiesRead<'a> {
+    let Some(block) = block else {
+        return Vec::new();
+    };
+    let lines = block.lines();
+    let records = json_records::split_lines(&block.text);
+    read_records(file, &block.text, &lines, &records, version)
+}
+
+/// Reads the bodies of `records` (parts of `text`) in parallel.
+fn read_records<'a>(
     file: &str,
-    text: &str,
+    text: &'a str,
     lines: &LineIndex,
-    records: &[json_records::Record],
+    records: &[json_records::Record<'a>],
     version: &str,
-    fold: &mut EpisodeFold,
-    problems: &mut Vec<Problem>,
-) {
-    let parts: Vec<(Vec<Sighting>, Vec<Problem>)> = records
+) -> BodiesRead<'a> {
+    records
         .par_iter()
         .map(|&(offset, raw)| read_record(file, text, lines, offset, raw, version))
-        .collect();
-    for (sightings, part_problems) in parts {
-        problems.extend(part_problems);
-        for sighting in sightings {
-            fold.add(sighting);
-        }
-    }
+        .collect()
 }
 
 /// One file's episodes, one per (fingerprint, startsAt), folded from its
@@ -295,6 +298,16 @@ impl EpisodeFold {
                 slot.insert(self.episodes.len());
                 let episode = sighting.into_episode(&self.file, self.source, &mut self.local);
                 self.episodes.push(episode);
+            }
+        }
+    }
+
+    /// Adds the alerts of bodies read, in order, and keeps their problems.
+    fn add_all(&mut self, read: BodiesRead, problems: &mut Vec<Problem>) {
+        for (sightings, body_problems) in read {
+            problems.extend(body_problems);
+            for sighting in sightings {
+                self.add(sighting);
             }
         }
     }
