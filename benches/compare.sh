@@ -6,8 +6,10 @@
 # Usage: benches/compare.sh [EPISODES ...]       (default: 1000000 4000000)
 # W1 is an episodes CSV of EPISODES episodes (benches/w1_episodes.py): every per-rule metric.
 # W2 is an archive of Alertmanager webhook notifications (benches/w2_webhooks.py) of each size in
-# $W2 megabytes (default "300"; "300 2000" for the two sizes): rebuilding the episodes and
-# their notification counts, against DuckDB.
+# $W2 megabytes (default "300"; "300 2000" for the two sizes; "" for none): rebuilding the
+# episodes and their notification counts, against DuckDB.
+# Each W1 size is also reported with --rules (benches/w1_rules.py: the 500 rules as a Prometheus rule
+# file, so every rule gets its advice): the row "alertnoise+rules" shows what the advice costs.
 # Environment: ROUNDS (default 3: each tool runs this many times per size, alternating; the
 # median is reported), BENCH_DIR (default /tmp/alertnoise-bench: generated inputs are kept
 # there and reused), ALERTNOISE (a binary to measure instead of building the release one),
@@ -53,15 +55,22 @@ for line in open(times):
     runs.setdefault(name, []).append((float(seconds), int(kib)))
 median = {name: statistics.median(s for s, _ in r) for name, r in runs.items()}
 ours = median["alertnoise"]
-print(f"{'tool':<12}{'wall s':>9}{'MB/s':>9}{unit + '/s':>18}{'peak RSS MiB':>14}  alertnoise is")
+print(f"{'tool':<17}{'wall s':>9}{'MB/s':>9}{unit + '/s':>18}{'peak RSS MiB':>14}  alertnoise is")
 for name, r in runs.items():
     s = median[name]
     rss = max(k for _, k in r) / 1024
-    ratio = "" if name == "alertnoise" else f"{s / ours:.2f}x as fast" if ours > 0 else ""
-    print(f"{name:<12}{s:>9.2f}{size / 1e6 / s:>9.1f}{units / s:>18,.0f}{rss:>14.0f}  {ratio}")
+    if name == "alertnoise" or ours <= 0:
+        ratio = ""
+    elif name.startswith("alertnoise+"):
+        ratio = f"{(s / ours - 1) * 100:+.0f} % time"
+    else:
+        ratio = f"{s / ours:.2f}x as fast"
+    print(f"{name:<17}{s:>9.2f}{size / 1e6 / s:>9.1f}{units / s:>18,.0f}{rss:>14.0f}  {ratio}")
 PY
 }
 
+rules="$dir/w1-rules.yml"
+[ -s "$rules" ] || python3 benches/w1_rules.py "$rules"
 for n in "${sizes[@]}"; do
   csv="$dir/w1-$n.csv"
   [ -s "$csv" ] || python3 benches/w1_episodes.py "$n" "$csv"
@@ -70,6 +79,8 @@ for n in "${sizes[@]}"; do
   for ((r = 1; r <= rounds; r++)); do
     rm -rf "$dir/out-alertnoise"
     run alertnoise "$ALERTNOISE" report "$csv" --out "$dir/out-alertnoise"
+    rm -rf "$dir/out-rules"
+    run alertnoise+rules "$ALERTNOISE" report "$csv" --rules "$rules" --out "$dir/out-rules"
     for ref in "${references[@]}"; do
       run "$ref" python3 "benches/reference/${ref}_metrics.py" "$csv" "$dir/ref-$ref.csv"
     done
@@ -83,7 +94,7 @@ for n in "${sizes[@]}"; do
   table "$bytes" "$n" episodes
 done
 
-for mb in ${W2:-300}; do
+for mb in ${W2-300}; do
   archive="$dir/w2-$mb.jsonl"
   [ -s "$archive" ] || python3 benches/w2_webhooks.py "$mb" "$archive"
   bytes=$(stat -L -c %s "$archive")

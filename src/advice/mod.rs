@@ -340,22 +340,81 @@ pub fn targets<'a>(
 
 /// Writes an advice's own patch hunk (its changes alone), or the reason there is none.
 pub fn attach_patch(files: &[RuleFile], advice: &mut Advice) {
-    let Some((fi, _, _)) = advice.edits.first() else {
-        return;
-    };
-    let file = &files[*fi];
-    let changes: Vec<(usize, Change)> = advice
+    attach_patches(files, std::slice::from_mut(advice));
+}
+
+/// The changes of one advice, by rule index, and the file they are in.
+fn changes_of(advice: &Advice) -> Option<(usize, Vec<(usize, Change)>)> {
+    let (fi, _, _) = advice.edits.first()?;
+    let changes = advice
         .edits
         .iter()
         .map(|(_, ri, c)| (*ri, c.clone()))
         .collect();
-    match file_diff(file, &changes) {
-        Ok(diff) => advice.patch = Some(diff),
-        Err(e) => {
-            advice.patch_note = Some(e);
-            advice.edits.clear();
+    Some((*fi, changes))
+}
+
+/// Attaches every advice's patch hunk. Each hunk's patched file must read
+/// back as intended, but reading a large file back once per advice (500
+/// rules' advice in one file) cost more than the rest of the run: advice on
+/// different rules of a file are read back together instead, in rounds of
+/// at most one advice per rule. A round that does not read back as intended
+/// is checked advice by advice, so a failure is still pinned to its advice.
+pub fn attach_patches(files: &[RuleFile], advice: &mut [Advice]) {
+    let mut rounds: Vec<(usize, Vec<usize>)> = Vec::new();
+    let mut rules_in: Vec<std::collections::HashSet<usize>> = Vec::new();
+    for (i, a) in advice.iter().enumerate() {
+        let Some((fi, changes)) = changes_of(a) else {
+            continue;
+        };
+        let round = (0..rounds.len()).find(|&r| {
+            rounds[r].0 == fi && changes.iter().all(|(ri, _)| !rules_in[r].contains(ri))
+        });
+        let r = round.unwrap_or_else(|| {
+            rounds.push((fi, Vec::new()));
+            rules_in.push(Default::default());
+            rounds.len() - 1
+        });
+        rounds[r].1.push(i);
+        rules_in[r].extend(changes.iter().map(|(ri, _)| *ri));
+    }
+    let mut checked = vec![false; advice.len()];
+    for (fi, members) in &rounds {
+        let file = &files[*fi];
+        let changes: Vec<(usize, Change)> = members
+            .iter()
+            .filter_map(|&i| changes_of(&advice[i]))
+            .flat_map(|(_, c)| c)
+            .collect();
+        let reads_back = patch::edit(file, &changes)
+            .and_then(|text| patch::verify(file, &changes, &text))
+            .is_ok();
+        for &i in members {
+            checked[i] = reads_back;
         }
     }
+    advice
+        .par_iter_mut()
+        .zip(checked.par_iter())
+        .for_each(|(advice, &checked)| {
+            let Some((fi, changes)) = changes_of(advice) else {
+                return;
+            };
+            let file = &files[fi];
+            let new = if checked {
+                patch::edit(file, &changes)
+            } else {
+                patch::apply(file, &changes)
+            };
+            let diff = new.map(|new| patch::unified_diff(&diff_path(&file.path), &file.text, &new));
+            match diff {
+                Ok(diff) => advice.patch = Some(diff),
+                Err(e) => {
+                    advice.patch_note = Some(e);
+                    advice.edits.clear();
+                }
+            }
+        });
 }
 
 /// Runs every advisor and attaches patch hunks. Advice is sorted by rule, then kind.
@@ -366,9 +425,7 @@ pub fn advise(ctx: &Context) -> Vec<Advice> {
         .par_iter()
         .flat_map_iter(|a| a.advise(ctx))
         .collect();
-    for advice in &mut out {
-        attach_patch(ctx.files, advice);
-    }
+    attach_patches(ctx.files, &mut out);
     let kinds: Vec<&str> = all_advisors().iter().map(|a| a.kind()).collect();
     out.sort_by(|a, b| {
         let rank = |k: &str| kinds.iter().position(|x| *x == k).unwrap_or(usize::MAX);

@@ -43,6 +43,14 @@ struct Edit {
 /// Applies `changes` (rule index within `file`, change) to the file's text and
 /// checks the result by reading it back. Returns the new text.
 pub fn apply(file: &RuleFile, changes: &[(usize, Change)]) -> Result<String, String> {
+    let out = edit(file, changes)?;
+    verify(file, changes, &out)?;
+    Ok(out)
+}
+
+/// Applies `changes` to the file's text without reading the result back
+/// (for callers that check it with [`verify`] another way). Returns the new text.
+pub fn edit(file: &RuleFile, changes: &[(usize, Change)]) -> Result<String, String> {
     let lines = LineIndex::new(file.text.as_bytes());
     let mut edits = Vec::new();
     for (index, change) in changes {
@@ -64,7 +72,6 @@ pub fn apply(file: &RuleFile, changes: &[(usize, Change)]) -> Result<String, Str
         at = e.end;
     }
     out.push_str(&file.text[at..]);
-    verify(file, changes, &out)?;
     Ok(out)
 }
 
@@ -278,7 +285,9 @@ fn essence(rule: &Rule) -> Essence {
     }
 }
 
-fn verify(file: &RuleFile, changes: &[(usize, Change)], new_text: &str) -> Result<(), String> {
+/// Reads `new_text` back and checks that every rule of `file` reads as the
+/// `changes` intend (and no other way).
+pub fn verify(file: &RuleFile, changes: &[(usize, Change)], new_text: &str) -> Result<(), String> {
     let reread = parse_rules(&file.name, new_text, 0)
         .map_err(|e| format!("the patched file does not read back: {e}"))?;
     let mut expected = Vec::new();

@@ -303,3 +303,81 @@ fn the_replay_baseline_agrees_with_the_metrics() {
     }
     assert_eq!(compared, 8, "every rule that fired");
 }
+
+/// Patch hunks are read back a round of rules at a time; a round that does
+/// not read back falls back to one advice at a time. Either way every advice
+/// gets the hunk (or the note) it gets when read back alone.
+#[test]
+fn patches_checked_in_rounds_equal_patches_checked_one_by_one() {
+    use alertnoise::advice::{attach_patches, Advice};
+    use alertnoise::rules::patch::{self, Change};
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "rules.yml",
+        "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0\n        for: 1m\n        labels:\n          severity: critical\n      - alert: B\n        expr: x > 1\n        labels:\n          severity: warning\n      - alert: C\n        expr: y > 2\n",
+    );
+    let files = alertnoise::rules::load_rule_files(&[path]).unwrap();
+    let advice_with = |rule: &str, ri: usize, change: Change| Advice {
+        rule: rule.into(),
+        kind: "lint",
+        location: None,
+        change: None,
+        summary: String::new(),
+        evidence: Default::default(),
+        effect: None,
+        alternatives: Vec::new(),
+        confidence: "low",
+        patch: None,
+        patch_note: None,
+        edits: vec![(0, ri, change)],
+    };
+    let mut advice = vec![
+        advice_with("A", 0, Change::For(600_000)),
+        advice_with("A", 0, Change::KeepFiringFor(300_000)),
+        // B has no team label: this change cannot be made, and the round it
+        // is in (with A's first change) does not read back.
+        advice_with("B", 1, Change::Label("team".into(), "x".into())),
+        advice_with("B", 1, Change::For(120_000)),
+        advice_with("C", 2, Change::Remove),
+    ];
+    let alone: Vec<(Option<String>, Option<String>)> = advice
+        .iter()
+        .map(|a| {
+            let changes: Vec<(usize, Change)> =
+                a.edits.iter().map(|(_, ri, c)| (*ri, c.clone())).collect();
+            match patch::apply(&files[0], &changes) {
+                Ok(new) => (
+                    Some(patch::unified_diff(
+                        &alertnoise::advice::diff_path(&files[0].path),
+                        &files[0].text,
+                        &new,
+                    )),
+                    None,
+                ),
+                Err(e) => (None, Some(e)),
+            }
+        })
+        .collect();
+    attach_patches(&files, &mut advice);
+    let together: Vec<(Option<String>, Option<String>)> = advice
+        .iter()
+        .map(|a| (a.patch.clone(), a.patch_note.clone()))
+        .collect();
+    assert_eq!(together, alone);
+    assert!(together[0]
+        .0
+        .as_deref()
+        .unwrap()
+        .contains("+        for: 10m"));
+    assert!(together[2]
+        .1
+        .as_deref()
+        .unwrap()
+        .contains("no `team` label"));
+    assert!(together[4]
+        .0
+        .as_deref()
+        .unwrap()
+        .contains("-      - alert: C"));
+}
