@@ -11,7 +11,6 @@ use crate::episodes::{Episode, Origin};
 use crate::interned::{Labels, Local, Name};
 use crate::problem::Problem;
 use crate::timefmt::{parse_stamp, Millis, Stamp};
-use fnv::FnvHashMap;
 use std::collections::BTreeMap;
 
 /// The episodes CSV format.
@@ -72,12 +71,11 @@ impl Source for EpisodesCsv {
             ));
             return output;
         }
-        let columns: FnvHashMap<&str, usize> = header
-            .iter()
-            .enumerate()
-            .map(|(i, h)| (h.as_str(), i))
-            .collect();
-        let ack_tracked = columns.contains_key("acked_at");
+        let columns = Col::ALL.map(|col| {
+            // A name given twice: its last column, as a map of names would keep.
+            header.iter().rposition(|h| h == col.name())
+        });
+        let ack_tracked = columns[Col::AckedAt as usize].is_some();
         let start = reader.position().byte() as usize;
         let file_name = Name::from(&file.name);
         output.episodes = super::csv_chunks::read_records(
@@ -120,24 +118,80 @@ fn header_names(header: &str) -> Vec<String> {
         .collect()
 }
 
+/// The columns the format reads. Each is found in the header once per file,
+/// not looked up by name in every row.
+#[derive(Clone, Copy)]
+enum Col {
+    Rule,
+    StartsAt,
+    EndsAt,
+    Fingerprint,
+    Labels,
+    Severity,
+    Team,
+    Service,
+    Notifications,
+    AckedAt,
+    AckedBy,
+    Actionable,
+    IncidentId,
+}
+
+impl Col {
+    const ALL: [Col; 13] = [
+        Col::Rule,
+        Col::StartsAt,
+        Col::EndsAt,
+        Col::Fingerprint,
+        Col::Labels,
+        Col::Severity,
+        Col::Team,
+        Col::Service,
+        Col::Notifications,
+        Col::AckedAt,
+        Col::AckedBy,
+        Col::Actionable,
+        Col::IncidentId,
+    ];
+
+    /// The column's name in the header.
+    fn name(self) -> &'static str {
+        match self {
+            Col::Rule => "rule",
+            Col::StartsAt => "starts_at",
+            Col::EndsAt => "ends_at",
+            Col::Fingerprint => "fingerprint",
+            Col::Labels => "labels",
+            Col::Severity => "severity",
+            Col::Team => "team",
+            Col::Service => "service",
+            Col::Notifications => "notifications",
+            Col::AckedAt => "acked_at",
+            Col::AckedBy => "acked_by",
+            Col::Actionable => "actionable",
+            Col::IncidentId => "incident_id",
+        }
+    }
+}
+
 struct Row<'a> {
     record: &'a csv::StringRecord,
-    columns: &'a FnvHashMap<&'a str, usize>,
+    /// Where each of [`Col::ALL`] is in the record, if the file has it.
+    columns: &'a [Option<usize>; 13],
 }
 
 impl Row<'_> {
-    fn get(&self, name: &str) -> Option<&str> {
-        self.columns
-            .get(name)
-            .and_then(|&i| self.record.get(i))
+    fn get(&self, col: Col) -> Option<&str> {
+        self.columns[col as usize]
+            .and_then(|i| self.record.get(i))
             .filter(|v| !v.is_empty())
     }
 
-    fn time(&self, name: &str) -> Result<Option<Millis>, String> {
-        match self.get(name).map(parse_stamp) {
+    fn time(&self, col: Col) -> Result<Option<Millis>, String> {
+        match self.get(col).map(parse_stamp) {
             None | Some(Ok(Stamp::Unset)) => Ok(None),
             Some(Ok(Stamp::At(t))) => Ok(Some(t)),
-            Some(Err(e)) => Err(format!("{name}: {e}")),
+            Some(Err(e)) => Err(format!("{}: {e}", col.name())),
         }
     }
 }
@@ -179,14 +233,14 @@ pub fn parse_labels(text: &str) -> Result<BTreeMap<String, String>, String> {
 }
 
 /// The columns that complete a row's label set where its `labels` text lacks them.
-const LABEL_COLUMNS: [&str; 3] = ["severity", "team", "service"];
+const LABEL_COLUMNS: [Col; 3] = [Col::Severity, Col::Team, Col::Service];
 
 /// The label set of a row: its `labels` text, with `alertname` and the
 /// `severity`, `team` and `service` columns added where the text lacks them.
 /// Rows with the same texts share one interned set, parsed once.
 fn row_labels(row: &Row, local: &mut Local, rule: &str) -> Result<Labels, String> {
-    let text = row.get("labels");
-    let extra = LABEL_COLUMNS.map(|name| row.get(name));
+    let text = row.get(Col::Labels);
+    let extra = LABEL_COLUMNS.map(|col| row.get(col));
     let [severity, team, service] = extra.map(|v| v.unwrap_or(""));
     let parts = [rule, text.unwrap_or(""), severity, team, service];
     local.labels_of_parts(&parts, || {
@@ -197,10 +251,10 @@ fn row_labels(row: &Row, local: &mut Local, rule: &str) -> Result<Labels, String
         labels
             .entry("alertname".to_string())
             .or_insert_with(|| rule.to_string());
-        for (name, value) in LABEL_COLUMNS.into_iter().zip(extra) {
+        for (col, value) in LABEL_COLUMNS.into_iter().zip(extra) {
             if let Some(v) = value {
                 labels
-                    .entry(name.to_string())
+                    .entry(col.name().to_string())
                     .or_insert_with(|| v.to_string());
             }
         }
@@ -215,9 +269,9 @@ fn read_row(
     line: u64,
     ack_tracked: bool,
 ) -> Result<Episode, String> {
-    let rule = row.get("rule").ok_or("rule is empty")?;
-    let starts_at = row.time("starts_at")?.ok_or("starts_at is empty")?;
-    let ends_at = row.time("ends_at")?;
+    let rule = row.get(Col::Rule).ok_or("rule is empty")?;
+    let starts_at = row.time(Col::StartsAt)?.ok_or("starts_at is empty")?;
+    let ends_at = row.time(Col::EndsAt)?;
     if let Some(end) = ends_at {
         if end < starts_at {
             return Err(format!(
@@ -228,17 +282,17 @@ fn read_row(
         }
     }
     let labels = row_labels(row, local, rule)?;
-    let fingerprint = match row.get("fingerprint") {
+    let fingerprint = match row.get(Col::Fingerprint) {
         Some(text) => local.name(text),
         None => labels.fingerprint(),
     };
-    let notifications = match row.get("notifications") {
+    let notifications = match row.get(Col::Notifications) {
         Some(n) => n
             .parse::<u32>()
             .map_err(|_| format!("notifications: `{n}` is not a whole number"))?,
         None => 1,
     };
-    let acked_at = row.time("acked_at")?;
+    let acked_at = row.time(Col::AckedAt)?;
     if let Some(ack) = acked_at {
         if ack < starts_at {
             return Err(format!(
@@ -248,7 +302,7 @@ fn read_row(
         }
     }
     let actionable = row
-        .get("actionable")
+        .get(Col::Actionable)
         .map(parse_verdict)
         .transpose()?
         .flatten();
@@ -261,11 +315,11 @@ fn read_row(
         ends_at,
         notifications,
         acked_at,
-        acked_by: row.get("acked_by").map(str::to_string),
+        acked_by: row.get(Col::AckedBy).map(str::to_string),
         ack_tracked,
         actionable,
         actionable_source: actionable.map(|_| "review"),
-        incident_id: row.get("incident_id").map(str::to_string),
+        incident_id: row.get(Col::IncidentId).map(str::to_string),
         origin: Origin {
             file: file.clone(),
             line,
