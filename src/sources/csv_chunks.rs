@@ -83,7 +83,9 @@ struct ChunkRead<T> {
 }
 
 /// Calls `each` on every record of `text` from byte `start` on (after the
-/// header), with the record's 1-based line in the file; in parallel chunks
+/// header), with the record's fields as written (not trimmed: trim the
+/// fields read, not every field of every record) and its 1-based line in
+/// the file; in parallel chunks
 /// for large files. A row `each` refuses, or that cannot be read, becomes a
 /// problem; reading stops at a broken row, except for bad UTF-8. Returns
 /// the rows in file order. Each chunk has a state of its own (`S`, made
@@ -185,7 +187,8 @@ fn read_chunk<T, S: Default>(
     slots: &mut [Option<T>],
 ) -> ChunkRead<T> {
     let mut state = S::default();
-    let mut reader = reader_builder()
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
         .has_headers(false)
         .from_reader(chunk.as_bytes());
     let mut filled = 0;

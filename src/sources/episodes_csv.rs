@@ -181,9 +181,11 @@ struct Row<'a> {
 }
 
 impl Row<'_> {
+    /// The column's value, trimmed; `None` when empty or absent.
     fn get(&self, col: Col) -> Option<&str> {
         self.columns[col as usize]
             .and_then(|i| self.record.get(i))
+            .map(str::trim)
             .filter(|v| !v.is_empty())
     }
 

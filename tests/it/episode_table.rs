@@ -340,3 +340,42 @@ fn a_file_read_in_parallel_chunks_gives_the_plain_readers_table() {
     assert!(a.problems.is_empty(), "{:?}", a.problems);
     assert_eq!(table(&a.episodes), expected(&history));
 }
+
+/// Fields padded with spaces (bare or inside quotes) read as the same
+/// fields unpadded: every value is trimmed, the rule and times as well as
+/// the labels, the verdict and who acknowledged.
+#[test]
+fn padded_fields_read_as_unpadded_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = write(
+        dir.path(),
+        "plain.csv",
+        "rule,labels,severity,starts_at,ends_at,notifications,acked_at,acked_by,actionable\nA,instance=h1,critical,2026-10-19T10:00:00Z,2026-10-19T10:05:00Z,2,2026-10-19T10:01:00Z,ann,yes\nB,instance=h2,,2026-10-19T11:00:00Z,,1,,,\n",
+    );
+    let padded = write(
+        dir.path(),
+        "padded.csv",
+        " rule , labels ,severity, starts_at ,ends_at,notifications,acked_at,acked_by,actionable\n A ,\" instance=h1 \",critical , 2026-10-19T10:00:00Z,\"2026-10-19T10:05:00Z \", 2 ,2026-10-19T10:01:00Z, ann ,  yes\nB\t, instance=h2,   ,2026-10-19T11:00:00Z ,  , 1 ,  ,,\n",
+    );
+    let context = alertnoise::sources::ReadContext::default();
+    let read = |path: &std::path::Path| {
+        let read = alertnoise::sources::read_all(&[path.to_path_buf()], None, &context).unwrap();
+        assert!(
+            read.output.problems.is_empty(),
+            "{:?}",
+            read.output.problems
+        );
+        read.output
+            .episodes
+            .into_iter()
+            .map(|mut e| {
+                e.origin = Default::default();
+                e
+            })
+            .collect::<Vec<_>>()
+    };
+    let (a, b) = (read(&plain), read(&padded));
+    assert_eq!(a.len(), 2);
+    assert_eq!(a[0].acked_by.as_deref(), Some("ann"));
+    assert_eq!(a, b);
+}
