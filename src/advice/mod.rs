@@ -343,8 +343,11 @@ pub fn attach_patch(files: &[RuleFile], advice: &mut Advice) {
     attach_patches(files, std::slice::from_mut(advice));
 }
 
+/// A file's index and the changes to make in it, by rule index.
+type FileChanges = (usize, Vec<(usize, Change)>);
+
 /// The changes of one advice, by rule index, and the file they are in.
-fn changes_of(advice: &Advice) -> Option<(usize, Vec<(usize, Change)>)> {
+fn changes_of(advice: &Advice) -> Option<FileChanges> {
     let (fi, _, _) = advice.edits.first()?;
     let changes = advice
         .edits
@@ -354,6 +357,15 @@ fn changes_of(advice: &Advice) -> Option<(usize, Vec<(usize, Change)>)> {
     Some((*fi, changes))
 }
 
+/// Advice on distinct rules of one file, whose patched file is read back once.
+struct Round {
+    file: usize,
+    /// Indices of the advice.
+    members: Vec<usize>,
+    /// The rules they change.
+    rules: std::collections::HashSet<usize>,
+}
+
 /// Attaches every advice's patch hunk. Each hunk's patched file must read
 /// back as intended, but reading a large file back once per advice (500
 /// rules' advice in one file) cost more than the rest of the run: advice on
@@ -361,54 +373,60 @@ fn changes_of(advice: &Advice) -> Option<(usize, Vec<(usize, Change)>)> {
 /// at most one advice per rule. A round that does not read back as intended
 /// is checked advice by advice, so a failure is still pinned to its advice.
 pub fn attach_patches(files: &[RuleFile], advice: &mut [Advice]) {
-    let mut rounds: Vec<(usize, Vec<usize>)> = Vec::new();
-    let mut rules_in: Vec<std::collections::HashSet<usize>> = Vec::new();
-    for (i, a) in advice.iter().enumerate() {
-        let Some((fi, changes)) = changes_of(a) else {
-            continue;
+    let changes: Vec<Option<FileChanges>> = advice.iter().map(changes_of).collect();
+    let mut rounds: Vec<Round> = Vec::new();
+    for (i, (fi, own)) in changes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| Some((i, c.as_ref()?)))
+    {
+        let fits = |r: &Round| r.file == *fi && own.iter().all(|(ri, _)| !r.rules.contains(ri));
+        let at = match rounds.iter().position(fits) {
+            Some(at) => at,
+            None => {
+                rounds.push(Round {
+                    file: *fi,
+                    members: Vec::new(),
+                    rules: Default::default(),
+                });
+                rounds.len() - 1
+            }
         };
-        let round = (0..rounds.len()).find(|&r| {
-            rounds[r].0 == fi && changes.iter().all(|(ri, _)| !rules_in[r].contains(ri))
-        });
-        let r = round.unwrap_or_else(|| {
-            rounds.push((fi, Vec::new()));
-            rules_in.push(Default::default());
-            rounds.len() - 1
-        });
-        rounds[r].1.push(i);
-        rules_in[r].extend(changes.iter().map(|(ri, _)| *ri));
+        rounds[at].members.push(i);
+        rounds[at].rules.extend(own.iter().map(|(ri, _)| *ri));
     }
     let mut checked = vec![false; advice.len()];
-    for (fi, members) in &rounds {
-        let file = &files[*fi];
-        let changes: Vec<(usize, Change)> = members
+    for round in &rounds {
+        let file = &files[round.file];
+        let together: Vec<(usize, Change)> = round
+            .members
             .iter()
-            .filter_map(|&i| changes_of(&advice[i]))
-            .flat_map(|(_, c)| c)
+            .filter_map(|&i| changes[i].as_ref())
+            .flat_map(|(_, own)| own.iter().cloned())
             .collect();
-        let reads_back = patch::edit(file, &changes)
-            .and_then(|text| patch::verify(file, &changes, &text))
+        let reads_back = patch::edit(file, &together)
+            .and_then(|text| patch::verify(file, &together, &text))
             .is_ok();
-        for &i in members {
+        for &i in &round.members {
             checked[i] = reads_back;
         }
     }
     advice
         .par_iter_mut()
+        .zip(changes.par_iter())
         .zip(checked.par_iter())
-        .for_each(|(advice, &checked)| {
-            let Some((fi, changes)) = changes_of(advice) else {
+        .for_each(|((advice, changes), &checked)| {
+            let Some((fi, changes)) = changes else {
                 return;
             };
-            let file = &files[fi];
+            let file = &files[*fi];
             let new = if checked {
-                patch::edit(file, &changes)
+                patch::edit(file, changes)
             } else {
-                patch::apply(file, &changes)
+                patch::apply(file, changes)
             };
-            let diff = new.map(|new| patch::unified_diff(&diff_path(&file.path), &file.text, &new));
-            match diff {
-                Ok(diff) => advice.patch = Some(diff),
+            match new {
+                Ok(new) => advice.patch = Some(diff_against(file, &new)),
                 Err(e) => {
                     advice.patch_note = Some(e);
                     advice.edits.clear();
@@ -441,11 +459,12 @@ pub fn advise(ctx: &Context) -> Vec<Advice> {
 /// Applies changes to one rule file and returns them as a diff against it.
 fn file_diff(file: &RuleFile, changes: &[(usize, Change)]) -> Result<String, String> {
     let new = patch::apply(file, changes)?;
-    Ok(patch::unified_diff(
-        &diff_path(&file.path),
-        &file.text,
-        &new,
-    ))
+    Ok(diff_against(file, &new))
+}
+
+/// A rule file's new text as a diff against the file, with the path a patch names.
+fn diff_against(file: &RuleFile, new: &str) -> String {
+    patch::unified_diff(&diff_path(&file.path), &file.text, new)
 }
 
 /// The path a patch names: relative to the working directory where possible,

@@ -13,8 +13,9 @@ const PARALLEL_BYTES: usize = 4 << 20;
 /// Chunks per thread, so that a chunk of slow records does not hold up the rest.
 const CHUNKS_PER_THREAD: usize = 4;
 
-/// The reader settings every CSV input is read with: rows of any length,
-/// fields trimmed.
+/// The reader settings CSV inputs are read with (headers, and the formats
+/// read by one reader): rows of any length, fields trimmed. [`read_records`]
+/// gives its records untrimmed, for its caller to trim the fields it reads.
 pub fn reader_builder() -> csv::ReaderBuilder {
     let mut builder = csv::ReaderBuilder::new();
     builder.flexible(true).trim(csv::Trim::All);
