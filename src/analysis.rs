@@ -3,7 +3,7 @@
 //! build the episode frame → compute metrics.
 
 use crate::advice::{self, inventory::AdviceReport};
-use crate::episodes::{self, Episode, LabelNames};
+use crate::episodes::{self, Episode, EpisodeTable, LabelNames};
 use crate::error::{Error, Result};
 use crate::metrics::{self, off_hours::BusinessHours, Settings, Window};
 use crate::problem::{Problem, Severity};
@@ -90,8 +90,10 @@ pub struct Analysis {
     /// The episode table with the facts the metrics and charts read
     /// (`metrics::prepare`): refire and off-hours flags, the `--by` label.
     pub facts: DataFrame,
-    /// The merged episodes (same rows as the frame).
-    pub episode_rows: Vec<Episode>,
+    /// The canonical episode table (the frame is made from it).
+    pub episode_table: EpisodeTable,
+    /// The table as rows, made by [`Analysis::episode_rows`] when asked.
+    rows: std::sync::OnceLock<Vec<Episode>>,
     /// Per-rule metrics.
     pub metrics: DataFrame,
     /// The metrics as rows.
@@ -146,8 +148,10 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
     });
     let mut problems = assembled.problems;
     fail_if_strict(options.strict, &problems)?;
-    let mut episode_rows = assembled.episodes;
-    if episode_rows.iter().all(|e| e.starts_at.is_none()) {
+    let mut table = stage("episode table", || {
+        EpisodeTable::from_rows(assembled.episodes)
+    });
+    if table.starts().iter().all(|s| s.is_none()) {
         let first = problems
             .first()
             .map(|p| format!("; first problem: {p}"))
@@ -162,16 +166,16 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
         let reviews = crate::reviews::read(path);
         fail_if_strict(options.strict, &reviews.problems)?;
         problems.extend(reviews.problems.iter().cloned());
-        problems.extend(crate::reviews::apply(&reviews, &mut episode_rows));
+        problems.extend(crate::reviews::apply(&reviews, &mut table));
         reviews_info = Some(ReviewsInfo {
             file: reviews.file.clone(),
             verdicts: reviews.verdicts.len(),
         });
     }
-    crate::reviews::apply_proxy(&mut episode_rows);
+    crate::reviews::apply_proxy(&mut table);
 
-    let starts: Vec<Millis> = episode_rows.iter().filter_map(|e| e.starts_at).collect();
-    let ends: Vec<Millis> = episode_rows.iter().filter_map(|e| e.ends_at).collect();
+    let starts: Vec<Millis> = table.starts().iter().flatten().collect();
+    let ends: Vec<Millis> = table.ends().iter().flatten().collect();
     let data_window = metrics::default_window(&starts, &ends)
         .ok_or_else(|| Error::Usage("no fired episodes in the inputs".into()))?;
     let window = Window {
@@ -193,7 +197,7 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
         by: options.by.clone(),
     };
     let frame = stage("episode frame", || {
-        episodes::to_frame(&episode_rows, &options.label_names)
+        episodes::to_frame(&table, &options.label_names)
     })?;
     let facts = stage("episode facts", || metrics::prepare(&frame, &settings))?;
     let metrics_frame = stage("metrics", || metrics::compute(&facts, &settings))?;
@@ -201,7 +205,7 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
     advice::inventory::fill_current_for(&mut rules, &rule_files);
 
     let counts = count(
-        &episode_rows,
+        &table,
         &rules,
         &settings,
         &options.label_names,
@@ -240,7 +244,8 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
     Ok(Analysis {
         episodes: frame,
         facts,
-        episode_rows,
+        episode_table: table,
+        rows: std::sync::OnceLock::new(),
         metrics: metrics_frame,
         rules,
         summary,
@@ -276,12 +281,18 @@ impl Analysis {
     /// The advice targets (every alerting rule with its episodes in the window,
     /// then every alert name no rule defines), for `simulate` and `backtest`.
     pub fn targets(&self, names: &LabelNames) -> Vec<advice::Target<'_>> {
-        advice::targets(&self.rule_files, &self.episode_rows, self.window, names)
+        advice::targets(&self.rule_files, &self.episode_table, self.window, names)
+    }
+
+    /// The episode table as rows (see `EpisodeTable::to_rows`), made on the
+    /// first call: for tests and tools that want rows, never for the pipeline.
+    pub fn episode_rows(&self) -> &[Episode] {
+        self.rows.get_or_init(|| self.episode_table.to_rows())
     }
 }
 
 fn count(
-    episodes: &[Episode],
+    episodes: &EpisodeTable,
     rules: &[Row],
     settings: &Settings,
     names: &LabelNames,
@@ -302,20 +313,19 @@ fn count(
     counts.episodes = sum("episodes");
     counts.notifications = sum("notifications");
     counts.noisy_episodes = sum("noisy_episodes");
-    for e in episodes {
-        let Some(start) = e.starts_at.filter(|s| *s >= w.since && *s < w.until) else {
+    for e in episodes.iter() {
+        let Some(start) = e.starts_at().filter(|s| *s >= w.since && *s < w.until) else {
             continue;
         };
         let severity = e
-            .severity
-            .as_deref()
-            .or(e.labels.get(&names.severity).map(String::as_str));
+            .severity()
+            .or(e.labels().get(&names.severity).map(String::as_str));
         if severity.is_some_and(|s| s.eq_ignore_ascii_case("critical"))
             && settings.business_hours.is_off_hours(start)
         {
             counts.critical_off_hours += 1;
         }
-        match e.actionable_source {
+        match e.actionable_source() {
             Some("review") => counts.actionable_from_review += 1,
             Some(_) => counts.actionable_from_proxy += 1,
             None => counts.actionable_unknown += 1,

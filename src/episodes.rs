@@ -6,6 +6,8 @@
 //! polars frame every later stage reads. Column names are a public interface
 //! (see `docs/episodes.md`).
 
+pub use crate::episode_table::{EpisodeRef, EpisodeTable};
+use crate::episode_table::{TextColumn, TimeColumn};
 pub use crate::interned::{Labels, Name};
 use crate::timefmt::Millis;
 use polars::prelude::*;
@@ -312,122 +314,171 @@ fn shared_strings<'a>(
     rows: usize,
     values: impl Iterator<Item = Option<&'a str>>,
 ) -> PolarsResult<Column> {
-    use polars_arrow::array::{Utf8ViewArray, View};
-    use polars_arrow::bitmap::MutableBitmap;
-    use polars_arrow::datatypes::ArrowDataType;
-    use polars_buffer::Buffer;
-    let mut views = Vec::with_capacity(rows);
-    let mut validity = MutableBitmap::with_capacity(rows);
-    let mut bytes: Vec<u8> = Vec::new();
+    let mut strings = SharedStrings::with_capacity(rows);
     let mut stored: fnv::FnvHashMap<(usize, usize), View> = fnv::FnvHashMap::default();
     for value in values {
-        validity.push(value.is_some());
-        let Some(text) = value else {
-            views.push(View::default());
-            continue;
-        };
-        if text.len() <= View::MAX_INLINE_SIZE as usize {
-            views.push(View::new_inline(text.as_bytes()));
-            continue;
+        let view = value.map(|text| {
+            if text.len() <= View::MAX_INLINE_SIZE as usize {
+                View::new_inline(text.as_bytes())
+            } else {
+                *stored
+                    .entry((text.as_ptr() as usize, text.len()))
+                    .or_insert_with(|| strings.store(text))
+            }
+        });
+        strings.push(view);
+    }
+    strings.finish(name)
+}
+
+/// A string column of the table's coded texts: each distinct text stored
+/// once, each row its code's view (no hashing per row).
+fn coded_strings(name: &str, column: &TextColumn) -> PolarsResult<Column> {
+    let mut strings = SharedStrings::with_capacity(column.codes().len());
+    let views: Vec<View> = column
+        .values()
+        .iter()
+        .map(|text| strings.store(text))
+        .collect();
+    for &code in column.codes() {
+        strings.push(code.checked_sub(1).map(|i| views[i as usize]));
+    }
+    strings.finish(name)
+}
+
+use polars_arrow::array::View;
+
+/// The parts of an Arrow string-view column being built: a view per row
+/// and one buffer of the texts they point into.
+struct SharedStrings {
+    views: Vec<View>,
+    validity: polars_arrow::bitmap::MutableBitmap,
+    bytes: Vec<u8>,
+}
+
+impl SharedStrings {
+    fn with_capacity(rows: usize) -> Self {
+        SharedStrings {
+            views: Vec::with_capacity(rows),
+            validity: polars_arrow::bitmap::MutableBitmap::with_capacity(rows),
+            bytes: Vec::new(),
         }
-        let view = *stored
-            .entry((text.as_ptr() as usize, text.len()))
-            .or_insert_with(|| {
-                let offset = bytes.len();
-                bytes.extend_from_slice(text.as_bytes());
-                View::new_from_bytes(text.as_bytes(), 0, offset as u32)
-            });
-        views.push(view);
     }
-    if u32::try_from(bytes.len()).is_err() {
-        polars_bail!(ComputeError: "column {name}: more than 4 GiB of distinct text");
+
+    /// Stores a text (unless short enough to sit in its view) and gives its view.
+    fn store(&mut self, text: &str) -> View {
+        if text.len() <= View::MAX_INLINE_SIZE as usize {
+            return View::new_inline(text.as_bytes());
+        }
+        let offset = self.bytes.len();
+        self.bytes.extend_from_slice(text.as_bytes());
+        View::new_from_bytes(text.as_bytes(), 0, offset as u32)
     }
-    let validity = (validity.unset_bits() > 0).then(|| validity.into());
-    let array = Utf8ViewArray::try_new(
-        ArrowDataType::Utf8View,
-        Buffer::from(views),
-        Buffer::from(vec![Buffer::from(bytes)]),
-        validity,
-    )?;
-    Ok(StringChunked::with_chunk(name.into(), array)
-        .into_series()
-        .into_column())
+
+    /// Adds a row: a view from [`SharedStrings::store`], or null.
+    fn push(&mut self, view: Option<View>) {
+        self.validity.push(view.is_some());
+        self.views.push(view.unwrap_or_default());
+    }
+
+    fn finish(self, name: &str) -> PolarsResult<Column> {
+        use polars_arrow::array::Utf8ViewArray;
+        use polars_arrow::datatypes::ArrowDataType;
+        use polars_buffer::Buffer;
+        if u32::try_from(self.bytes.len()).is_err() {
+            polars_bail!(ComputeError: "column {name}: more than 4 GiB of distinct text");
+        }
+        let validity = (self.validity.unset_bits() > 0).then(|| self.validity.into());
+        let array = Utf8ViewArray::try_new(
+            ArrowDataType::Utf8View,
+            Buffer::from(self.views),
+            Buffer::from(vec![Buffer::from(self.bytes)]),
+            validity,
+        )?;
+        Ok(StringChunked::with_chunk(name.into(), array)
+            .into_series()
+            .into_column())
+    }
 }
 
 /// Builds the canonical polars frame from merged episodes, its columns side by side.
-pub fn to_frame(episodes: &[Episode], names: &LabelNames) -> PolarsResult<DataFrame> {
-    fn pick<'e>(explicit: &'e Option<String>, labels: &'e Labels, name: &str) -> Option<&'e str> {
-        explicit
-            .as_deref()
-            .or_else(|| labels.get(name).map(String::as_str))
-    }
+pub fn to_frame(table: &EpisodeTable, names: &LabelNames) -> PolarsResult<DataFrame> {
+    let rows = table.len();
     fn strings<'a>(
-        episodes: &'a [Episode],
+        table: &'a EpisodeTable,
         name: &'static str,
-        f: impl Fn(&'a Episode) -> Option<&'a str> + Sync + 'a,
+        f: impl Fn(EpisodeRef<'a>) -> Option<&'a str> + Sync + 'a,
     ) -> ColumnBuilder<'a> {
-        Box::new(move || shared_strings(name, episodes.len(), episodes.iter().map(&f)))
+        Box::new(move || shared_strings(name, table.len(), table.iter().map(&f)))
     }
-    fn times<'a>(
-        episodes: &'a [Episode],
+    fn times<'a>(table: &'a EpisodeTable, name: &'static str, column: &'a TimeColumn) -> ColumnBuilder<'a> {
+        Box::new(move || datetime_column(name, column.iter().take(table.len()).collect()))
+    }
+    fn picked<'a>(
+        table: &'a EpisodeTable,
         name: &'static str,
-        f: impl Fn(&Episode) -> Option<Millis> + Sync + 'a,
+        explicit: &'a TextColumn,
+        label: &'a str,
     ) -> ColumnBuilder<'a> {
-        Box::new(move || datetime_column(name, episodes.iter().map(&f).collect()))
+        strings(table, name, move |e| {
+            explicit
+                .get(e.row())
+                .map(Name::as_str)
+                .or_else(|| e.labels().get(label).map(String::as_str))
+        })
     }
     let builders: Vec<ColumnBuilder> = vec![
         Box::new(|| {
-            let values: Vec<&str> = episodes.iter().map(|e| e.source).collect();
+            let values: Vec<&str> = table.iter().map(|e| e.source()).collect();
             Ok(Column::new("source".into(), values))
         }),
-        strings(episodes, "rule", |e| Some(e.rule.as_str())),
-        strings(episodes, "fingerprint", |e| Some(e.fingerprint.as_str())),
-        strings(episodes, "labels", |e| Some(e.labels.json())),
-        strings(episodes, "severity", move |e| {
-            pick(&e.severity, &e.labels, &names.severity)
-        }),
-        strings(episodes, "team", move |e| {
-            pick(&e.team, &e.labels, &names.team)
-        }),
-        strings(episodes, "service", move |e| {
-            pick(&e.service, &e.labels, &names.service)
-        }),
-        times(episodes, "starts_at", |e| e.starts_at),
-        times(episodes, "ends_at", |e| e.ends_at),
-        times(episodes, "pending_since", |e| e.pending_since),
+        Box::new(|| coded_strings("rule", table.rules())),
+        Box::new(|| coded_strings("fingerprint", table.fingerprints())),
+        strings(table, "labels", |e| Some(e.labels().json())),
+        picked(table, "severity", table.severities(), &names.severity),
+        picked(table, "team", table.teams(), &names.team),
+        picked(table, "service", table.services(), &names.service),
+        times(table, "starts_at", table.starts()),
+        times(table, "ends_at", table.ends()),
+        times(table, "pending_since", table.pending()),
         Box::new(|| {
-            let values: Vec<u32> = episodes.iter().map(|e| e.notification_count()).collect();
-            Ok(Column::new("notifications".into(), values))
+            Ok(Column::new(
+                "notifications".into(),
+                table.notification_counts().to_vec(),
+            ))
         }),
-        times(episodes, "acked_at", |e| e.acked_at),
-        strings(episodes, "acked_by", |e| e.acked_by.as_deref()),
+        times(table, "acked_at", table.acks()),
+        Box::new(|| coded_strings("acked_by", table.acked_by_column())),
         Box::new(|| {
-            let values: Vec<bool> = episodes.iter().map(|e| e.ack_tracked).collect();
-            Ok(Column::new("ack_tracked".into(), values))
+            Ok(Column::new(
+                "ack_tracked".into(),
+                table.ack_tracked_column().to_vec(),
+            ))
         }),
+        Box::new(|| Ok(Column::new("silenced".into(), table.silenced_column().to_vec()))),
         Box::new(|| {
-            let values: Vec<bool> = episodes.iter().map(|e| e.silenced).collect();
-            Ok(Column::new("silenced".into(), values))
-        }),
-        Box::new(|| {
-            let values: Vec<Option<bool>> = episodes.iter().map(|e| e.actionable).collect();
-            Ok(Column::new("actionable".into(), values))
+            Ok(Column::new(
+                "actionable".into(),
+                table.actionable_column().to_vec(),
+            ))
         }),
         Box::new(|| {
-            let values: Vec<Option<&str>> = episodes.iter().map(|e| e.actionable_source).collect();
+            let values: Vec<Option<&str>> = table.iter().map(|e| e.actionable_source()).collect();
             Ok(Column::new("actionable_source".into(), values))
         }),
-        strings(episodes, "incident_id", |e| e.incident_id.as_deref()),
+        Box::new(|| coded_strings("incident_id", table.incident_ids())),
         Box::new(|| {
-            let values: Vec<Option<bool>> = episodes.iter().map(|e| e.auto_resolved).collect();
-            Ok(Column::new("auto_resolved".into(), values))
+            Ok(Column::new(
+                "auto_resolved".into(),
+                table.auto_resolved_column().to_vec(),
+            ))
         }),
     ];
     let columns = builders
         .par_iter()
         .map(|build| build())
         .collect::<PolarsResult<Vec<Column>>>()?;
-    DataFrame::new(episodes.len(), columns)
+    DataFrame::new(rows, columns)
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@
 //! back to the proxy "acknowledged, and not resolved within 5 minutes of
 //! starting" where the source records acknowledgements; else they stay unknown.
 
-use crate::episodes::Episode;
+use crate::episodes::EpisodeTable;
 use crate::problem::Problem;
 use crate::sources::episodes_csv::{open_table, parse_verdict};
 use crate::timefmt::{parse_stamp, Millis, Stamp};
@@ -184,22 +184,23 @@ fn parse(file: &str, text: &str, reviews: &mut Reviews) {
 
 /// Applies verdicts to episodes; returns problems for rows that matched nothing
 /// and for contradicting verdicts.
-pub fn apply(reviews: &Reviews, episodes: &mut [Episode]) -> Vec<Problem> {
+pub fn apply(reviews: &Reviews, table: &mut EpisodeTable) -> Vec<Problem> {
+    let episodes = &*table;
     let mut by_incident: HashMap<&str, Vec<usize>> = HashMap::new();
     let mut by_fingerprint: HashMap<&str, Vec<usize>> = HashMap::new();
     let mut by_rule: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, e) in episodes.iter().enumerate() {
-        if e.starts_at.is_none() {
+        if e.starts_at().is_none() {
             continue;
         }
-        if let Some(id) = e.incident_id.as_deref() {
+        if let Some(id) = e.incident_id() {
             by_incident.entry(id).or_default().push(i);
         }
-        by_fingerprint.entry(&e.fingerprint).or_default().push(i);
-        by_rule.entry(&e.rule).or_default().push(i);
+        by_fingerprint.entry(e.fingerprint().as_str()).or_default().push(i);
+        by_rule.entry(e.rule().as_str()).or_default().push(i);
     }
     // Lists sorted by start, so the episodes near a time are a binary search away.
-    let start_of = |i: usize| episodes[i].starts_at.unwrap_or(Millis::MIN);
+    let start_of = |i: usize| episodes.get(i).starts_at().unwrap_or(Millis::MIN);
     for list in by_fingerprint.values_mut().chain(by_rule.values_mut()) {
         list.sort_by_key(|&i| start_of(i));
     }
@@ -221,7 +222,7 @@ pub fn apply(reviews: &Reviews, episodes: &mut [Episode]) -> Vec<Problem> {
                 let candidates = near(by_fingerprint.get(f.as_str()), *t);
                 candidates
                     .into_iter()
-                    .min_by_key(|&i| (episodes[i].starts_at.unwrap_or(0) - t).abs())
+                    .min_by_key(|&i| (episodes.get(i).starts_at().unwrap_or(0) - t).abs())
                     .into_iter()
                     .collect()
             }
@@ -259,10 +260,9 @@ pub fn apply(reviews: &Reviews, episodes: &mut [Episode]) -> Vec<Problem> {
             }
         }
     }
-    for (episode, choice) in episodes.iter_mut().zip(chosen) {
+    for (i, choice) in chosen.into_iter().enumerate() {
         if let Some((_, row)) = choice {
-            episode.actionable = Some(reviews.verdicts[row].actionable);
-            episode.actionable_source = Some("review");
+            table.set_verdict(i, reviews.verdicts[row].actionable, "review");
         }
     }
     problems.sort();
@@ -272,23 +272,25 @@ pub fn apply(reviews: &Reviews, episodes: &mut [Episode]) -> Vec<Problem> {
 
 /// Fills unknown `actionable` from acknowledgements where the source records them:
 /// acknowledged, and not resolved within 5 minutes of starting.
-pub fn apply_proxy(episodes: &mut [Episode]) {
-    for e in episodes.iter_mut() {
-        if e.actionable.is_some() || !e.ack_tracked {
+pub fn apply_proxy(table: &mut EpisodeTable) {
+    for i in 0..table.len() {
+        let e = table.get(i);
+        if e.actionable().is_some() || !e.ack_tracked() {
             continue;
         }
-        let Some(start) = e.starts_at else { continue };
+        let Some(start) = e.starts_at() else { continue };
         let quick = e
-            .ends_at
+            .ends_at()
             .is_some_and(|end| end - start < PROXY_MIN_DURATION_MS);
-        e.actionable = Some(e.acked_at.is_some() && !quick);
-        e.actionable_source = Some("proxy");
+        let acked = e.acked_at().is_some();
+        table.set_verdict(i, acked && !quick, "proxy");
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::episodes::Episode;
 
     fn episode(rule: &str, fingerprint: &str, start: Millis) -> Episode {
         Episode {
@@ -309,25 +311,26 @@ mod tests {
 
     #[test]
     fn one_minute_either_side_matches_and_a_millisecond_more_does_not() {
-        let mut episodes = vec![
+        let mut episodes = EpisodeTable::from_rows(vec![
             episode("R", "a", 1_000_000),
             episode("R", "b", 1_060_000),
             episode("R", "c", 1_060_001),
             episode("R", "d", 939_999),
-        ];
+        ]);
         let reviews = Reviews {
             file: "r.csv".into(),
             verdicts: vec![verdict(2, Matcher::RuleAt("R".into(), 1_000_000), true)],
             problems: Vec::new(),
         };
         assert!(apply(&reviews, &mut episodes).is_empty());
-        let got: Vec<Option<bool>> = episodes.iter().map(|e| e.actionable).collect();
+        let got: Vec<Option<bool>> = episodes.iter().map(|e| e.actionable()).collect();
         assert_eq!(got, vec![Some(true), Some(true), None, None]);
     }
 
     #[test]
     fn fingerprint_and_time_picks_the_nearest_episode_of_that_instance() {
-        let mut episodes = vec![episode("R", "a", 1_000_000), episode("R", "a", 1_050_000)];
+        let mut episodes =
+            EpisodeTable::from_rows(vec![episode("R", "a", 1_000_000), episode("R", "a", 1_050_000)]);
         let reviews = Reviews {
             file: "r.csv".into(),
             verdicts: vec![verdict(
@@ -338,7 +341,7 @@ mod tests {
             problems: Vec::new(),
         };
         apply(&reviews, &mut episodes);
-        assert_eq!(episodes[0].actionable, None);
-        assert_eq!(episodes[1].actionable, Some(false));
+        assert_eq!(episodes.get(0).actionable(), None);
+        assert_eq!(episodes.get(1).actionable(), Some(false));
     }
 }

@@ -34,10 +34,10 @@ impl Advisor for Demote {
             if !target.pages() || episodes < 5 || super::remove::applies(target) {
                 continue;
             }
-            let tracked: Vec<_> = fired.iter().filter(|e| e.ack_tracked).collect();
+            let tracked: Vec<_> = fired.iter().filter(|e| e.ack_tracked()).collect();
             let mut tta: Vec<i64> = tracked
                 .iter()
-                .filter_map(|e| Some(e.acked_at? - e.starts_at?))
+                .filter_map(|e| Some(e.acked_at()? - e.starts_at()?))
                 .collect();
             tta.sort_unstable();
             let acked_share =

@@ -25,7 +25,7 @@ impl Advisor for LowerFor {
         let mut out = Vec::new();
         for target in &ctx.targets {
             let current = target.current.for_ms;
-            let has_pending = target.episodes.iter().any(|e| e.pending_since.is_some());
+            let has_pending = target.episodes.iter().any(|e| e.pending_since().is_some());
             let (yes, no, _) = target.verdicts();
             if target.rule.is_none()
                 || current < 120_000
@@ -67,7 +67,7 @@ impl Advisor for LowerFor {
                 "episodes": baseline.episodes_before,
                 "actionable": yes,
                 "not_actionable": no,
-                "pending_only_episodes": target.episodes.iter().filter(|e| e.starts_at.is_none()).count(),
+                "pending_only_episodes": target.episodes.iter().filter(|e| e.starts_at().is_none()).count(),
             })
             .as_object()
             .cloned()

@@ -18,7 +18,7 @@ pub mod remove;
 pub mod simulate;
 pub mod threshold;
 
-use crate::episodes::{Episode, LabelNames};
+use crate::episodes::{EpisodeRef, EpisodeTable, LabelNames};
 use crate::metrics::Window;
 use crate::rules::patch::{self, Change};
 use crate::rules::{Rule, RuleFile, RuleKind};
@@ -93,7 +93,7 @@ pub struct Target<'a> {
     /// The rule and its (file, rule) indices, when rule files were given and one matches.
     pub rule: Option<(usize, usize, &'a Rule)>,
     /// Its episodes that start (or, pending-only, become pending) inside the window.
-    pub episodes: Vec<&'a Episode>,
+    pub episodes: Vec<EpisodeRef<'a>>,
     /// The current `for:` and `keep_firing_for:` (zero when unknown).
     pub current: Setting,
     /// The severity of the rule or of its alerts.
@@ -102,10 +102,10 @@ pub struct Target<'a> {
     pub history: OnceLock<simulate::History<'a>>,
 }
 
-impl Target<'_> {
+impl<'a> Target<'a> {
     /// Fired episodes.
-    pub fn fired(&self) -> impl Iterator<Item = &&Episode> {
-        self.episodes.iter().filter(|e| e.starts_at.is_some())
+    pub fn fired(&self) -> impl Iterator<Item = &EpisodeRef<'a>> {
+        self.episodes.iter().filter(|e| e.starts_at().is_some())
     }
 
     /// Whether this rule pages (its severity is a paging one).
@@ -148,7 +148,7 @@ impl Target<'_> {
     pub fn verdicts(&self) -> (u64, u64, u64) {
         let mut counts = (0, 0, 0);
         for e in self.fired() {
-            match e.actionable {
+            match e.actionable() {
                 Some(true) => counts.0 += 1,
                 Some(false) => counts.1 += 1,
                 None => counts.2 += 1,
@@ -268,24 +268,33 @@ pub fn duration_change(target: &Target, key: &str, new_ms: Millis, added_ms: Mil
 /// every alert name in the history that no rule defines.
 pub fn targets<'a>(
     files: &'a [RuleFile],
-    episodes: &'a [Episode],
+    episodes: &'a EpisodeTable,
     window: Window,
     names: &LabelNames,
 ) -> Vec<Target<'a>> {
-    let in_window = |e: &Episode| {
-        e.starts_at
-            .or(e.pending_since)
+    let in_window = |e: &EpisodeRef| {
+        e.starts_at()
+            .or(e.pending_since())
             .is_some_and(|t| t >= window.since && t < window.until)
     };
-    let mut by_name: BTreeMap<&str, Vec<&Episode>> = BTreeMap::new();
+    // Grouped by the rule column's codes (one per distinct name), then named.
+    let rules = episodes.rules();
+    let mut by_code: Vec<Vec<EpisodeRef>> = vec![Vec::new(); rules.values().len() + 1];
     for e in episodes.iter().filter(|e| in_window(e)) {
-        by_name.entry(e.rule.as_str()).or_default().push(e);
+        by_code[rules.codes()[e.row()] as usize].push(e);
     }
-    let severity_of = |eps: &[&Episode]| {
+    let mut by_name: BTreeMap<&str, Vec<EpisodeRef>> = BTreeMap::new();
+    for (code, eps) in by_code.into_iter().enumerate() {
+        if !eps.is_empty() {
+            let name = code.checked_sub(1).map_or("", |i| rules.values()[i].as_str());
+            by_name.entry(name).or_default().extend(eps);
+        }
+    }
+    let severity_of = |eps: &[EpisodeRef]| {
         eps.iter().find_map(|e| {
-            e.severity
-                .clone()
-                .or_else(|| e.labels.get(&names.severity).cloned())
+            e.severity()
+                .map(str::to_string)
+                .or_else(|| e.labels().get(&names.severity).cloned())
         })
     };
     let mut out = Vec::new();
@@ -296,9 +305,9 @@ pub fn targets<'a>(
                 continue;
             }
             defined.insert(rule.name.as_str());
-            let eps: Vec<&Episode> = by_name
+            let eps: Vec<EpisodeRef> = by_name
                 .get(rule.name.as_str())
-                .map(|v| v.iter().copied().filter(|e| rule.matches(e)).collect())
+                .map(|v| v.iter().copied().filter(|e| rule.matches(*e)).collect())
                 .unwrap_or_default();
             let severity = rule
                 .labels

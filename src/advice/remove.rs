@@ -29,7 +29,7 @@ impl Advisor for Remove {
             let episodes = fired.len() as u64;
             let reviewed_n = fired
                 .iter()
-                .filter(|e| e.actionable_source == Some("review"))
+                .filter(|e| e.actionable_source() == Some("review"))
                 .count() as u64;
             let baseline = ctx.effect(target, target.current);
             let notifications = baseline.notifications_before;
@@ -55,7 +55,7 @@ impl Advisor for Remove {
                 refires_after: 0,
                 short_removed: baseline.short_before,
                 actionable_lost: Some(0),
-                unknown_lost: fired.iter().filter(|e| e.actionable.is_none()).count() as u64,
+                unknown_lost: fired.iter().filter(|e| e.actionable().is_none()).count() as u64,
                 ..baseline
             });
             advice.confidence = if reviewed_n >= 10 { "high" } else { "medium" };
@@ -71,11 +71,11 @@ pub fn applies(target: &Target) -> bool {
     let fired: Vec<_> = target.fired().collect();
     let reviewed: Vec<_> = fired
         .iter()
-        .filter(|e| e.actionable_source == Some("review"))
+        .filter(|e| e.actionable_source() == Some("review"))
         .collect();
     let (episodes, reviewed_n) = (fired.len(), reviewed.len());
     episodes >= 5
         && reviewed_n >= 5
         && 2 * reviewed_n >= episodes
-        && !reviewed.iter().any(|e| e.actionable == Some(true))
+        && !reviewed.iter().any(|e| e.actionable() == Some(true))
 }

@@ -24,7 +24,7 @@
 //! notification of each episode merged into it (its repeats stay); an episode
 //! that fires only under the new setting costs two (firing and resolved).
 
-use crate::episodes::Episode;
+use crate::episodes::EpisodeRef;
 use crate::timefmt::Millis;
 use serde::Serialize;
 use std::sync::OnceLock;
@@ -83,6 +83,17 @@ pub struct Replayed<'a> {
     pub members: Vec<usize>,
 }
 
+/// What the replay counts of one episode of the history, held side by side
+/// so a replay reads one small array instead of the table's columns.
+#[derive(Clone, Copy)]
+struct Fact {
+    fired: bool,
+    short: bool,
+    notifications: u32,
+    actionable: Option<bool>,
+    starts_at: Millis,
+}
+
 /// One condition period of the history.
 struct Period {
     index: usize,
@@ -96,10 +107,9 @@ struct Period {
 /// fingerprints as ranks (integers in the fingerprints' order), and the
 /// figures of the history itself (`*_before`), which no replay changes.
 pub struct History<'a> {
-    episodes: Vec<&'a Episode>,
+    facts: Vec<Fact>,
     current: Setting,
     until: Millis,
-    short_ms: Millis,
     flap_window_ms: Millis,
     /// Each instance's fingerprint and periods, sorted by (pending, index).
     instances: Vec<(&'a str, u32, Vec<Period>)>,
@@ -118,44 +128,44 @@ impl<'a> History<'a> {
     /// under `current`; `until` closes open episodes for the survival test;
     /// `short_ms` and `flap_window_ms` are `--short` and `--flap-window`.
     pub fn new(
-        episodes: &[&'a Episode],
+        episodes: &[EpisodeRef<'a>],
         current: Setting,
         until: Millis,
         short_ms: Millis,
         flap_window_ms: Millis,
     ) -> History<'a> {
-        let ranks = crate::ranks::name_ranks(episodes.iter().map(|e| &e.fingerprint));
+        let ranks = crate::ranks::name_ranks(episodes.iter().map(|e| e.fingerprint()));
         let count = ranks.iter().max().map_or(0, |r| *r as usize + 1);
         let mut instances: Vec<(&'a str, u32, Vec<Period>)> = Vec::new();
         let mut slot_of_rank: Vec<Option<usize>> = vec![None; count];
         for (index, e) in episodes.iter().enumerate() {
-            let pending = match (e.pending_since, e.starts_at) {
+            let pending = match (e.pending_since(), e.starts_at()) {
                 (Some(p), _) => p,
                 (None, Some(s)) => s - current.for_ms,
                 (None, None) => continue,
             };
             // A fired episode's observed end includes the current keep_firing_for.
-            let end = match (e.ends_at, e.starts_at) {
+            let end = match (e.ends_at(), e.starts_at()) {
                 (Some(end), Some(_)) => Some((end - current.keep_firing_for_ms).max(pending)),
                 (end, _) => end,
             };
             let rank = ranks[index];
             let slot = *slot_of_rank[rank as usize].get_or_insert_with(|| {
-                instances.push((e.fingerprint.as_str(), rank, Vec::new()));
+                instances.push((e.fingerprint().as_str(), rank, Vec::new()));
                 instances.len() - 1
             });
             instances[slot].2.push(Period {
                 index,
                 pending,
                 end,
-                fired_start: e.starts_at,
+                fired_start: e.starts_at(),
             });
         }
         for (_, _, periods) in &mut instances {
             periods.sort_by_key(|p| (p.pending, p.index));
         }
         let fired: Vec<usize> = (0..episodes.len())
-            .filter(|&i| episodes[i].starts_at.is_some())
+            .filter(|&i| episodes[i].starts_at().is_some())
             .collect();
         let before = Effect {
             episodes_before: fired.len() as u64,
@@ -166,7 +176,7 @@ impl<'a> History<'a> {
             refires_before: refires(
                 fired.iter().map(|&i| {
                     let e = episodes[i];
-                    (ranks[i], e.starts_at.unwrap_or_default(), e.ends_at)
+                    (ranks[i], e.starts_at().unwrap_or_default(), e.ends_at())
                 }),
                 count,
                 flap_window_ms,
@@ -177,12 +187,21 @@ impl<'a> History<'a> {
                 .count() as u64,
             ..Effect::default()
         };
-        let known = fired.iter().any(|&i| episodes[i].actionable.is_some());
+        let known = fired.iter().any(|&i| episodes[i].actionable().is_some());
+        let facts = episodes
+            .iter()
+            .map(|e| Fact {
+                fired: e.starts_at().is_some(),
+                short: is_short(*e, short_ms),
+                notifications: e.notification_count(),
+                actionable: e.actionable(),
+                starts_at: e.starts_at().unwrap_or_default(),
+            })
+            .collect();
         History {
-            episodes: episodes.to_vec(),
+            facts,
             current,
             until,
-            short_ms,
             flap_window_ms,
             instances,
             ranks,
@@ -262,17 +281,17 @@ impl<'a> History<'a> {
 
     /// [`History::effect`] and the replayed episodes it counts.
     pub fn effect_and_replay(&self, new: Setting) -> (Effect, Vec<Replayed<'a>>) {
-        let episodes = &self.episodes;
+        let facts = &self.facts;
         let replayed = self.replay(new);
-        let mut covered = vec![false; episodes.len()];
+        let mut covered = vec![false; facts.len()];
         let mut notifications_after = 0u64;
         let mut added = 0u64;
         let mut after: Vec<(u32, Millis, Option<Millis>)> = Vec::with_capacity(replayed.len());
         for r in &replayed {
             for (k, &m) in r.members.iter().enumerate() {
                 covered[m] = true;
-                let n = episodes[m].notification_count() as u64;
-                let was_fired = episodes[m].starts_at.is_some();
+                let n = facts[m].notifications as u64;
+                let was_fired = facts[m].fired;
                 notifications_after += match (k, was_fired) {
                     (0, true) => n,
                     (0, false) => {
@@ -297,19 +316,19 @@ impl<'a> History<'a> {
             refires_after: refires(after.into_iter(), self.rank_count, self.flap_window_ms),
             short_removed: lost
                 .iter()
-                .filter(|&&i| is_short(episodes[i], self.short_ms))
+                .filter(|&&i| facts[i].short)
                 .count() as u64,
             actionable_lost: self.known.then(|| {
                 lost.iter()
-                    .filter(|&&i| episodes[i].actionable == Some(true))
+                    .filter(|&&i| facts[i].actionable == Some(true))
                     .count() as u64
             }),
             unknown_lost: lost
                 .iter()
-                .filter(|&&i| episodes[i].actionable.is_none())
+                .filter(|&&i| facts[i].actionable.is_none())
                 .count() as u64,
             episodes_added: added,
-            delay_added_s: mean_shift(&replayed, episodes)
+            delay_added_s: mean_shift(&replayed, facts)
                 .unwrap_or((new.for_ms - self.current.for_ms) as f64 / 1000.0),
             resolve_delay_added_s: (new.keep_firing_for_ms - self.current.keep_firing_for_ms)
                 as f64
@@ -324,7 +343,7 @@ impl<'a> History<'a> {
 /// `current`, as if the rule had `new`. `until` closes open episodes for the
 /// survival test. Returns the replayed episodes in time order.
 pub fn replay<'a>(
-    episodes: &[&'a Episode],
+    episodes: &[EpisodeRef<'a>],
     current: Setting,
     new: Setting,
     until: Millis,
@@ -333,8 +352,8 @@ pub fn replay<'a>(
 }
 
 /// Whether a resolved episode lasted less than `short_ms` (`--short`).
-fn is_short(e: &Episode, short_ms: Millis) -> bool {
-    match (e.starts_at, e.ends_at) {
+fn is_short(e: EpisodeRef, short_ms: Millis) -> bool {
+    match (e.starts_at(), e.ends_at()) {
         (Some(s), Some(end)) => end - s < short_ms,
         _ => false,
     }
@@ -371,7 +390,7 @@ fn refires(
 
 /// What the replay changes, in the numbers advice and `simulate` report.
 pub fn effect<'a>(
-    episodes: &[&'a Episode],
+    episodes: &[EpisodeRef<'a>],
     current: Setting,
     new: Setting,
     until: Millis,
@@ -382,10 +401,13 @@ pub fn effect<'a>(
 }
 
 /// Mean of how much later the replayed episodes fire than they did, in seconds (ms precision).
-fn mean_shift(replayed: &[Replayed<'_>], episodes: &[&Episode]) -> Option<f64> {
+fn mean_shift(replayed: &[Replayed<'_>], facts: &[Fact]) -> Option<f64> {
     let shifts: Vec<i64> = replayed
         .iter()
-        .filter_map(|r| Some(r.starts_at - episodes[*r.members.first()?].starts_at?))
+        .filter_map(|r| {
+            let first = facts[*r.members.first()?];
+            first.fired.then(|| r.starts_at - first.starts_at)
+        })
         .collect();
     if shifts.is_empty() {
         return None;
@@ -397,6 +419,7 @@ fn mean_shift(replayed: &[Replayed<'_>], episodes: &[&Episode]) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::episodes::{Episode, EpisodeTable};
 
     const M: Millis = 60_000;
 
@@ -410,8 +433,12 @@ mod tests {
         }
     }
 
-    fn run(eps: &[Episode], current: Setting, new: Setting) -> Vec<Replayed<'_>> {
-        let refs: Vec<&Episode> = eps.iter().collect();
+    fn table(eps: &[Episode]) -> EpisodeTable {
+        EpisodeTable::from_rows(eps.to_vec())
+    }
+
+    fn run(table: &EpisodeTable, current: Setting, new: Setting) -> Vec<Replayed<'_>> {
+        let refs: Vec<EpisodeRef> = table.iter().collect();
         replay(&refs, current, new, 1_000 * M)
     }
 
@@ -428,6 +455,7 @@ mod tests {
             ..NONE
         };
         let eps = [ep("a", 10 * M, 12 * M), ep("b", 10 * M, 12 * M + 1)];
+        let eps = table(&eps);
         let out = run(&eps, current, new);
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].fingerprint, "b");
@@ -446,6 +474,7 @@ mod tests {
             ep("a", 15 * M, 20 * M),     // gap exactly K: merges
             ep("a", 25 * M + 1, 30 * M), // gap K + 1 ms: a new episode
         ];
+        let eps = table(&eps);
         let out = run(&eps, NONE, new);
         assert_eq!(out.len(), 2);
         assert_eq!(out[0].members, vec![0, 1]);
@@ -465,7 +494,8 @@ mod tests {
             ep("a", 20 * M, 21 * M),
             ep("b", 5 * M, 9 * M),
         ];
-        let refs: Vec<&Episode> = eps.iter().collect();
+        let eps = table(&eps);
+        let refs: Vec<EpisodeRef> = eps.iter().collect();
         let (effect, out) = effect(&refs, current, current, 1_000 * M, 5 * M, 15 * M);
         let got: Vec<_> = out.iter().map(|r| (r.starts_at, r.ends_at)).collect();
         assert_eq!(
@@ -496,7 +526,8 @@ mod tests {
             pending(10 * M, 14 * M),
             pending(20 * M, 21 * M),
         ];
-        let refs: Vec<&Episode> = eps.iter().collect();
+        let eps = table(&eps);
+        let refs: Vec<EpisodeRef> = eps.iter().collect();
         let new = Setting {
             for_ms: 2 * M,
             ..NONE
@@ -513,7 +544,8 @@ mod tests {
         let mut second = ep("a", 12 * M, 13 * M);
         second.actionable = Some(true);
         let eps = [ep("a", 0, 10 * M), second];
-        let refs: Vec<&Episode> = eps.iter().collect();
+        let eps = table(&eps);
+        let refs: Vec<EpisodeRef> = eps.iter().collect();
         let new = Setting {
             keep_firing_for_ms: 5 * M,
             ..NONE

@@ -44,13 +44,13 @@ pub fn truth(target: &Target, set: &SeriesSet) -> Vec<Truth> {
     let end = set.span.1 + set.step_ms;
     target
         .fired()
-        .filter(|e| e.actionable == Some(true))
-        .filter(|e| e.starts_at.is_some_and(|s| s >= set.span.0 && s < end))
+        .filter(|e| e.actionable() == Some(true))
+        .filter(|e| e.starts_at().is_some_and(|s| s >= set.span.0 && s < end))
         .filter_map(|e| {
             Some(Truth {
-                start: e.starts_at?,
-                end: e.ends_at.unwrap_or(end).max(e.starts_at?),
-                labels: e.labels.map().clone(),
+                start: e.starts_at()?,
+                end: e.ends_at().unwrap_or(end).max(e.starts_at()?),
+                labels: e.labels().map().clone(),
             })
         })
         .collect()

@@ -72,7 +72,7 @@ pub fn run(args: &Args) -> Result<()> {
     options.until = Some(to);
     let format = args.page.format()?;
     let analysis = analysis::analyze(&options)?;
-    let retro = build(&analysis.episode_rows, frame);
+    let retro = build(&analysis.episode_table, frame);
     let text = match format {
         super::PageFormat::Markdown => markdown(&retro, frame),
         super::PageFormat::Html => html(&retro, frame)?,

@@ -6,7 +6,7 @@
 //! how long after the incident ended its alerts resolved.
 
 use super::markdown::md_escape;
-use crate::episodes::Episode;
+use crate::episodes::{EpisodeRef, EpisodeTable};
 use crate::timefmt::{format_millis, Millis};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -63,8 +63,8 @@ pub struct Retro {
     pub still_firing: usize,
 }
 
-fn instance(e: &Episode) -> String {
-    e.labels
+fn instance(e: EpisodeRef) -> String {
+    e.labels()
         .iter()
         .filter(|(k, _)| k.as_str() != "alertname")
         .map(|(k, v)| format!("{k}={v}"))
@@ -73,21 +73,21 @@ fn instance(e: &Episode) -> String {
 }
 
 /// Builds the retrospective from merged episodes.
-pub fn build(episodes: &[Episode], frame: Frame) -> Retro {
+pub fn build(episodes: &EpisodeTable, frame: Frame) -> Retro {
     let mut entries: Vec<Entry> = episodes
         .iter()
         .filter_map(|e| {
-            let start = e.starts_at?;
+            let start = e.starts_at()?;
             // Fired inside the frame: started before its end, still firing after its start.
-            let inside = start < frame.to && e.ends_at.is_none_or(|end| end > frame.from);
+            let inside = start < frame.to && e.ends_at().is_none_or(|end| end > frame.from);
             inside.then(|| Entry {
-                rule: e.rule.to_string(),
+                rule: e.rule().to_string(),
                 instance: instance(e),
                 start,
-                end: e.ends_at.filter(|end| *end < frame.to),
-                actionable: e.actionable,
-                verdict_source: e.actionable_source,
-                acked_at: e.acked_at,
+                end: e.ends_at().filter(|end| *end < frame.to),
+                actionable: e.actionable(),
+                verdict_source: e.actionable_source(),
+                acked_at: e.acked_at(),
             })
         })
         .collect();

@@ -12,7 +12,7 @@ pub mod file;
 pub mod patch;
 pub mod threshold;
 
-use crate::episodes::Episode;
+use crate::episodes::EpisodeRef;
 use crate::timefmt::Millis;
 use std::collections::BTreeMap;
 
@@ -108,11 +108,11 @@ impl Rule {
 
     /// Whether an alert with these labels comes from this rule: same
     /// `alertname`, and carries every static label whose value is not a template.
-    pub fn matches(&self, episode: &Episode) -> bool {
-        episode.rule == self.name
+    pub fn matches(&self, episode: EpisodeRef) -> bool {
+        *episode.rule() == self.name
             && self.labels.iter().all(|(name, value)| {
                 value.text.contains("{{")
-                    || episode.labels.get(name).is_none_or(|v| *v == value.text)
+                    || episode.labels().get(name).is_none_or(|v| *v == value.text)
             })
     }
 }

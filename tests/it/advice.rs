@@ -293,7 +293,7 @@ fn the_replay_baseline_agrees_with_the_metrics() {
             "{}",
             target.name
         );
-        let resolved = target.fired().filter(|e| e.ends_at.is_some()).count() as f64;
+        let resolved = target.fired().filter(|e| e.ends_at().is_some()).count() as f64;
         close(
             effect.short_before as f64 / resolved,
             f(r, "short_ratio"),

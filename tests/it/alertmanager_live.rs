@@ -338,25 +338,25 @@ receivers:
         pd.episodes_joined,
         4,
         "episodes: {:#?}",
-        a.episode_rows
+        a.episode_rows()
             .iter()
             .map(|e| (&e.rule, &e.labels, e.acked_at))
             .collect::<Vec<_>>()
     );
-    let rules: BTreeSet<&str> = a.episode_rows.iter().map(|e| e.rule.as_str()).collect();
+    let rules: BTreeSet<&str> = a.episode_rows().iter().map(|e| e.rule.as_str()).collect();
     assert_eq!(
         rules,
         BTreeSet::from(["CertExpiry", "DiskFull", "HighLatency", "QueueBacklog"]),
         "no incident is an episode of its own"
     );
     let silenced: BTreeSet<&str> = a
-        .episode_rows
+        .episode_rows()
         .iter()
         .filter(|e| e.silenced)
         .map(|e| e.labels["instance"].as_str())
         .collect();
     assert_eq!(silenced, BTreeSet::from(["db1", "lb1", "web1"]));
-    for e in a.episode_rows.iter().filter(|e| !e.silenced) {
+    for e in a.episode_rows().iter().filter(|e| !e.silenced) {
         assert!(e.acked_at.is_some(), "{e:?}");
         assert!(e.incident_id.is_some(), "{e:?}");
     }

@@ -36,8 +36,8 @@ fn resolved_body_with_eight_fractional_digits() {
         "alertmanager/webhook-resolved.json",
     )]));
     assert!(a.problems.is_empty(), "{:?}", a.problems);
-    assert_eq!(a.episode_rows.len(), 1);
-    let e = &a.episode_rows[0];
+    assert_eq!(a.episode_rows().len(), 1);
+    let e = &a.episode_rows()[0];
     // The alert's own alertname, not the group's.
     assert_eq!(e.rule, "MyAlertName");
     // The export's fingerprint is kept as the instance id.
@@ -55,8 +55,8 @@ fn zero_ends_at_means_still_firing_and_the_fingerprint_is_computed() {
     let a = run(&options(vec![fixture(
         "alertmanager/webhook-zero-endsat-no-fingerprint.json",
     )]));
-    assert_eq!(a.episode_rows.len(), 1);
-    let e = &a.episode_rows[0];
+    assert_eq!(a.episode_rows().len(), 1);
+    let e = &a.episode_rows()[0];
     assert_eq!(e.ends_at, None, "Go's zero time is no end");
     assert_eq!(e.fingerprint, fingerprint(&e.labels));
     assert_eq!(e.fingerprint, "3d69f64f7d326c93");
@@ -79,7 +79,7 @@ fn the_same_body_in_two_files_is_one_notification() {
         fixture("alertmanager/webhook-resolved.json"),
         fixture("alertmanager/webhook-resolved.json"),
     ]));
-    assert_eq!(a.episode_rows.len(), 1);
+    assert_eq!(a.episode_rows().len(), 1);
     assert_eq!(f(row(&a.rules, "MyAlertName"), "notifications"), 1.0);
 }
 
@@ -94,8 +94,8 @@ fn a_firing_body_and_its_resolved_body_are_one_episode_with_two_notifications() 
         write(dir.path(), "1.json", &firing),
         write(dir.path(), "2.json", &resolved),
     ]));
-    assert_eq!(a.episode_rows.len(), 1);
-    let e = &a.episode_rows[0];
+    assert_eq!(a.episode_rows().len(), 1);
+    let e = &a.episode_rows()[0];
     assert_eq!(e.ends_at, Some(t("2019-01-02T10:36:46.054Z")));
     assert_eq!(e.notification_count(), 2);
 }
@@ -116,8 +116,8 @@ fn a_refire_before_the_resolution_was_sent_closes_the_earlier_episode() {
         write(dir.path(), "1.json", &firing("2019-01-02T10:00:00Z")),
         write(dir.path(), "2.json", &firing("2019-01-02T10:09:00Z")),
     ]));
-    assert_eq!(a.episode_rows.len(), 2);
-    assert_eq!(a.episode_rows[0].ends_at, Some(t("2019-01-02T10:09:00Z")));
-    assert_eq!(a.episode_rows[1].ends_at, None);
+    assert_eq!(a.episode_rows().len(), 2);
+    assert_eq!(a.episode_rows()[0].ends_at, Some(t("2019-01-02T10:09:00Z")));
+    assert_eq!(a.episode_rows()[1].ends_at, None);
     assert_eq!(f(row(&a.rules, "MyAlertName"), "refires"), 1.0);
 }

@@ -21,14 +21,14 @@ fn read_with(files: &[&str], change: impl FnOnce(&mut alertnoise::analysis::Opti
 }
 
 fn fired(a: &Analysis) -> Vec<&Episode> {
-    a.episode_rows
+    a.episode_rows()
         .iter()
         .filter(|e| e.starts_at.is_some())
         .collect()
 }
 
 fn episode(a: &Analysis, what: impl Fn(&Episode) -> bool) -> &Episode {
-    let found: Vec<&Episode> = a.episode_rows.iter().filter(|e| what(e)).collect();
+    let found: Vec<&Episode> = a.episode_rows().iter().filter(|e| what(e)).collect();
     assert_eq!(found.len(), 1, "{found:#?}");
     found[0]
 }
@@ -55,7 +55,7 @@ fn alert_groups_answers_are_twelve_episodes_four_of_them_silenced() {
         // 24 alerts in 10 groups; an alert routed to two receivers shows in two groups.
         assert_eq!(fired(&a).len(), 12, "{version}");
         let silenced: BTreeSet<&str> = a
-            .episode_rows
+            .episode_rows()
             .iter()
             .filter(|e| e.silenced)
             .map(|e| e.fingerprint.as_str())
@@ -71,7 +71,7 @@ fn alert_groups_answers_are_twelve_episodes_four_of_them_silenced() {
             "{version}"
         );
         // Active alerts: endsAt is a lease, not an end.
-        assert!(a.episode_rows.iter().all(|e| e.ends_at.is_none()));
+        assert!(a.episode_rows().iter().all(|e| e.ends_at.is_none()));
         assert!(a.problems.is_empty(), "{:?}", a.problems);
         let host_down = row(&a.rules, "Host_Down");
         close(
@@ -115,7 +115,7 @@ fn silences_files_mark_episodes_of_other_sources_and_bad_regexes_are_problems() 
     // The expired maintenance silence (09:00–11:00, instance =~ "a|c") matched
     // instance a's 10:00 episode, not b's, and not a's 14:00 one.
     let silenced: Vec<(String, i64)> = a
-        .episode_rows
+        .episode_rows()
         .iter()
         .filter(|e| e.silenced)
         .map(|e| (e.labels["instance"].clone(), e.starts_at.unwrap()))
@@ -314,7 +314,7 @@ fn pagerduty_pages_logs_and_alertmanager_join_on_the_dedup_key() {
         "73042dc50d9d7d783a3772aae2a313acab072425608782aea59917e35ef8ec46"
     );
     let latency: Vec<&Episode> = a
-        .episode_rows
+        .episode_rows()
         .iter()
         .filter(|e| e.rule == "HighLatency")
         .collect();
@@ -740,7 +740,7 @@ mod prometheus_chunks {
             .collect();
         let a = run(&options(paths));
         assert!(a.problems.is_empty(), "{:?}", a.problems);
-        a.episode_rows
+        a.episode_rows()
             .iter()
             .map(|e: &Episode| {
                 (
@@ -885,7 +885,7 @@ fn rule_from_a_json_field_or_a_pattern_names_incidents() {
                 .unwrap();
     });
     let rules: BTreeSet<&str> = by_pattern
-        .episode_rows
+        .episode_rows()
         .iter()
         .map(|e| e.rule.as_str())
         .collect();
@@ -925,7 +925,7 @@ fn an_episodes_csv_incident_id_shared_by_two_alerts_keeps_both() {
         "rule,starts_at,ends_at,labels,incident_id\nA,2026-10-19T10:00:00Z,2026-10-19T10:10:00Z,i=1,INC-1\nA,2026-10-19T10:00:00Z,2026-10-19T10:10:00Z,i=2,INC-1\n",
     );
     let a = run(&options(vec![csv]));
-    assert_eq!(a.episode_rows.len(), 2);
+    assert_eq!(a.episode_rows().len(), 2);
     assert_eq!(a.summary.joins.duplicate_incidents, 0);
     assert!(a.summary.joins.paging.is_empty());
 }

@@ -1,0 +1,639 @@
+//! The canonical episode table, held column by column.
+//!
+//! Sources read records into [`Episode`] rows and `sources::assemble` joins
+//! and merges them; the merged rows then become this table and are dropped.
+//! Every later stage reads the table: the polars frame (`episodes::to_frame`)
+//! is made from its columns, the reviews and the acknowledgement proxy set
+//! its verdicts, the advisors replay its rows through [`EpisodeRef`], and the
+//! retrospective and the summary count it. There is no row-shaped copy.
+//!
+//! A row costs about 70 bytes: texts are codes into a list holding each
+//! distinct text once (a year of a million episodes has thousands of rules
+//! and tens of thousands of fingerprints), times are plain integers with a
+//! marker for "none", and the flags are bytes. An [`Episode`] row costs 360.
+
+use crate::episodes::Episode;
+use crate::interned::{Labels, Name};
+use crate::timefmt::Millis;
+use fnv::FnvHashMap;
+use std::sync::LazyLock;
+
+/// The marker a time column holds where the time is unknown.
+const NO_TIME: Millis = Millis::MIN;
+
+/// A column of optional texts: a code per row (0: none) into a list that
+/// holds each distinct text once.
+#[derive(Debug, Clone, Default)]
+pub struct TextColumn {
+    codes: Vec<u32>,
+    values: Vec<Name>,
+}
+
+impl TextColumn {
+    /// The row's text, if it has one.
+    pub fn get(&self, row: usize) -> Option<&Name> {
+        match self.codes[row] {
+            0 => None,
+            code => Some(&self.values[code as usize - 1]),
+        }
+    }
+
+    /// The row's text, or the empty name where it has none.
+    pub fn name(&self, row: usize) -> &Name {
+        static EMPTY: LazyLock<Name> = LazyLock::new(Name::default);
+        self.get(row).unwrap_or(&EMPTY)
+    }
+
+    /// Each distinct text once, in the order first seen.
+    pub fn values(&self) -> &[Name] {
+        &self.values
+    }
+
+    /// Per row: 0 for none, else 1 + the text's index in [`TextColumn::values`].
+    pub fn codes(&self) -> &[u32] {
+        &self.codes
+    }
+}
+
+/// Builds a [`TextColumn`], finding each text's code by where it is held
+/// (interned names are held once) and then by its text.
+#[derive(Default)]
+struct TextColumnBuilder {
+    column: TextColumn,
+    by_address: FnvHashMap<usize, u32>,
+    by_text: FnvHashMap<Name, u32>,
+}
+
+impl TextColumnBuilder {
+    fn with_capacity(rows: usize) -> Self {
+        TextColumnBuilder {
+            column: TextColumn {
+                codes: Vec::with_capacity(rows),
+                values: Vec::new(),
+            },
+            ..Default::default()
+        }
+    }
+
+    fn push_name(&mut self, value: Option<&Name>) {
+        let code = match value {
+            None => 0,
+            Some(name) => match self.by_address.get(&name.address()) {
+                Some(&code) => code,
+                None => {
+                    let code = self.code_of_text(name.as_str(), || name.clone());
+                    self.by_address.insert(name.address(), code);
+                    code
+                }
+            },
+        };
+        self.column.codes.push(code);
+    }
+
+    fn push_text(&mut self, value: Option<&str>) {
+        let code = match value {
+            None => 0,
+            Some(text) => self.code_of_text(text, || Name::from(text)),
+        };
+        self.column.codes.push(code);
+    }
+
+    fn code_of_text(&mut self, text: &str, name: impl FnOnce() -> Name) -> u32 {
+        if let Some(&code) = self.by_text.get(text) {
+            return code;
+        }
+        let name = name();
+        self.column.values.push(name.clone());
+        let code = self.column.values.len() as u32;
+        self.by_text.insert(name, code);
+        code
+    }
+}
+
+/// A column of a few static texts (format names, verdict sources): a byte
+/// per row (0: none).
+#[derive(Debug, Clone, Default)]
+pub struct StaticColumn {
+    codes: Vec<u8>,
+    values: Vec<&'static str>,
+}
+
+impl StaticColumn {
+    /// The row's text, if it has one.
+    pub fn get(&self, row: usize) -> Option<&'static str> {
+        match self.codes[row] {
+            0 => None,
+            code => Some(self.values[code as usize - 1]),
+        }
+    }
+
+    fn push(&mut self, value: Option<&'static str>) {
+        let code = value.map_or(0, |v| self.code_of(v));
+        self.codes.push(code);
+    }
+
+    fn set(&mut self, row: usize, value: Option<&'static str>) {
+        self.codes[row] = value.map_or(0, |v| self.code_of(v));
+    }
+
+    fn code_of(&mut self, value: &'static str) -> u8 {
+        match self.values.iter().position(|v| *v == value) {
+            Some(i) => i as u8 + 1,
+            None => {
+                assert!(self.values.len() < 255, "more than 255 static texts");
+                self.values.push(value);
+                self.values.len() as u8
+            }
+        }
+    }
+}
+
+/// A column of optional times (milliseconds since the epoch).
+#[derive(Debug, Clone, Default)]
+pub struct TimeColumn(Vec<Millis>);
+
+impl TimeColumn {
+    /// The row's time, if known.
+    pub fn get(&self, row: usize) -> Option<Millis> {
+        let t = self.0[row];
+        (t != NO_TIME).then_some(t)
+    }
+
+    /// Every row's time, `None` where unknown.
+    pub fn iter(&self) -> impl Iterator<Item = Option<Millis>> + '_ {
+        self.0.iter().map(|&t| (t != NO_TIME).then_some(t))
+    }
+
+    fn push(&mut self, value: Option<Millis>) {
+        self.0.push(value.unwrap_or(NO_TIME));
+    }
+}
+
+/// The merged episodes, one column per field of [`Episode`] that later
+/// stages read (what only the joins need, the notification identities, the
+/// group keys and where a row was read, stays with the rows).
+#[derive(Debug, Clone, Default)]
+pub struct EpisodeTable {
+    len: usize,
+    source: StaticColumn,
+    rule: TextColumn,
+    fingerprint: TextColumn,
+    labels: Vec<Labels>,
+    severity: TextColumn,
+    team: TextColumn,
+    service: TextColumn,
+    starts_at: TimeColumn,
+    ends_at: TimeColumn,
+    pending_since: TimeColumn,
+    notifications: Vec<u32>,
+    acked_at: TimeColumn,
+    acked_by: TextColumn,
+    ack_tracked: Vec<bool>,
+    silenced: Vec<bool>,
+    actionable: Vec<Option<bool>>,
+    actionable_source: StaticColumn,
+    incident_id: TextColumn,
+    auto_resolved: Vec<Option<bool>>,
+    paging_key: TextColumn,
+}
+
+impl EpisodeTable {
+    /// The table of merged rows, in their order (the rows are consumed a
+    /// column at a time, so their texts are freed as the table fills).
+    pub fn from_rows(rows: Vec<Episode>) -> EpisodeTable {
+        let n = rows.len();
+        let mut rule = TextColumnBuilder::with_capacity(n);
+        let mut fingerprint = TextColumnBuilder::with_capacity(n);
+        let mut severity = TextColumnBuilder::with_capacity(n);
+        let mut team = TextColumnBuilder::with_capacity(n);
+        let mut service = TextColumnBuilder::with_capacity(n);
+        let mut acked_by = TextColumnBuilder::with_capacity(n);
+        let mut incident_id = TextColumnBuilder::with_capacity(n);
+        let mut paging_key = TextColumnBuilder::with_capacity(n);
+        let mut t = EpisodeTable {
+            len: n,
+            source: StaticColumn {
+                codes: Vec::with_capacity(n),
+                values: Vec::new(),
+            },
+            labels: Vec::with_capacity(n),
+            starts_at: TimeColumn(Vec::with_capacity(n)),
+            ends_at: TimeColumn(Vec::with_capacity(n)),
+            pending_since: TimeColumn(Vec::with_capacity(n)),
+            notifications: Vec::with_capacity(n),
+            acked_at: TimeColumn(Vec::with_capacity(n)),
+            ack_tracked: Vec::with_capacity(n),
+            silenced: Vec::with_capacity(n),
+            actionable: Vec::with_capacity(n),
+            actionable_source: StaticColumn {
+                codes: Vec::with_capacity(n),
+                values: Vec::new(),
+            },
+            auto_resolved: Vec::with_capacity(n),
+            ..EpisodeTable::default()
+        };
+        for e in rows {
+            t.source.push(Some(e.source));
+            rule.push_name(Some(&e.rule));
+            fingerprint.push_name(Some(&e.fingerprint));
+            severity.push_text(e.severity.as_deref());
+            team.push_text(e.team.as_deref());
+            service.push_text(e.service.as_deref());
+            t.starts_at.push(e.starts_at);
+            t.ends_at.push(e.ends_at);
+            t.pending_since.push(e.pending_since);
+            t.notifications.push(e.notification_count());
+            t.acked_at.push(e.acked_at);
+            acked_by.push_text(e.acked_by.as_deref());
+            t.ack_tracked.push(e.ack_tracked);
+            t.silenced.push(e.silenced);
+            t.actionable.push(e.actionable);
+            t.actionable_source.push(e.actionable_source);
+            incident_id.push_text(e.incident_id.as_deref());
+            t.auto_resolved.push(e.auto_resolved);
+            paging_key.push_text(e.paging_key.as_deref());
+            t.labels.push(e.labels);
+        }
+        t.rule = rule.column;
+        t.fingerprint = fingerprint.column;
+        t.severity = severity.column;
+        t.team = team.column;
+        t.service = service.column;
+        t.acked_by = acked_by.column;
+        t.incident_id = incident_id.column;
+        t.paging_key = paging_key.column;
+        t
+    }
+
+    /// How many episodes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// One episode.
+    pub fn get(&self, row: usize) -> EpisodeRef<'_> {
+        assert!(row < self.len, "row {row} of {}", self.len);
+        EpisodeRef { table: self, row }
+    }
+
+    /// Every episode, in table order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = EpisodeRef<'_>> + '_ {
+        (0..self.len).map(move |row| EpisodeRef { table: self, row })
+    }
+
+    /// The rows as [`Episode`]s (each notification counted in `notifications`;
+    /// what only the joins read is left empty): for tests and tools that want
+    /// rows, never for the pipeline.
+    pub fn to_rows(&self) -> Vec<Episode> {
+        self.iter().map(|e| e.to_episode()).collect()
+    }
+
+    /// Records a verdict on an episode (`review` or `proxy`).
+    pub fn set_verdict(&mut self, row: usize, actionable: bool, source: &'static str) {
+        self.actionable[row] = Some(actionable);
+        self.actionable_source.set(row, Some(source));
+    }
+
+    /// The rule column.
+    pub fn rules(&self) -> &TextColumn {
+        &self.rule
+    }
+
+    /// The fingerprint column.
+    pub fn fingerprints(&self) -> &TextColumn {
+        &self.fingerprint
+    }
+
+    /// The severity column as the source gave it (outside the labels).
+    pub fn severities(&self) -> &TextColumn {
+        &self.severity
+    }
+
+    /// The team column as the source gave it (outside the labels).
+    pub fn teams(&self) -> &TextColumn {
+        &self.team
+    }
+
+    /// The service column as the source gave it (outside the labels).
+    pub fn services(&self) -> &TextColumn {
+        &self.service
+    }
+
+    /// The acknowledger column.
+    pub fn acked_by_column(&self) -> &TextColumn {
+        &self.acked_by
+    }
+
+    /// The incident id column.
+    pub fn incident_ids(&self) -> &TextColumn {
+        &self.incident_id
+    }
+
+    /// The label sets.
+    pub fn label_sets(&self) -> &[Labels] {
+        &self.labels
+    }
+
+    /// `starts_at` of every row.
+    pub fn starts(&self) -> &TimeColumn {
+        &self.starts_at
+    }
+
+    /// `ends_at` of every row.
+    pub fn ends(&self) -> &TimeColumn {
+        &self.ends_at
+    }
+
+    /// `pending_since` of every row.
+    pub fn pending(&self) -> &TimeColumn {
+        &self.pending_since
+    }
+
+    /// `acked_at` of every row.
+    pub fn acks(&self) -> &TimeColumn {
+        &self.acked_at
+    }
+
+    /// Notifications of every row (each distinct notification once).
+    pub fn notification_counts(&self) -> &[u32] {
+        &self.notifications
+    }
+
+    /// `ack_tracked` of every row.
+    pub fn ack_tracked_column(&self) -> &[bool] {
+        &self.ack_tracked
+    }
+
+    /// `silenced` of every row.
+    pub fn silenced_column(&self) -> &[bool] {
+        &self.silenced
+    }
+
+    /// `actionable` of every row.
+    pub fn actionable_column(&self) -> &[Option<bool>] {
+        &self.actionable
+    }
+
+    /// `auto_resolved` of every row.
+    pub fn auto_resolved_column(&self) -> &[Option<bool>] {
+        &self.auto_resolved
+    }
+
+    /// The format each row came from.
+    pub fn sources(&self) -> &StaticColumn {
+        &self.source
+    }
+
+    /// Where each row's verdict came from (`review`, `proxy`).
+    pub fn actionable_sources(&self) -> &StaticColumn {
+        &self.actionable_source
+    }
+}
+
+/// One row of the [`EpisodeTable`]: reads like an [`Episode`], one method per field.
+#[derive(Clone, Copy)]
+pub struct EpisodeRef<'a> {
+    table: &'a EpisodeTable,
+    row: usize,
+}
+
+impl std::fmt::Debug for EpisodeRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.to_episode().fmt(f)
+    }
+}
+
+impl<'a> EpisodeRef<'a> {
+    /// Its row in the table.
+    pub fn row(&self) -> usize {
+        self.row
+    }
+
+    /// Format name of the source.
+    pub fn source(&self) -> &'static str {
+        self.table.source.get(self.row).unwrap_or_default()
+    }
+
+    /// The alert rule (`alertname`).
+    pub fn rule(&self) -> &'a Name {
+        self.table.rule.name(self.row)
+    }
+
+    /// Alertmanager's fingerprint of the label set.
+    pub fn fingerprint(&self) -> &'a Name {
+        self.table.fingerprint.name(self.row)
+    }
+
+    /// All labels.
+    pub fn labels(&self) -> &'a Labels {
+        &self.table.labels[self.row]
+    }
+
+    /// Severity, when the source names it outside the labels.
+    pub fn severity(&self) -> Option<&'a str> {
+        self.table.severity.get(self.row).map(Name::as_str)
+    }
+
+    /// Owning team, when the source names it outside the labels.
+    pub fn team(&self) -> Option<&'a str> {
+        self.table.team.get(self.row).map(Name::as_str)
+    }
+
+    /// Service, when the source names it outside the labels.
+    pub fn service(&self) -> Option<&'a str> {
+        self.table.service.get(self.row).map(Name::as_str)
+    }
+
+    /// When it started firing; `None` for pending-only episodes.
+    pub fn starts_at(&self) -> Option<Millis> {
+        self.table.starts_at.get(self.row)
+    }
+
+    /// When it resolved; `None` while still firing.
+    pub fn ends_at(&self) -> Option<Millis> {
+        self.table.ends_at.get(self.row)
+    }
+
+    /// When the condition became true, where known.
+    pub fn pending_since(&self) -> Option<Millis> {
+        self.table.pending_since.get(self.row)
+    }
+
+    /// Notifications that carried it, each distinct notification once.
+    pub fn notification_count(&self) -> u32 {
+        self.table.notifications[self.row]
+    }
+
+    /// First acknowledgement.
+    pub fn acked_at(&self) -> Option<Millis> {
+        self.table.acked_at.get(self.row)
+    }
+
+    /// Who acknowledged first.
+    pub fn acked_by(&self) -> Option<&'a str> {
+        self.table.acked_by.get(self.row).map(Name::as_str)
+    }
+
+    /// Whether the source records acknowledgements at all.
+    pub fn ack_tracked(&self) -> bool {
+        self.table.ack_tracked[self.row]
+    }
+
+    /// Matched a silence while firing.
+    pub fn silenced(&self) -> bool {
+        self.table.silenced[self.row]
+    }
+
+    /// Whether it was worth acting on: review verdict, proxy, or unknown.
+    pub fn actionable(&self) -> Option<bool> {
+        self.table.actionable[self.row]
+    }
+
+    /// `review` or `proxy` when `actionable` is known.
+    pub fn actionable_source(&self) -> Option<&'static str> {
+        self.table.actionable_source.get(self.row)
+    }
+
+    /// Paging-tool incident id.
+    pub fn incident_id(&self) -> Option<&'a str> {
+        self.table.incident_id.get(self.row).map(Name::as_str)
+    }
+
+    /// Whether the paging tool says its integration resolved the incident.
+    pub fn auto_resolved(&self) -> Option<bool> {
+        self.table.auto_resolved[self.row]
+    }
+
+    /// The paging tool's deduplication key (PagerDuty `incident_key`, Opsgenie `alias`).
+    pub fn paging_key(&self) -> Option<&'a str> {
+        self.table.paging_key.get(self.row).map(Name::as_str)
+    }
+
+    /// The row as an [`Episode`] (see [`EpisodeTable::to_rows`]).
+    pub fn to_episode(&self) -> Episode {
+        Episode {
+            source: self.source(),
+            rule: self.rule().clone(),
+            fingerprint: self.fingerprint().clone(),
+            labels: self.labels().clone(),
+            severity: self.severity().map(str::to_string),
+            team: self.team().map(str::to_string),
+            service: self.service().map(str::to_string),
+            starts_at: self.starts_at(),
+            ends_at: self.ends_at(),
+            pending_since: self.pending_since(),
+            notifications: self.notification_count(),
+            acked_at: self.acked_at(),
+            acked_by: self.acked_by().map(str::to_string),
+            ack_tracked: self.ack_tracked(),
+            silenced: self.silenced(),
+            actionable: self.actionable(),
+            actionable_source: self.actionable_source(),
+            incident_id: self.incident_id().map(str::to_string),
+            auto_resolved: self.auto_resolved(),
+            paging_key: self.paging_key().map(str::to_string),
+            ..Episode::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn row(
+        (rule, fp, severity, start, end, notes, ids, acked, actionable, source): (
+            u8,
+            u8,
+            Option<u8>,
+            Option<i64>,
+            Option<i64>,
+            u32,
+            Vec<u64>,
+            Option<i64>,
+            Option<bool>,
+            bool,
+        ),
+    ) -> Episode {
+        Episode {
+            source: if source { "a" } else { "b" },
+            rule: format!("R{rule}").into(),
+            fingerprint: format!("f{fp}").into(),
+            severity: severity.map(|s| format!("s{s}")),
+            acked_by: severity.map(|s| format!("who{s}")),
+            incident_id: severity.map(|s| format!("P{s}")),
+            starts_at: start,
+            ends_at: end,
+            pending_since: end.map(|e| e - 7),
+            notifications: notes,
+            notification_ids: ids,
+            acked_at: acked,
+            ack_tracked: acked.is_some(),
+            silenced: notes % 2 == 0,
+            actionable,
+            actionable_source: actionable.map(|_| "review"),
+            auto_resolved: actionable.map(|a| !a),
+            paging_key: severity.map(|s| format!("k{s}")),
+            ..Episode::default()
+        }
+    }
+
+    proptest! {
+        /// Every field a later stage reads comes back from the table as the row had it.
+        #[test]
+        fn rows_come_back_from_the_table_as_they_went_in(
+            rows in proptest::collection::vec((
+                0u8..5, 0u8..9, proptest::option::of(0u8..3),
+                proptest::option::of(-1_000i64..1_000), proptest::option::of(-1_000i64..1_000),
+                0u32..5, proptest::collection::vec(0u64..4, 0..3),
+                proptest::option::of(0i64..9), proptest::option::of(any::<bool>()), any::<bool>(),
+            ), 0..40)
+        ) {
+            let rows: Vec<Episode> = rows.into_iter().map(row).collect();
+            let expected: Vec<Episode> = rows
+                .iter()
+                .map(|e| Episode {
+                    notifications: e.notification_count(),
+                    notification_ids: Vec::new(),
+                    ..e.clone()
+                })
+                .collect();
+            let table = EpisodeTable::from_rows(rows);
+            prop_assert_eq!(table.len(), expected.len());
+            prop_assert_eq!(table.to_rows(), expected);
+        }
+    }
+
+    #[test]
+    fn each_distinct_text_is_held_once() {
+        let rows: Vec<Episode> = (0..6)
+            .map(|i| Episode {
+                rule: Name::from(if i % 2 == 0 { "A" } else { "B" }),
+                severity: (i % 3 != 0).then(|| "page".to_string()),
+                ..Episode::default()
+            })
+            .collect();
+        let table = EpisodeTable::from_rows(rows);
+        let rules: Vec<&str> = table.rules().values().iter().map(Name::as_str).collect();
+        assert_eq!(rules, ["A", "B"]);
+        assert_eq!(table.severities().values().len(), 1);
+        assert_eq!(table.severities().codes(), [0, 1, 1, 0, 1, 1]);
+        assert_eq!(table.get(3).severity(), None);
+        assert_eq!(table.get(4).severity(), Some("page"));
+    }
+
+    #[test]
+    fn verdicts_are_set_in_place() {
+        let mut table = EpisodeTable::from_rows(vec![Episode::default(); 3]);
+        table.set_verdict(1, true, "proxy");
+        assert_eq!(table.get(1).actionable(), Some(true));
+        assert_eq!(table.get(1).actionable_source(), Some("proxy"));
+        assert_eq!(table.get(0).actionable_source(), None);
+    }
+}
