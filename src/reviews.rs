@@ -14,6 +14,7 @@
 
 use crate::episodes::EpisodeTable;
 use crate::problem::Problem;
+use crate::sources::csv_chunks::record_line;
 use crate::sources::episodes_csv::{open_table, parse_verdict};
 use crate::timefmt::{parse_stamp, Millis, Stamp};
 use std::collections::HashMap;
@@ -138,7 +139,7 @@ fn parse(file: &str, text: &str, reviews: &mut Reviews) {
         let record = match row {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
+                let line = record_line(text.as_bytes(), e.position(), 1);
                 reviews.problems.push(Problem::skipped(
                     file,
                     line,
@@ -148,7 +149,7 @@ fn parse(file: &str, text: &str, reviews: &mut Reviews) {
                 continue;
             }
         };
-        let line = record.position().map_or(0, |p| p.line());
+        let line = record_line(text.as_bytes(), record.position(), 1);
         let get = |i: Option<usize>| i.and_then(|i| record.get(i)).filter(|v| !v.is_empty());
         let verdict = (|| -> Result<Verdict, String> {
             let actionable = parse_verdict(get(Some(actionable_col)).unwrap_or(""))?

@@ -157,8 +157,8 @@ impl Source for AlertmanagerWebhook {
         read_bodies(file, text, NAME, "4")
     }
 
-    fn streams(&self) -> bool {
-        true
+    fn streams(&self, head: &str) -> bool {
+        super::json_records::is_json_lines(head)
     }
 
     fn read_blocks(

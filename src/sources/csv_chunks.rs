@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use std::ops::Range;
 
 /// Files smaller than this are read by one reader: splitting would not pay.
-const PARALLEL_BYTES: usize = 4 << 20;
+const PARALLEL_BYTES: usize = 1 << 20;
 
 /// Chunks per thread, so that a chunk of slow records does not hold up the rest.
 const CHUNKS_PER_THREAD: usize = 4;
@@ -23,29 +23,51 @@ pub fn reader_builder() -> csv::ReaderBuilder {
 }
 
 /// Byte ranges of `text[start..]` that each hold whole records, about
-/// `pieces` of them, split only after a `\n` outside quotes that ends a
-/// line with content. Quotes are read
-/// as the `csv` crate reads them: a quote opens a quoted field only at the
-/// start of a field; inside one, a doubled quote stands for a quote and a
-/// single one closes it; anywhere else a quote is an ordinary character.
+/// `pieces` of them, split only where [`record_ends`] allows.
 pub fn record_chunks(text: &str, start: usize, pieces: usize) -> Vec<Range<usize>> {
-    let bytes = text.as_bytes();
-    let len = bytes.len();
+    let len = text.len();
     if start >= len || pieces <= 1 {
         return vec![start.min(len)..len];
     }
     let step = (len - start).div_ceil(pieces);
     let mut chunks = Vec::with_capacity(pieces);
     let mut chunk_start = start;
+    record_ends(text, start, |end| {
+        if end - chunk_start >= step && end < len {
+            chunks.push(chunk_start..end);
+            chunk_start = end;
+        }
+    });
+    chunks.push(chunk_start..len);
+    chunks
+}
+
+/// The end of the last whole record of `text[start..]` that a reader may
+/// stop after and resume from (see [`record_ends`]), or `start` if none:
+/// where a file read a block at a time is cut, the rest carried over to
+/// the next block.
+pub fn last_record_end(text: &str, start: usize) -> usize {
+    let mut last = start;
+    record_ends(text, start, |end| last = end);
+    last
+}
+
+/// Calls `each` with every offset of `text[start..]` where a chunk may be
+/// split: just after a `\n` outside quotes that ends a line with content.
+/// Quotes are read as the `csv` crate reads them: a quote opens a quoted
+/// field only at the start of a field; inside one, a doubled quote stands
+/// for a quote and a single one closes it; anywhere else a quote is an
+/// ordinary character.
+fn record_ends(text: &str, start: usize, mut each: impl FnMut(usize)) {
+    let bytes = text.as_bytes();
     let mut in_quotes = false;
     let mut at = start;
-    while let Some(found) = memchr::memchr2(b'"', b'\n', &bytes[at..]) {
+    while let Some(found) = memchr::memchr2(b'"', b'\n', &bytes[at.min(bytes.len())..]) {
         let i = at + found;
         at = i + 1;
         if bytes[i] == b'\n' {
-            if !in_quotes && i + 1 - chunk_start >= step && i + 1 < len && ends_content(bytes, i) {
-                chunks.push(chunk_start..i + 1);
-                chunk_start = i + 1;
+            if !in_quotes && ends_content(bytes, i) {
+                each(i + 1);
             }
         } else if in_quotes {
             if bytes.get(i + 1) == Some(&b'"') {
@@ -58,8 +80,6 @@ pub fn record_chunks(text: &str, start: usize, pieces: usize) -> Vec<Range<usize
             in_quotes = field_start;
         }
     }
-    chunks.push(chunk_start..len);
-    chunks
 }
 
 /// Whether the line ending at the `\n` at `i` holds something. A reader
@@ -86,7 +106,7 @@ struct ChunkRead<T> {
 /// Calls `each` on every record of `text` from byte `start` on (after the
 /// header), with the record's fields as written (not trimmed: trim the
 /// fields read, not every field of every record) and its 1-based line in
-/// the file; in parallel chunks
+/// the file (`text` begins after `lines_before` lines of it); in parallel chunks
 /// for large files. A row `each` refuses, or that cannot be read, becomes a
 /// problem; reading stops at a broken row, except for bad UTF-8. Returns
 /// the rows in file order. Each chunk has a state of its own (`S`, made
@@ -99,6 +119,7 @@ struct ChunkRead<T> {
 pub fn read_records<T: Send, S: Default>(
     text: &str,
     start: usize,
+    lines_before: u64,
     file: &str,
     problems: &mut Vec<Problem>,
     each: impl Fn(&mut S, &csv::StringRecord, u64) -> Result<T, String> + Sync,
@@ -108,11 +129,8 @@ pub fn read_records<T: Send, S: Default>(
     } else {
         1
     };
-    let (chunks, lines) = crate::timings::stage("split CSV in chunks", || {
-        let chunks = record_chunks(text, start, pieces);
-        let lines = chunk_lines(text, &chunks);
-        (chunks, lines)
-    });
+    let chunks = record_chunks(text, start, pieces);
+    let lines = chunk_lines(text, &chunks, lines_before);
     let mut slots: Vec<Option<T>> = Vec::new();
     slots.resize_with(lines.iter().map(|l| l.slots).sum(), || None);
     let mut parts = Vec::with_capacity(chunks.len());
@@ -122,14 +140,12 @@ pub fn read_records<T: Send, S: Default>(
         parts.push(part);
         rest = after;
     }
-    let reads: Vec<ChunkRead<T>> = crate::timings::stage("read CSV chunks", || {
-        chunks
-            .into_par_iter()
-            .zip(lines.par_iter())
-            .zip(parts)
-            .map(|((range, l), part)| read_chunk(&text[range], l.first, file, &each, part))
-            .collect()
-    });
+    let reads: Vec<ChunkRead<T>> = chunks
+        .into_par_iter()
+        .zip(lines.par_iter())
+        .zip(parts)
+        .map(|((range, l), part)| read_chunk(&text[range], l.first, file, &each, part))
+        .collect();
     // Chunks after one that stopped at a broken row do not count.
     let read = reads
         .iter()
@@ -165,9 +181,10 @@ struct ChunkLines {
     slots: usize,
 }
 
-fn chunk_lines(text: &str, chunks: &[Range<usize>]) -> Vec<ChunkLines> {
+fn chunk_lines(text: &str, chunks: &[Range<usize>], lines_before: u64) -> Vec<ChunkLines> {
     let bytes = text.as_bytes();
-    let mut line = 1 + memchr::memchr_iter(b'\n', &bytes[..chunks[0].start]).count() as u64;
+    let mut line =
+        1 + lines_before + memchr::memchr_iter(b'\n', &bytes[..chunks[0].start]).count() as u64;
     let mut lines = Vec::with_capacity(chunks.len());
     for chunk in chunks {
         let ends = memchr::memchr_iter(b'\n', &bytes[chunk.clone()]).count();
@@ -197,6 +214,7 @@ fn read_chunk<T, S: Default>(
     let mut problems = Vec::new();
     let stopped = each_record(
         &mut reader,
+        chunk.as_bytes(),
         file,
         first_line,
         &mut problems,
@@ -219,20 +237,20 @@ fn read_chunk<T, S: Default>(
     }
 }
 
-/// Calls `each` with every record of a CSV reader and its 1-based line in
-/// the file (the reader's lines counted from `first_line`); a row `each`
-/// refuses, or that cannot be read, becomes a problem. Reading stops at a
-/// broken row (a quote never closed), except for bad UTF-8; returns whether
-/// it stopped there.
+/// Calls `each` with every record of a CSV reader over `bytes` and its
+/// 1-based line in the file (the reader's lines counted from `first_line`);
+/// a row `each` refuses, or that cannot be read, becomes a problem. Reading
+/// stops at a broken row (a quote never closed), except for bad UTF-8;
+/// returns whether it stopped there.
 pub fn each_record(
     reader: &mut csv::Reader<&[u8]>,
+    bytes: &[u8],
     file: &str,
     first_line: u64,
     problems: &mut Vec<Problem>,
     mut each: impl FnMut(&csv::StringRecord, u64) -> Result<(), String>,
 ) -> bool {
-    let line_of =
-        |position: Option<&csv::Position>| position.map_or(0, |p| p.line() + first_line - 1);
+    let line_of = |position: Option<&csv::Position>| record_line(bytes, position, first_line);
     let mut record = csv::StringRecord::new();
     loop {
         match reader.read_record(&mut record) {
@@ -259,6 +277,23 @@ pub fn each_record(
     }
 }
 
+/// The 1-based line in the file of a record a CSV reader over `bytes` read
+/// at `position` (0 when unknown); the reader's first line is the file's
+/// `first_line`. The reader places a record where the line ends before it
+/// begin (the `\n` of a CRLF, blank lines) and counts its line from there;
+/// the record itself starts after them.
+pub fn record_line(bytes: &[u8], position: Option<&csv::Position>, first_line: u64) -> u64 {
+    position.map_or(0, |p| {
+        let from = (p.byte() as usize).min(bytes.len());
+        let skipped = bytes[from..]
+            .iter()
+            .take_while(|b| matches!(b, b'\r' | b'\n'))
+            .filter(|b| **b == b'\n')
+            .count() as u64;
+        p.line() + skipped + first_line - 1
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,7 +301,7 @@ mod tests {
     /// Reads a text whole and in chunks of every size; both must agree.
     fn lines_in_chunks(text: &str, pieces: usize) -> Vec<(u64, Vec<String>)> {
         let chunks = record_chunks(text, 0, pieces);
-        let lines = chunk_lines(text, &chunks);
+        let lines = chunk_lines(text, &chunks, 0);
         let mut rows = Vec::new();
         for (range, l) in chunks.into_iter().zip(lines) {
             let mut slots = Vec::new();
@@ -337,6 +372,34 @@ mod tests {
             let text = csv_text(&rows);
             proptest::prop_assert_eq!(lines_in_chunks(&text, pieces), lines_in_chunks(&text, 1));
         }
+    }
+
+    /// Each record's line is the line its text starts on, after CRLF line
+    /// ends and blank lines alike (the reader alone counts them into the
+    /// line before).
+    #[test]
+    fn records_are_on_the_lines_they_start_on() {
+        let lines = |text: &str| -> Vec<(String, u64)> {
+            lines_in_chunks(text, 1)
+                .into_iter()
+                .map(|(line, fields)| (fields[0].clone(), line))
+                .collect()
+        };
+        let expected = |pairs: &[(&str, u64)]| -> Vec<(String, u64)> {
+            pairs.iter().map(|(f, l)| (f.to_string(), *l)).collect()
+        };
+        assert_eq!(
+            lines("h\r\na\r\nb\r\n"),
+            expected(&[("h", 1), ("a", 2), ("b", 3)])
+        );
+        assert_eq!(
+            lines("h\na\n\n\nb\n"),
+            expected(&[("h", 1), ("a", 2), ("b", 5)])
+        );
+        assert_eq!(
+            lines("h\r\n\r\na,\"x\r\ny\"\r\nb\r\n"),
+            expected(&[("h", 1), ("a", 3), ("b", 5)])
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! `incident_id`. Timestamps: RFC 3339 with any offset, or epoch seconds or
 //! milliseconds. See `docs/formats/episodes-csv.md`.
 
+use super::text_blocks::TextBlocks;
 use super::{InputFile, ReadContext, Source, SourceOutput};
 use crate::episodes::{Episode, Origin};
 use crate::interned::{Labels, Local, Name};
@@ -46,21 +47,95 @@ impl Source for EpisodesCsv {
 
     fn read(&self, file: &InputFile, text: &str, _context: &ReadContext) -> SourceOutput {
         let mut output = SourceOutput::default();
-        let (reader, header) = match open_table(&file.name, text) {
-            Ok(table) => table,
+        match Layout::of(&file.name, text) {
+            Ok(layout) => {
+                output.episodes = layout.read(text, layout.start, 0, &mut output.problems);
+            }
+            Err(problem) => output.problems.push(problem),
+        }
+        output
+    }
+
+    fn streams(&self, head: &str) -> bool {
+        self.detect(head)
+    }
+
+    /// Reads the file a block at a time: each block's records up to the
+    /// last one that ends in it, the rest carried over to the next block.
+    /// Gives what [`Source::read`] gives for the whole text.
+    fn read_blocks(
+        &self,
+        blocks: &mut TextBlocks,
+        _context: &ReadContext,
+    ) -> Result<SourceOutput, Problem> {
+        let name = blocks.name().to_string();
+        let mut output = SourceOutput::default();
+        let Some(first) = blocks.next().transpose()? else {
+            return Ok(output);
+        };
+        let layout = match Layout::of(&name, &first.text) {
+            Ok(layout) => layout,
             Err(problem) => {
                 output.problems.push(problem);
-                return output;
+                return Ok(output);
             }
         };
+        // Rows expected in all, from the first block's share of the file.
+        if let Some(total) = blocks.expected_bytes() {
+            let per_row = first.text.len() as f64 / (count_lines(&first.text).max(1)) as f64;
+            output.episodes.reserve((total as f64 / per_row * 1.02) as usize);
+        }
+        let mut text = first.text;
+        let mut start = layout.start;
+        let mut lines_before = 0;
+        loop {
+            let next = blocks.next().transpose()?;
+            // At the end of the file the carried text is read whole.
+            let end = match next {
+                Some(_) => super::csv_chunks::last_record_end(&text, start),
+                None => text.len(),
+            };
+            let rows = layout.read(&text[..end], start, lines_before, &mut output.problems);
+            output.episodes.extend(rows);
+            lines_before += count_lines(&text[..end]);
+            let Some(block) = next else { break };
+            text.drain(..end);
+            text.push_str(&block.text);
+            start = 0;
+        }
+        Ok(output)
+    }
+}
+
+/// Lines ends in a text.
+fn count_lines(text: &str) -> u64 {
+    memchr::memchr_iter(b'\n', text.as_bytes()).count() as u64
+}
+
+/// Where a file's columns are, read from its header once.
+struct Layout {
+    file: String,
+    file_name: Name,
+    /// Where each of [`Col::ALL`] is in a record, if the file has it.
+    columns: [Option<usize>; 13],
+    ack_tracked: bool,
+    /// The byte where the records start, after the header.
+    start: usize,
+}
+
+impl Layout {
+    /// The layout of a file whose text (or first block) is `text`, or the
+    /// problem that skips the file.
+    fn of(file: &str, text: &str) -> Result<Layout, Problem> {
+        let (reader, header) = open_table(file, text)?;
         let missing: Vec<&str> = REQUIRED
             .iter()
             .copied()
             .filter(|r| !header.iter().any(|h| h == r))
             .collect();
         if !missing.is_empty() {
-            output.problems.push(Problem::skipped(
-                &file.name,
+            return Err(Problem::skipped(
+                file,
                 1,
                 0,
                 format!(
@@ -69,29 +144,43 @@ impl Source for EpisodesCsv {
                     header.join(", ")
                 ),
             ));
-            return output;
         }
         let columns = Col::ALL.map(|col| {
             // A name given twice: its last column, as a map of names would keep.
             header.iter().rposition(|h| h == col.name())
         });
-        let ack_tracked = columns[Col::AckedAt as usize].is_some();
-        let start = reader.position().byte() as usize;
-        let file_name = Name::from(&file.name);
-        output.episodes = super::csv_chunks::read_records(
+        Ok(Layout {
+            file: file.to_string(),
+            file_name: Name::from(file),
+            ack_tracked: columns[Col::AckedAt as usize].is_some(),
+            columns,
+            start: reader.position().byte() as usize,
+        })
+    }
+
+    /// The rows of the records in `text[start..]`; `text` begins after
+    /// `lines_before` lines of the file.
+    fn read(
+        &self,
+        text: &str,
+        start: usize,
+        lines_before: u64,
+        problems: &mut Vec<Problem>,
+    ) -> Vec<Episode> {
+        super::csv_chunks::read_records(
             text,
             start,
-            &file.name,
-            &mut output.problems,
+            lines_before,
+            &self.file,
+            problems,
             |local: &mut Local, record, line| {
                 let row = Row {
                     record,
-                    columns: &columns,
+                    columns: &self.columns,
                 };
-                read_row(&row, local, &file_name, line, ack_tracked)
+                read_row(&row, local, &self.file_name, line, self.ack_tracked)
             },
-        );
-        output
+        )
     }
 }
 

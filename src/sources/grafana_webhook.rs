@@ -47,8 +47,8 @@ impl Source for GrafanaWebhook {
         read_bodies(file, text, NAME, "1")
     }
 
-    fn streams(&self) -> bool {
-        true
+    fn streams(&self, head: &str) -> bool {
+        super::json_records::is_json_lines(head)
     }
 
     fn read_blocks(

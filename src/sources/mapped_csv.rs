@@ -45,6 +45,8 @@ pub fn header_has(head: &str, names: &[&str]) -> bool {
 /// An open CSV export with its fields located.
 pub struct MappedCsv<'a> {
     reader: csv::Reader<&'a [u8]>,
+    /// The text the reader reads.
+    bytes: &'a [u8],
     index: HashMap<&'static str, usize>,
     columns: HashMap<String, usize>,
 }
@@ -205,6 +207,7 @@ impl<'a> MappedCsv<'a> {
         Ok((
             MappedCsv {
                 reader,
+                bytes: text.as_bytes(),
                 index,
                 columns,
             },
@@ -226,10 +229,11 @@ impl<'a> MappedCsv<'a> {
     ) {
         let MappedCsv {
             reader,
+            bytes,
             index,
             columns,
         } = self;
-        super::csv_chunks::each_record(reader, file, 1, problems, |record, line| {
+        super::csv_chunks::each_record(reader, bytes, file, 1, problems, |record, line| {
             each(&MappedRow {
                 record,
                 index,

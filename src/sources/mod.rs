@@ -120,15 +120,15 @@ pub trait Source: Sync {
     fn detect(&self, head: &str) -> bool;
     /// Reads one file.
     fn read(&self, file: &InputFile, text: &str, context: &ReadContext) -> SourceOutput;
-    /// Whether the format reads a large JSON-lines file a block at a time
-    /// ([`Source::read_blocks`]), in memory that does not grow with the file.
-    fn streams(&self) -> bool {
+    /// Whether a file bigger than one block that begins with `head` (its
+    /// first block) is read a block at a time ([`Source::read_blocks`]), so
+    /// that its text is never held whole.
+    fn streams(&self, _head: &str) -> bool {
         false
     }
-    /// Reads a JSON-lines file block by block (called only when
-    /// [`Source::streams`]); a block that cannot be read fails the whole
-    /// file, as it would read whole. Formats that read whole files get the
-    /// blocks joined.
+    /// Reads a file block by block (called only when [`Source::streams`]);
+    /// a block that cannot be read fails the whole file, as it would read
+    /// whole. Formats that read whole files get the blocks joined.
     fn read_blocks(
         &self,
         blocks: &mut TextBlocks,
@@ -276,8 +276,9 @@ enum Opened<'a> {
     Blocks(&'a dyn Source, TextBlocks),
 }
 
-/// Opens a file: one that needs more than one block, is JSON lines and is
-/// of a format that streams is read a block at a time; any other is read whole.
+/// Opens a file: one that needs more than one block and is of a format
+/// that streams it ([`Source::streams`]) is read a block at a time; any
+/// other is read whole.
 fn open<'a>(
     path: &Path,
     sources: &'a [Box<dyn Source>],
@@ -293,7 +294,7 @@ fn open<'a>(
         let streaming = std::str::from_utf8(head).ok().and_then(|head| {
             forced
                 .or_else(|| detect(sources, head))
-                .filter(|s| s.streams() && json_records::is_json_lines(head))
+                .filter(|s| s.streams(head))
         });
         if let Some(source) = streaming {
             let blocks = TextBlocks::new(first, reader, text_blocks::BLOCK_BYTES);

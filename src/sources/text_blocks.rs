@@ -64,6 +64,12 @@ impl BlockReader {
         &self.name
     }
 
+    /// How many bytes the file holds, where known before reading it (a
+    /// plain file; not gzip, not standard input).
+    pub fn expected_bytes(&self) -> Option<u64> {
+        self.expected
+    }
+
     /// Whether everything has been handed out.
     pub fn at_end(&self) -> bool {
         self.at_end && self.carry.is_empty()
@@ -168,6 +174,11 @@ impl TextBlocks {
     /// The file's name as given.
     pub fn name(&self) -> &str {
         self.reader.name()
+    }
+
+    /// How many bytes the file holds, where known (see [`BlockReader::expected_bytes`]).
+    pub fn expected_bytes(&self) -> Option<u64> {
+        self.reader.expected_bytes()
     }
 }
 

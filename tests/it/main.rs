@@ -8,6 +8,7 @@ mod chromium;
 mod cli;
 mod common;
 mod compare;
+mod csv_blocks;
 mod continuous_review;
 mod episode_table;
 mod fixtures;
