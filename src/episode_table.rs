@@ -53,6 +53,36 @@ impl TextColumn {
     pub fn codes(&self) -> &[u32] {
         &self.codes
     }
+
+    /// Appends another column's rows, each of its texts held once in this
+    /// column's list.
+    fn append(&mut self, other: TextColumn) {
+        let known: FnvHashMap<&str, u32> = self
+            .values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (v.as_str(), i as u32 + 1))
+            .collect();
+        let mut added = Vec::new();
+        let remap: Vec<u32> = other
+            .values
+            .iter()
+            .map(|v| match known.get(v.as_str()) {
+                Some(&code) => code,
+                None => {
+                    added.push(v.clone());
+                    (self.values.len() + added.len()) as u32
+                }
+            })
+            .collect();
+        self.values.extend(added);
+        self.codes.extend(
+            other
+                .codes
+                .iter()
+                .map(|&c| if c == 0 { 0 } else { remap[c as usize - 1] }),
+        );
+    }
 }
 
 /// Builds a [`TextColumn`], finding each text's code by where it is held
@@ -132,6 +162,16 @@ impl StaticColumn {
         self.codes.push(code);
     }
 
+    fn append(&mut self, other: StaticColumn) {
+        let remap: Vec<u8> = other.values.iter().map(|v| self.code_of(v)).collect();
+        self.codes.extend(
+            other
+                .codes
+                .iter()
+                .map(|&c| if c == 0 { 0 } else { remap[c as usize - 1] }),
+        );
+    }
+
     fn set(&mut self, row: usize, value: Option<&'static str>) {
         self.codes[row] = value.map_or(0, |v| self.code_of(v));
     }
@@ -198,9 +238,23 @@ pub struct EpisodeTable {
 }
 
 impl EpisodeTable {
-    /// The table of merged rows, in their order (the rows are consumed a
-    /// column at a time, so their texts are freed as the table fills).
+    /// The table of merged rows, in their order: pieces of the rows are
+    /// made tables side by side, then appended in order.
     pub fn from_rows(rows: Vec<Episode>) -> EpisodeTable {
+        use rayon::prelude::*;
+        let piece = rows.len().div_ceil(rayon::current_num_threads()).max(1 << 14);
+        let pieces: Vec<EpisodeTable> = rows.par_chunks(piece).map(Self::from_slice).collect();
+        drop(rows);
+        let mut pieces = pieces.into_iter();
+        let mut table = pieces.next().unwrap_or_default();
+        for piece in pieces {
+            table.append(piece);
+        }
+        table
+    }
+
+    /// The table of these rows, in their order.
+    fn from_slice(rows: &[Episode]) -> EpisodeTable {
         let n = rows.len();
         let mut rule = TextColumnBuilder::with_capacity(n);
         let mut fingerprint = TextColumnBuilder::with_capacity(n);
@@ -252,7 +306,7 @@ impl EpisodeTable {
             incident_id.push_text(e.incident_id.as_deref());
             t.auto_resolved.push(e.auto_resolved);
             paging_key.push_text(e.paging_key.as_deref());
-            t.labels.push(e.labels);
+            t.labels.push(e.labels.clone());
         }
         t.rule = rule.column;
         t.fingerprint = fingerprint.column;
@@ -263,6 +317,31 @@ impl EpisodeTable {
         t.incident_id = incident_id.column;
         t.paging_key = paging_key.column;
         t
+    }
+
+    /// Appends another table's rows after this one's.
+    pub fn append(&mut self, other: EpisodeTable) {
+        self.len += other.len;
+        self.source.append(other.source);
+        self.rule.append(other.rule);
+        self.fingerprint.append(other.fingerprint);
+        self.labels.extend(other.labels);
+        self.severity.append(other.severity);
+        self.team.append(other.team);
+        self.service.append(other.service);
+        self.starts_at.0.extend(other.starts_at.0);
+        self.ends_at.0.extend(other.ends_at.0);
+        self.pending_since.0.extend(other.pending_since.0);
+        self.notifications.extend(other.notifications);
+        self.acked_at.0.extend(other.acked_at.0);
+        self.acked_by.append(other.acked_by);
+        self.ack_tracked.extend(other.ack_tracked);
+        self.silenced.extend(other.silenced);
+        self.actionable.extend(other.actionable);
+        self.actionable_source.append(other.actionable_source);
+        self.incident_id.append(other.incident_id);
+        self.auto_resolved.extend(other.auto_resolved);
+        self.paging_key.append(other.paging_key);
     }
 
     /// How many episodes.
@@ -607,6 +686,38 @@ mod tests {
             let table = EpisodeTable::from_rows(rows);
             prop_assert_eq!(table.len(), expected.len());
             prop_assert_eq!(table.to_rows(), expected);
+        }
+    }
+
+    proptest! {
+        /// A table made in pieces and appended equals the table made at once,
+        /// and still holds each distinct text once.
+        #[test]
+        fn tables_appended_equal_one_table(
+            rows in proptest::collection::vec((
+                0u8..5, 0u8..9, proptest::option::of(0u8..3),
+                proptest::option::of(-1_000i64..1_000), proptest::option::of(-1_000i64..1_000),
+                0u32..5, proptest::collection::vec(0u64..4, 0..3),
+                proptest::option::of(0i64..9), proptest::option::of(any::<bool>()), any::<bool>(),
+            ), 0..40),
+            cut in 0usize..40,
+        ) {
+            let rows: Vec<Episode> = rows.into_iter().map(row).collect();
+            let cut = cut.min(rows.len());
+            let mut table = EpisodeTable::from_slice(&rows[..cut]);
+            table.append(EpisodeTable::from_slice(&rows[cut..]));
+            let whole = EpisodeTable::from_slice(&rows);
+            prop_assert_eq!(table.to_rows(), whole.to_rows());
+            let distinct = |c: &TextColumn| {
+                let mut v: Vec<&str> = c.values().iter().map(Name::as_str).collect();
+                v.sort();
+                v.dedup();
+                v.len()
+            };
+            for column in [&table.rule, &table.fingerprint, &table.severity, &table.acked_by] {
+                prop_assert_eq!(distinct(column), column.values().len());
+            }
+            prop_assert_eq!(table.rule.values().len(), whole.rule.values().len());
         }
     }
 

@@ -144,15 +144,17 @@ pub fn merge(mut rows: Vec<Episode>) -> Vec<Episode> {
     let fingerprint = crate::ranks::name_ranks(rows.iter().map(|e| &e.fingerprint));
     let file = crate::ranks::name_ranks(rows.iter().map(|e| &e.origin.file));
     let by_instance = sorted_order(&rows, |i, e| {
-        (fingerprint[i], e.starts_at, file[i], e.origin.line)
+        (fingerprint[i], time_key(e.starts_at), file[i], e.origin.line)
     });
     // Rows of one episode are adjacent in that order; each folds into the
     // first of them. Pending-only rows (no start) are never merged with one
     // another.
     let mut kept = vec![true; rows.len()];
-    let mut episodes: Vec<usize> = Vec::with_capacity(rows.len());
+    let mut episodes: Vec<u32> = Vec::with_capacity(rows.len());
     for &i in &by_instance {
+        let i = i as usize;
         if let Some(&first) = episodes.last() {
+            let first = first as usize;
             let same = rows[i].starts_at.is_some()
                 && rows[first].starts_at == rows[i].starts_at
                 && fingerprint[first] == fingerprint[i];
@@ -163,7 +165,7 @@ pub fn merge(mut rows: Vec<Episode>) -> Vec<Episode> {
                 continue;
             }
         }
-        episodes.push(i);
+        episodes.push(i as u32);
     }
     rows.par_iter_mut()
         .zip(kept.par_iter())
@@ -178,17 +180,16 @@ pub fn merge(mut rows: Vec<Episode>) -> Vec<Episode> {
     // The table's order: (rule, starts_at, fingerprint, pending_since), ties
     // in the order above; the folded rows after them, dropped.
     let rule = crate::ranks::name_ranks(rows.iter().map(|e| &e.rule));
-    let mut rank_in_fold = vec![0usize; rows.len()];
+    let mut rank_in_fold = vec![0u32; rows.len()];
     for (rank, &i) in episodes.iter().enumerate() {
-        rank_in_fold[i] = rank;
+        rank_in_fold[i as usize] = rank as u32;
     }
     let order = sorted_order(&rows, |i, e| {
         (
-            !kept[i],
-            rule[i],
-            e.starts_at,
+            u64::from(!kept[i]) << 32 | u64::from(rule[i]),
+            time_key(e.starts_at),
             fingerprint[i],
-            e.pending_since,
+            time_key(e.pending_since),
             rank_in_fold[i],
         )
     });
@@ -197,27 +198,36 @@ pub fn merge(mut rows: Vec<Episode>) -> Vec<Episode> {
     rows
 }
 
-/// The rows' indices sorted by `key` (of a row's index and the row).
-fn sorted_order<K: Ord + Send>(rows: &[Episode], key: impl Fn(usize, &Episode) -> K) -> Vec<usize> {
-    let mut keyed: Vec<(K, usize)> = rows
+/// The rows' indices sorted by `key` (of a row's index and the row), ties
+/// in index order. Keys are kept small (integers, times as [`time_key`]):
+/// ten million of them are sorted at once.
+fn sorted_order<K: Ord + Send>(rows: &[Episode], key: impl Fn(usize, &Episode) -> K) -> Vec<u32> {
+    assert!(u32::try_from(rows.len()).is_ok(), "more than 2^32 rows");
+    let mut keyed: Vec<(K, u32)> = rows
         .iter()
         .enumerate()
-        .map(|(i, e)| (key(i, e), i))
+        .map(|(i, e)| (key(i, e), i as u32))
         .collect();
     keyed.par_sort_unstable();
     keyed.into_iter().map(|(_, i)| i).collect()
 }
 
+/// A time as a sort key that orders as `Option<Millis>` does (none first):
+/// no time read from any input is `Millis::MIN`.
+fn time_key(time: Option<Millis>) -> Millis {
+    time.unwrap_or(Millis::MIN)
+}
+
 /// Puts the rows in the given order in place: afterwards `rows[k]` is the
 /// row that was at `order[k]` (`order` holds every index once). Follows each
 /// cycle of the permutation with swaps, so no second table is allocated.
-fn permute(rows: &mut [Episode], order: &[usize]) {
+fn permute(rows: &mut [Episode], order: &[u32]) {
     let mut done = vec![false; rows.len()];
     for start in 0..rows.len() {
         let mut at = start;
         while !done[at] {
             done[at] = true;
-            let from = order[at];
+            let from = order[at] as usize;
             if from == start {
                 break;
             }
@@ -235,9 +245,10 @@ fn permute(rows: &mut [Episode], order: &[usize]) {
 /// `order` lists the episodes sorted by (fingerprint, starts_at), as
 /// [`merge`] folds them: pending-only rows (no start) come first in their
 /// fingerprint and are passed over.
-fn close_superseded(rows: &mut [Episode], order: &[usize]) {
+fn close_superseded(rows: &mut [Episode], order: &[u32]) {
     let mut previous: Option<usize> = None;
     for &next in order {
+        let next = next as usize;
         if rows[next].starts_at.is_none() {
             continue;
         }
