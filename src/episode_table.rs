@@ -663,18 +663,32 @@ mod tests {
         }
     }
 
+    /// Up to 40 random rows with repeated texts, times and flags.
+    fn rows() -> impl Strategy<Value = Vec<Episode>> {
+        proptest::collection::vec(
+            (
+                0u8..5,
+                0u8..9,
+                proptest::option::of(0u8..3),
+                proptest::option::of(-1_000i64..1_000),
+                proptest::option::of(-1_000i64..1_000),
+                0u32..5,
+                proptest::collection::vec(0u64..4, 0..3),
+                proptest::option::of(0i64..9),
+                proptest::option::of(any::<bool>()),
+                any::<bool>(),
+            ),
+            0..40,
+        )
+        .prop_map(|rows| rows.into_iter().map(row).collect())
+    }
+
     proptest! {
         /// Every field a later stage reads comes back from the table as the row had it.
         #[test]
         fn rows_come_back_from_the_table_as_they_went_in(
-            rows in proptest::collection::vec((
-                0u8..5, 0u8..9, proptest::option::of(0u8..3),
-                proptest::option::of(-1_000i64..1_000), proptest::option::of(-1_000i64..1_000),
-                0u32..5, proptest::collection::vec(0u64..4, 0..3),
-                proptest::option::of(0i64..9), proptest::option::of(any::<bool>()), any::<bool>(),
-            ), 0..40)
+            rows in rows()
         ) {
-            let rows: Vec<Episode> = rows.into_iter().map(row).collect();
             let expected: Vec<Episode> = rows
                 .iter()
                 .map(|e| Episode {
@@ -694,15 +708,9 @@ mod tests {
         /// and still holds each distinct text once.
         #[test]
         fn tables_appended_equal_one_table(
-            rows in proptest::collection::vec((
-                0u8..5, 0u8..9, proptest::option::of(0u8..3),
-                proptest::option::of(-1_000i64..1_000), proptest::option::of(-1_000i64..1_000),
-                0u32..5, proptest::collection::vec(0u64..4, 0..3),
-                proptest::option::of(0i64..9), proptest::option::of(any::<bool>()), any::<bool>(),
-            ), 0..40),
+            rows in rows(),
             cut in 0usize..40,
         ) {
-            let rows: Vec<Episode> = rows.into_iter().map(row).collect();
             let cut = cut.min(rows.len());
             let mut table = EpisodeTable::from_slice(&rows[..cut]);
             table.append(EpisodeTable::from_slice(&rows[cut..]));
