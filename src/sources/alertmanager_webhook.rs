@@ -36,14 +36,17 @@ pub struct AlertmanagerWebhook;
 pub const NAME: &str = "alertmanager-webhook";
 
 /// A record: an archiver's envelope `{"received_at", "body"}` or a bare body.
-/// Both shapes are read in one pass; each alert stays raw so that a bad one
-/// is skipped alone, with its own line. The bare body's fields repeat
-/// [`Body`]'s because `#[serde(flatten)]` buffers its input and cannot lend
-/// out the borrowed raw alerts.
+/// Both shapes are read in one pass. Its alerts (`A`) are read either
+/// raw, so that a bad one is skipped alone, with its own line, or (a record
+/// on one line, the common case) as [`Alert`]s in the same pass, falling
+/// back to raw when any of them cannot be read. The bare body's fields
+/// repeat [`Body`]'s because `#[serde(flatten)]` buffers its input and
+/// cannot lend out the borrowed raw alerts.
 #[derive(Deserialize)]
-struct Record<'a> {
+#[serde(bound(deserialize = "A: Deserialize<'de>"))]
+struct Record<'a, A> {
     #[serde(borrow)]
-    body: Option<Body<'a>>,
+    body: Option<Body<'a, A>>,
     #[serde(borrow, alias = "receivedAt")]
     received_at: Option<Cow<'a, str>>,
     #[serde(borrow)]
@@ -52,20 +55,19 @@ struct Record<'a> {
     group_key: Option<Cow<'a, str>>,
     #[serde(borrow)]
     receiver: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    alerts: Option<Vec<&'a RawValue>>,
+    alerts: Option<Vec<A>>,
 }
 
 #[derive(Deserialize)]
-struct Body<'a> {
+#[serde(bound(deserialize = "A: Deserialize<'de>"))]
+struct Body<'a, A> {
     #[serde(borrow)]
     version: Option<Cow<'a, str>>,
     #[serde(borrow, rename = "groupKey")]
     group_key: Option<Cow<'a, str>>,
     #[serde(borrow)]
     receiver: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    alerts: Vec<&'a RawValue>,
+    alerts: Vec<A>,
 }
 
 /// One alert as one body shows it, borrowing from the file's text: only the
@@ -330,8 +332,16 @@ fn read_record<'a>(
     expected_version: &str,
 ) -> (Vec<Sighting<'a>>, Vec<Problem>) {
     let line = lines.line(offset);
-    let skip = |reason: String| (Vec::new(), vec![Problem::skipped(file, line, 0, reason)]);
-    let record: Record<'a> = match serde_json::from_str(raw) {
+    // A record on one line: every alert is on the record's line, and the
+    // alerts are read with the record, unless one of them cannot be.
+    if memchr::memchr(b'\n', raw.as_bytes()).is_none() {
+        if let Ok(record) = serde_json::from_str::<Record<'a, Alert<'a>>>(raw) {
+            return sightings(file, line, record, expected_version, |alert| {
+                (line, check_alert(file, line, alert))
+            });
+        }
+    }
+    let record: Record<'a, &'a RawValue> = match serde_json::from_str(raw) {
         Ok(r) => r,
         Err(e) if e.is_syntax() || e.is_eof() => {
             return (
@@ -339,8 +349,29 @@ fn read_record<'a>(
                 vec![json_records::syntax_problem(file, lines, offset, &e)],
             )
         }
-        Err(e) => return skip(format!("not an Alertmanager webhook body: {e}")),
+        Err(e) => {
+            let reason = format!("not an Alertmanager webhook body: {e}");
+            return (Vec::new(), vec![Problem::skipped(file, line, 0, reason)]);
+        }
     };
+    sightings(file, line, record, expected_version, |alert_raw| {
+        let alert_line = lines.line(json_offset(text, alert_raw.get()).unwrap_or(offset));
+        (alert_line, read_alert(file, alert_line, alert_raw))
+    })
+}
+
+/// The sightings of a record's alerts (each read by `read`, which gives
+/// the alert's line and the alert or why it is skipped) and the record's
+/// problems; the body's identity (one notification) hashed from the
+/// receiver, group key and what every alert says.
+fn sightings<'a, A>(
+    file: &str,
+    line: u64,
+    record: Record<'a, A>,
+    expected_version: &str,
+    mut read: impl FnMut(A) -> (u64, Result<(Sighting<'a>, Cow<'a, str>), Problem>),
+) -> (Vec<Sighting<'a>>, Vec<Problem>) {
+    let skip = |reason: String| (Vec::new(), vec![Problem::skipped(file, line, 0, reason)]);
     let (body, received_at) = match record {
         Record {
             body: Some(body),
@@ -392,9 +423,9 @@ fn read_record<'a>(
     identity.write(body.receiver.as_deref().unwrap_or("").as_bytes());
     identity.write_u8(0xff);
     identity.write(body.group_key.as_deref().unwrap_or("").as_bytes());
-    for alert_raw in &body.alerts {
-        let alert_line = lines.line(json_offset(text, alert_raw.get()).unwrap_or(offset));
-        match read_alert(file, alert_line, alert_raw) {
+    for alert in body.alerts {
+        let (alert_line, read) = read(alert);
+        match read {
             Ok((sighting, status)) => {
                 identity.write_u8(0xfe);
                 identity.write(sighting.fingerprint.as_bytes());
@@ -439,6 +470,15 @@ fn read_alert<'a>(
 ) -> Result<(Sighting<'a>, Cow<'a, str>), Problem> {
     let alert: Alert<'a> = serde_json::from_str(raw.get())
         .map_err(|e| Problem::skipped(file, line, 0, format!("alert skipped: {e}")))?;
+    check_alert(file, line, alert)
+}
+
+/// An alert read, as a sighting with its status, or the problem that skips it.
+fn check_alert<'a>(
+    file: &str,
+    line: u64,
+    alert: Alert<'a>,
+) -> Result<(Sighting<'a>, Cow<'a, str>), Problem> {
     let bad = |reason: String| Problem::skipped(file, line, 0, reason);
     let rule = match alert.labels.get("alertname") {
         Some(name) => name.as_ref(),
