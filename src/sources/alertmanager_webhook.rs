@@ -526,3 +526,86 @@ fn check_alert<'a>(
         status,
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a record's reading says, without lines: its sightings and the
+    /// reasons of its problems.
+    fn read_without_lines(raw: &str) -> (Vec<String>, Vec<String>) {
+        let lines = LineIndex::new(raw.as_bytes());
+        let (sightings, problems) = read_record("f", raw, &lines, 0, raw, "4");
+        let sightings = sightings
+            .iter()
+            .map(|s| {
+                format!(
+                    "{:?} {} {} {:?} {} {:?}",
+                    s.labels, s.fingerprint, s.starts_at, s.ends_at, s.body_id, s.group_key
+                )
+            })
+            .collect();
+        (sightings, problems.into_iter().map(|p| p.reason).collect())
+    }
+
+    /// A record on one line (its alerts read with it) gives what the same
+    /// record over several lines gives (its alerts read raw, one by one),
+    /// whether every alert can be read or some cannot.
+    #[test]
+    fn alerts_read_with_their_record_equal_alerts_read_one_by_one() {
+        let alert = |labels: &str, status: &str, starts: &str, ends: &str| {
+            format!(
+                r#"{{"status":"{status}","labels":{labels},"annotations":{{"s":"\u00e9"}},"startsAt":"{starts}","endsAt":"{ends}"}}"#
+            )
+        };
+        let good = alert(
+            r#"{"alertname":"A","instance":"h\"1"}"#,
+            "firing",
+            "2026-10-01T00:00:00Z",
+            "0001-01-01T00:00:00Z",
+        );
+        let resolved_zero = alert(
+            r#"{"alertname":"B"}"#,
+            "resolved",
+            "2026-10-01T00:00:00Z",
+            "0001-01-01T00:00:00Z",
+        );
+        let resolved = alert(
+            r#"{"alertname":"B","x":"y"}"#,
+            "resolved",
+            "2026-10-01T00:00:00Z",
+            "2026-10-01T00:05:00Z",
+        );
+        let no_name = alert(r#"{"x":"y"}"#, "firing", "2026-10-01T00:00:00Z", "");
+        let bad_start = alert(r#"{"alertname":"C"}"#, "firing", "soon", "");
+        let not_a_string = alert(r#"{"alertname":"D","n":1}"#, "firing", "2026-10-01T00:00:00Z", "");
+        let bodies = [
+            vec![good.clone(), resolved.clone()],
+            vec![good.clone(), resolved_zero.clone(), no_name.clone()],
+            vec![bad_start.clone(), good.clone()],
+            vec![not_a_string.clone(), good.clone(), resolved.clone()],
+            vec![],
+        ];
+        for (i, alerts) in bodies.iter().enumerate() {
+            let body = format!(
+                r#"{{"version":"{}","receiver":"r","groupKey":"{{}}:{{alertname=\"A\"}}","alerts":[{}]}}"#,
+                if i == 2 { "3" } else { "4" },
+                alerts.join(",")
+            );
+            for record in [
+                format!(r#"{{"received_at":"2026-10-01T00:01:00Z","body":{body}}}"#),
+                body.clone(),
+            ] {
+                let spread = record.replacen('{', "{\n", 1);
+                assert_eq!(
+                    read_without_lines(&record),
+                    read_without_lines(&spread),
+                    "{record}"
+                );
+            }
+        }
+        // The good alert of the first body is read at all.
+        let record = format!(r#"{{"alerts":[{good}]}}"#);
+        assert_eq!(read_without_lines(&record).0.len(), 1);
+    }
+}
