@@ -27,7 +27,7 @@ pub fn reader_builder() -> csv::ReaderBuilder {
 pub fn record_chunks(text: &str, start: usize, pieces: usize) -> Vec<Range<usize>> {
     let len = text.len();
     if start >= len || pieces <= 1 {
-        return vec![start.min(len)..len];
+        return std::iter::once(start.min(len)..len).collect();
     }
     let step = (len - start).div_ceil(pieces);
     let mut chunks = Vec::with_capacity(pieces);
