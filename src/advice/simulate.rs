@@ -113,8 +113,6 @@ pub struct History<'a> {
     flap_window_ms: Millis,
     /// Each instance's fingerprint and periods, sorted by (pending, index).
     instances: Vec<(&'a str, u32, Vec<Period>)>,
-    /// The fingerprint's rank of every episode.
-    ranks: Vec<u32>,
     /// How many distinct fingerprints (ranks are below this).
     rank_count: usize,
     fired: Vec<usize>,
@@ -204,7 +202,6 @@ impl<'a> History<'a> {
             until,
             flap_window_ms,
             instances,
-            ranks,
             rank_count: count,
             fired,
             before,
@@ -215,11 +212,39 @@ impl<'a> History<'a> {
 
     /// The history as if the rule had `new`: the replayed episodes in time order.
     pub fn replay(&self, new: Setting) -> Vec<Replayed<'a>> {
+        let mut out: Vec<(u32, Replayed<'a>)> = Vec::new();
+        self.walk(new, |rank, fingerprint, starts_at, ends_at, members| {
+            out.push((
+                rank,
+                Replayed {
+                    fingerprint,
+                    starts_at,
+                    ends_at,
+                    members: members.to_vec(),
+                },
+            ));
+        });
+        // Ranks order as the fingerprints do.
+        out.sort_by_key(|(rank, r)| (r.starts_at, *rank));
+        out.into_iter().map(|(_, r)| r).collect()
+    }
+
+    /// Replays the history under `new` and calls `each` with every replayed
+    /// episode: its fingerprint's rank, the fingerprint, when it would fire
+    /// and resolve, and the indices of the history's episodes it covers
+    /// (the first is the one that fired). Instance by instance, each in
+    /// time order; nothing is allocated per episode.
+    fn walk(
+        &self,
+        new: Setting,
+        mut each: impl FnMut(u32, &'a str, Millis, Option<Millis>, &[usize]),
+    ) {
         let (current, until) = (self.current, self.until);
         let keep = new.keep_firing_for_ms;
-        let mut out: Vec<(u32, Replayed<'a>)> = Vec::new();
-        for (fingerprint, rank, periods) in &self.instances {
-            let mut open: Option<(Replayed, Option<Millis>)> = None;
+        let mut members: Vec<usize> = Vec::new();
+        for &(fingerprint, rank, ref periods) in &self.instances {
+            // The open episode: when it fires and when its condition ended.
+            let mut open: Option<(Millis, Option<Millis>)> = None;
             for p in periods {
                 let cond_end = p.end.unwrap_or(until);
                 let fires_at = match p.fired_start {
@@ -228,14 +253,14 @@ impl<'a> History<'a> {
                     _ if cond_end - p.pending > new.for_ms => Some(p.pending + new.for_ms),
                     _ => None,
                 };
-                if let Some((current_episode, current_end)) = &mut open {
+                if let Some((_, current_end)) = &mut open {
                     let joins = keep > 0
                         && match current_end {
                             None => true,
                             Some(end) => p.pending - *end <= keep,
                         };
                     if joins {
-                        current_episode.members.push(p.index);
+                        members.push(p.index);
                         *current_end = match (*current_end, p.end) {
                             (Some(a), Some(b)) => Some(a.max(b)),
                             _ => None,
@@ -243,56 +268,53 @@ impl<'a> History<'a> {
                         continue;
                     }
                 }
-                if let Some((episode, end)) = open.take() {
-                    out.push((*rank, close(episode, end, keep)));
+                if let Some((start, end)) = open.take() {
+                    each(rank, fingerprint, start, end.map(|e| e + keep), &members);
+                    members.clear();
                 }
                 if let Some(start) = fires_at {
-                    open = Some((
-                        Replayed {
-                            fingerprint,
-                            starts_at: start,
-                            ends_at: None,
-                            members: vec![p.index],
-                        },
-                        p.end,
-                    ));
+                    members.push(p.index);
+                    open = Some((start, p.end));
                 }
             }
-            if let Some((episode, end)) = open.take() {
-                out.push((*rank, close(episode, end, keep)));
+            if let Some((start, end)) = open.take() {
+                each(rank, fingerprint, start, end.map(|e| e + keep), &members);
+                members.clear();
             }
         }
-        // Ranks order as the fingerprints do.
-        out.sort_by_key(|(rank, r)| (r.starts_at, *rank));
-        out.into_iter().map(|(_, r)| r).collect()
     }
 
     /// What replaying under `new` changes (the history's own figures are
     /// computed once; the replay under the current settings once too).
     pub fn effect(&self, new: Setting) -> Effect {
         if new == self.current {
-            return self
-                .unchanged
-                .get_or_init(|| self.effect_and_replay(new).0)
-                .clone();
+            return self.unchanged.get_or_init(|| self.count(new)).clone();
         }
-        self.effect_and_replay(new).0
+        self.count(new)
     }
 
     /// [`History::effect`] and the replayed episodes it counts.
     pub fn effect_and_replay(&self, new: Setting) -> (Effect, Vec<Replayed<'a>>) {
+        (self.effect(new), self.replay(new))
+    }
+
+    /// Counts what the replay under `new` gives, as it walks (the replayed
+    /// episodes are never held).
+    fn count(&self, new: Setting) -> Effect {
         let facts = &self.facts;
-        let replayed = self.replay(new);
         let mut covered = vec![false; facts.len()];
+        let mut episodes_after = 0u64;
         let mut notifications_after = 0u64;
         let mut added = 0u64;
-        let mut after: Vec<(u32, Millis, Option<Millis>)> = Vec::with_capacity(replayed.len());
-        for r in &replayed {
-            for (k, &m) in r.members.iter().enumerate() {
+        let mut after: Vec<(u32, Millis, Option<Millis>)> = Vec::new();
+        // How much later the replayed episodes that fired before fire now.
+        let (mut shift_ms, mut shifted) = (0i64, 0u64);
+        self.walk(new, |rank, _, starts_at, ends_at, members| {
+            episodes_after += 1;
+            for (k, &m) in members.iter().enumerate() {
                 covered[m] = true;
                 let n = facts[m].notifications as u64;
-                let was_fired = facts[m].fired;
-                notifications_after += match (k, was_fired) {
+                notifications_after += match (k, facts[m].fired) {
                     (0, true) => n,
                     (0, false) => {
                         added += 1;
@@ -302,22 +324,27 @@ impl<'a> History<'a> {
                     (_, false) => 0,
                 };
             }
-            after.push((self.ranks[r.members[0]], r.starts_at, r.ends_at));
-        }
+            after.push((rank, starts_at, ends_at));
+            let first = facts[members[0]];
+            if first.fired {
+                shift_ms += starts_at - first.starts_at;
+                shifted += 1;
+            }
+        });
         let lost: Vec<usize> = self
             .fired
             .iter()
             .copied()
             .filter(|&i| !covered[i])
             .collect();
-        let effect = Effect {
-            episodes_after: replayed.len() as u64,
+        // Mean of the shifts, in seconds (ms precision).
+        let mean_shift_s =
+            (shifted > 0).then(|| (shift_ms as f64 / shifted as f64).round() / 1000.0);
+        Effect {
+            episodes_after,
             notifications_after,
             refires_after: refires(after.into_iter(), self.rank_count, self.flap_window_ms),
-            short_removed: lost
-                .iter()
-                .filter(|&&i| facts[i].short)
-                .count() as u64,
+            short_removed: lost.iter().filter(|&&i| facts[i].short).count() as u64,
             actionable_lost: self.known.then(|| {
                 lost.iter()
                     .filter(|&&i| facts[i].actionable == Some(true))
@@ -328,14 +355,13 @@ impl<'a> History<'a> {
                 .filter(|&&i| facts[i].actionable.is_none())
                 .count() as u64,
             episodes_added: added,
-            delay_added_s: mean_shift(&replayed, facts)
+            delay_added_s: mean_shift_s
                 .unwrap_or((new.for_ms - self.current.for_ms) as f64 / 1000.0),
             resolve_delay_added_s: (new.keep_firing_for_ms - self.current.keep_firing_for_ms)
                 as f64
                 / 1000.0,
             ..self.before.clone()
-        };
-        (effect, replayed)
+        }
     }
 }
 
@@ -357,11 +383,6 @@ fn is_short(e: EpisodeRef, short_ms: Millis) -> bool {
         (Some(s), Some(end)) => end - s < short_ms,
         _ => false,
     }
-}
-
-fn close(mut episode: Replayed<'_>, end: Option<Millis>, keep: Millis) -> Replayed<'_> {
-    episode.ends_at = end.map(|e| e + keep);
-    episode
 }
 
 /// Counts refires in a list of (fingerprint rank, start, end), ranks below
@@ -398,22 +419,6 @@ pub fn effect<'a>(
     flap_window_ms: Millis,
 ) -> (Effect, Vec<Replayed<'a>>) {
     History::new(episodes, current, until, short_ms, flap_window_ms).effect_and_replay(new)
-}
-
-/// Mean of how much later the replayed episodes fire than they did, in seconds (ms precision).
-fn mean_shift(replayed: &[Replayed<'_>], facts: &[Fact]) -> Option<f64> {
-    let shifts: Vec<i64> = replayed
-        .iter()
-        .filter_map(|r| {
-            let first = facts[*r.members.first()?];
-            first.fired.then(|| r.starts_at - first.starts_at)
-        })
-        .collect();
-    if shifts.is_empty() {
-        return None;
-    }
-    let mean_ms = shifts.iter().sum::<i64>() as f64 / shifts.len() as f64;
-    Some(mean_ms.round() / 1000.0)
 }
 
 #[cfg(test)]
