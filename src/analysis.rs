@@ -204,13 +204,7 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
     let mut rules = rows::frame_to_rows(&metrics_frame)?;
     advice::inventory::fill_current_for(&mut rules, &rule_files);
 
-    let counts = count(
-        &table,
-        &rules,
-        &settings,
-        &options.label_names,
-        files.len(),
-    );
+    let counts = count(&table, &rules, &settings, &options.label_names, files.len());
     let summary = Summary {
         schema_version: crate::report::SCHEMA_VERSION,
         tool: format!("alertnoise {}", env!("CARGO_PKG_VERSION")),

@@ -214,7 +214,6 @@ impl TimeColumn {
 /// group keys and where a row was read, stays with the rows).
 #[derive(Debug, Clone, Default)]
 pub struct EpisodeTable {
-    len: usize,
     source: StaticColumn,
     rule: TextColumn,
     fingerprint: TextColumn,
@@ -242,7 +241,10 @@ impl EpisodeTable {
     /// made tables side by side, then appended in order.
     pub fn from_rows(rows: Vec<Episode>) -> EpisodeTable {
         use rayon::prelude::*;
-        let piece = rows.len().div_ceil(rayon::current_num_threads()).max(1 << 14);
+        let piece = rows
+            .len()
+            .div_ceil(rayon::current_num_threads())
+            .max(1 << 14);
         let pieces: Vec<EpisodeTable> = rows.par_chunks(piece).map(Self::from_slice).collect();
         drop(rows);
         let mut pieces = pieces.into_iter();
@@ -265,7 +267,6 @@ impl EpisodeTable {
         let mut incident_id = TextColumnBuilder::with_capacity(n);
         let mut paging_key = TextColumnBuilder::with_capacity(n);
         let mut t = EpisodeTable {
-            len: n,
             source: StaticColumn {
                 codes: Vec::with_capacity(n),
                 values: Vec::new(),
@@ -321,7 +322,6 @@ impl EpisodeTable {
 
     /// Appends another table's rows after this one's.
     pub fn append(&mut self, other: EpisodeTable) {
-        self.len += other.len;
         self.source.append(other.source);
         self.rule.append(other.rule);
         self.fingerprint.append(other.fingerprint);
@@ -346,23 +346,23 @@ impl EpisodeTable {
 
     /// How many episodes.
     pub fn len(&self) -> usize {
-        self.len
+        self.notifications.len()
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
 
     /// One episode.
     pub fn get(&self, row: usize) -> EpisodeRef<'_> {
-        assert!(row < self.len, "row {row} of {}", self.len);
+        assert!(row < self.len(), "row {row} of {}", self.len());
         EpisodeRef { table: self, row }
     }
 
     /// Every episode, in table order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = EpisodeRef<'_>> + '_ {
-        (0..self.len).map(move |row| EpisodeRef { table: self, row })
+        (0..self.len()).map(move |row| EpisodeRef { table: self, row })
     }
 
     /// The rows as [`Episode`]s (each notification counted in `notifications`;
@@ -413,11 +413,6 @@ impl EpisodeTable {
         &self.incident_id
     }
 
-    /// The label sets.
-    pub fn label_sets(&self) -> &[Labels] {
-        &self.labels
-    }
-
     /// `starts_at` of every row.
     pub fn starts(&self) -> &TimeColumn {
         &self.starts_at
@@ -461,16 +456,6 @@ impl EpisodeTable {
     /// `auto_resolved` of every row.
     pub fn auto_resolved_column(&self) -> &[Option<bool>] {
         &self.auto_resolved
-    }
-
-    /// The format each row came from.
-    pub fn sources(&self) -> &StaticColumn {
-        &self.source
-    }
-
-    /// Where each row's verdict came from (`review`, `proxy`).
-    pub fn actionable_sources(&self) -> &StaticColumn {
-        &self.actionable_source
     }
 }
 
@@ -626,19 +611,23 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// A random row's parts: rule, fingerprint, severity, start, end,
+    /// notifications, notification ids, acknowledgement, verdict, source.
+    type RowParts = (
+        u8,
+        u8,
+        Option<u8>,
+        Option<i64>,
+        Option<i64>,
+        u32,
+        Vec<u64>,
+        Option<i64>,
+        Option<bool>,
+        bool,
+    );
+
     fn row(
-        (rule, fp, severity, start, end, notes, ids, acked, actionable, source): (
-            u8,
-            u8,
-            Option<u8>,
-            Option<i64>,
-            Option<i64>,
-            u32,
-            Vec<u64>,
-            Option<i64>,
-            Option<bool>,
-            bool,
-        ),
+        (rule, fp, severity, start, end, notes, ids, acked, actionable, source): RowParts,
     ) -> Episode {
         Episode {
             source: if source { "a" } else { "b" },

@@ -11,6 +11,7 @@ use crate::episode_table::{TextColumn, TimeColumn};
 pub use crate::interned::{Labels, Name};
 use crate::timefmt::Millis;
 use polars::prelude::*;
+use polars_arrow::array::View;
 use rayon::prelude::*;
 
 /// Where a row came from, for problems about it.
@@ -144,7 +145,12 @@ pub fn merge(mut rows: Vec<Episode>) -> Vec<Episode> {
     let fingerprint = crate::ranks::name_ranks(rows.iter().map(|e| &e.fingerprint));
     let file = crate::ranks::name_ranks(rows.iter().map(|e| &e.origin.file));
     let by_instance = sorted_order(&rows, |i, e| {
-        (fingerprint[i], time_key(e.starts_at), file[i], e.origin.line)
+        (
+            fingerprint[i],
+            time_key(e.starts_at),
+            file[i],
+            e.origin.line,
+        )
     });
     // Rows of one episode are adjacent in that order; each folds into the
     // first of them. Pending-only rows (no start) are never merged with one
@@ -357,8 +363,6 @@ fn coded_strings(name: &str, column: &TextColumn) -> PolarsResult<Column> {
     strings.finish(name)
 }
 
-use polars_arrow::array::View;
-
 /// The parts of an Arrow string-view column being built: a view per row
 /// and one buffer of the texts they point into.
 struct SharedStrings {
@@ -422,8 +426,8 @@ pub fn to_frame(table: &EpisodeTable, names: &LabelNames) -> PolarsResult<DataFr
     ) -> ColumnBuilder<'a> {
         Box::new(move || shared_strings(name, table.len(), table.iter().map(&f)))
     }
-    fn times<'a>(table: &'a EpisodeTable, name: &'static str, column: &'a TimeColumn) -> ColumnBuilder<'a> {
-        Box::new(move || datetime_column(name, column.iter().take(table.len()).collect()))
+    fn times<'a>(name: &'static str, column: &'a TimeColumn) -> ColumnBuilder<'a> {
+        Box::new(move || datetime_column(name, column.iter().collect()))
     }
     fn picked<'a>(
         table: &'a EpisodeTable,
@@ -449,16 +453,16 @@ pub fn to_frame(table: &EpisodeTable, names: &LabelNames) -> PolarsResult<DataFr
         picked(table, "severity", table.severities(), &names.severity),
         picked(table, "team", table.teams(), &names.team),
         picked(table, "service", table.services(), &names.service),
-        times(table, "starts_at", table.starts()),
-        times(table, "ends_at", table.ends()),
-        times(table, "pending_since", table.pending()),
+        times("starts_at", table.starts()),
+        times("ends_at", table.ends()),
+        times("pending_since", table.pending()),
         Box::new(|| {
             Ok(Column::new(
                 "notifications".into(),
                 table.notification_counts().to_vec(),
             ))
         }),
-        times(table, "acked_at", table.acks()),
+        times("acked_at", table.acks()),
         Box::new(|| coded_strings("acked_by", table.acked_by_column())),
         Box::new(|| {
             Ok(Column::new(
@@ -466,7 +470,12 @@ pub fn to_frame(table: &EpisodeTable, names: &LabelNames) -> PolarsResult<DataFr
                 table.ack_tracked_column().to_vec(),
             ))
         }),
-        Box::new(|| Ok(Column::new("silenced".into(), table.silenced_column().to_vec()))),
+        Box::new(|| {
+            Ok(Column::new(
+                "silenced".into(),
+                table.silenced_column().to_vec(),
+            ))
+        }),
         Box::new(|| {
             Ok(Column::new(
                 "actionable".into(),

@@ -197,7 +197,10 @@ pub fn apply(reviews: &Reviews, table: &mut EpisodeTable) -> Vec<Problem> {
         if let Some(id) = e.incident_id() {
             by_incident.entry(id).or_default().push(i);
         }
-        by_fingerprint.entry(e.fingerprint().as_str()).or_default().push(i);
+        by_fingerprint
+            .entry(e.fingerprint().as_str())
+            .or_default()
+            .push(i);
         by_rule.entry(e.rule().as_str()).or_default().push(i);
     }
     // Lists sorted by start, so the episodes near a time are a binary search away.
@@ -330,8 +333,10 @@ mod tests {
 
     #[test]
     fn fingerprint_and_time_picks_the_nearest_episode_of_that_instance() {
-        let mut episodes =
-            EpisodeTable::from_rows(vec![episode("R", "a", 1_000_000), episode("R", "a", 1_050_000)]);
+        let mut episodes = EpisodeTable::from_rows(vec![
+            episode("R", "a", 1_000_000),
+            episode("R", "a", 1_050_000),
+        ]);
         let reviews = Reviews {
             file: "r.csv".into(),
             verdicts: vec![verdict(

@@ -286,7 +286,9 @@ pub fn targets<'a>(
     let mut by_name: BTreeMap<&str, Vec<EpisodeRef>> = BTreeMap::new();
     for (code, eps) in by_code.into_iter().enumerate() {
         if !eps.is_empty() {
-            let name = code.checked_sub(1).map_or("", |i| rules.values()[i].as_str());
+            let name = code
+                .checked_sub(1)
+                .map_or("", |i| rules.values()[i].as_str());
             by_name.entry(name).or_default().extend(eps);
         }
     }

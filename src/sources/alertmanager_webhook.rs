@@ -578,7 +578,12 @@ mod tests {
         );
         let no_name = alert(r#"{"x":"y"}"#, "firing", "2026-10-01T00:00:00Z", "");
         let bad_start = alert(r#"{"alertname":"C"}"#, "firing", "soon", "");
-        let not_a_string = alert(r#"{"alertname":"D","n":1}"#, "firing", "2026-10-01T00:00:00Z", "");
+        let not_a_string = alert(
+            r#"{"alertname":"D","n":1}"#,
+            "firing",
+            "2026-10-01T00:00:00Z",
+            "",
+        );
         let bodies = [
             vec![good.clone(), resolved.clone()],
             vec![good.clone(), resolved_zero.clone(), no_name.clone()],

@@ -85,7 +85,9 @@ impl Source for EpisodesCsv {
         // memory, while growing the table past it would hold it twice.
         if let Some(total) = blocks.expected_bytes() {
             let per_row = first.text.len() as f64 / (count_lines(&first.text).max(1)) as f64;
-            output.episodes.reserve((total as f64 / per_row * 1.5) as usize);
+            output
+                .episodes
+                .reserve((total as f64 / per_row * 1.5) as usize);
         }
         let mut text = first.text;
         let mut start = layout.start;

@@ -15,7 +15,7 @@ use std::path::Path;
 /// `acked_by` holds a line end and a doubled quote).
 fn row(kind: u8, n: u32, crlf: bool) -> String {
     let start = format!("2026-10-{:02}T{:02}:{:02}:00Z", 1 + n % 28, n % 24, n % 60);
-    let end = if n % 3 == 0 {
+    let end = if n.is_multiple_of(3) {
         String::new()
     } else {
         format!("2026-10-{:02}T{:02}:{:02}:30Z", 1 + n % 28, n % 24, n % 60)
@@ -29,7 +29,12 @@ fn row(kind: u8, n: u32, crlf: bool) -> String {
             n % 4,
             n % 5
         ),
-        _ => format!("R{},instance=h{},{start},{end},{},", n % 4, n % 5, 1 + n % 3),
+        _ => format!(
+            "R{},instance=h{},{start},{end},{},",
+            n % 4,
+            n % 5,
+            1 + n % 3
+        ),
     };
     line + if crlf { "\r\n" } else { "\n" }
 }
@@ -112,7 +117,7 @@ fn a_large_csv_is_read_in_blocks_with_the_rows_and_lines_of_the_whole() {
     assert!(whole.problems.iter().any(|p| p.line > 100_000));
     for gzip in [false, true] {
         let path = write(dir.path(), &text, gzip);
-        let read = read_all(&[path.clone()], None, &context).unwrap();
+        let read = read_all(std::slice::from_ref(&path), None, &context).unwrap();
         let name = path.display().to_string();
         let rows: Vec<_> = read
             .output
@@ -127,8 +132,10 @@ fn a_large_csv_is_read_in_blocks_with_the_rows_and_lines_of_the_whole() {
         assert_eq!(rows.len(), whole.episodes.len(), "gzip {gzip}");
         assert!(rows == whole.episodes, "gzip {gzip}: rows differ");
         let lines = |problems: &[alertnoise::problem::Problem]| {
-            let mut lines: Vec<(u64, String)> =
-                problems.iter().map(|p| (p.line, p.reason.clone())).collect();
+            let mut lines: Vec<(u64, String)> = problems
+                .iter()
+                .map(|p| (p.line, p.reason.clone()))
+                .collect();
             lines.sort();
             lines
         };

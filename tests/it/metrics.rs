@@ -232,7 +232,10 @@ fn json_labels_and_incident_ids_in_csv_exports() {
     ));
     let a = run(&o);
     assert_eq!(
-        a.episode_rows()[0].labels.get("instance").map(String::as_str),
+        a.episode_rows()[0]
+            .labels
+            .get("instance")
+            .map(String::as_str),
         Some("db-1")
     );
     assert_eq!(f(row(&a.rules, "J"), "instances"), 2.0);
@@ -242,7 +245,11 @@ fn json_labels_and_incident_ids_in_csv_exports() {
         0.5,
         "PD-1 by proxy, PD-2 reviewed no",
     );
-    let sources: Vec<_> = a.episode_rows().iter().map(|e| e.actionable_source).collect();
+    let sources: Vec<_> = a
+        .episode_rows()
+        .iter()
+        .map(|e| e.actionable_source)
+        .collect();
     assert_eq!(sources, vec![Some("proxy"), Some("review")]);
 }
 
