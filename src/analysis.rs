@@ -148,9 +148,7 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
     });
     let mut problems = assembled.problems;
     fail_if_strict(options.strict, &problems)?;
-    let mut table = stage("episode table", || {
-        EpisodeTable::from_rows(assembled.episodes)
-    });
+    let mut table = assembled.episodes;
     if table.starts().iter().all(|s| s.is_none()) {
         let first = problems
             .first()

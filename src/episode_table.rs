@@ -1,7 +1,10 @@
 //! The canonical episode table, held column by column.
 //!
-//! Sources read records into [`Episode`] rows and `sources::assemble` joins
-//! and merges them; the merged rows then become this table and are dropped.
+//! The bulk sources (episodes CSVs) read each block's records straight into
+//! a piece of this table and append it; the other sources read [`Episode`]
+//! rows, which `sources::assemble` joins across files and then puts in a
+//! table too. The merge (`episode_merge`) folds the rows of one episode and
+//! gathers every column once into the table's order.
 //! Every later stage reads the table: the polars frame (`episodes::to_frame`)
 //! is made from its columns, the reviews and the acknowledgement proxy set
 //! its verdicts, the advisors replay its rows through [`EpisodeRef`], and the
@@ -54,34 +57,91 @@ impl TextColumn {
         &self.codes
     }
 
-    /// Appends another column's rows, each of its texts held once in this
-    /// column's list.
-    fn append(&mut self, other: TextColumn) {
-        let known: FnvHashMap<&str, u32> = self
-            .values
+    /// Per code (0 first): its rank among the texts in string order, none
+    /// ranked as the empty text. Sorting rows on these ranks orders them as
+    /// sorting on [`TextColumn::name`] would.
+    pub fn code_ranks(&self) -> Vec<u32> {
+        let texts: Vec<Option<&str>> = std::iter::once(Some(""))
+            .chain(self.values.iter().map(|v| Some(v.as_str())))
+            .collect();
+        crate::ranks::ranks(&texts)
+    }
+
+    /// The column's code of each text, for [`TextIndex`].
+    fn index(&self) -> FnvHashMap<Name, u32> {
+        self.values
             .iter()
             .enumerate()
-            .map(|(i, v)| (v.as_str(), i as u32 + 1))
-            .collect();
-        let mut added = Vec::new();
+            .map(|(i, v)| (v.clone(), i as u32 + 1))
+            .collect()
+    }
+
+    /// The code of a text, added to the list if it is new; `index` is this
+    /// column's [`TextColumn::index`], kept up to date.
+    fn code_of(&mut self, text: &Name, index: &mut FnvHashMap<Name, u32>) -> u32 {
+        if let Some(&code) = index.get(text.as_str()) {
+            return code;
+        }
+        self.values.push(text.clone());
+        let code = self.values.len() as u32;
+        index.insert(text.clone(), code);
+        code
+    }
+
+    /// Appends another column's rows, each of its texts held once in this
+    /// column's list.
+    fn append(&mut self, other: TextColumn, index: &mut FnvHashMap<Name, u32>) {
         let remap: Vec<u32> = other
             .values
             .iter()
-            .map(|v| match known.get(v.as_str()) {
-                Some(&code) => code,
-                None => {
-                    added.push(v.clone());
-                    (self.values.len() + added.len()) as u32
-                }
-            })
+            .map(|v| self.code_of(v, index))
             .collect();
-        self.values.extend(added);
         self.codes.extend(
             other
                 .codes
                 .iter()
                 .map(|&c| if c == 0 { 0 } else { remap[c as usize - 1] }),
         );
+    }
+
+    /// Sets one row's text.
+    fn set(&mut self, row: usize, value: Option<&Name>, index: &mut FnvHashMap<Name, u32>) {
+        self.codes[row] = match value {
+            None => 0,
+            Some(text) => self.code_of(text, index),
+        };
+    }
+
+    /// The rows at `order`, in that order; the list of texts is kept.
+    fn gather(&mut self, order: &[u32]) {
+        self.codes = gather(&self.codes, order);
+    }
+}
+
+/// Each row of `order` taken from `column`, in parallel.
+fn gather<T: Clone + Send + Sync>(column: &[T], order: &[u32]) -> Vec<T> {
+    use rayon::prelude::*;
+    order
+        .par_iter()
+        .map(|&i| column[i as usize].clone())
+        .collect()
+}
+
+/// Which code each text has in each text column of one table: kept beside a
+/// table that pieces are appended to one after another, or whose texts are
+/// set row by row, so that no column's list is read again each time. Each
+/// column's part is made from the column when it is first needed.
+#[derive(Default)]
+pub struct TextIndex {
+    columns: [Option<FnvHashMap<Name, u32>>; TEXT_COLUMNS],
+}
+
+/// How many text columns a table has.
+const TEXT_COLUMNS: usize = 8;
+
+impl TextIndex {
+    fn of(&mut self, which: usize, column: &TextColumn) -> &mut FnvHashMap<Name, u32> {
+        self.columns[which].get_or_insert_with(|| column.index())
     }
 }
 
@@ -211,7 +271,7 @@ impl TimeColumn {
 
 /// The merged episodes, one column per field of [`Episode`] that later
 /// stages read (what only the joins need, the notification identities, the
-/// group keys and where a row was read, stays with the rows).
+/// group keys and where a row was read, is kept beside it until the merge).
 #[derive(Debug, Clone, Default)]
 pub struct EpisodeTable {
     source: StaticColumn,
@@ -249,14 +309,15 @@ impl EpisodeTable {
         drop(rows);
         let mut pieces = pieces.into_iter();
         let mut table = pieces.next().unwrap_or_default();
+        let mut index = TextIndex::default();
         for piece in pieces {
-            table.append(piece);
+            table.append_indexed(piece, &mut index);
         }
         table
     }
 
     /// The table of these rows, in their order.
-    fn from_slice(rows: &[Episode]) -> EpisodeTable {
+    pub fn from_slice(rows: &[Episode]) -> EpisodeTable {
         let n = rows.len();
         let mut rule = TextColumnBuilder::with_capacity(n);
         let mut fingerprint = TextColumnBuilder::with_capacity(n);
@@ -322,26 +383,140 @@ impl EpisodeTable {
 
     /// Appends another table's rows after this one's.
     pub fn append(&mut self, other: EpisodeTable) {
-        self.source.append(other.source);
-        self.rule.append(other.rule);
-        self.fingerprint.append(other.fingerprint);
-        self.labels.extend(other.labels);
-        self.severity.append(other.severity);
-        self.team.append(other.team);
-        self.service.append(other.service);
-        self.starts_at.0.extend(other.starts_at.0);
-        self.ends_at.0.extend(other.ends_at.0);
-        self.pending_since.0.extend(other.pending_since.0);
-        self.notifications.extend(other.notifications);
-        self.acked_at.0.extend(other.acked_at.0);
-        self.acked_by.append(other.acked_by);
-        self.ack_tracked.extend(other.ack_tracked);
-        self.silenced.extend(other.silenced);
-        self.actionable.extend(other.actionable);
-        self.actionable_source.append(other.actionable_source);
-        self.incident_id.append(other.incident_id);
-        self.auto_resolved.extend(other.auto_resolved);
-        self.paging_key.append(other.paging_key);
+        self.append_indexed(other, &mut TextIndex::default());
+    }
+
+    /// [`EpisodeTable::append`] with this table's [`TextIndex`], for
+    /// appending many pieces one after another.
+    pub fn append_indexed(&mut self, other: EpisodeTable, index: &mut TextIndex) {
+        let EpisodeTable {
+            source,
+            rule,
+            fingerprint,
+            labels,
+            severity,
+            team,
+            service,
+            starts_at,
+            ends_at,
+            pending_since,
+            notifications,
+            acked_at,
+            acked_by,
+            ack_tracked,
+            silenced,
+            actionable,
+            actionable_source,
+            incident_id,
+            auto_resolved,
+            paging_key,
+        } = other;
+        self.source.append(source);
+        self.labels.extend(labels);
+        self.starts_at.0.extend(starts_at.0);
+        self.ends_at.0.extend(ends_at.0);
+        self.pending_since.0.extend(pending_since.0);
+        self.notifications.extend(notifications);
+        self.acked_at.0.extend(acked_at.0);
+        self.ack_tracked.extend(ack_tracked);
+        self.silenced.extend(silenced);
+        self.actionable.extend(actionable);
+        self.actionable_source.append(actionable_source);
+        self.auto_resolved.extend(auto_resolved);
+        let theirs = [
+            rule,
+            fingerprint,
+            severity,
+            team,
+            service,
+            acked_by,
+            incident_id,
+            paging_key,
+        ];
+        for (which, (mine, theirs)) in self.text_columns_mut().into_iter().zip(theirs).enumerate() {
+            let known = index.of(which, mine);
+            mine.append(theirs, known);
+        }
+    }
+
+    /// Sets what merging rows of one episode, or joining an incident onto
+    /// it, may change: every field but the format, rule, fingerprint,
+    /// labels and start, which stay the row's. `index` is this table's.
+    pub fn set_row(&mut self, row: usize, episode: &Episode, index: &mut TextIndex) {
+        let text = |value: &Option<String>| value.as_deref().map(Name::from);
+        let texts = [
+            None,
+            None,
+            Some(text(&episode.severity)),
+            Some(text(&episode.team)),
+            Some(text(&episode.service)),
+            Some(text(&episode.acked_by)),
+            Some(text(&episode.incident_id)),
+            Some(text(&episode.paging_key)),
+        ];
+        for (which, (column, value)) in self.text_columns_mut().into_iter().zip(texts).enumerate() {
+            if let Some(value) = value {
+                let known = index.of(which, column);
+                column.set(row, value.as_ref(), known);
+            }
+        }
+        self.ends_at.0[row] = episode.ends_at.unwrap_or(NO_TIME);
+        self.pending_since.0[row] = episode.pending_since.unwrap_or(NO_TIME);
+        self.notifications[row] = episode.notification_count();
+        self.acked_at.0[row] = episode.acked_at.unwrap_or(NO_TIME);
+        self.ack_tracked[row] = episode.ack_tracked;
+        self.silenced[row] = episode.silenced;
+        self.actionable[row] = episode.actionable;
+        self.actionable_source.set(row, episode.actionable_source);
+        self.auto_resolved[row] = episode.auto_resolved;
+    }
+
+    /// Sets when a row's episode ended.
+    pub fn set_ends_at(&mut self, row: usize, ends_at: Option<Millis>) {
+        self.ends_at.0[row] = ends_at.unwrap_or(NO_TIME);
+    }
+
+    /// Marks a row's episode as silenced.
+    pub fn set_silenced(&mut self, row: usize) {
+        self.silenced[row] = true;
+    }
+
+    /// Keeps the rows at `order`, in that order (each row at most once):
+    /// every column is gathered once; the lists of texts are kept.
+    pub fn gather(&mut self, order: &[u32]) {
+        for column in self.text_columns_mut() {
+            column.gather(order);
+        }
+        self.source.codes = gather(&self.source.codes, order);
+        self.labels = gather(&self.labels, order);
+        for times in [
+            &mut self.starts_at,
+            &mut self.ends_at,
+            &mut self.pending_since,
+            &mut self.acked_at,
+        ] {
+            times.0 = gather(&times.0, order);
+        }
+        self.notifications = gather(&self.notifications, order);
+        self.ack_tracked = gather(&self.ack_tracked, order);
+        self.silenced = gather(&self.silenced, order);
+        self.actionable = gather(&self.actionable, order);
+        self.actionable_source.codes = gather(&self.actionable_source.codes, order);
+        self.auto_resolved = gather(&self.auto_resolved, order);
+    }
+
+    /// The text columns, in the order [`TextIndex`] keeps them.
+    fn text_columns_mut(&mut self) -> [&mut TextColumn; TEXT_COLUMNS] {
+        [
+            &mut self.rule,
+            &mut self.fingerprint,
+            &mut self.severity,
+            &mut self.team,
+            &mut self.service,
+            &mut self.acked_by,
+            &mut self.incident_id,
+            &mut self.paging_key,
+        ]
     }
 
     /// How many episodes.

@@ -6,6 +6,7 @@
 pub mod advice;
 pub mod analysis;
 pub mod cmd;
+pub mod episode_merge;
 pub mod episode_table;
 pub mod episodes;
 pub mod error;

@@ -252,7 +252,7 @@ fn read_records<'a>(
 }
 
 /// One file's episodes, one per (fingerprint, startsAt), folded from its
-/// alerts' sightings in the order read (`episodes::merge` joins files).
+/// alerts' sightings in the order read (`episode_merge` joins files).
 struct EpisodeFold {
     source: &'static str,
     file: Name,

@@ -5,7 +5,8 @@
 //! (chunks join at their seams); an alert missing from a later Alertmanager
 //! API answer has ended; PagerDuty log entries give their incidents
 //! acknowledgements and resolves; one incident read twice (two pages, two
-//! exports) is one; rows of one episode merge (`episodes::merge`); incidents
+//! exports) is one; rows of one episode merge into the episode table
+//! (`episode_merge`, with the tables the bulk formats read); incidents
 //! of paging tools join onto the Alertmanager episodes they paged for; and
 //! silences mark the episodes they matched. [`Joins`] counts each step for
 //! `summary.json`. The rules of the joins are in `docs/formats/joins.md`.
@@ -15,7 +16,9 @@ use super::alertmanager_silences::Silence;
 use super::incident::{is_incident_source, Incident};
 use super::pagerduty_log_entries::{self, IncidentLog};
 use super::{prometheus_alerts, SourceOutput};
-use crate::episodes::{self, Episode};
+use crate::episode_merge::{self, Merged};
+use crate::episode_table::EpisodeTable;
+use crate::episodes::Episode;
 use crate::problem::Problem;
 use crate::timefmt::Millis;
 use serde::Serialize;
@@ -88,8 +91,8 @@ pub struct SnapshotJoin {
 
 /// Every file's output assembled into merged episodes.
 pub struct Assembled {
-    /// The merged episodes, sorted (see `episodes::merge`).
-    pub episodes: Vec<Episode>,
+    /// The merged episodes, sorted (see `episode_merge`).
+    pub episodes: EpisodeTable,
     /// Problems of the files and of the joins.
     pub problems: Vec<Problem>,
     /// What the joins did.
@@ -100,6 +103,7 @@ pub struct Assembled {
 pub fn assemble(output: SourceOutput) -> Assembled {
     let SourceOutput {
         mut episodes,
+        tables,
         mut problems,
         silences,
         incident_logs,
@@ -113,11 +117,11 @@ pub fn assemble(output: SourceOutput) -> Assembled {
     joins.snapshots = close_vanished(&mut episodes, &snapshots);
     joins.incident_logs = apply_logs(&mut episodes, incident_logs, &mut problems);
     joins.duplicate_incidents = fold_duplicate_incidents(&mut episodes, &mut problems);
-    let mut episodes = episodes::merge(episodes);
-    joins.paging = join_paging(&mut episodes);
-    joins.silences = apply_silences(&mut episodes, &silences);
+    let mut merged = episode_merge::merge(tables, episodes);
+    joins.paging = join_paging(&mut merged);
+    joins.silences = apply_silences(&mut merged.table, &silences);
     Assembled {
-        episodes,
+        episodes: merged.table,
         problems,
         joins,
     }
@@ -326,31 +330,37 @@ pub fn group_key_hash(group_key: &str) -> String {
 /// episode its incident id, acknowledgement and auto-resolve; each episode
 /// takes the earliest such incident. Joined incidents are then not episodes
 /// of their own.
-fn join_paging(episodes: &mut Vec<Episode>) -> BTreeMap<String, PagingJoin> {
+fn join_paging(merged: &mut Merged) -> BTreeMap<String, PagingJoin> {
+    let Merged {
+        table,
+        index,
+        join_keys,
+    } = merged;
     let mut counts: BTreeMap<String, PagingJoin> = BTreeMap::new();
-    let paging: Vec<usize> = (0..episodes.len())
-        .filter(|&i| is_incident_source(episodes[i].source))
+    let paging: Vec<usize> = (0..table.len())
+        .filter(|&i| is_incident_source(table.get(i).source()))
         .collect();
     for &i in &paging {
-        let count = counts.entry(episodes[i].source.to_string()).or_default();
+        let count = counts.entry(table.get(i).source().to_string()).or_default();
         count.incidents += 1;
-        count.with_key += usize::from(episodes[i].paging_key.is_some());
+        count.with_key += usize::from(table.get(i).paging_key().is_some());
     }
-    if paging.iter().all(|&i| episodes[i].paging_key.is_none()) {
+    if paging.iter().all(|&i| table.get(i).paging_key().is_none()) {
         return counts;
     }
     let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
     // Every episode of a group carries its group key: hash each key once.
     let mut hashes: HashMap<&str, String> = HashMap::new();
-    for (i, episode) in episodes.iter().enumerate() {
-        if is_incident_source(episode.source) || episode.starts_at.is_none() {
+    for episode in table.iter() {
+        if is_incident_source(episode.source()) || episode.starts_at().is_none() {
             continue;
         }
+        let i = episode.row();
         by_key
-            .entry(episode.fingerprint.to_string())
+            .entry(episode.fingerprint().to_string())
             .or_default()
             .push(i);
-        for key in &episode.join_keys {
+        for key in join_keys.get(&(i as u32)).into_iter().flatten() {
             by_key.entry(key.to_string()).or_default().push(i);
             let hash = hashes
                 .entry(key.as_str())
@@ -361,13 +371,13 @@ fn join_paging(episodes: &mut Vec<Episode>) -> BTreeMap<String, PagingJoin> {
     // Earliest incidents first, so each episode takes the first that paged for it.
     let mut incidents: Vec<usize> = paging
         .into_iter()
-        .filter(|&i| episodes[i].paging_key.is_some())
+        .filter(|&i| table.get(i).paging_key().is_some())
         .collect();
-    incidents.sort_by_key(|&i| (episodes[i].starts_at, i));
-    let mut joined_incident = vec![false; episodes.len()];
-    let mut taken = vec![false; episodes.len()];
+    incidents.sort_by_key(|&i| (table.get(i).starts_at(), i));
+    let mut joined_incident = vec![false; table.len()];
+    let mut taken = vec![false; table.len()];
     for p in incidents {
-        let page = episodes[p].clone();
+        let page = table.get(p).to_episode();
         let Some(candidates) = page.paging_key.as_ref().and_then(|key| by_key.get(key)) else {
             continue;
         };
@@ -375,8 +385,8 @@ fn join_paging(episodes: &mut Vec<Episode>) -> BTreeMap<String, PagingJoin> {
         let resolved = page.ends_at.unwrap_or(Millis::MAX);
         let mut matched = 0;
         for &a in candidates {
-            let start = episodes[a].starts_at.unwrap_or(0);
-            let end = episodes[a].ends_at.unwrap_or(Millis::MAX);
+            let start = table.get(a).starts_at().unwrap_or(0);
+            let end = table.get(a).ends_at().unwrap_or(Millis::MAX);
             if start > resolved || end < created - PAGE_SLACK_MS {
                 continue;
             }
@@ -385,7 +395,7 @@ fn join_paging(episodes: &mut Vec<Episode>) -> BTreeMap<String, PagingJoin> {
                 continue;
             }
             taken[a] = true;
-            let alert = &mut episodes[a];
+            let mut alert = table.get(a).to_episode();
             alert.incident_id = page.incident_id.clone();
             alert.ack_tracked |= page.ack_tracked;
             if let Some(ack) = page.acked_at {
@@ -395,6 +405,7 @@ fn join_paging(episodes: &mut Vec<Episode>) -> BTreeMap<String, PagingJoin> {
                 alert.acked_by = page.acked_by.clone();
             }
             alert.auto_resolved = alert.auto_resolved.or(page.auto_resolved);
+            table.set_row(a, &alert, index);
             counts
                 .entry(page.source.to_string())
                 .or_default()
@@ -405,12 +416,18 @@ fn join_paging(episodes: &mut Vec<Episode>) -> BTreeMap<String, PagingJoin> {
             counts.entry(page.source.to_string()).or_default().joined += 1;
         }
     }
-    remove_marked(episodes, &joined_incident);
+    if joined_incident.contains(&true) {
+        let kept: Vec<u32> = (0..table.len() as u32)
+            .filter(|&i| !joined_incident[i as usize])
+            .collect();
+        table.gather(&kept);
+        join_keys.clear();
+    }
     counts
 }
 
 /// Marks every episode a silence matched while it fired.
-fn apply_silences(episodes: &mut [Episode], silences: &[Silence]) -> SilenceJoin {
+fn apply_silences(episodes: &mut EpisodeTable, silences: &[Silence]) -> SilenceJoin {
     let mut join = SilenceJoin {
         silences: silences.len(),
         episodes_silenced: 0,
@@ -418,18 +435,20 @@ fn apply_silences(episodes: &mut [Episode], silences: &[Silence]) -> SilenceJoin
     if silences.is_empty() {
         return join;
     }
-    for episode in episodes.iter_mut() {
-        let Some(start) = episode.starts_at else {
+    for row in 0..episodes.len() {
+        let episode = episodes.get(row);
+        let Some(start) = episode.starts_at() else {
             continue;
         };
+        let ends_at = episode.ends_at();
         if silences
             .iter()
-            .any(|s| s.overlaps(start, episode.ends_at) && s.matches(&episode.labels))
+            .any(|s| s.overlaps(start, ends_at) && s.matches(episode.labels()))
         {
-            if !episode.silenced {
+            if !episode.silenced() {
                 join.episodes_silenced += 1;
             }
-            episode.silenced = true;
+            episodes.set_silenced(row);
         }
     }
     join

@@ -7,7 +7,8 @@
 //! milliseconds. See `docs/formats/episodes-csv.md`.
 
 use super::text_blocks::TextBlocks;
-use super::{InputFile, ReadContext, Source, SourceOutput};
+use super::{InputFile, ReadContext, Source, SourceOutput, TableRows};
+use crate::episode_table::{EpisodeTable, TextIndex};
 use crate::episodes::{Episode, Origin};
 use crate::interned::{Labels, Local, Name};
 use crate::problem::Problem;
@@ -49,7 +50,10 @@ impl Source for EpisodesCsv {
         let mut output = SourceOutput::default();
         match Layout::of(&file.name, text) {
             Ok(layout) => {
-                output.episodes = layout.read(text, layout.start, 0, &mut output.problems);
+                let mut table = layout.table_rows();
+                let rows = layout.read(text, layout.start, 0, &mut output.problems);
+                table.append(rows.table, rows.lines, &mut TextIndex::default());
+                output.tables.push(table);
             }
             Err(problem) => output.problems.push(problem),
         }
@@ -80,15 +84,8 @@ impl Source for EpisodesCsv {
                 return Ok(output);
             }
         };
-        // Room for the rows expected in all, from the first block's share
-        // of the file, and half as many again: room never written costs no
-        // memory, while growing the table past it would hold it twice.
-        if let Some(total) = blocks.expected_bytes() {
-            let per_row = first.text.len() as f64 / (count_lines(&first.text).max(1)) as f64;
-            output
-                .episodes
-                .reserve((total as f64 / per_row * 1.5) as usize);
-        }
+        let mut table = layout.table_rows();
+        let mut index = TextIndex::default();
         let mut text = first.text;
         let mut start = layout.start;
         let mut lines_before = 0;
@@ -100,13 +97,14 @@ impl Source for EpisodesCsv {
                 None => text.len(),
             };
             let rows = layout.read(&text[..end], start, lines_before, &mut output.problems);
-            output.episodes.extend(rows);
+            table.append(rows.table, rows.lines, &mut index);
             lines_before += count_lines(&text[..end]);
             let Some(block) = next else { break };
             text.drain(..end);
             text.push_str(&block.text);
             start = 0;
         }
+        output.tables.push(table);
         Ok(output)
     }
 }
@@ -114,6 +112,13 @@ impl Source for EpisodesCsv {
 /// Lines ends in a text.
 fn count_lines(text: &str) -> u64 {
     memchr::memchr_iter(b'\n', text.as_bytes()).count() as u64
+}
+
+/// Rows read from one block of a file: its records' episodes, made a
+/// piece of the episode table, and the line each was read from.
+struct BlockRows {
+    table: EpisodeTable,
+    lines: Vec<u64>,
 }
 
 /// Where a file's columns are, read from its header once.
@@ -162,6 +167,14 @@ impl Layout {
         })
     }
 
+    /// An empty table of this file's rows.
+    fn table_rows(&self) -> TableRows {
+        TableRows {
+            file: self.file_name.clone(),
+            ..TableRows::default()
+        }
+    }
+
     /// The rows of the records in `text[start..]`; `text` begins after
     /// `lines_before` lines of the file.
     fn read(
@@ -170,8 +183,8 @@ impl Layout {
         start: usize,
         lines_before: u64,
         problems: &mut Vec<Problem>,
-    ) -> Vec<Episode> {
-        super::csv_chunks::read_records(
+    ) -> BlockRows {
+        let rows = super::csv_chunks::read_records(
             text,
             start,
             lines_before,
@@ -184,7 +197,11 @@ impl Layout {
                 };
                 read_row(&row, local, &self.file_name, line, self.ack_tracked)
             },
-        )
+        );
+        BlockRows {
+            lines: rows.iter().map(|e| e.origin.line).collect(),
+            table: EpisodeTable::from_rows(rows),
+        }
     }
 }
 

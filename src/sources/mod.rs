@@ -29,8 +29,10 @@ pub mod query_range;
 pub mod rule_name;
 pub mod text_blocks;
 
+use crate::episode_table::{EpisodeTable, TextIndex};
 use crate::episodes::Episode;
 use crate::error::{Error, Result};
+use crate::interned::Name;
 use crate::problem::Problem;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
@@ -65,6 +67,8 @@ impl InputFile {
 pub struct SourceOutput {
     /// Episode rows (not yet merged across files).
     pub episodes: Vec<Episode>,
+    /// Episodes read straight into table pieces (not yet merged), one per file.
+    pub tables: Vec<TableRows>,
     /// Records that could not be read.
     pub problems: Vec<Problem>,
     /// Alertmanager silences (`/api/v2/silences`), matched against every episode.
@@ -78,6 +82,57 @@ pub struct SourceOutput {
     /// When an Alertmanager API answer was taken and which alerts it held:
     /// an alert missing from a later answer has resolved.
     pub snapshots: Vec<alertmanager_api::Snapshot>,
+}
+
+impl SourceOutput {
+    /// Every episode read, as rows: [`SourceOutput::episodes`], then the
+    /// rows of [`SourceOutput::tables`] with where each was read. For tests
+    /// and tools that compare what was read, never for the pipeline.
+    pub fn rows(&self) -> Vec<Episode> {
+        let mut rows = self.episodes.clone();
+        for table in &self.tables {
+            rows.extend(table.to_rows());
+        }
+        rows
+    }
+}
+
+/// Episodes a source read straight into a piece of the episode table (the
+/// bulk formats: no row is built per record), with where each row was read.
+/// Their rows carry no notification identities or group keys: a format
+/// that reads those gives [`Episode`] rows.
+#[derive(Debug, Clone, Default)]
+pub struct TableRows {
+    /// The episodes, in the order read.
+    pub table: EpisodeTable,
+    /// The file they were read from.
+    pub file: Name,
+    /// The line of the file each row was read from.
+    pub lines: Vec<u64>,
+}
+
+impl TableRows {
+    /// Appends a piece's rows read from lines `lines`; `index` is this
+    /// table's [`TextIndex`].
+    pub fn append(&mut self, piece: EpisodeTable, lines: Vec<u64>, index: &mut TextIndex) {
+        self.table.append_indexed(piece, index);
+        self.lines.extend(lines);
+    }
+
+    /// The rows as [`Episode`]s, each with where it was read.
+    pub fn to_rows(&self) -> Vec<Episode> {
+        self.table
+            .iter()
+            .zip(&self.lines)
+            .map(|(e, &line)| Episode {
+                origin: crate::episodes::Origin {
+                    file: self.file.clone(),
+                    line,
+                },
+                ..e.to_episode()
+            })
+            .collect()
+    }
 }
 
 /// What every format's reader may need from the command line.
@@ -365,6 +420,7 @@ pub fn read_all(
         } else {
             all.episodes.extend(output.episodes);
         }
+        all.tables.extend(output.tables);
         all.problems.extend(output.problems);
         all.silences.extend(output.silences);
         all.incident_logs.extend(output.incident_logs);

@@ -366,7 +366,7 @@ fn padded_fields_read_as_unpadded_ones() {
             read.output.problems
         );
         read.output
-            .episodes
+            .rows()
             .into_iter()
             .map(|mut e| {
                 e.origin = Default::default();

@@ -40,7 +40,7 @@ fn every_example_is_detected_and_read_by_its_own_format() {
             assembled
                 .episodes
                 .iter()
-                .filter(|e| e.starts_at.is_some())
+                .filter(|e| e.starts_at().is_some())
                 .count()
         };
         assert!(read > 0, "{}: nothing read from the example", source.name());
