@@ -25,30 +25,51 @@ impl MetricFamily for Flapping {
 /// Marks every episode that started within `flap_window_ms` after the previous
 /// episode of its fingerprint ended (column `refire`).
 pub fn refire_flags(frame: &DataFrame, flap_window_ms: Millis) -> PolarsResult<Column> {
-    let fingerprints = frame.column("fingerprint")?.str()?;
-    let starts = frame.column("starts_at")?.cast(&DataType::Int64)?;
-    let ends = frame.column("ends_at")?.cast(&DataType::Int64)?;
-    // Each instance's episodes in start order: sorted on the fingerprints'
-    // ranks, integers, not on the strings.
-    let fingerprints: Vec<Option<&str>> = fingerprints.iter().collect();
-    let fingerprints = crate::ranks::ranks(&fingerprints);
-    let starts: Vec<Option<Millis>> = starts.i64()?.iter().collect();
-    let ends: Vec<Option<Millis>> = ends.i64()?.iter().collect();
-    let mut order: Vec<(u32, Millis, usize)> = (0..frame.height())
-        .filter_map(|i| Some((fingerprints[i], starts[i]?, i)))
+    // Each instance's episodes in start order. Only whether two episodes
+    // share a fingerprint matters, not the fingerprints' order: each gets a
+    // number where first seen, and the sort is on small integer keys.
+    let instance = first_seen_numbers(frame.column("fingerprint")?.str()?);
+    let starts = times(frame.column("starts_at")?)?;
+    let ends = times(frame.column("ends_at")?)?;
+    let mut order: Vec<(u32, Millis, u32)> = (0..frame.height())
+        .filter(|&i| starts[i] != NO_TIME)
+        .map(|i| (instance[i], starts[i], i as u32))
         .collect();
     order.par_sort_unstable();
-    let order: Vec<usize> = order.into_iter().map(|(_, _, i)| i).collect();
     let mut flags = vec![false; frame.height()];
     for pair in order.windows(2) {
-        let (prev, this) = (pair[0], pair[1]);
-        if fingerprints[prev] != fingerprints[this] {
+        let ((prev_instance, _, prev), (this_instance, start, this)) = (pair[0], pair[1]);
+        if prev_instance != this_instance || ends[prev as usize] == NO_TIME {
             continue;
         }
-        if let (Some(prev_end), Some(start)) = (ends[prev], starts[this]) {
-            let gap = start - prev_end;
-            flags[this] = (0..flap_window_ms).contains(&gap);
-        }
+        let gap = start - ends[prev as usize];
+        flags[this as usize] = (0..flap_window_ms).contains(&gap);
     }
     Ok(Column::new("refire".into(), flags))
+}
+
+/// Where a time column has no time.
+const NO_TIME: Millis = Millis::MIN;
+
+/// A time column's milliseconds, [`NO_TIME`] where none.
+fn times(column: &Column) -> PolarsResult<Vec<Millis>> {
+    let times = column.cast(&DataType::Int64)?;
+    Ok(times
+        .i64()?
+        .iter()
+        .map(|t| t.unwrap_or(NO_TIME))
+        .collect())
+}
+
+/// Per row, a number for its text, the same for equal texts (none is a
+/// text of its own), numbered in the order first seen.
+fn first_seen_numbers(texts: &StringChunked) -> Vec<u32> {
+    let mut numbers: fnv::FnvHashMap<Option<&str>, u32> = fnv::FnvHashMap::default();
+    texts
+        .iter()
+        .map(|text| {
+            let next = numbers.len() as u32;
+            *numbers.entry(text).or_insert(next)
+        })
+        .collect()
 }
