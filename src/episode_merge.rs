@@ -46,7 +46,13 @@ pub fn merge(tables: Vec<TableRows>, mut rows: Vec<Episode>) -> Merged {
         let file = files.number(&piece.file);
         file_of.extend(std::iter::repeat_n(file, piece.lines.len()));
         lines.extend(piece.lines);
-        table.append_indexed(piece.table, &mut index);
+        if table.is_empty() {
+            // The first piece is taken as it is, not copied.
+            table = piece.table;
+            index = TextIndex::default();
+        } else {
+            table.append_indexed(piece.table, &mut index);
+        }
     }
     // The rows' notification identities and group keys stay beside the
     // table; each row's count is what its identities make.

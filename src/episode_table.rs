@@ -439,6 +439,31 @@ impl EpisodeTable {
         }
     }
 
+    /// Makes room for `rows` more rows in every column, so that a table
+    /// appended to piece by piece is not moved to a larger one (holding
+    /// both for a moment) as it grows. Room never written costs no memory.
+    pub fn reserve(&mut self, rows: usize) {
+        for column in self.text_columns_mut() {
+            column.codes.reserve(rows);
+        }
+        self.source.codes.reserve(rows);
+        self.labels.reserve(rows);
+        for times in [
+            &mut self.starts_at,
+            &mut self.ends_at,
+            &mut self.pending_since,
+            &mut self.acked_at,
+        ] {
+            times.0.reserve(rows);
+        }
+        self.notifications.reserve(rows);
+        self.ack_tracked.reserve(rows);
+        self.silenced.reserve(rows);
+        self.actionable.reserve(rows);
+        self.actionable_source.codes.reserve(rows);
+        self.auto_resolved.reserve(rows);
+    }
+
     /// Sets what merging rows of one episode, or joining an incident onto
     /// it, may change: every field but the format, rule, fingerprint,
     /// labels and start, which stay the row's. `index` is this table's.

@@ -214,9 +214,38 @@ fn shared_strings<'a>(
     strings.finish(name)
 }
 
+/// A column whose rows are all null held as one null and a length (a
+/// polars scalar column) instead of a value per row: sources that never
+/// give a field (`acked_by`, `incident_id`, `pending_since`, …) cost
+/// nothing per episode. It reads and is written as the full column.
+fn lean(column: Column) -> Column {
+    if !column.is_empty() && column.null_count() == column.len() {
+        Column::full_null(column.name().clone(), column.len(), column.dtype())
+    } else {
+        column
+    }
+}
+
+/// A string column with one text in every row, held once with a length.
+fn constant_text(name: &str, text: &str, rows: usize) -> Column {
+    Column::new_scalar(
+        name.into(),
+        Scalar::new(DataType::String, AnyValue::StringOwned(text.into())),
+        rows,
+    )
+}
+
 /// A string column of the table's coded texts: each distinct text stored
-/// once, each row its code's view (no hashing per row).
+/// once, each row its code's view (no hashing per row); one text in every
+/// row is held once.
 fn coded_strings(name: &str, column: &TextColumn) -> PolarsResult<Column> {
+    let codes = column.codes();
+    if let Some(&first) = codes.first() {
+        if first != 0 && codes.iter().all(|&c| c == first) {
+            let text = &column.values()[first as usize - 1];
+            return Ok(constant_text(name, text, codes.len()));
+        }
+    }
     let mut strings = SharedStrings::with_capacity(column.codes().len());
     let views: Vec<View> = column
         .values()
@@ -311,7 +340,12 @@ pub fn to_frame(table: &EpisodeTable, names: &LabelNames) -> PolarsResult<DataFr
     let builders: Vec<ColumnBuilder> = vec![
         Box::new(|| {
             let values: Vec<&str> = table.iter().map(|e| e.source()).collect();
-            Ok(Column::new("source".into(), values))
+            match values.first() {
+                Some(first) if values.iter().all(|v| v == first) => {
+                    Ok(constant_text("source", first, values.len()))
+                }
+                _ => Ok(Column::new("source".into(), values)),
+            }
         }),
         Box::new(|| coded_strings("rule", table.rules())),
         Box::new(|| coded_strings("fingerprint", table.fingerprints())),
@@ -362,7 +396,7 @@ pub fn to_frame(table: &EpisodeTable, names: &LabelNames) -> PolarsResult<DataFr
     ];
     let columns = builders
         .par_iter()
-        .map(|build| build())
+        .map(|build| build().map(lean))
         .collect::<PolarsResult<Vec<Column>>>()?;
     DataFrame::new(rows, columns)
 }

@@ -54,11 +54,7 @@ const NO_TIME: Millis = Millis::MIN;
 /// A time column's milliseconds, [`NO_TIME`] where none.
 fn times(column: &Column) -> PolarsResult<Vec<Millis>> {
     let times = column.cast(&DataType::Int64)?;
-    Ok(times
-        .i64()?
-        .iter()
-        .map(|t| t.unwrap_or(NO_TIME))
-        .collect())
+    Ok(times.i64()?.iter().map(|t| t.unwrap_or(NO_TIME)).collect())
 }
 
 /// Per row, a number for its text, the same for equal texts (none is a

@@ -85,6 +85,14 @@ impl Source for EpisodesCsv {
             }
         };
         let mut table = layout.table_rows();
+        // Room for the rows expected in all, from the first block's share
+        // of the file, and half as many again.
+        if let Some(total) = blocks.expected_bytes() {
+            let per_row = first.text.len() as f64 / (count_lines(&first.text).max(1)) as f64;
+            let rows = (total as f64 / per_row * 1.5) as usize;
+            table.table.reserve(rows);
+            table.lines.reserve(rows);
+        }
         let mut index = TextIndex::default();
         let mut text = first.text;
         let mut start = layout.start;
