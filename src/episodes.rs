@@ -400,3 +400,43 @@ pub fn to_frame(table: &EpisodeTable, names: &LabelNames) -> PolarsResult<DataFr
         .collect::<PolarsResult<Vec<Column>>>()?;
     DataFrame::new(rows, columns)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Columns null in every row, or with one text in every row, are held
+    /// once, and read exactly as the full columns would.
+    #[test]
+    fn constant_and_empty_columns_read_as_full_columns() {
+        let rows: Vec<Episode> = (0..5)
+            .map(|i| Episode {
+                source: "episodes-csv",
+                rule: "HighLatency".into(),
+                fingerprint: format!("f{i}").into(),
+                starts_at: Some(i * 60_000),
+                acked_by: (i == 9).then(|| "ann".to_string()),
+                ..Episode::default()
+            })
+            .collect();
+        let table = EpisodeTable::from_rows(rows);
+        let frame = to_frame(&table, &LabelNames::default()).unwrap();
+        let held_once = |name: &str| matches!(frame.column(name).unwrap(), Column::Scalar(_));
+        assert!(held_once("source") && held_once("rule") && held_once("acked_by"));
+        assert!(held_once("pending_since") && !held_once("fingerprint"));
+        let full = |name: &str| frame.column(name).unwrap().as_materialized_series().clone();
+        assert_eq!(full("acked_by").dtype(), &DataType::String);
+        assert_eq!(full("acked_by").null_count(), 5);
+        assert_eq!(
+            full("pending_since").dtype(),
+            &DataType::Datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC))
+        );
+        let texts = |name: &str| -> Vec<Option<String>> {
+            let column = full(name);
+            let texts = column.str().unwrap().iter();
+            texts.map(|t| t.map(str::to_string)).collect()
+        };
+        assert_eq!(texts("source"), vec![Some("episodes-csv".to_string()); 5]);
+        assert_eq!(texts("rule"), vec![Some("HighLatency".to_string()); 5]);
+    }
+}
