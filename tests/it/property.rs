@@ -108,7 +108,11 @@ fn csv_row(n: u64) -> String {
         ",".to_string()
     };
     let verdict = ["yes", "no", ""][(n % 3) as usize];
-    let incident = if n % 4 == 0 { format!("P{n}") } else { String::new() };
+    let incident = if n % 4 == 0 {
+        format!("P{n}")
+    } else {
+        String::new()
+    };
     format!(
         "R{},instance=h{};severity={},{start},{end},{},{ack},{verdict},{incident}",
         n % 3,
