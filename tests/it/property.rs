@@ -97,18 +97,18 @@ fn csv_row(n: u64) -> String {
     let day = 19 + n % 7;
     let (hour, minute) = ((n * 7) % 24, (n * 13) % 60);
     let start = format!("2026-10-{day}T{hour:02}:{minute:02}:00Z");
-    let end = if n % 5 == 0 {
+    let end = if n.is_multiple_of(5) {
         String::new()
     } else {
         format!("2026-10-{day}T{hour:02}:{minute:02}:{:02}Z", 10 + n % 40)
     };
-    let ack = if n % 3 == 0 {
+    let ack = if n.is_multiple_of(3) {
         format!("2026-10-{day}T{hour:02}:{minute:02}:05Z,ann")
     } else {
         ",".to_string()
     };
     let verdict = ["yes", "no", ""][(n % 3) as usize];
-    let incident = if n % 4 == 0 {
+    let incident = if n.is_multiple_of(4) {
         format!("P{n}")
     } else {
         String::new()
