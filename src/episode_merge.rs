@@ -13,7 +13,7 @@
 //! the joins read (notification identities, group keys, where a row was
 //! read) is kept beside the table, not in it.
 
-use crate::episode_table::{EpisodeTable, TextIndex};
+use crate::episode_table::{EpisodeTable, TextIndex, NO_TIME};
 use crate::episodes::Episode;
 use crate::interned::Name;
 use crate::sources::TableRows;
@@ -243,9 +243,9 @@ fn sorted_order<K: Ord + Send>(rows: usize, key: impl Fn(usize) -> K) -> Vec<u32
 }
 
 /// A time as a sort key that orders as `Option<Millis>` does (none first):
-/// no time read from any input is `Millis::MIN`.
+/// the table's own marker for "none", which no time read from any input is.
 fn time_key(time: Option<Millis>) -> Millis {
-    time.unwrap_or(Millis::MIN)
+    time.unwrap_or(NO_TIME)
 }
 
 /// An instance cannot fire twice at once: an episode left without an end and

@@ -22,7 +22,7 @@ use fnv::FnvHashMap;
 use std::sync::LazyLock;
 
 /// The marker a time column holds where the time is unknown.
-const NO_TIME: Millis = Millis::MIN;
+pub const NO_TIME: Millis = Millis::MIN;
 
 /// A column of optional texts: a code per row (0: none) into a list that
 /// holds each distinct text once.
@@ -76,15 +76,21 @@ impl TextColumn {
             .collect()
     }
 
-    /// The code of a text, added to the list if it is new; `index` is this
-    /// column's [`TextColumn::index`], kept up to date.
-    fn code_of(&mut self, text: &Name, index: &mut FnvHashMap<Name, u32>) -> u32 {
-        if let Some(&code) = index.get(text.as_str()) {
+    /// The code of a text, added to the list (as `name()` makes it) if it
+    /// is new; `index` is this column's [`TextColumn::index`], kept up to date.
+    fn code_of(
+        &mut self,
+        text: &str,
+        name: impl FnOnce() -> Name,
+        index: &mut FnvHashMap<Name, u32>,
+    ) -> u32 {
+        if let Some(&code) = index.get(text) {
             return code;
         }
-        self.values.push(text.clone());
+        let name = name();
+        self.values.push(name.clone());
         let code = self.values.len() as u32;
-        index.insert(text.clone(), code);
+        index.insert(name, code);
         code
     }
 
@@ -94,7 +100,7 @@ impl TextColumn {
         let remap: Vec<u32> = other
             .values
             .iter()
-            .map(|v| self.code_of(v, index))
+            .map(|v| self.code_of(v, || v.clone(), index))
             .collect();
         self.codes.extend(
             other
@@ -105,10 +111,10 @@ impl TextColumn {
     }
 
     /// Sets one row's text.
-    fn set(&mut self, row: usize, value: Option<&Name>, index: &mut FnvHashMap<Name, u32>) {
+    fn set(&mut self, row: usize, value: Option<&str>, index: &mut FnvHashMap<Name, u32>) {
         self.codes[row] = match value {
             None => 0,
-            Some(text) => self.code_of(text, index),
+            Some(text) => self.code_of(text, || Name::from(text), index),
         };
     }
 
@@ -189,14 +195,7 @@ impl TextColumnBuilder {
     }
 
     fn code_of_text(&mut self, text: &str, name: impl FnOnce() -> Name) -> u32 {
-        if let Some(&code) = self.by_text.get(text) {
-            return code;
-        }
-        let name = name();
-        self.column.values.push(name.clone());
-        let code = self.column.values.len() as u32;
-        self.by_text.insert(name, code);
-        code
+        self.column.code_of(text, name, &mut self.by_text)
     }
 }
 
@@ -317,7 +316,7 @@ impl EpisodeTable {
     }
 
     /// The table of these rows, in their order.
-    pub fn from_slice(rows: &[Episode]) -> EpisodeTable {
+    fn from_slice(rows: &[Episode]) -> EpisodeTable {
         let n = rows.len();
         let mut rule = TextColumnBuilder::with_capacity(n);
         let mut fingerprint = TextColumnBuilder::with_capacity(n);
@@ -468,21 +467,21 @@ impl EpisodeTable {
     /// it, may change: every field but the format, rule, fingerprint,
     /// labels and start, which stay the row's. `index` is this table's.
     pub fn set_row(&mut self, row: usize, episode: &Episode, index: &mut TextIndex) {
-        let text = |value: &Option<String>| value.as_deref().map(Name::from);
+        // Rule and fingerprint (the first two text columns) stay.
         let texts = [
             None,
             None,
-            Some(text(&episode.severity)),
-            Some(text(&episode.team)),
-            Some(text(&episode.service)),
-            Some(text(&episode.acked_by)),
-            Some(text(&episode.incident_id)),
-            Some(text(&episode.paging_key)),
+            Some(episode.severity.as_deref()),
+            Some(episode.team.as_deref()),
+            Some(episode.service.as_deref()),
+            Some(episode.acked_by.as_deref()),
+            Some(episode.incident_id.as_deref()),
+            Some(episode.paging_key.as_deref()),
         ];
         for (which, (column, value)) in self.text_columns_mut().into_iter().zip(texts).enumerate() {
             if let Some(value) = value {
                 let known = index.of(which, column);
-                column.set(row, value.as_ref(), known);
+                column.set(row, value, known);
             }
         }
         self.ends_at.0[row] = episode.ends_at.unwrap_or(NO_TIME);

@@ -415,7 +415,6 @@ mod tests {
                 rule: "HighLatency".into(),
                 fingerprint: format!("f{i}").into(),
                 starts_at: Some(i * 60_000),
-                acked_by: (i == 9).then(|| "ann".to_string()),
                 ..Episode::default()
             })
             .collect();

@@ -5,6 +5,7 @@
 //! previous episode may lie before the analysis window.
 
 use super::{count_true, ratio, Context, MetricFamily};
+use crate::episode_table::NO_TIME;
 use crate::timefmt::Millis;
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -47,9 +48,6 @@ pub fn refire_flags(frame: &DataFrame, flap_window_ms: Millis) -> PolarsResult<C
     }
     Ok(Column::new("refire".into(), flags))
 }
-
-/// Where a time column has no time.
-const NO_TIME: Millis = Millis::MIN;
 
 /// A time column's milliseconds, [`NO_TIME`] where none.
 fn times(column: &Column) -> PolarsResult<Vec<Millis>> {

@@ -50,10 +50,12 @@ impl Source for EpisodesCsv {
         let mut output = SourceOutput::default();
         match Layout::of(&file.name, text) {
             Ok(layout) => {
-                let mut table = layout.table_rows();
                 let rows = layout.read(text, layout.start, 0, &mut output.problems);
-                table.append(rows.table, rows.lines, &mut TextIndex::default());
-                output.tables.push(table);
+                output.tables.push(TableRows {
+                    table: rows.table,
+                    file: layout.file_name.clone(),
+                    lines: rows.lines,
+                });
             }
             Err(problem) => output.problems.push(problem),
         }

@@ -97,8 +97,9 @@ impl SourceOutput {
     }
 }
 
-/// Episodes a source read straight into a piece of the episode table (the
-/// bulk formats: no row is built per record), with where each row was read.
+/// Episodes a source read into the episode table as it went (the bulk
+/// formats: each block's rows become a piece of the table at once), with
+/// where each row was read.
 /// Their rows carry no notification identities or group keys: a format
 /// that reads those gives [`Episode`] rows.
 #[derive(Debug, Clone, Default)]
