@@ -7,7 +7,7 @@
 //! (see `docs/episodes.md`).
 
 pub use crate::episode_table::{EpisodeRef, EpisodeTable};
-use crate::episode_table::{TextColumn, TimeColumn};
+use crate::episode_table::{LabelsColumn, TextColumn, TimeColumn};
 pub use crate::interned::{Labels, Name};
 use crate::timefmt::Millis;
 use polars::prelude::*;
@@ -187,28 +187,47 @@ fn datetime_column(name: &str, values: Vec<Option<Millis>>) -> PolarsResult<Colu
 /// Builds one column of the episode frame.
 type ColumnBuilder<'a> = Box<dyn Fn() -> PolarsResult<Column> + Sync + 'a>;
 
-/// A string column whose rows share their text: each distinct string (told
-/// apart by where it is held: interned names and label sets are held once)
-/// is stored once and every row refers to it, instead of a copy per row.
-/// A million episodes of 50,000 label sets hold 50,000 label texts, not a
-/// million.
-fn shared_strings<'a>(
+/// The `labels` column: each distinct label set's JSON stored once and
+/// every row its set's view (no hashing per row). A million episodes of
+/// 50,000 label sets hold 50,000 label texts, not a million.
+fn label_texts(labels: &LabelsColumn) -> PolarsResult<Column> {
+    let mut strings = SharedStrings::with_capacity(labels.codes().len());
+    let views: Vec<View> = labels
+        .values()
+        .iter()
+        .map(|set| strings.store(set.json()))
+        .collect();
+    for &code in labels.codes() {
+        strings.push(Some(views[code as usize]));
+    }
+    strings.finish("labels")
+}
+
+/// A column of the source's own texts (`explicit`) where a row has one,
+/// else the row's `label`: each distinct text stored once, each label set's
+/// value looked up once, not once per row.
+fn picked_strings(
     name: &str,
-    rows: usize,
-    values: impl Iterator<Item = Option<&'a str>>,
+    explicit: &TextColumn,
+    labels: &LabelsColumn,
+    label: &str,
 ) -> PolarsResult<Column> {
-    let mut strings = SharedStrings::with_capacity(rows);
-    let mut stored: fnv::FnvHashMap<(usize, usize), View> = fnv::FnvHashMap::default();
-    for value in values {
-        let view = value.map(|text| {
-            if text.len() <= View::MAX_INLINE_SIZE as usize {
-                View::new_inline(text.as_bytes())
-            } else {
-                *stored
-                    .entry((text.as_ptr() as usize, text.len()))
-                    .or_insert_with(|| strings.store(text))
-            }
-        });
+    let mut strings = SharedStrings::with_capacity(explicit.codes().len());
+    let explicit_views: Vec<View> = explicit
+        .values()
+        .iter()
+        .map(|text| strings.store(text))
+        .collect();
+    let label_views: Vec<Option<View>> = labels
+        .values()
+        .iter()
+        .map(|set| set.get(label).map(|text| strings.store(text)))
+        .collect();
+    for (&code, &set) in explicit.codes().iter().zip(labels.codes()) {
+        let view = match code.checked_sub(1) {
+            Some(i) => Some(explicit_views[i as usize]),
+            None => label_views[set as usize],
+        };
         strings.push(view);
     }
     strings.finish(name)
@@ -314,13 +333,6 @@ impl SharedStrings {
 /// Builds the canonical polars frame from merged episodes, its columns side by side.
 pub fn to_frame(table: &EpisodeTable, names: &LabelNames) -> PolarsResult<DataFrame> {
     let rows = table.len();
-    fn strings<'a>(
-        table: &'a EpisodeTable,
-        name: &'static str,
-        f: impl Fn(EpisodeRef<'a>) -> Option<&'a str> + Sync + 'a,
-    ) -> ColumnBuilder<'a> {
-        Box::new(move || shared_strings(name, table.len(), table.iter().map(&f)))
-    }
     fn times<'a>(name: &'static str, column: &'a TimeColumn) -> ColumnBuilder<'a> {
         Box::new(move || datetime_column(name, column.iter().collect()))
     }
@@ -330,12 +342,7 @@ pub fn to_frame(table: &EpisodeTable, names: &LabelNames) -> PolarsResult<DataFr
         explicit: &'a TextColumn,
         label: &'a str,
     ) -> ColumnBuilder<'a> {
-        strings(table, name, move |e| {
-            explicit
-                .get(e.row())
-                .map(Name::as_str)
-                .or_else(|| e.labels().get(label).map(String::as_str))
-        })
+        Box::new(move || picked_strings(name, explicit, table.label_sets(), label))
     }
     let builders: Vec<ColumnBuilder> = vec![
         Box::new(|| {
@@ -349,7 +356,7 @@ pub fn to_frame(table: &EpisodeTable, names: &LabelNames) -> PolarsResult<DataFr
         }),
         Box::new(|| coded_strings("rule", table.rules())),
         Box::new(|| coded_strings("fingerprint", table.fingerprints())),
-        strings(table, "labels", |e| Some(e.labels().json())),
+        Box::new(|| label_texts(table.label_sets())),
         picked(table, "severity", table.severities(), &names.severity),
         picked(table, "team", table.teams(), &names.team),
         picked(table, "service", table.services(), &names.service),

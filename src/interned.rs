@@ -156,6 +156,12 @@ impl Labels {
     pub fn map(&self) -> &LabelMap {
         &self.0.map
     }
+
+    /// Where the set is held: equal for clones of one interned set (two
+    /// equal sets may still be held in two places).
+    pub fn address(&self) -> usize {
+        Arc::as_ptr(&self.0) as usize
+    }
 }
 
 impl Default for Labels {

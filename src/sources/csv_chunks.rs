@@ -30,6 +30,9 @@ pub fn record_chunks(text: &str, start: usize, pieces: usize) -> Vec<Range<usize
         return std::iter::once(start.min(len)..len).collect();
     }
     let step = (len - start).div_ceil(pieces);
+    if has_no_quotes(text, start) {
+        return plain_record_chunks(text, start, step);
+    }
     let mut chunks = Vec::with_capacity(pieces);
     let mut chunk_start = start;
     record_ends(text, start, |end| {
@@ -47,9 +50,63 @@ pub fn record_chunks(text: &str, start: usize, pieces: usize) -> Vec<Range<usize
 /// where a file read a block at a time is cut, the rest carried over to
 /// the next block.
 pub fn last_record_end(text: &str, start: usize) -> usize {
+    if has_no_quotes(text, start) {
+        return plain_last_record_end(text, start);
+    }
     let mut last = start;
     record_ends(text, start, |end| last = end);
     last
+}
+
+/// Whether `text[start..]` has no quote: then every line end may end a
+/// record, and [`record_ends`]' walk over every line is not needed.
+fn has_no_quotes(text: &str, start: usize) -> bool {
+    memchr::memchr(b'"', &text.as_bytes()[start.min(text.len())..]).is_none()
+}
+
+/// [`record_chunks`] of a text without quotes: a split at the first line
+/// end with content each `step` bytes on, found by searching from there,
+/// not by walking every line before it.
+fn plain_record_chunks(text: &str, start: usize, step: usize) -> Vec<Range<usize>> {
+    let bytes = text.as_bytes();
+    let len = bytes.len();
+    let mut chunks = Vec::new();
+    let mut chunk_start = start;
+    // The first line end that may close a chunk ending at or after `from`.
+    let mut from = start + step - 1;
+    while from < len {
+        let Some(found) = memchr::memchr(b'\n', &bytes[from..]) else {
+            break;
+        };
+        let i = from + found;
+        if i + 1 >= len {
+            break;
+        }
+        if ends_content(bytes, i) {
+            chunks.push(chunk_start..i + 1);
+            chunk_start = i + 1;
+            from = chunk_start + step - 1;
+        } else {
+            from = i + 1;
+        }
+    }
+    chunks.push(chunk_start..len);
+    chunks
+}
+
+/// [`last_record_end`] of a text without quotes: after its last line end
+/// with content, found from the end.
+fn plain_last_record_end(text: &str, start: usize) -> usize {
+    let bytes = text.as_bytes();
+    let mut end = bytes.len();
+    while let Some(i) = memchr::memrchr(b'\n', &bytes[start.min(end)..end]) {
+        let i = start + i;
+        if ends_content(bytes, i) {
+            return i + 1;
+        }
+        end = i;
+    }
+    start
 }
 
 /// Calls `each` with every offset of `text[start..]` where a chunk may be
@@ -94,10 +151,70 @@ fn ends_content(bytes: &[u8], i: usize) -> bool {
     end > 0 && !matches!(bytes[end - 1], b'\n' | b'\r')
 }
 
-/// What one chunk gave besides the rows in its slots (filled from the first).
-struct ChunkRead<T> {
-    /// Rows beyond the chunk's slots (none: a chunk has a slot per line).
-    overflow: Vec<T>,
+/// The chunk states kept between the chunks of one file: a chunk takes one
+/// (or a new one) and gives it back when done, so that caches a state holds
+/// (interned texts, say) are filled once per thread, not once per chunk.
+pub struct ChunkStates<S>(std::sync::Mutex<Vec<S>>);
+
+impl<S> Default for ChunkStates<S> {
+    fn default() -> Self {
+        ChunkStates(std::sync::Mutex::new(Vec::new()))
+    }
+}
+
+impl<S: Default> ChunkStates<S> {
+    fn take(&self) -> S {
+        let mut states = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        states.pop().unwrap_or_default()
+    }
+
+    fn put(&self, state: S) {
+        let mut states = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        states.push(state);
+    }
+
+    /// Calls `f` with every state kept (none is in use between reads).
+    pub fn with<R>(&self, f: impl FnOnce(&[S]) -> R) -> R {
+        let states = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        f(&states)
+    }
+}
+
+/// One record's fields, as written (not trimmed).
+pub enum Record<'a> {
+    /// Read by the `csv` reader (its chunk has quotes or carriage returns).
+    Csv(&'a csv::StringRecord),
+    /// A line split at its commas (its chunk has neither quotes nor
+    /// carriage returns, so that is what the `csv` reader would give).
+    Plain(&'a [&'a str]),
+}
+
+impl Record<'_> {
+    /// The field at `i`, if the record has one there.
+    pub fn get(&self, i: usize) -> Option<&str> {
+        match self {
+            Record::Csv(record) => record.get(i),
+            Record::Plain(fields) => fields.get(i).copied(),
+        }
+    }
+
+    /// How many fields.
+    pub fn len(&self) -> usize {
+        match self {
+            Record::Csv(record) => record.len(),
+            Record::Plain(fields) => fields.len(),
+        }
+    }
+
+    /// Whether it has no fields.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// What one chunk gave.
+struct ChunkRead<B> {
+    rows: B,
     problems: Vec<Problem>,
     /// Reading stopped at a broken row: later chunks are not read.
     stopped: bool,
@@ -106,24 +223,26 @@ struct ChunkRead<T> {
 /// Calls `each` on every record of `text` from byte `start` on (after the
 /// header), with the record's fields as written (not trimmed: trim the
 /// fields read, not every field of every record) and its 1-based line in
-/// the file (`text` begins after `lines_before` lines of it); in parallel chunks
-/// for large files. A row `each` refuses, or that cannot be read, becomes a
-/// problem; reading stops at a broken row, except for bad UTF-8. Returns
-/// the rows in file order. Each chunk has a state of its own (`S`, made
-/// with `Default`), passed to `each` with every record: a cache of interned
-/// values, say.
+/// the file (`text` begins after `lines_before` lines of it); in parallel
+/// chunks for large files. A row `each` refuses, or that cannot be read,
+/// becomes a problem (`each` adds nothing to the chunk's rows then); reading
+/// stops at a broken row, except for bad UTF-8.
 ///
-/// Every chunk writes its rows straight into the one table returned (a slot
-/// per line, as a record takes at least one): no chunk's rows are copied
-/// into it afterwards, and it is never held twice.
-pub fn read_records<T: Send, S: Default>(
+/// Each chunk's rows go into a value `make` gives (with the chunk's line
+/// count, room for its rows); they are returned in file order. Each chunk
+/// also has a state (`S`, taken from `states`, or made with `Default`, and
+/// given back after), passed to `make` and `each`: a cache of interned
+/// values, say, kept from chunk to chunk.
+pub fn read_records<B: Send, S: Default + Send>(
     text: &str,
     start: usize,
     lines_before: u64,
     file: &str,
     problems: &mut Vec<Problem>,
-    each: impl Fn(&mut S, &csv::StringRecord, u64) -> Result<T, String> + Sync,
-) -> Vec<T> {
+    states: &ChunkStates<S>,
+    make: impl Fn(&mut S, usize) -> B + Sync,
+    each: impl Fn(&mut S, &mut B, &Record, u64) -> Result<(), String> + Sync,
+) -> Vec<B> {
     let pieces = if text.len() - start.min(text.len()) >= PARALLEL_BYTES {
         rayon::current_num_threads() * CHUNKS_PER_THREAD
     } else {
@@ -131,44 +250,25 @@ pub fn read_records<T: Send, S: Default>(
     };
     let chunks = record_chunks(text, start, pieces);
     let lines = chunk_lines(text, &chunks, lines_before);
-    let mut slots: Vec<Option<T>> = Vec::new();
-    slots.resize_with(lines.iter().map(|l| l.slots).sum(), || None);
-    let mut parts = Vec::with_capacity(chunks.len());
-    let mut rest = slots.as_mut_slice();
-    for l in &lines {
-        let (part, after) = rest.split_at_mut(l.slots);
-        parts.push(part);
-        rest = after;
-    }
-    let reads: Vec<ChunkRead<T>> = chunks
+    let reads: Vec<ChunkRead<B>> = chunks
         .into_par_iter()
         .zip(lines.par_iter())
-        .zip(parts)
-        .map(|((range, l), part)| read_chunk(&text[range], l.first, file, &each, part))
+        .map(|(range, l)| {
+            let mut state = states.take();
+            let rows = make(&mut state, l.slots);
+            let read = read_chunk(&text[range], l.first, file, &mut state, rows, &each);
+            states.put(state);
+            read
+        })
         .collect();
-    // Chunks after one that stopped at a broken row do not count.
-    let read = reads
-        .iter()
-        .position(|r| r.stopped)
-        .map_or(reads.len(), |i| i + 1);
-    let end: usize = lines.iter().take(read).map(|l| l.slots).sum();
-    slots.truncate(end);
-    if reads.iter().take(read).all(|r| r.overflow.is_empty()) {
-        for r in reads.into_iter().take(read) {
-            problems.extend(r.problems);
+    let mut rows = Vec::with_capacity(reads.len());
+    for read in reads {
+        problems.extend(read.problems);
+        rows.push(read.rows);
+        // Chunks after one that stopped at a broken row do not count.
+        if read.stopped {
+            break;
         }
-        // In place (std reuses the allocation for `filter_map`), the empty
-        // slots closed up.
-        #[allow(clippy::filter_map_identity)]
-        return slots.into_iter().filter_map(|slot| slot).collect();
-    }
-    // Not reached (a record takes at least a line), but kept correct.
-    let mut rows = Vec::new();
-    let mut slots = slots.into_iter();
-    for (r, l) in reads.into_iter().zip(&lines).take(read) {
-        rows.extend(slots.by_ref().take(l.slots).flatten());
-        rows.extend(r.overflow);
-        problems.extend(r.problems);
     }
     rows
 }
@@ -197,43 +297,63 @@ fn chunk_lines(text: &str, chunks: &[Range<usize>], lines_before: u64) -> Vec<Ch
     lines
 }
 
-fn read_chunk<T, S: Default>(
+fn read_chunk<B, S>(
     chunk: &str,
     first_line: u64,
     file: &str,
-    each: &(impl Fn(&mut S, &csv::StringRecord, u64) -> Result<T, String> + Sync),
-    slots: &mut [Option<T>],
-) -> ChunkRead<T> {
-    let mut state = S::default();
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .has_headers(false)
-        .from_reader(chunk.as_bytes());
-    let mut filled = 0;
-    let mut overflow = Vec::new();
+    state: &mut S,
+    mut rows: B,
+    each: &(impl Fn(&mut S, &mut B, &Record, u64) -> Result<(), String> + Sync),
+) -> ChunkRead<B> {
     let mut problems = Vec::new();
-    let stopped = each_record(
-        &mut reader,
-        chunk.as_bytes(),
-        file,
-        first_line,
-        &mut problems,
-        |record, line| {
-            let row = each(&mut state, record, line)?;
-            match slots.get_mut(filled) {
-                Some(slot) => {
-                    *slot = Some(row);
-                    filled += 1;
-                }
-                None => overflow.push(row),
-            }
-            Ok(())
-        },
-    );
+    let mut add = |record: &Record, line: u64| each(state, &mut rows, record, line);
+    let stopped = if memchr::memchr2(b'"', b'\r', chunk.as_bytes()).is_none() {
+        each_plain_record(chunk, file, first_line, &mut problems, &mut add);
+        false
+    } else {
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .has_headers(false)
+            .from_reader(chunk.as_bytes());
+        each_record(
+            &mut reader,
+            chunk.as_bytes(),
+            file,
+            first_line,
+            &mut problems,
+            |record, line| add(&Record::Csv(record), line),
+        )
+    };
     ChunkRead {
-        overflow,
+        rows,
         problems,
         stopped,
+    }
+}
+
+/// Calls `each` with every record of a text with neither quotes nor
+/// carriage returns (each line with content is a record, its fields
+/// between commas: what the `csv` reader gives for such a text, without
+/// its byte-by-byte state machine) and its 1-based line in the file (the
+/// text's first line is `first_line`).
+fn each_plain_record(
+    text: &str,
+    file: &str,
+    first_line: u64,
+    problems: &mut Vec<Problem>,
+    mut each: impl FnMut(&Record, u64) -> Result<(), String>,
+) {
+    let mut fields: Vec<&str> = Vec::new();
+    for (i, line_text) in text.split('\n').enumerate() {
+        if line_text.is_empty() {
+            continue;
+        }
+        fields.clear();
+        fields.extend(line_text.split(','));
+        let line = first_line + i as u64;
+        if let Err(reason) = each(&Record::Plain(&fields), line) {
+            problems.push(Problem::skipped(file, line, 0, reason));
+        }
     }
 }
 
@@ -298,30 +418,105 @@ pub fn record_line(bytes: &[u8], position: Option<&csv::Position>, first_line: u
 mod tests {
     use super::*;
 
+    /// A record's fields as texts.
+    fn fields(record: &Record) -> Vec<String> {
+        (0..record.len())
+            .map(|i| record.get(i).unwrap_or_default().to_string())
+            .collect()
+    }
+
     /// Reads a text whole and in chunks of every size; both must agree.
     fn lines_in_chunks(text: &str, pieces: usize) -> Vec<(u64, Vec<String>)> {
         let chunks = record_chunks(text, 0, pieces);
         let lines = chunk_lines(text, &chunks, 0);
         let mut rows = Vec::new();
         for (range, l) in chunks.into_iter().zip(lines) {
-            let mut slots = Vec::new();
-            slots.resize_with(l.slots, || None);
             let read = read_chunk(
                 &text[range],
                 l.first,
                 "f",
-                &|_: &mut (), r: &csv::StringRecord, line| {
-                    Ok::<_, String>((line, r.iter().map(str::to_string).collect::<Vec<_>>()))
+                &mut (),
+                Vec::new(),
+                &|_: &mut (), rows: &mut Vec<(u64, Vec<String>)>, r: &Record, line| {
+                    rows.push((line, fields(r)));
+                    Ok(())
                 },
-                &mut slots,
             );
-            assert!(read.overflow.is_empty());
-            // The rows fill the first slots, in order.
-            let filled = slots.iter().take_while(|s| s.is_some()).count();
-            assert!(slots[filled..].iter().all(Option::is_none));
-            rows.extend(slots.into_iter().flatten());
+            rows.extend(read.rows);
         }
         rows
+    }
+
+    /// The records the `csv` reader alone reads from a text, with their lines.
+    fn csv_reader_lines(text: &str) -> Vec<(u64, Vec<String>)> {
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .has_headers(false)
+            .from_reader(text.as_bytes());
+        let mut rows = Vec::new();
+        let stopped = each_record(
+            &mut reader,
+            text.as_bytes(),
+            "f",
+            1,
+            &mut Vec::new(),
+            |r, line| {
+                rows.push((line, fields(&Record::Csv(r))));
+                Ok(())
+            },
+        );
+        assert!(!stopped);
+        rows
+    }
+
+    /// [`record_chunks`] and [`last_record_end`] the long way, over every
+    /// line end [`record_ends`] finds.
+    fn walked_chunks(text: &str, start: usize, pieces: usize) -> (Vec<Range<usize>>, usize) {
+        let len = text.len();
+        let mut chunks = Vec::new();
+        let mut last = start;
+        if start < len && pieces > 1 {
+            let step = (len - start).div_ceil(pieces);
+            let mut chunk_start = start;
+            record_ends(text, start, |end| {
+                if end - chunk_start >= step && end < len {
+                    chunks.push(chunk_start..end);
+                    chunk_start = end;
+                }
+            });
+            chunks.push(chunk_start..len);
+        } else {
+            chunks.push(start.min(len)..len);
+        }
+        record_ends(text, start, |end| last = end);
+        (chunks, last)
+    }
+
+    proptest::proptest! {
+        /// Texts without quotes are split where walking every line would
+        /// split them, and cut after the same last record.
+        #[test]
+        fn texts_without_quotes_split_as_walking_every_line_does(
+            text in "[a,\n\r]{0,80}",
+            start in 0usize..10,
+            pieces in 1usize..9,
+        ) {
+            let start = start.min(text.len());
+            let fast = (record_chunks(&text, start, pieces), last_record_end(&text, start));
+            proptest::prop_assert_eq!(fast, walked_chunks(&text, start, pieces));
+        }
+
+        /// Lines without quotes or carriage returns, split at commas, are
+        /// the records the `csv` reader reads, on the same lines.
+        #[test]
+        fn plain_lines_are_what_the_csv_reader_reads(text in "[a, \n]{0,60}") {
+            let mut plain = Vec::new();
+            each_plain_record(&text, "f", 1, &mut Vec::new(), |r, line| {
+                plain.push((line, fields(r)));
+                Ok(())
+            });
+            proptest::prop_assert_eq!(plain, csv_reader_lines(&text));
+        }
     }
 
     #[test]

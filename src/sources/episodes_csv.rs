@@ -6,11 +6,11 @@
 //! `incident_id`. Timestamps: RFC 3339 with any offset, or epoch seconds or
 //! milliseconds. See `docs/formats/episodes-csv.md`.
 
+use super::csv_chunks::{ChunkStates, Record};
 use super::text_blocks::TextBlocks;
 use super::{InputFile, ReadContext, Source, SourceOutput, TableRows};
-use crate::episode_table::{EpisodeTable, TextIndex};
-use crate::episodes::{Episode, Origin};
-use crate::interned::{Labels, Local, Name};
+use crate::episode_table::{CodedPiece, ReadRow, ReaderCodes, ReaderRemaps, TextIndex};
+use crate::interned::Name;
 use crate::problem::Problem;
 use crate::timefmt::{parse_stamp, Millis, Stamp};
 use std::collections::BTreeMap;
@@ -50,12 +50,9 @@ impl Source for EpisodesCsv {
         let mut output = SourceOutput::default();
         match Layout::of(&file.name, text) {
             Ok(layout) => {
-                let rows = layout.read(text, layout.start, 0, &mut output.problems);
-                output.tables.push(TableRows {
-                    table: rows.table,
-                    file: layout.file_name.clone(),
-                    lines: rows.lines,
-                });
+                let mut table = FileTable::new(&layout);
+                table.read(&layout, text, layout.start, 0, &mut output.problems);
+                output.tables.push(table.rows);
             }
             Err(problem) => output.problems.push(problem),
         }
@@ -86,16 +83,15 @@ impl Source for EpisodesCsv {
                 return Ok(output);
             }
         };
-        let mut table = layout.table_rows();
+        let mut table = FileTable::new(&layout);
         // Room for the rows expected in all, from the first block's share
         // of the file, and half as many again.
         if let Some(total) = blocks.expected_bytes() {
             let per_row = first.text.len() as f64 / (count_lines(&first.text).max(1)) as f64;
             let rows = (total as f64 / per_row * 1.5) as usize;
-            table.table.reserve(rows);
-            table.lines.reserve(rows);
+            table.rows.table.reserve(rows);
+            table.rows.lines.reserve(rows);
         }
-        let mut index = TextIndex::default();
         let mut text = first.text;
         let mut start = layout.start;
         let mut lines_before = 0;
@@ -106,15 +102,20 @@ impl Source for EpisodesCsv {
                 Some(_) => super::csv_chunks::last_record_end(&text, start),
                 None => text.len(),
             };
-            let rows = layout.read(&text[..end], start, lines_before, &mut output.problems);
-            table.append(rows.table, rows.lines, &mut index);
+            table.read(
+                &layout,
+                &text[..end],
+                start,
+                lines_before,
+                &mut output.problems,
+            );
             lines_before += count_lines(&text[..end]);
             let Some(block) = next else { break };
             text.drain(..end);
             text.push_str(&block.text);
             start = 0;
         }
-        output.tables.push(table);
+        output.tables.push(table.rows);
         Ok(output)
     }
 }
@@ -124,11 +125,79 @@ fn count_lines(text: &str) -> u64 {
     memchr::memchr_iter(b'\n', text.as_bytes()).count() as u64
 }
 
-/// Rows read from one block of a file: its records' episodes, made a
-/// piece of the episode table, and the line each was read from.
-struct BlockRows {
-    table: EpisodeTable,
+/// A file's rows as they are read, block by block, and what reading them
+/// keeps from block to block: each reader thread's codes, and what those
+/// codes are in the file's table.
+struct FileTable {
+    rows: TableRows,
+    readers: ChunkStates<ReaderCodes>,
+    remaps: ReaderRemaps,
+    index: TextIndex,
+}
+
+/// One chunk's rows, and the line each was read from.
+struct ChunkRows {
+    piece: CodedPiece,
     lines: Vec<u64>,
+}
+
+impl FileTable {
+    fn new(layout: &Layout) -> FileTable {
+        FileTable {
+            rows: TableRows {
+                file: layout.file_name.clone(),
+                ..TableRows::default()
+            },
+            readers: ChunkStates::default(),
+            remaps: ReaderRemaps::default(),
+            index: TextIndex::default(),
+        }
+    }
+
+    /// Reads the records in `text[start..]` into the table; `text` begins
+    /// after `lines_before` lines of the file.
+    fn read(
+        &mut self,
+        layout: &Layout,
+        text: &str,
+        start: usize,
+        lines_before: u64,
+        problems: &mut Vec<Problem>,
+    ) {
+        let chunks = super::csv_chunks::read_records(
+            text,
+            start,
+            lines_before,
+            &layout.file,
+            problems,
+            &self.readers,
+            |codes: &mut ReaderCodes, lines| ChunkRows {
+                piece: CodedPiece::new(codes, lines),
+                lines: Vec::with_capacity(lines),
+            },
+            |codes, rows, record, line| {
+                let row = Row {
+                    record,
+                    columns: &layout.columns,
+                };
+                read_row(&row, codes, &mut rows.piece, layout.ack_tracked)?;
+                rows.lines.push(line);
+                Ok(())
+            },
+        );
+        let FileTable {
+            rows,
+            readers,
+            remaps,
+            index,
+        } = self;
+        readers.with(|readers| {
+            for chunk in chunks {
+                rows.table.append_coded(chunk.piece, readers, remaps, index);
+                rows.lines.extend(chunk.lines);
+            }
+        });
+    }
 }
 
 /// Where a file's columns are, read from its header once.
@@ -175,43 +244,6 @@ impl Layout {
             columns,
             start: reader.position().byte() as usize,
         })
-    }
-
-    /// An empty table of this file's rows.
-    fn table_rows(&self) -> TableRows {
-        TableRows {
-            file: self.file_name.clone(),
-            ..TableRows::default()
-        }
-    }
-
-    /// The rows of the records in `text[start..]`; `text` begins after
-    /// `lines_before` lines of the file.
-    fn read(
-        &self,
-        text: &str,
-        start: usize,
-        lines_before: u64,
-        problems: &mut Vec<Problem>,
-    ) -> BlockRows {
-        let rows = super::csv_chunks::read_records(
-            text,
-            start,
-            lines_before,
-            &self.file,
-            problems,
-            |local: &mut Local, record, line| {
-                let row = Row {
-                    record,
-                    columns: &self.columns,
-                };
-                read_row(&row, local, &self.file_name, line, self.ack_tracked)
-            },
-        );
-        BlockRows {
-            lines: rows.iter().map(|e| e.origin.line).collect(),
-            table: EpisodeTable::from_rows(rows),
-        }
     }
 }
 
@@ -295,7 +327,7 @@ impl Col {
 }
 
 struct Row<'a> {
-    record: &'a csv::StringRecord,
+    record: &'a Record<'a>,
     /// Where each of [`Col::ALL`] is in the record, if the file has it.
     columns: &'a [Option<usize>; 13],
 }
@@ -357,15 +389,16 @@ pub fn parse_labels(text: &str) -> Result<BTreeMap<String, String>, String> {
 /// The columns that complete a row's label set where its `labels` text lacks them.
 const LABEL_COLUMNS: [Col; 3] = [Col::Severity, Col::Team, Col::Service];
 
-/// The label set of a row: its `labels` text, with `alertname` and the
-/// `severity`, `team` and `service` columns added where the text lacks them.
-/// Rows with the same texts share one interned set, parsed once.
-fn row_labels(row: &Row, local: &mut Local, rule: &str) -> Result<Labels, String> {
+/// The label set of a row (its code in `codes`): its `labels` text, with
+/// `alertname` and the `severity`, `team` and `service` columns added where
+/// the text lacks them. Rows with the same texts share one interned set,
+/// parsed once per reader.
+fn row_labels(row: &Row, codes: &mut ReaderCodes, rule: &str) -> Result<u32, String> {
     let text = row.get(Col::Labels);
     let extra = LABEL_COLUMNS.map(|col| row.get(col));
     let [severity, team, service] = extra.map(|v| v.unwrap_or(""));
     let parts = [rule, text.unwrap_or(""), severity, team, service];
-    local.labels_of_parts(&parts, || {
+    codes.labels_of_parts(&parts, || {
         let mut labels = match text {
             Some(text) => parse_labels(text)?,
             None => BTreeMap::new(),
@@ -384,13 +417,13 @@ fn row_labels(row: &Row, local: &mut Local, rule: &str) -> Result<Labels, String
     })
 }
 
+/// Reads one record into `piece`, or says why it cannot (and adds nothing).
 fn read_row(
     row: &Row,
-    local: &mut Local,
-    file: &Name,
-    line: u64,
+    codes: &mut ReaderCodes,
+    piece: &mut CodedPiece,
     ack_tracked: bool,
-) -> Result<Episode, String> {
+) -> Result<(), String> {
     let rule = row.get(Col::Rule).ok_or("rule is empty")?;
     let starts_at = row.time(Col::StartsAt)?.ok_or("starts_at is empty")?;
     let ends_at = row.time(Col::EndsAt)?;
@@ -403,11 +436,6 @@ fn read_row(
             ));
         }
     }
-    let labels = row_labels(row, local, rule)?;
-    let fingerprint = match row.get(Col::Fingerprint) {
-        Some(text) => local.name(text),
-        None => labels.fingerprint(),
-    };
     let notifications = match row.get(Col::Notifications) {
         Some(n) => n
             .parse::<u32>()
@@ -428,36 +456,25 @@ fn read_row(
         .map(parse_verdict)
         .transpose()?
         .flatten();
-    Ok(Episode {
+    let labels = row_labels(row, codes, rule)?;
+    let read = ReadRow {
         source: NAME,
-        rule: local.name(rule),
-        fingerprint,
+        rule,
+        fingerprint: row.get(Col::Fingerprint),
         labels,
-        starts_at: Some(starts_at),
-        ends_at,
-        notifications,
-        acked_at,
-        acked_by: row.get(Col::AckedBy).map(str::to_string),
-        ack_tracked,
-        actionable,
-        actionable_source: actionable.map(|_| "review"),
-        incident_id: row.get(Col::IncidentId).map(str::to_string),
-        origin: Origin {
-            file: file.clone(),
-            line,
-        },
-        // Every field is written out: `..Episode::default()` would make the
-        // default names and label set (shared, counted references) only to
-        // drop them, two atomic operations each on counters that both
-        // threads touch for every row.
         severity: None,
         team: None,
         service: None,
-        pending_since: None,
-        notification_ids: Vec::new(),
-        silenced: false,
-        auto_resolved: None,
-        paging_key: None,
-        join_keys: Vec::new(),
-    })
+        starts_at,
+        ends_at,
+        notifications,
+        acked_at,
+        acked_by: row.get(Col::AckedBy),
+        ack_tracked,
+        actionable,
+        actionable_source: actionable.map(|_| "review"),
+        incident_id: row.get(Col::IncidentId),
+    };
+    piece.push(codes, &read);
+    Ok(())
 }

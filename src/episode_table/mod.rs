@@ -15,6 +15,10 @@
 //! and tens of thousands of fingerprints), times are plain integers with a
 //! marker for "none", and the flags are bytes. An [`Episode`] row costs 360.
 
+mod reader_codes;
+
+pub use reader_codes::{CodedPiece, ReadRow, ReaderCodes, ReaderRemaps};
+
 use crate::episodes::Episode;
 use crate::interned::{Labels, Name};
 use crate::timefmt::Millis;
@@ -124,6 +128,65 @@ impl TextColumn {
     }
 }
 
+/// The label sets column: a code per row into a list that holds each
+/// distinct set once (every row has one; interned sets are told apart by
+/// where they are held, so equal sets read by two readers are one entry).
+#[derive(Debug, Clone, Default)]
+pub struct LabelsColumn {
+    codes: Vec<u32>,
+    values: Vec<Labels>,
+}
+
+impl LabelsColumn {
+    /// The row's label set.
+    pub fn get(&self, row: usize) -> &Labels {
+        &self.values[self.codes[row] as usize]
+    }
+
+    /// Each distinct set once, in the order first seen.
+    pub fn values(&self) -> &[Labels] {
+        &self.values
+    }
+
+    /// Per row: the set's index in [`LabelsColumn::values`].
+    pub fn codes(&self) -> &[u32] {
+        &self.codes
+    }
+
+    /// The column's code of each set, by where it is held.
+    fn index(&self) -> FnvHashMap<usize, u32> {
+        self.values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (v.address(), i as u32))
+            .collect()
+    }
+
+    /// The code of a set, added to the list if new.
+    fn code_of(&mut self, labels: &Labels, index: &mut FnvHashMap<usize, u32>) -> u32 {
+        *index.entry(labels.address()).or_insert_with(|| {
+            self.values.push(labels.clone());
+            self.values.len() as u32 - 1
+        })
+    }
+
+    fn push(&mut self, labels: &Labels, index: &mut FnvHashMap<usize, u32>) {
+        let code = self.code_of(labels, index);
+        self.codes.push(code);
+    }
+
+    /// Appends another column's rows, each of its sets held once here.
+    fn append(&mut self, other: LabelsColumn, index: &mut FnvHashMap<usize, u32>) {
+        let remap: Vec<u32> = other
+            .values
+            .iter()
+            .map(|v| self.code_of(v, index))
+            .collect();
+        self.codes
+            .extend(other.codes.iter().map(|&c| remap[c as usize]));
+    }
+}
+
 /// Each row of `order` taken from `column`, in parallel.
 fn gather<T: Clone + Send + Sync>(column: &[T], order: &[u32]) -> Vec<T> {
     use rayon::prelude::*;
@@ -140,6 +203,7 @@ fn gather<T: Clone + Send + Sync>(column: &[T], order: &[u32]) -> Vec<T> {
 #[derive(Default)]
 pub struct TextIndex {
     columns: [Option<FnvHashMap<Name, u32>>; TEXT_COLUMNS],
+    labels: Option<FnvHashMap<usize, u32>>,
 }
 
 /// How many text columns a table has.
@@ -148,6 +212,10 @@ const TEXT_COLUMNS: usize = 8;
 impl TextIndex {
     fn of(&mut self, which: usize, column: &TextColumn) -> &mut FnvHashMap<Name, u32> {
         self.columns[which].get_or_insert_with(|| column.index())
+    }
+
+    fn of_labels(&mut self, column: &LabelsColumn) -> &mut FnvHashMap<usize, u32> {
+        self.labels.get_or_insert_with(|| column.index())
     }
 }
 
@@ -276,7 +344,7 @@ pub struct EpisodeTable {
     source: StaticColumn,
     rule: TextColumn,
     fingerprint: TextColumn,
-    labels: Vec<Labels>,
+    labels: LabelsColumn,
     severity: TextColumn,
     team: TextColumn,
     service: TextColumn,
@@ -326,12 +394,16 @@ impl EpisodeTable {
         let mut acked_by = TextColumnBuilder::with_capacity(n);
         let mut incident_id = TextColumnBuilder::with_capacity(n);
         let mut paging_key = TextColumnBuilder::with_capacity(n);
+        let mut labels_index = FnvHashMap::default();
         let mut t = EpisodeTable {
             source: StaticColumn {
                 codes: Vec::with_capacity(n),
                 values: Vec::new(),
             },
-            labels: Vec::with_capacity(n),
+            labels: LabelsColumn {
+                codes: Vec::with_capacity(n),
+                values: Vec::new(),
+            },
             starts_at: TimeColumn(Vec::with_capacity(n)),
             ends_at: TimeColumn(Vec::with_capacity(n)),
             pending_since: TimeColumn(Vec::with_capacity(n)),
@@ -367,7 +439,7 @@ impl EpisodeTable {
             incident_id.push_text(e.incident_id.as_deref());
             t.auto_resolved.push(e.auto_resolved);
             paging_key.push_text(e.paging_key.as_deref());
-            t.labels.push(e.labels.clone());
+            t.labels.push(&e.labels, &mut labels_index);
         }
         t.rule = rule.column;
         t.fingerprint = fingerprint.column;
@@ -411,7 +483,8 @@ impl EpisodeTable {
             paging_key,
         } = other;
         self.source.append(source);
-        self.labels.extend(labels);
+        let known = index.of_labels(&self.labels);
+        self.labels.append(labels, known);
         self.starts_at.0.extend(starts_at.0);
         self.ends_at.0.extend(ends_at.0);
         self.pending_since.0.extend(pending_since.0);
@@ -446,7 +519,7 @@ impl EpisodeTable {
             column.codes.reserve(rows);
         }
         self.source.codes.reserve(rows);
-        self.labels.reserve(rows);
+        self.labels.codes.reserve(rows);
         for times in [
             &mut self.starts_at,
             &mut self.ends_at,
@@ -512,7 +585,7 @@ impl EpisodeTable {
             column.gather(order);
         }
         self.source.codes = gather(&self.source.codes, order);
-        self.labels = gather(&self.labels, order);
+        self.labels.codes = gather(&self.labels.codes, order);
         for times in [
             &mut self.starts_at,
             &mut self.ends_at,
@@ -575,6 +648,11 @@ impl EpisodeTable {
     pub fn set_verdict(&mut self, row: usize, actionable: bool, source: &'static str) {
         self.actionable[row] = Some(actionable);
         self.actionable_source.set(row, Some(source));
+    }
+
+    /// The label sets column.
+    pub fn label_sets(&self) -> &LabelsColumn {
+        &self.labels
     }
 
     /// The rule column.
@@ -694,7 +772,7 @@ impl<'a> EpisodeRef<'a> {
 
     /// All labels.
     pub fn labels(&self) -> &'a Labels {
-        &self.table.labels[self.row]
+        self.table.labels.get(self.row)
     }
 
     /// Severity, when the source names it outside the labels.

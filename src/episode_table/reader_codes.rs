@@ -1,0 +1,297 @@
+//! Table pieces written a row at a time by parallel readers.
+//!
+//! A bulk reader (the episodes CSV) reads a block's records in chunks on
+//! every core. Each reader thread keeps [`ReaderCodes`] for the whole file:
+//! every text and label set it has read gets a code in its own space, found
+//! with one lookup per field and kept from chunk to chunk. A chunk's rows go
+//! straight into a [`CodedPiece`] in that space (no row struct, no shared
+//! reference counted per field); when the block is done its pieces are
+//! appended to the file's table in order, and only the texts a reader has
+//! not given before are looked up in the table's lists ([`ReaderRemap`]).
+
+use super::{EpisodeTable, TextColumn, TextIndex, TEXT_COLUMNS};
+use crate::interned::{pool, LabelMap, Labels, Name};
+use crate::timefmt::Millis;
+use fnv::FnvHashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// One reader thread's codes for what it has read: texts per text column
+/// (0: none, else 1 + the index of the text) and label sets (the index).
+pub struct ReaderCodes {
+    id: usize,
+    texts: [ReaderTexts; TEXT_COLUMNS],
+    labels: Vec<Labels>,
+    labels_by_key: foldhash::HashMap<Box<str>, u32>,
+    key: String,
+}
+
+impl Default for ReaderCodes {
+    fn default() -> Self {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        ReaderCodes {
+            id: NEXT.fetch_add(1, Ordering::Relaxed),
+            texts: Default::default(),
+            labels: Vec::new(),
+            labels_by_key: Default::default(),
+            key: String::new(),
+        }
+    }
+}
+
+/// A reader's texts of one column.
+#[derive(Default)]
+struct ReaderTexts {
+    values: Vec<Name>,
+    index: FnvHashMap<Name, u32>,
+}
+
+impl ReaderTexts {
+    fn code(&mut self, text: Option<&str>) -> u32 {
+        let Some(text) = text else { return 0 };
+        if let Some(&code) = self.index.get(text) {
+            return code;
+        }
+        let name = pool().name(text);
+        self.values.push(name.clone());
+        let code = self.values.len() as u32;
+        self.index.insert(name, code);
+        code
+    }
+}
+
+impl ReaderCodes {
+    /// The code of the label set that the texts `parts` stand for (each
+    /// written with its length first, so no two lists of texts are one key);
+    /// `build` makes the set the first time this reader sees them.
+    pub fn labels_of_parts<E>(
+        &mut self,
+        parts: &[&str],
+        build: impl FnOnce() -> Result<LabelMap, E>,
+    ) -> Result<u32, E> {
+        let key = &mut self.key;
+        key.clear();
+        for part in parts {
+            key.push_str(itoa::Buffer::new().format(part.len()));
+            key.push(':');
+            key.push_str(part);
+        }
+        if let Some(&code) = self.labels_by_key.get(key.as_str()) {
+            return Ok(code);
+        }
+        let set = pool().labels(build()?);
+        let code = self.labels.len() as u32;
+        self.labels.push(set);
+        self.labels_by_key.insert(key.as_str().into(), code);
+        Ok(code)
+    }
+
+    /// The label set of a code [`ReaderCodes::labels_of_parts`] gave.
+    pub fn label_set(&self, code: u32) -> &Labels {
+        &self.labels[code as usize]
+    }
+}
+
+/// One row as a reader read it, its label set coded by the reader.
+pub struct ReadRow<'a> {
+    /// The format's name.
+    pub source: &'static str,
+    /// The rule.
+    pub rule: &'a str,
+    /// The fingerprint; the label set's own where the input gives none.
+    pub fingerprint: Option<&'a str>,
+    /// The label set's code in the reader's [`ReaderCodes`].
+    pub labels: u32,
+    /// The severity column, outside the labels.
+    pub severity: Option<&'a str>,
+    /// The team column, outside the labels.
+    pub team: Option<&'a str>,
+    /// The service column, outside the labels.
+    pub service: Option<&'a str>,
+    /// When it started.
+    pub starts_at: Millis,
+    /// When it ended, if it has.
+    pub ends_at: Option<Millis>,
+    /// Notifications sent.
+    pub notifications: u32,
+    /// When it was acknowledged.
+    pub acked_at: Option<Millis>,
+    /// Who acknowledged it.
+    pub acked_by: Option<&'a str>,
+    /// Whether the input tracks acknowledgements.
+    pub ack_tracked: bool,
+    /// The review's verdict.
+    pub actionable: Option<bool>,
+    /// Where the verdict came from.
+    pub actionable_source: Option<&'static str>,
+    /// The incident it belongs to.
+    pub incident_id: Option<&'a str>,
+}
+
+/// Rows of one chunk, their texts and label sets coded in one reader's
+/// space: appended to a table with [`EpisodeTable::append_coded`].
+pub struct CodedPiece {
+    reader: usize,
+    table: EpisodeTable,
+}
+
+impl CodedPiece {
+    /// An empty piece for the reader with these codes, with room for `rows`.
+    pub fn new(codes: &ReaderCodes, rows: usize) -> CodedPiece {
+        let mut table = EpisodeTable::default();
+        table.reserve(rows);
+        CodedPiece {
+            reader: codes.id,
+            table,
+        }
+    }
+
+    /// How many rows.
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    /// Whether it has none.
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+
+    /// Adds a row, its texts coded in `codes` (this piece's reader's).
+    pub fn push(&mut self, codes: &mut ReaderCodes, row: &ReadRow) {
+        debug_assert_eq!(codes.id, self.reader, "a piece takes one reader's codes");
+        let fingerprint = match row.fingerprint {
+            Some(text) => codes.texts[1].code(Some(text)),
+            None => {
+                let name = codes.labels[row.labels as usize].fingerprint();
+                codes.texts[1].code(Some(name.as_str()))
+            }
+        };
+        let t = &mut self.table;
+        let [rule, fp, severity, team, service, acked_by, incident_id, paging_key] =
+            t.text_columns_mut();
+        let [rule_codes, _, severity_codes, team_codes, service_codes, acked_by_codes, incident_codes, _] =
+            &mut codes.texts;
+        rule.codes.push(rule_codes.code(Some(row.rule)));
+        fp.codes.push(fingerprint);
+        severity.codes.push(severity_codes.code(row.severity));
+        team.codes.push(team_codes.code(row.team));
+        service.codes.push(service_codes.code(row.service));
+        acked_by.codes.push(acked_by_codes.code(row.acked_by));
+        incident_id.codes.push(incident_codes.code(row.incident_id));
+        // No paging key: a reader that gives one reads rows.
+        paging_key.codes.push(0);
+        t.labels.codes.push(row.labels);
+        t.source.push(Some(row.source));
+        t.starts_at.push(Some(row.starts_at));
+        t.ends_at.push(row.ends_at);
+        t.pending_since.push(None);
+        t.notifications.push(row.notifications);
+        t.acked_at.push(row.acked_at);
+        t.ack_tracked.push(row.ack_tracked);
+        t.silenced.push(false);
+        t.actionable.push(row.actionable);
+        t.actionable_source.push(row.actionable_source);
+        t.auto_resolved.push(None);
+    }
+}
+
+/// Which code each of one reader's codes has in one table, as far as the
+/// table has been given them: kept beside the table while pieces are
+/// appended.
+#[derive(Default)]
+pub struct ReaderRemap {
+    texts: [Vec<u32>; TEXT_COLUMNS],
+    labels: Vec<u32>,
+}
+
+/// The [`ReaderRemap`] of every reader appending to one table.
+#[derive(Default)]
+pub struct ReaderRemaps(FnvHashMap<usize, ReaderRemap>);
+
+impl EpisodeTable {
+    /// Appends a piece's rows; `readers` hold the piece's reader's codes,
+    /// `remaps` and `index` are this table's.
+    pub fn append_coded(
+        &mut self,
+        piece: CodedPiece,
+        readers: &[ReaderCodes],
+        remaps: &mut ReaderRemaps,
+        index: &mut TextIndex,
+    ) {
+        let codes = readers
+            .iter()
+            .find(|r| r.id == piece.reader)
+            .expect("a piece is appended with its reader's codes");
+        let remap = remaps.0.entry(codes.id).or_default();
+        let CodedPiece { table: piece, .. } = piece;
+        let EpisodeTable {
+            source,
+            rule,
+            fingerprint,
+            labels,
+            severity,
+            team,
+            service,
+            starts_at,
+            ends_at,
+            pending_since,
+            notifications,
+            acked_at,
+            acked_by,
+            ack_tracked,
+            silenced,
+            actionable,
+            actionable_source,
+            incident_id,
+            auto_resolved,
+            paging_key,
+        } = piece;
+        let theirs = [
+            rule,
+            fingerprint,
+            severity,
+            team,
+            service,
+            acked_by,
+            incident_id,
+            paging_key,
+        ];
+        for (which, (mine, theirs)) in self.text_columns_mut().into_iter().zip(theirs).enumerate() {
+            let known = index.of(which, mine);
+            let map = &mut remap.texts[which];
+            // The texts the reader found since its last piece here.
+            for name in &codes.texts[which].values[map.len()..] {
+                map.push(mine.code_of(name, || name.clone(), known));
+            }
+            append_remapped(mine, &theirs, map);
+        }
+        let known = index.of_labels(&self.labels);
+        for set in &codes.labels[remap.labels.len()..] {
+            remap.labels.push(self.labels.code_of(set, known));
+        }
+        self.labels
+            .codes
+            .extend(labels.codes.iter().map(|&c| remap.labels[c as usize]));
+        self.source.append(source);
+        self.starts_at.0.extend(starts_at.0);
+        self.ends_at.0.extend(ends_at.0);
+        self.pending_since.0.extend(pending_since.0);
+        self.notifications.extend(notifications);
+        self.acked_at.0.extend(acked_at.0);
+        self.ack_tracked.extend(ack_tracked);
+        self.silenced.extend(silenced);
+        self.actionable.extend(actionable);
+        self.actionable_source.append(actionable_source);
+        self.auto_resolved.extend(auto_resolved);
+    }
+}
+
+/// Appends a piece's codes (a reader's: 0 none, else 1 + its index) as
+/// this column's codes.
+fn append_remapped(mine: &mut TextColumn, theirs: &TextColumn, map: &[u32]) {
+    mine.codes.extend(
+        theirs
+            .codes
+            .iter()
+            .map(|&c| if c == 0 { 0 } else { map[c as usize - 1] }),
+    );
+}
