@@ -156,8 +156,11 @@ fn starts_in(w: Window) -> Expr {
 /// per run (`Analysis::facts`).
 pub fn prepare(episodes: &DataFrame, settings: &Settings) -> PolarsResult<DataFrame> {
     let mut frame = episodes.clone();
-    let refire = flapping::refire_flags(&frame, settings.flap_window_ms)?;
-    let off = off_hours::off_hours_flags(&frame, &settings.business_hours)?;
+    let (refire, off) = rayon::join(
+        || flapping::refire_flags(&frame, settings.flap_window_ms),
+        || off_hours::off_hours_flags(&frame, &settings.business_hours),
+    );
+    let (refire, off) = (refire?, off?);
     frame.with_column(refire)?;
     frame.with_column(off)?;
     if let Some(label) = &settings.by {

@@ -136,18 +136,136 @@ impl BusinessHours {
 
 /// Marks every episode that starts outside business hours (column `off_hours`).
 pub fn off_hours_flags(frame: &DataFrame, hours: &BusinessHours) -> PolarsResult<Column> {
+    use rayon::prelude::*;
     let starts = frame.column("starts_at")?.cast(&DataType::Int64)?;
-    let flags: Vec<bool> = starts
-        .i64()?
-        .iter()
-        .map(|s| s.is_some_and(|s| hours.is_off_hours(s)))
+    let starts = starts.i64()?.rechunk();
+    let Some(array) = starts.downcast_iter().next() else {
+        return Ok(Column::new("off_hours".into(), Vec::<bool>::new()));
+    };
+    let values = array.values().as_slice();
+    let valid = |i: usize| array.validity().is_none_or(|v| v.get_bit(i));
+    let known = || (0..values.len()).filter(|&i| valid(i)).map(|i| values[i]);
+    let clock = LocalClock::new(hours, known().min(), known().max());
+    let flags: Vec<bool> = (0..values.len())
+        .into_par_iter()
+        .with_min_len(1 << 16)
+        .map(|i| valid(i) && clock.is_off_hours(values[i]))
         .collect();
     Ok(Column::new("off_hours".into(), flags))
+}
+
+/// Milliseconds in an hour and in a day.
+const HOUR_MS: i64 = 3_600_000;
+const DAY_MS: i64 = 86_400_000;
+
+/// [`BusinessHours::is_off_hours`] for many instants between two: the
+/// zone's offset from UTC is looked up once per UTC hour of that span, not
+/// once per instant, and the local weekday and minute follow from it by
+/// arithmetic. An hour whose offset differs at its start and its end (a
+/// clock change inside it) is read the slow way. No zone changes its offset
+/// twice within an hour.
+pub struct LocalClock<'a> {
+    hours: &'a BusinessHours,
+    first_hour: i64,
+    /// Per UTC hour from `first_hour`: the offset in milliseconds, or
+    /// `None` where it changes within the hour.
+    offsets: Vec<Option<i64>>,
+}
+
+/// More hours than this (about 23 years) are not worth a table: such a
+/// span is read the slow way.
+const MOST_HOURS: i64 = 200_000;
+
+impl<'a> LocalClock<'a> {
+    /// A clock for instants from `first` to `last` (epoch ms), if any.
+    pub fn new(hours: &'a BusinessHours, first: Option<i64>, last: Option<i64>) -> Self {
+        let (first_hour, offsets) = match (first, last) {
+            (Some(first), Some(last)) if last >= first => {
+                let (from, to) = (first.div_euclid(HOUR_MS), last.div_euclid(HOUR_MS));
+                if to - from < MOST_HOURS {
+                    let offsets = (from..=to)
+                        .map(|h| {
+                            let start = offset_ms(hours.tz, h * HOUR_MS)?;
+                            let end = offset_ms(hours.tz, (h + 1) * HOUR_MS - 1)?;
+                            (start == end).then_some(start)
+                        })
+                        .collect();
+                    (from, offsets)
+                } else {
+                    (0, Vec::new())
+                }
+            }
+            _ => (0, Vec::new()),
+        };
+        LocalClock {
+            hours,
+            first_hour,
+            offsets,
+        }
+    }
+
+    /// Whether an instant (epoch ms) falls outside business hours.
+    pub fn is_off_hours(&self, millis: i64) -> bool {
+        let hour = millis.div_euclid(HOUR_MS) - self.first_hour;
+        let offset = usize::try_from(hour)
+            .ok()
+            .and_then(|h| self.offsets.get(h).copied().flatten());
+        let Some(offset) = offset else {
+            return self.hours.is_off_hours(millis);
+        };
+        let local = millis + offset;
+        // 1970-01-01 was a Thursday (Monday = 0).
+        let day = (local.div_euclid(DAY_MS) + 3).rem_euclid(7) as usize;
+        let minute = (local.rem_euclid(DAY_MS) / 60_000) as u32;
+        !(self.hours.days[day] && minute >= self.hours.start_min && minute < self.hours.end_min)
+    }
+}
+
+/// The zone's offset from UTC at an instant, in milliseconds.
+fn offset_ms(tz: Tz, millis: i64) -> Option<i64> {
+    use chrono::Offset;
+    let t = tz.timestamp_millis_opt(millis).single()?;
+    Some(i64::from(t.offset().fix().local_minus_utc()) * 1000)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The clock's hour table gives what asking the zone for every
+        /// instant gives, in zones with clock changes on the hour, on the
+        /// half hour (Lord Howe) and at odd offsets (Kathmandu), around
+        /// their changes too.
+        #[test]
+        fn the_local_clock_reads_instants_as_the_zone_does(
+            zone in proptest::sample::select(vec![
+                "Europe/Berlin", "America/New_York", "Australia/Lord_Howe",
+                "Asia/Kathmandu", "America/St_Johns", "UTC",
+            ]),
+            spec in proptest::sample::select(vec![
+                "Mon-Fri 09:00-18:00", "Sat,Sun 00:30-23:45", "Tue-Mon 02:00-03:00",
+            ]),
+            first in 1_600_000_000_000i64..1_800_000_000_000,
+            offsets in proptest::collection::vec(0i64..400 * DAY_MS, 1..200),
+        ) {
+            let hours = BusinessHours::parse(spec, zone.parse().unwrap()).unwrap();
+            let instants: Vec<i64> = offsets.iter().map(|o| first + o).collect();
+            let clock = LocalClock::new(
+                &hours,
+                instants.iter().copied().min(),
+                instants.iter().copied().max(),
+            );
+            for &t in &instants {
+                // Each instant, and the minutes around a clock change.
+                for t in [t, t - t.rem_euclid(HOUR_MS), t - t.rem_euclid(HOUR_MS) - 60_000] {
+                    if t >= first {
+                        proptest::prop_assert_eq!(clock.is_off_hours(t), hours.is_off_hours(t), "{}", t);
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn parse_and_classify_in_a_time_zone() {

@@ -344,17 +344,28 @@ fn each_plain_record(
     mut each: impl FnMut(&Record, u64) -> Result<(), String>,
 ) {
     let mut fields: Vec<&str> = Vec::new();
-    for (i, line_text) in text.split('\n').enumerate() {
-        if line_text.is_empty() {
-            continue;
+    let mut line = first_line;
+    let mut emit = |fields: &[&str], line: u64| {
+        // A line with no content is no record.
+        if fields != [""] {
+            if let Err(reason) = each(&Record::Plain(fields), line) {
+                problems.push(Problem::skipped(file, line, 0, reason));
+            }
         }
-        fields.clear();
-        fields.extend(line_text.split(','));
-        let line = first_line + i as u64;
-        if let Err(reason) = each(&Record::Plain(&fields), line) {
-            problems.push(Problem::skipped(file, line, 0, reason));
+    };
+    // One pass over the text for commas and line ends alike.
+    let mut field_start = 0;
+    for i in memchr::memchr2_iter(b',', b'\n', text.as_bytes()) {
+        fields.push(&text[field_start..i]);
+        field_start = i + 1;
+        if text.as_bytes()[i] == b'\n' {
+            emit(&fields, line);
+            fields.clear();
+            line += 1;
         }
     }
+    fields.push(&text[field_start..]);
+    emit(&fields, line);
 }
 
 /// Calls `each` with every record of a CSV reader over `bytes` and its

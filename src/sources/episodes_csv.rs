@@ -337,7 +337,7 @@ impl Row<'_> {
     fn get(&self, col: Col) -> Option<&str> {
         self.columns[col as usize]
             .and_then(|i| self.record.get(i))
-            .map(str::trim)
+            .map(trim)
             .filter(|v| !v.is_empty())
     }
 
@@ -347,6 +347,19 @@ impl Row<'_> {
             Some(Ok(Stamp::At(t))) => Ok(Some(t)),
             Some(Err(e)) => Err(format!("{}: {e}", col.name())),
         }
+    }
+}
+
+/// A field without the white space around it, as `str::trim` gives it;
+/// a field that starts and ends with a visible ASCII character (nearly
+/// every one) is given back without decoding characters.
+fn trim(field: &str) -> &str {
+    let visible = |b: Option<&u8>| b.is_some_and(|&b| b > b' ' && b < 0x80);
+    let bytes = field.as_bytes();
+    if visible(bytes.first()) && visible(bytes.last()) {
+        field
+    } else {
+        field.trim()
     }
 }
 
@@ -477,4 +490,16 @@ fn read_row(
     };
     piece.push(codes, &read);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    proptest::proptest! {
+        /// The quick trim gives what `str::trim` gives, Unicode white space
+        /// (a no-break space, an ideographic space) and control bytes included.
+        #[test]
+        fn trim_is_str_trim(text in "[ a\t\u{a0}\u{3000}\u{7f}\u{1f}é,]{0,8}") {
+            proptest::prop_assert_eq!(super::trim(&text), text.trim());
+        }
+    }
 }
