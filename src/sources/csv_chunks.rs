@@ -220,6 +220,15 @@ struct ChunkRead<B> {
     stopped: bool,
 }
 
+/// What [`read_records`] gives: each chunk's rows, in file order, and the
+/// problems of the rows not read.
+pub struct Records<B> {
+    /// Each chunk's rows.
+    pub chunks: Vec<B>,
+    /// Rows refused or unreadable.
+    pub problems: Vec<Problem>,
+}
+
 /// Calls `each` on every record of `text` from byte `start` on (after the
 /// header), with the record's fields as written (not trimmed: trim the
 /// fields read, not every field of every record) and its 1-based line in
@@ -238,11 +247,10 @@ pub fn read_records<B: Send, S: Default + Send>(
     start: usize,
     lines_before: u64,
     file: &str,
-    problems: &mut Vec<Problem>,
     states: &ChunkStates<S>,
     make: impl Fn(&mut S, usize) -> B + Sync,
     each: impl Fn(&mut S, &mut B, &Record, u64) -> Result<(), String> + Sync,
-) -> Vec<B> {
+) -> Records<B> {
     let pieces = if text.len() - start.min(text.len()) >= PARALLEL_BYTES {
         rayon::current_num_threads() * CHUNKS_PER_THREAD
     } else {
@@ -261,16 +269,19 @@ pub fn read_records<B: Send, S: Default + Send>(
             read
         })
         .collect();
-    let mut rows = Vec::with_capacity(reads.len());
+    let mut records = Records {
+        chunks: Vec::with_capacity(reads.len()),
+        problems: Vec::new(),
+    };
     for read in reads {
-        problems.extend(read.problems);
-        rows.push(read.rows);
+        records.problems.extend(read.problems);
+        records.chunks.push(read.rows);
         // Chunks after one that stopped at a broken row do not count.
         if read.stopped {
             break;
         }
     }
-    rows
+    records
 }
 
 /// Where a chunk starts and how many rows it may hold.

@@ -164,12 +164,11 @@ impl FileTable {
         lines_before: u64,
         problems: &mut Vec<Problem>,
     ) {
-        let chunks = super::csv_chunks::read_records(
+        let records = super::csv_chunks::read_records(
             text,
             start,
             lines_before,
             &layout.file,
-            problems,
             &self.readers,
             |codes: &mut ReaderCodes, lines| ChunkRows {
                 piece: CodedPiece::new(codes, lines),
@@ -191,8 +190,9 @@ impl FileTable {
             remaps,
             index,
         } = self;
+        problems.extend(records.problems);
         readers.with(|readers| {
-            for chunk in chunks {
+            for chunk in records.chunks {
                 rows.table.append_coded(chunk.piece, readers, remaps, index);
                 rows.lines.extend(chunk.lines);
             }

@@ -187,7 +187,7 @@ fn full_row(pick: &[u32; 8], quoted: bool, line_end: &str) -> String {
             n % 60,
             n % 59
         ),
-        2 if pick[7] % 13 == 0 => "2025-01-01T00:00:00Z".to_string(),
+        2 if pick[7].is_multiple_of(13) => "2025-01-01T00:00:00Z".to_string(),
         _ => format!("2026-{:02}-{:02}T23:59:59Z", 1 + n % 12, 1 + n % 28),
     };
     let labels = match pick[2] % 4 {
@@ -200,7 +200,7 @@ fn full_row(pick: &[u32; 8], quoted: bool, line_end: &str) -> String {
         ),
         _ => format!("severity=info;instance=h{}", pick[3] % 40),
     };
-    let fingerprint = if pick[4] % 3 == 0 {
+    let fingerprint = if pick[4].is_multiple_of(3) {
         format!("{:016x}", pick[3] % 40)
     } else {
         String::new()
@@ -213,24 +213,24 @@ fn full_row(pick: &[u32; 8], quoted: bool, line_end: &str) -> String {
         1 | 2 => String::new(),
         k => k.to_string(),
     };
-    let acked = if pick[1] % 2 == 0 {
+    let acked = if pick[1].is_multiple_of(2) {
         start.replace(":00Z", ":30Z")
     } else {
         String::new()
     };
     let acked_by = ["", "ann", "\"bo \"\"b\"\"\""][(pick[5] % if quoted { 3 } else { 2 }) as usize];
     let verdict = ["", "yes", "no", "maybe"][(pick[6] % 4) as usize];
-    let incident = if pick[4] % 5 == 0 {
+    let incident = if pick[4].is_multiple_of(5) {
         format!("INC-{}", pick[4] % 7)
     } else {
         String::new()
     };
-    let rule = if pick[7] % 23 == 0 {
+    let rule = if pick[7].is_multiple_of(23) {
         String::new()
     } else {
         format!("Rule{:02}", pick[0] % 12)
     };
-    let start = if pick[7] % 29 == 0 {
+    let start = if pick[7].is_multiple_of(29) {
         "soon".to_string()
     } else {
         start
