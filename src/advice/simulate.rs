@@ -113,8 +113,6 @@ pub struct History<'a> {
     flap_window_ms: Millis,
     /// Each instance's fingerprint and periods, sorted by (pending, index).
     instances: Vec<(&'a str, u32, Vec<Period>)>,
-    /// How many distinct fingerprints (ranks are below this).
-    rank_count: usize,
     fired: Vec<usize>,
     before: Effect,
     known: bool,
@@ -202,7 +200,6 @@ impl<'a> History<'a> {
             until,
             flap_window_ms,
             instances,
-            rank_count: count,
             fired,
             before,
             known,
@@ -306,7 +303,7 @@ impl<'a> History<'a> {
         let mut episodes_after = 0u64;
         let mut notifications_after = 0u64;
         let mut added = 0u64;
-        let mut after: Vec<(u32, Millis, Option<Millis>)> = Vec::new();
+        let mut refires_after = InstanceRefires::new(self.flap_window_ms);
         // How much later the replayed episodes that fired before fire now.
         let (mut shift_ms, mut shifted) = (0i64, 0u64);
         self.walk(new, |rank, _, starts_at, ends_at, members| {
@@ -324,7 +321,7 @@ impl<'a> History<'a> {
                     (_, false) => 0,
                 };
             }
-            after.push((rank, starts_at, ends_at));
+            refires_after.add(rank, starts_at, ends_at);
             let first = facts[members[0]];
             if first.fired {
                 shift_ms += starts_at - first.starts_at;
@@ -343,7 +340,7 @@ impl<'a> History<'a> {
         Effect {
             episodes_after,
             notifications_after,
-            refires_after: refires(after.into_iter(), self.rank_count, self.flap_window_ms),
+            refires_after: refires_after.total(),
             short_removed: lost.iter().filter(|&&i| facts[i].short).count() as u64,
             actionable_lost: self.known.then(|| {
                 lost.iter()
@@ -407,6 +404,60 @@ fn refires(
         last_end[rank as usize] = Some(end);
     }
     count
+}
+
+/// [`refires`] of episodes given instance by instance (each instance's
+/// together, as [`History::walk`] gives them): each instance's episodes are
+/// counted when the next instance begins, in start order, without sorting
+/// all of them.
+struct InstanceRefires {
+    flap_window: Millis,
+    rank: Option<u32>,
+    episodes: Vec<(Millis, Option<Millis>)>,
+    count: u64,
+}
+
+impl InstanceRefires {
+    fn new(flap_window: Millis) -> Self {
+        InstanceRefires {
+            flap_window,
+            rank: None,
+            episodes: Vec::new(),
+            count: 0,
+        }
+    }
+
+    /// Adds an episode of the instance with fingerprint rank `rank`.
+    fn add(&mut self, rank: u32, start: Millis, end: Option<Millis>) {
+        if self.rank != Some(rank) {
+            self.count_instance();
+            self.rank = Some(rank);
+        }
+        self.episodes.push((start, end));
+    }
+
+    /// Counts the refires among the current instance's episodes.
+    fn count_instance(&mut self) {
+        // In start order, ties in the order given (walks give them in order).
+        if !self.episodes.is_sorted_by_key(|e| e.0) {
+            self.episodes.sort_by_key(|e| e.0);
+        }
+        let mut last_end: Option<Option<Millis>> = None;
+        for &(start, end) in &self.episodes {
+            if let Some(Some(prev_end)) = last_end {
+                if (0..self.flap_window).contains(&(start - prev_end)) {
+                    self.count += 1;
+                }
+            }
+            last_end = Some(end);
+        }
+        self.episodes.clear();
+    }
+
+    fn total(mut self) -> u64 {
+        self.count_instance();
+        self.count
+    }
 }
 
 /// What the replay changes, in the numbers advice and `simulate` report.
@@ -560,5 +611,48 @@ mod tests {
         assert_eq!(effect.actionable_lost, Some(0));
         assert_eq!(effect.refires_before, 1);
         assert_eq!(effect.refires_after, 0);
+    }
+
+    proptest::proptest! {
+        /// The refires a replay counts as it walks equal the refires of the
+        /// replayed episodes all sorted by start, for any history (several
+        /// instances, open episodes, pending-only ones) and any setting.
+        #[test]
+        fn walked_refires_equal_sorted_refires(
+            rows in proptest::collection::vec(
+                (0u8..4, 0i64..200, proptest::option::of(0i64..30), proptest::option::of(0i64..20), proptest::bool::ANY),
+                1..40,
+            ),
+            for_m in 0i64..6,
+            keep_m in 0i64..6,
+            window_m in 1i64..40,
+        ) {
+            let eps: Vec<Episode> = rows
+                .iter()
+                .map(|&(fp, start, len, pending, fired)| Episode {
+                    rule: "R".into(),
+                    fingerprint: format!("f{fp}").into(),
+                    pending_since: pending.map(|p| (start - p) * M),
+                    starts_at: (fired || pending.is_none()).then_some(start * M),
+                    ends_at: len.map(|l| (start + l) * M),
+                    ..Episode::default()
+                })
+                .collect();
+            let table = table(&eps);
+            let refs: Vec<EpisodeRef> = table.iter().collect();
+            let current = Setting { for_ms: M, keep_firing_for_ms: 0 };
+            let new = Setting { for_ms: for_m * M, keep_firing_for_ms: keep_m * M };
+            let history = History::new(&refs, current, 1_000 * M, 5 * M, window_m * M);
+            let replayed = history.replay(new);
+            let ranks = crate::ranks::name_ranks(replayed.iter().map(|r| r.fingerprint).map(|f| {
+                refs.iter().find(|e| e.fingerprint().as_str() == f).unwrap().fingerprint()
+            }));
+            let sorted = refires(
+                replayed.iter().zip(&ranks).map(|(r, &rank)| (rank, r.starts_at, r.ends_at)),
+                ranks.iter().max().map_or(0, |r| *r as usize + 1),
+                window_m * M,
+            );
+            proptest::prop_assert_eq!(history.count(new).refires_after, sorted);
+        }
     }
 }
