@@ -112,7 +112,13 @@ impl Source for EpisodesCsv {
             lines_before += count_lines(&text[..end]);
             let Some(block) = next else { break };
             text.drain(..end);
-            text.push_str(&block.text);
+            if text.is_empty() {
+                // Nothing carried over (the block ended with a record): the
+                // next block is taken as it is, not copied.
+                text = block.text;
+            } else {
+                text.push_str(&block.text);
+            }
             start = 0;
         }
         output.tables.push(table.rows);

@@ -95,6 +95,9 @@ impl BlockReader {
             if !self.at_end && block.len() < target {
                 let want = (target - block.len()) as u64;
                 let before = block.len();
+                // Room for the whole block at once, not grown by doubling
+                // (each growth a copy into fresh memory).
+                block.reserve(want as usize);
                 if let Err(e) = (&mut self.reader).take(want).read_to_end(&mut block) {
                     let read = self.given + block.len() as u64;
                     return Err(self.read_error(e, read));
@@ -151,34 +154,82 @@ impl TextBlock {
 }
 
 /// A file's blocks of whole lines, as text: the first one given (already
-/// read, to detect the format), then the rest from the reader.
+/// read, to detect the format), then the rest from the reader, which reads
+/// ahead on a thread of its own: the next block is read (decompressed, its
+/// text checked) while the caller works on this one. At most one block
+/// waits, so memory stays a few blocks.
 pub struct TextBlocks {
     first: Option<Vec<u8>>,
-    reader: BlockReader,
-    block_bytes: usize,
+    name: String,
+    expected: Option<u64>,
+    ahead: std::sync::mpsc::Receiver<Ahead>,
+    /// Why the reading thread could not be started, if it could not.
+    no_thread: Option<String>,
     next_line: u64,
+    done: bool,
 }
+
+/// What the reading thread gives for each block after the first: its text
+/// (or the bytes that are not UTF-8) and its line ends, the end of the
+/// file, or the problem that ended reading.
+type Ahead = Result<Option<(Result<String, std::string::FromUtf8Error>, u64)>, Problem>;
 
 impl TextBlocks {
     /// The blocks of a file whose first block is `first`; later blocks hold
     /// about `block_bytes` each.
-    pub fn new(first: Vec<u8>, reader: BlockReader, block_bytes: usize) -> TextBlocks {
+    pub fn new(first: Vec<u8>, mut reader: BlockReader, block_bytes: usize) -> TextBlocks {
+        let name = reader.name().to_string();
+        let expected = reader.expected_bytes();
+        let (send, ahead) = std::sync::mpsc::sync_channel::<Ahead>(1);
+        let started = std::thread::Builder::new()
+            .name("alertnoise-read-ahead".into())
+            .spawn(move || loop {
+                let block = reader.next_block(block_bytes).map(|bytes| {
+                    bytes.map(|bytes| {
+                        let line_ends = memchr::memchr_iter(b'\n', &bytes).count() as u64;
+                        (String::from_utf8(bytes), line_ends)
+                    })
+                });
+                let last = !matches!(block, Ok(Some((Ok(_), _))));
+                // The blocks are not wanted any more when nobody receives.
+                if send.send(block).is_err() || last {
+                    break;
+                }
+            });
         TextBlocks {
             first: Some(first),
-            reader,
-            block_bytes,
+            name,
+            expected,
+            ahead,
+            no_thread: started.err().map(|e| e.to_string()),
             next_line: 1,
+            done: false,
         }
     }
 
     /// The file's name as given.
     pub fn name(&self) -> &str {
-        self.reader.name()
+        &self.name
     }
 
     /// How many bytes the file holds, where known (see [`BlockReader::expected_bytes`]).
     pub fn expected_bytes(&self) -> Option<u64> {
-        self.reader.expected_bytes()
+        self.expected
+    }
+
+    /// The text of a block that starts on line `first_line`, or the problem
+    /// naming the line of its first byte that is not UTF-8.
+    fn text(
+        &self,
+        text: Result<String, std::string::FromUtf8Error>,
+        first_line: u64,
+    ) -> Result<String, Problem> {
+        text.map_err(|e| {
+            let bytes = e.as_bytes();
+            let at = e.utf8_error().valid_up_to();
+            let line = LineIndex::from_line(bytes, first_line).line(at);
+            not_text(self.name(), line)
+        })
     }
 }
 
@@ -186,28 +237,45 @@ impl Iterator for TextBlocks {
     type Item = Result<TextBlock, Problem>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let is_first = self.first.is_some();
-        let bytes = match self.first.take() {
-            Some(first) => first,
-            None => match self.reader.next_block(self.block_bytes) {
-                Ok(Some(bytes)) => bytes,
-                Ok(None) => return None,
-                Err(problem) => return Some(Err(problem)),
-            },
-        };
+        if self.done {
+            return None;
+        }
         let first_line = self.next_line;
-        let bytes = if is_first { strip_bom(bytes) } else { bytes };
-        let text = match String::from_utf8(bytes) {
-            Ok(text) => text,
-            Err(e) => {
-                let bytes = e.as_bytes();
-                let at = e.utf8_error().valid_up_to();
-                let line = LineIndex::from_line(bytes, first_line).line(at);
-                return Some(Err(not_text(self.name(), line)));
+        let (text, line_ends) = match self.first.take() {
+            Some(first) => {
+                let bytes = strip_bom(first);
+                let line_ends = memchr::memchr_iter(b'\n', &bytes).count() as u64;
+                (String::from_utf8(bytes), line_ends)
+            }
+            None => {
+                if let Some(reason) = self.no_thread.take() {
+                    self.done = true;
+                    let reason = format!("cannot start reading: {reason}");
+                    return Some(Err(Problem::skipped(&self.name, 0, 0, reason)));
+                }
+                match self.ahead.recv() {
+                    Ok(Ok(Some(block))) => block,
+                    Ok(Err(problem)) => {
+                        self.done = true;
+                        return Some(Err(problem));
+                    }
+                    Ok(Ok(None)) | Err(_) => {
+                        self.done = true;
+                        return None;
+                    }
+                }
             }
         };
-        self.next_line += memchr::memchr_iter(b'\n', text.as_bytes()).count() as u64;
-        Some(Ok(TextBlock { text, first_line }))
+        match self.text(text, first_line) {
+            Ok(text) => {
+                self.next_line += line_ends;
+                Some(Ok(TextBlock { text, first_line }))
+            }
+            Err(problem) => {
+                self.done = true;
+                Some(Err(problem))
+            }
+        }
     }
 }
 
