@@ -35,25 +35,13 @@ enum Command {
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// mimalloc's `mi_option_purge_delay` (milliseconds before freed memory is
-/// returned to the kernel; -1: never), the 16th option of `mi_option_e` in
-/// the mimalloc 3 that `libmimalloc-sys` 0.1.49 builds, which names no
-/// constant for it.
-const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-
 fn main() {
     // Large OS pages (transparent huge pages where the kernel gives them on
     // request): a million-episode history maps gigabytes, and the kernel
     // zeroing 4 KiB pages one fault at a time took a third of reading it.
-    // Freed memory kept for reuse instead of handed back to the kernel:
-    // handed back, every later allocation of it faulted in fresh pages that
-    // the kernel zeroes again (a fifth of a million-episode run's time, with
-    // the zeroing shown under `clear_page_erms`; BENCHMARKS.md). The peak
-    // is what it was. `MIMALLOC_PURGE_DELAY` in the environment still wins.
-    // SAFETY: sets documented mimalloc options; no other thread exists yet.
+    // SAFETY: sets a documented mimalloc option; no other thread exists yet.
     unsafe {
         libmimalloc_sys::mi_option_set(libmimalloc_sys::mi_option_large_os_pages, 1);
-        libmimalloc_sys::mi_option_set_default(MI_OPTION_PURGE_DELAY, -1);
     }
     let cli = Cli::parse();
     let result = match &cli.command {
