@@ -460,55 +460,38 @@ impl EpisodeTable {
     /// [`EpisodeTable::append`] with this table's [`TextIndex`], for
     /// appending many pieces one after another.
     pub fn append_indexed(&mut self, other: EpisodeTable, index: &mut TextIndex) {
-        let EpisodeTable {
-            source,
-            rule,
-            fingerprint,
-            labels,
-            severity,
-            team,
-            service,
-            starts_at,
-            ends_at,
-            pending_since,
-            notifications,
-            acked_at,
-            acked_by,
-            ack_tracked,
-            silenced,
-            actionable,
-            actionable_source,
-            incident_id,
-            auto_resolved,
-            paging_key,
-        } = other;
-        self.source.append(source);
+        let (theirs, labels, rest) = other.into_coded_and_rest();
+        self.append_uncoded(rest);
         let known = index.of_labels(&self.labels);
         self.labels.append(labels, known);
-        self.starts_at.0.extend(starts_at.0);
-        self.ends_at.0.extend(ends_at.0);
-        self.pending_since.0.extend(pending_since.0);
-        self.notifications.extend(notifications);
-        self.acked_at.0.extend(acked_at.0);
-        self.ack_tracked.extend(ack_tracked);
-        self.silenced.extend(silenced);
-        self.actionable.extend(actionable);
-        self.actionable_source.append(actionable_source);
-        self.auto_resolved.extend(auto_resolved);
-        let theirs = [
-            rule,
-            fingerprint,
-            severity,
-            team,
-            service,
-            acked_by,
-            incident_id,
-            paging_key,
-        ];
         for (which, (mine, theirs)) in self.text_columns_mut().into_iter().zip(theirs).enumerate() {
             let known = index.of(which, mine);
             mine.append(theirs, known);
         }
+    }
+
+    /// The table's text columns (in [`TextIndex`]'s order) and label sets,
+    /// and the table with those taken out.
+    fn into_coded_and_rest(mut self) -> ([TextColumn; TEXT_COLUMNS], LabelsColumn, EpisodeTable) {
+        let texts = self.text_columns_mut().map(std::mem::take);
+        let labels = std::mem::take(&mut self.labels);
+        (texts, labels, self)
+    }
+
+    /// Appends the columns of `other` that hold no codes into lists: times,
+    /// counts, flags and the static texts.
+    fn append_uncoded(&mut self, other: EpisodeTable) {
+        self.source.append(other.source);
+        self.starts_at.0.extend(other.starts_at.0);
+        self.ends_at.0.extend(other.ends_at.0);
+        self.pending_since.0.extend(other.pending_since.0);
+        self.notifications.extend(other.notifications);
+        self.acked_at.0.extend(other.acked_at.0);
+        self.ack_tracked.extend(other.ack_tracked);
+        self.silenced.extend(other.silenced);
+        self.actionable.extend(other.actionable);
+        self.actionable_source.append(other.actionable_source);
+        self.auto_resolved.extend(other.auto_resolved);
     }
 
     /// Makes room for `rows` more rows in every column, so that a table

@@ -222,39 +222,8 @@ impl EpisodeTable {
             .find(|r| r.id == piece.reader)
             .expect("a piece is appended with its reader's codes");
         let remap = remaps.0.entry(codes.id).or_default();
-        let CodedPiece { table: piece, .. } = piece;
-        let EpisodeTable {
-            source,
-            rule,
-            fingerprint,
-            labels,
-            severity,
-            team,
-            service,
-            starts_at,
-            ends_at,
-            pending_since,
-            notifications,
-            acked_at,
-            acked_by,
-            ack_tracked,
-            silenced,
-            actionable,
-            actionable_source,
-            incident_id,
-            auto_resolved,
-            paging_key,
-        } = piece;
-        let theirs = [
-            rule,
-            fingerprint,
-            severity,
-            team,
-            service,
-            acked_by,
-            incident_id,
-            paging_key,
-        ];
+        let (theirs, labels, rest) = piece.table.into_coded_and_rest();
+        self.append_uncoded(rest);
         for (which, (mine, theirs)) in self.text_columns_mut().into_iter().zip(theirs).enumerate() {
             let known = index.of(which, mine);
             let map = &mut remap.texts[which];
@@ -271,17 +240,6 @@ impl EpisodeTable {
         self.labels
             .codes
             .extend(labels.codes.iter().map(|&c| remap.labels[c as usize]));
-        self.source.append(source);
-        self.starts_at.0.extend(starts_at.0);
-        self.ends_at.0.extend(ends_at.0);
-        self.pending_since.0.extend(pending_since.0);
-        self.notifications.extend(notifications);
-        self.acked_at.0.extend(acked_at.0);
-        self.ack_tracked.extend(ack_tracked);
-        self.silenced.extend(silenced);
-        self.actionable.extend(actionable);
-        self.actionable_source.append(actionable_source);
-        self.auto_resolved.extend(auto_resolved);
     }
 }
 

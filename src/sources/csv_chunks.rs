@@ -33,7 +33,14 @@ pub fn record_chunks(text: &str, start: usize, pieces: usize) -> Vec<Range<usize
     if has_no_quotes(text, start) {
         return plain_record_chunks(text, start, step);
     }
-    let mut chunks = Vec::with_capacity(pieces);
+    walked_record_chunks(text, start, step)
+}
+
+/// [`record_chunks`] by walking every record end: a split at the first
+/// one each `step` bytes on.
+fn walked_record_chunks(text: &str, start: usize, step: usize) -> Vec<Range<usize>> {
+    let len = text.len();
+    let mut chunks = Vec::new();
     let mut chunk_start = start;
     record_ends(text, start, |end| {
         if end - chunk_start >= step && end < len {
@@ -495,21 +502,12 @@ mod tests {
     /// line end [`record_ends`] finds.
     fn walked_chunks(text: &str, start: usize, pieces: usize) -> (Vec<Range<usize>>, usize) {
         let len = text.len();
-        let mut chunks = Vec::new();
-        let mut last = start;
-        if start < len && pieces > 1 {
-            let step = (len - start).div_ceil(pieces);
-            let mut chunk_start = start;
-            record_ends(text, start, |end| {
-                if end - chunk_start >= step && end < len {
-                    chunks.push(chunk_start..end);
-                    chunk_start = end;
-                }
-            });
-            chunks.push(chunk_start..len);
+        let chunks = if start < len && pieces > 1 {
+            walked_record_chunks(text, start, (len - start).div_ceil(pieces))
         } else {
-            chunks.push(start.min(len)..len);
-        }
+            vec![start.min(len)..len]
+        };
+        let mut last = start;
         record_ends(text, start, |end| last = end);
         (chunks, last)
     }
