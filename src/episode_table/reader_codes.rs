@@ -145,16 +145,6 @@ impl CodedPiece {
         }
     }
 
-    /// How many rows.
-    pub fn len(&self) -> usize {
-        self.table.len()
-    }
-
-    /// Whether it has none.
-    pub fn is_empty(&self) -> bool {
-        self.table.is_empty()
-    }
-
     /// Adds a row, its texts coded in `codes` (this piece's reader's).
     pub fn push(&mut self, codes: &mut ReaderCodes, row: &ReadRow) {
         debug_assert_eq!(codes.id, self.reader, "a piece takes one reader's codes");

@@ -29,7 +29,7 @@ pub mod query_range;
 pub mod rule_name;
 pub mod text_blocks;
 
-use crate::episode_table::{EpisodeTable, TextIndex};
+use crate::episode_table::EpisodeTable;
 use crate::episodes::Episode;
 use crate::error::{Error, Result};
 use crate::interned::Name;
@@ -98,7 +98,7 @@ impl SourceOutput {
 }
 
 /// Episodes a source read into the episode table as it went (the bulk
-/// formats: each block's rows become a piece of the table at once), with
+/// formats: each record's fields go into a piece of the table at once), with
 /// where each row was read.
 /// Their rows carry no notification identities or group keys: a format
 /// that reads those gives [`Episode`] rows.
@@ -113,13 +113,6 @@ pub struct TableRows {
 }
 
 impl TableRows {
-    /// Appends a piece's rows read from lines `lines`; `index` is this
-    /// table's [`TextIndex`].
-    pub fn append(&mut self, piece: EpisodeTable, lines: Vec<u64>, index: &mut TextIndex) {
-        self.table.append_indexed(piece, index);
-        self.lines.extend(lines);
-    }
-
     /// The rows as [`Episode`]s, each with where it was read.
     pub fn to_rows(&self) -> Vec<Episode> {
         self.table
