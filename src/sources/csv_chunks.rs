@@ -505,7 +505,7 @@ mod tests {
         let chunks = if start < len && pieces > 1 {
             walked_record_chunks(text, start, (len - start).div_ceil(pieces))
         } else {
-            vec![start.min(len)..len]
+            std::iter::once(start.min(len)..len).collect()
         };
         let mut last = start;
         record_ends(text, start, |end| last = end);
