@@ -17,7 +17,7 @@ use super::text_blocks::{TextBlock, TextBlocks};
 use super::{InputFile, ReadContext, Source, SourceOutput};
 use crate::episodes::{Episode, Origin};
 use crate::fingerprint::fingerprint_sorted;
-use crate::interned::{Local, Name};
+use crate::interned::{LabelMap, Labels, Local, Name};
 use crate::problem::{LineIndex, Problem};
 use crate::timefmt::{parse_stamp, Millis, Stamp};
 use fnv::FnvHashMap;
@@ -87,17 +87,31 @@ impl Sighting<'_> {
         self.labels.get("alertname").map_or("", |v| v.as_ref())
     }
 
-    fn into_episode(self, file: &Name, source: &'static str, local: &mut Local) -> Episode {
+    /// The episode this sighting starts. `sibling` is the label set of
+    /// another episode of its fingerprint, if there is one: taken when the
+    /// labels are the same (nearly always: the fingerprint is made from
+    /// them), instead of owning and interning them again.
+    fn into_episode(
+        self,
+        file: &Name,
+        source: &'static str,
+        local: &mut Local,
+        sibling: Option<&Labels>,
+    ) -> Episode {
+        let labels = match sibling.filter(|set| same_labels(set.map(), &self.labels)) {
+            Some(set) => set.clone(),
+            None => crate::interned::pool().labels(
+                self.labels
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            ),
+        };
         Episode {
             source,
             rule: local.name(self.rule()),
             fingerprint: local.name(&self.fingerprint),
-            labels: crate::interned::pool().labels(
-                self.labels
-                    .into_iter()
-                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                    .collect(),
-            ),
+            labels,
             starts_at: Some(self.starts_at),
             ends_at: self.ends_at,
             notification_ids: vec![self.body_id],
@@ -113,6 +127,15 @@ impl Sighting<'_> {
             ..Episode::default()
         }
     }
+}
+
+/// Whether a label set holds exactly the labels an alert showed.
+fn same_labels(set: &LabelMap, shown: &BTreeMap<Cow<str>, Cow<str>>) -> bool {
+    set.len() == shown.len()
+        && set
+            .iter()
+            .zip(shown)
+            .all(|((k, v), (shown_k, shown_v))| k == shown_k && v == shown_v)
 }
 
 #[derive(Deserialize)]
@@ -283,6 +306,7 @@ impl EpisodeFold {
         let Some(starts) = self.by_fingerprint.get_mut(fingerprint) else {
             return;
         };
+        let sibling = starts.values().next().copied();
         match starts.entry(sighting.starts_at) {
             Entry::Occupied(slot) => {
                 let episode = &mut self.episodes[*slot.get()];
@@ -298,7 +322,9 @@ impl EpisodeFold {
             }
             Entry::Vacant(slot) => {
                 slot.insert(self.episodes.len());
-                let episode = sighting.into_episode(&self.file, self.source, &mut self.local);
+                let sibling = sibling.map(|i| &self.episodes[i].labels);
+                let episode =
+                    sighting.into_episode(&self.file, self.source, &mut self.local, sibling);
                 self.episodes.push(episode);
             }
         }
@@ -612,5 +638,37 @@ mod tests {
         // The good alert of the first body is read at all.
         let record = format!(r#"{{"alerts":[{good}]}}"#);
         assert_eq!(read_without_lines(&record).0.len(), 1);
+    }
+
+    /// Episodes of one fingerprint share the label set of the first when
+    /// their labels are the same, and keep their own when a (hand-made)
+    /// fingerprint covers other labels.
+    #[test]
+    fn episodes_of_a_fingerprint_share_its_labels_only_when_equal() {
+        let body = |labels: &str, starts: &str| {
+            format!(
+                r#"{{"alerts":[{{"status":"firing","labels":{labels},"startsAt":"{starts}","fingerprint":"f1"}}]}}"#
+            )
+        };
+        let text = [
+            body(r#"{"alertname":"A","i":"1"}"#, "2026-10-01T00:00:00Z"),
+            body(r#"{"alertname":"A","i":"1"}"#, "2026-10-02T00:00:00Z"),
+            body(r#"{"alertname":"A","i":"2"}"#, "2026-10-03T00:00:00Z"),
+            body(r#"{"i":"1","alertname":"A"}"#, "2026-10-04T00:00:00Z"),
+        ]
+        .join("\n");
+        let file = InputFile {
+            name: "f".into(),
+            bytes: Vec::new(),
+        };
+        let output = read_bodies(&file, &text, "alertmanager-webhook", "4");
+        assert!(output.problems.is_empty(), "{:?}", output.problems);
+        let labels: Vec<&Labels> = output.episodes.iter().map(|e| &e.labels).collect();
+        assert_eq!(labels.len(), 4);
+        assert_eq!(labels[0].json(), r#"{"alertname":"A","i":"1"}"#);
+        assert_eq!(labels[2].json(), r#"{"alertname":"A","i":"2"}"#);
+        assert_eq!(labels[0].address(), labels[1].address());
+        assert_eq!(labels[0].address(), labels[3].address());
+        assert_ne!(labels[0].address(), labels[2].address());
     }
 }
