@@ -192,11 +192,7 @@ type ColumnBuilder<'a> = Box<dyn Fn() -> PolarsResult<Column> + Sync + 'a>;
 /// 50,000 label sets hold 50,000 label texts, not a million.
 fn label_texts(labels: &LabelsColumn) -> PolarsResult<Column> {
     let mut strings = SharedStrings::with_capacity(labels.codes().len());
-    let views: Vec<View> = labels
-        .values()
-        .iter()
-        .map(|set| strings.store(set.json()))
-        .collect();
+    let views = strings.store_each(labels.values().iter().map(|set| set.json()));
     for &code in labels.codes() {
         strings.push(Some(views[code as usize]));
     }
@@ -213,11 +209,7 @@ fn picked_strings(
     label: &str,
 ) -> PolarsResult<Column> {
     let mut strings = SharedStrings::with_capacity(explicit.codes().len());
-    let explicit_views: Vec<View> = explicit
-        .values()
-        .iter()
-        .map(|text| strings.store(text))
-        .collect();
+    let explicit_views = strings.store_each(explicit.values().iter().map(Name::as_str));
     let label_views: Vec<Option<View>> = labels
         .values()
         .iter()
@@ -266,11 +258,7 @@ fn coded_strings(name: &str, column: &TextColumn) -> PolarsResult<Column> {
         }
     }
     let mut strings = SharedStrings::with_capacity(column.codes().len());
-    let views: Vec<View> = column
-        .values()
-        .iter()
-        .map(|text| strings.store(text))
-        .collect();
+    let views = strings.store_each(column.values().iter().map(Name::as_str));
     for &code in column.codes() {
         strings.push(code.checked_sub(1).map(|i| views[i as usize]));
     }
@@ -302,6 +290,11 @@ impl SharedStrings {
         let offset = self.bytes.len();
         self.bytes.extend_from_slice(text.as_bytes());
         View::new_from_bytes(text.as_bytes(), 0, offset as u32)
+    }
+
+    /// Stores each text (a column's distinct texts) and gives their views.
+    fn store_each<'a>(&mut self, texts: impl Iterator<Item = &'a str>) -> Vec<View> {
+        texts.map(|text| self.store(text)).collect()
     }
 
     /// Adds a row: a view from [`SharedStrings::store`], or null.

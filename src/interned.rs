@@ -8,9 +8,11 @@
 //! sorting and moving rows allocates almost nothing, and a label set's JSON
 //! (the `labels` column) and fingerprint are computed once per set.
 //!
-//! Readers intern through a [`Local`] cache (no lock, keyed by the text as
-//! read, so a repeated label set is not even parsed again) in front of the
-//! process-wide [`pool`] (one copy per distinct value across threads and files).
+//! Readers intern names through a [`Local`] cache (no lock) in front of the
+//! process-wide [`pool`] (one copy per distinct value across threads and
+//! files); the episodes CSV reader keeps its label sets by the texts they
+//! were read from (`episode_table::ReaderCodes`), so a repeated set is not
+//! even parsed again.
 
 use fnv::{FnvHashMap, FnvHashSet};
 use serde::{Serialize, Serializer};
@@ -250,14 +252,10 @@ pub fn pool() -> &'static Pool {
     &POOL
 }
 
-/// One reader's cache in front of the [`pool`]: no lock, and label sets
-/// found by the text they were read from (plus whatever else decided them),
-/// so a text seen before is not parsed again.
+/// One reader's cache of names in front of the [`pool`]: no lock.
 #[derive(Default)]
 pub struct Local {
     names: FnvHashMap<Box<str>, Name>,
-    labels_by_text: FnvHashMap<Box<str>, Labels>,
-    key: String,
 }
 
 impl Local {
@@ -270,97 +268,21 @@ impl Local {
         self.names.insert(text.into(), name.clone());
         name
     }
+}
 
-    /// The interned label set that `key` (the text it is read from, and
-    /// anything else that decides it) stands for; `build` makes the map the
-    /// first time this reader sees `key`.
-    pub fn labels<E>(
-        &mut self,
-        key: &str,
-        build: impl FnOnce() -> Result<LabelMap, E>,
-    ) -> Result<Labels, E> {
-        if let Some(set) = self.labels_by_text.get(key) {
-            return Ok(set.clone());
-        }
-        let set = pool().labels(build()?);
-        self.labels_by_text.insert(key.into(), set.clone());
-        Ok(set)
-    }
-
-    /// [`Local::labels`] keyed by several texts (each written with its
-    /// length first, so no two lists of texts give one key).
-    pub fn labels_of_parts<E>(
-        &mut self,
-        parts: &[&str],
-        build: impl FnOnce() -> Result<LabelMap, E>,
-    ) -> Result<Labels, E> {
-        let mut key = std::mem::take(&mut self.key);
-        key.clear();
-        for part in parts {
-            key.push_str(itoa::Buffer::new().format(part.len()));
-            key.push(':');
-            key.push_str(part);
-        }
-        let found = self.labels(&key, build);
-        self.key = key;
-        found
-    }
+/// A label map of pairs, for tests.
+#[cfg(test)]
+pub(crate) fn label_map(pairs: &[(&str, &str)]) -> LabelMap {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
+    use super::label_map as map;
     use super::*;
-
-    fn map(pairs: &[(&str, &str)]) -> LabelMap {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
-
-    #[test]
-    fn equal_sets_read_by_two_readers_are_one_set() {
-        let mut a = Local::default();
-        let mut b = Local::default();
-        let x = a
-            .labels::<()>("k=v|A", || Ok(map(&[("k", "v"), ("alertname", "A")])))
-            .unwrap();
-        let y = b
-            .labels::<()>("alertname=A|k=v", || {
-                Ok(map(&[("alertname", "A"), ("k", "v")]))
-            })
-            .unwrap();
-        assert!(Arc::ptr_eq(&x.0, &y.0));
-        assert_eq!(x.json(), r#"{"alertname":"A","k":"v"}"#);
-    }
-
-    #[test]
-    fn parts_that_join_to_the_same_text_are_different_keys() {
-        let mut local = Local::default();
-        let a = local
-            .labels_of_parts::<()>(&["ab", "c"], || Ok(map(&[("x", "1")])))
-            .unwrap();
-        let b = local
-            .labels_of_parts::<()>(&["a", "bc"], || Ok(map(&[("x", "2")])))
-            .unwrap();
-        let a_again = local
-            .labels_of_parts::<()>(&["ab", "c"], || panic!("built twice"))
-            .unwrap();
-        assert_ne!(a, b);
-        assert_eq!(a, a_again);
-    }
-
-    #[test]
-    fn a_text_seen_before_is_not_built_again() {
-        let mut local = Local::default();
-        local
-            .labels::<()>("same", || Ok(map(&[("a", "1")])))
-            .unwrap();
-        let again = local
-            .labels::<()>("same", || panic!("built twice"))
-            .unwrap();
-        assert_eq!(again.get("a").map(String::as_str), Some("1"));
-    }
 
     #[test]
     fn a_sets_json_and_fingerprint_are_the_maps() {

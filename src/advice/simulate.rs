@@ -174,7 +174,6 @@ impl<'a> History<'a> {
                     let e = episodes[i];
                     (ranks[i], e.starts_at().unwrap_or_default(), e.ends_at())
                 }),
-                count,
                 flap_window_ms,
             ),
             short_before: fired
@@ -382,34 +381,24 @@ fn is_short(e: EpisodeRef, short_ms: Millis) -> bool {
     }
 }
 
-/// Counts refires in a list of (fingerprint rank, start, end), ranks below
-/// `ranks`: an episode that starts within `flap_window` after the previous
-/// one of its instance (in start order, then list order) ended.
-fn refires(
-    items: impl Iterator<Item = (u32, Millis, Option<Millis>)>,
-    ranks: usize,
-    flap_window: Millis,
-) -> u64 {
-    let mut last_end: Vec<Option<Option<Millis>>> = vec![None; ranks];
+/// Counts refires in a list of (fingerprint rank, start, end), in any
+/// order (see [`InstanceRefires`]).
+fn refires(items: impl Iterator<Item = (u32, Millis, Option<Millis>)>, flap_window: Millis) -> u64 {
     let mut sorted: Vec<_> = items.collect();
-    sorted.sort_by_key(|(f, s, _)| (*s, *f));
-    let mut count = 0;
+    // Each instance's episodes together, in start order, ties in list order.
+    sorted.sort_by_key(|(rank, start, _)| (*rank, *start));
+    let mut count = InstanceRefires::new(flap_window);
     for (rank, start, end) in sorted {
-        if let Some(Some(prev_end)) = last_end[rank as usize] {
-            let gap = start - prev_end;
-            if (0..flap_window).contains(&gap) {
-                count += 1;
-            }
-        }
-        last_end[rank as usize] = Some(end);
+        count.add(rank, start, end);
     }
-    count
+    count.total()
 }
 
-/// [`refires`] of episodes given instance by instance (each instance's
-/// together, as [`History::walk`] gives them): each instance's episodes are
-/// counted when the next instance begins, in start order, without sorting
-/// all of them.
+/// Counts refires: episodes that start within the flap window after the
+/// previous episode of their instance (in start order, ties in the order
+/// given) ended. The episodes come instance by instance (each instance's
+/// together, as [`History::walk`] gives them); each instance's are counted
+/// when the next instance begins, without sorting all of them.
 struct InstanceRefires {
     flap_window: Millis,
     rank: Option<u32>,
@@ -649,7 +638,6 @@ mod tests {
             }));
             let sorted = refires(
                 replayed.iter().zip(&ranks).map(|(r, &rank)| (rank, r.starts_at, r.ends_at)),
-                ranks.iter().max().map_or(0, |r| *r as usize + 1),
                 window_m * M,
             );
             proptest::prop_assert_eq!(history.count(new).refires_after, sorted);

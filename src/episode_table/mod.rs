@@ -106,9 +106,14 @@ impl TextColumn {
             .iter()
             .map(|v| self.code_of(v, || v.clone(), index))
             .collect();
+        self.extend_remapped(&other.codes, &remap);
+    }
+
+    /// Appends rows coded in another list (0 none, else 1 + the index of
+    /// the text there) whose texts have the codes `remap` here.
+    fn extend_remapped(&mut self, codes: &[u32], remap: &[u32]) {
         self.codes.extend(
-            other
-                .codes
+            codes
                 .iter()
                 .map(|&c| if c == 0 { 0 } else { remap[c as usize - 1] }),
         );

@@ -38,24 +38,22 @@ impl Default for ReaderCodes {
     }
 }
 
-/// A reader's texts of one column.
+/// A reader's texts of one column: each distinct text once (a column's
+/// list; its codes are the pieces') and the code of each.
 #[derive(Default)]
 struct ReaderTexts {
-    values: Vec<Name>,
+    list: TextColumn,
     index: FnvHashMap<Name, u32>,
 }
 
 impl ReaderTexts {
     fn code(&mut self, text: Option<&str>) -> u32 {
-        let Some(text) = text else { return 0 };
-        if let Some(&code) = self.index.get(text) {
-            return code;
+        match text {
+            None => 0,
+            Some(text) => self
+                .list
+                .code_of(text, || pool().name(text), &mut self.index),
         }
-        let name = pool().name(text);
-        self.values.push(name.clone());
-        let code = self.values.len() as u32;
-        self.index.insert(name, code);
-        code
     }
 }
 
@@ -151,7 +149,7 @@ impl CodedPiece {
         let fingerprint = match row.fingerprint {
             Some(text) => codes.texts[1].code(Some(text)),
             None => {
-                let name = codes.labels[row.labels as usize].fingerprint();
+                let name = codes.label_set(row.labels).fingerprint();
                 codes.texts[1].code(Some(name.as_str()))
             }
         };
@@ -218,10 +216,10 @@ impl EpisodeTable {
             let known = index.of(which, mine);
             let map = &mut remap.texts[which];
             // The texts the reader found since its last piece here.
-            for name in &codes.texts[which].values[map.len()..] {
+            for name in &codes.texts[which].list.values[map.len()..] {
                 map.push(mine.code_of(name, || name.clone(), known));
             }
-            append_remapped(mine, &theirs, map);
+            mine.extend_remapped(&theirs.codes, map);
         }
         let known = index.of_labels(&self.labels);
         for set in &codes.labels[remap.labels.len()..] {
@@ -233,13 +231,54 @@ impl EpisodeTable {
     }
 }
 
-/// Appends a piece's codes (a reader's: 0 none, else 1 + its index) as
-/// this column's codes.
-fn append_remapped(mine: &mut TextColumn, theirs: &TextColumn, map: &[u32]) {
-    mine.codes.extend(
-        theirs
-            .codes
-            .iter()
-            .map(|&c| if c == 0 { 0 } else { map[c as usize - 1] }),
-    );
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::interned::label_map as map;
+
+    #[test]
+    fn equal_sets_read_by_two_readers_are_one_set() {
+        let mut a = ReaderCodes::default();
+        let mut b = ReaderCodes::default();
+        let x = a
+            .labels_of_parts::<()>(&["k=v", "A"], || Ok(map(&[("k", "v"), ("alertname", "A")])))
+            .unwrap();
+        let y = b
+            .labels_of_parts::<()>(&["alertname=A", "k=v"], || {
+                Ok(map(&[("alertname", "A"), ("k", "v")]))
+            })
+            .unwrap();
+        let (x, y) = (a.label_set(x), b.label_set(y));
+        assert_eq!(x.address(), y.address());
+        assert_eq!(x.json(), r#"{"alertname":"A","k":"v"}"#);
+    }
+
+    #[test]
+    fn parts_that_join_to_the_same_text_are_different_keys() {
+        let mut codes = ReaderCodes::default();
+        let a = codes
+            .labels_of_parts::<()>(&["ab", "c"], || Ok(map(&[("x", "1")])))
+            .unwrap();
+        let b = codes
+            .labels_of_parts::<()>(&["a", "bc"], || Ok(map(&[("x", "2")])))
+            .unwrap();
+        let a_again = codes
+            .labels_of_parts::<()>(&["ab", "c"], || panic!("built twice"))
+            .unwrap();
+        assert_ne!(codes.label_set(a), codes.label_set(b));
+        assert_eq!(a, a_again);
+    }
+
+    #[test]
+    fn texts_seen_before_are_not_built_again() {
+        let mut codes = ReaderCodes::default();
+        codes
+            .labels_of_parts::<()>(&["same"], || Ok(map(&[("a", "1")])))
+            .unwrap();
+        let again = codes
+            .labels_of_parts::<()>(&["same"], || panic!("built twice"))
+            .unwrap();
+        let set = codes.label_set(again);
+        assert_eq!(set.get("a").map(String::as_str), Some("1"));
+    }
 }

@@ -129,7 +129,12 @@ impl BusinessHours {
             Weekday::Sat => 5,
             Weekday::Sun => 6,
         };
-        let minute = t.hour() * 60 + t.minute();
+        self.is_off_hours_at(day, t.hour() * 60 + t.minute())
+    }
+
+    /// Whether a local weekday (Monday = 0) and minute of the day fall
+    /// outside business hours.
+    fn is_off_hours_at(&self, day: usize, minute: u32) -> bool {
         !(self.days[day] && minute >= self.start_min && minute < self.end_min)
     }
 }
@@ -144,8 +149,13 @@ pub fn off_hours_flags(frame: &DataFrame, hours: &BusinessHours) -> PolarsResult
     };
     let values = array.values().as_slice();
     let valid = |i: usize| array.validity().is_none_or(|v| v.get_bit(i));
-    let known = || (0..values.len()).filter(|&i| valid(i)).map(|i| values[i]);
-    let clock = LocalClock::new(hours, known().min(), known().max());
+    let span = (0..values.len())
+        .filter(|&i| valid(i))
+        .map(|i| values[i])
+        .fold(None, |span: Option<(i64, i64)>, t| {
+            Some(span.map_or((t, t), |(first, last)| (first.min(t), last.max(t))))
+        });
+    let clock = LocalClock::new(hours, span.map(|s| s.0), span.map(|s| s.1));
     let flags: Vec<bool> = (0..values.len())
         .into_par_iter()
         .with_min_len(1 << 16)
@@ -217,7 +227,7 @@ impl<'a> LocalClock<'a> {
         // 1970-01-01 was a Thursday (Monday = 0).
         let day = (local.div_euclid(DAY_MS) + 3).rem_euclid(7) as usize;
         let minute = (local.rem_euclid(DAY_MS) / 60_000) as u32;
-        !(self.hours.days[day] && minute >= self.hours.start_min && minute < self.hours.end_min)
+        self.hours.is_off_hours_at(day, minute)
     }
 }
 

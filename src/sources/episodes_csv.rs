@@ -109,9 +109,12 @@ impl Source for EpisodesCsv {
                 lines_before,
                 &mut output.problems,
             );
-            lines_before += count_lines(&text[..end]);
             let Some(block) = next else { break };
             text.drain(..end);
+            // The text carried over ends where the block begins: the lines
+            // before it are the block's (counted as it was read), less the
+            // carried text's own.
+            lines_before = block.first_line - 1 - count_lines(&text);
             if text.is_empty() {
                 // Nothing carried over (the block ended with a record): the
                 // next block is taken as it is, not copied.
