@@ -14,7 +14,7 @@ use crate::sources::rule_name::RuleFrom;
 use crate::sources::ReadContext;
 use crate::timefmt::{format_duration, format_millis, Millis};
 use crate::timings::stage;
-use polars::prelude::DataFrame;
+use polars::prelude::{DataFrame, PolarsResult};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -85,13 +85,14 @@ impl Options {
 
 /// Everything a report is made of.
 pub struct Analysis {
-    /// The canonical episode table.
-    pub episodes: DataFrame,
-    /// The episode table with the facts the metrics and charts read
-    /// (`metrics::prepare`): refire and off-hours flags, the `--by` label.
+    /// The episodes with the facts the metrics and charts read
+    /// (`metrics::prepare`): the columns they read, refire and off-hours
+    /// flags, the `--by` label.
     pub facts: DataFrame,
-    /// The canonical episode table (the frame is made from it).
+    /// The canonical episode table.
     pub episode_table: EpisodeTable,
+    /// Which labels carry severity, team and service.
+    pub label_names: LabelNames,
     /// The table as rows, made by [`Analysis::episode_rows`] when asked.
     rows: std::sync::OnceLock<Vec<Episode>>,
     /// Per-rule metrics.
@@ -194,10 +195,9 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
         business_hours: options.business_hours.clone(),
         by: options.by.clone(),
     };
-    let frame = stage("episode frame", || {
-        episodes::to_frame(&table, &options.label_names)
+    let facts = stage("episode facts", || {
+        metrics::prepare(&table, &options.label_names, &settings)
     })?;
-    let facts = stage("episode facts", || metrics::prepare(&frame, &settings))?;
     let metrics_frame = stage("metrics", || metrics::compute(&facts, &settings))?;
     let mut rules = rows::frame_to_rows(&metrics_frame)?;
     advice::inventory::fill_current_for(&mut rules, &rule_files);
@@ -234,9 +234,9 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
         problems: ProblemsInfo::from(&problems),
     };
     Ok(Analysis {
-        episodes: frame,
         facts,
         episode_table: table,
+        label_names: options.label_names.clone(),
         rows: std::sync::OnceLock::new(),
         metrics: metrics_frame,
         rules,
@@ -274,6 +274,13 @@ impl Analysis {
     /// then every alert name no rule defines), for `simulate` and `backtest`.
     pub fn targets(&self, names: &LabelNames) -> Vec<advice::Target<'_>> {
         advice::targets(&self.rule_files, &self.episode_table, self.window, names)
+    }
+
+    /// The canonical episode frame (every column of `episodes::COLUMNS`,
+    /// what `episodes.parquet` holds), made on each call: for tests and
+    /// tools that want the frame, never for the pipeline.
+    pub fn episode_frame(&self) -> PolarsResult<DataFrame> {
+        episodes::to_frame(&self.episode_table, &self.label_names)
     }
 
     /// The episode table as rows (see `EpisodeTable::to_rows`), made on the

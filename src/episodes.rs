@@ -13,6 +13,7 @@ use crate::timefmt::Millis;
 use polars::prelude::*;
 use polars_arrow::array::View;
 use rayon::prelude::*;
+use std::ops::Range;
 
 /// Where a row came from, for problems about it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
@@ -177,23 +178,35 @@ pub const COLUMNS: [&str; 19] = [
     "auto_resolved",
 ];
 
-fn datetime_column(name: &str, values: Vec<Option<Millis>>) -> PolarsResult<Column> {
-    Column::new(name.into(), values).cast(&DataType::Datetime(
-        TimeUnit::Milliseconds,
-        Some(TimeZone::UTC),
-    ))
+/// A UTC datetime column of some rows' times: the milliseconds copied as
+/// they are, a validity bit per row (none where unknown).
+fn datetime_column(name: &str, column: &TimeColumn, rows: Range<usize>) -> PolarsResult<Column> {
+    use polars_arrow::array::PrimitiveArray;
+    use polars_arrow::bitmap::Bitmap;
+    let millis = &column.millis()[rows];
+    let known = |t: &Millis| *t != crate::episode_table::NO_TIME;
+    let validity = (!millis.iter().all(known)).then(|| Bitmap::from_iter(millis.iter().map(known)));
+    let array = PrimitiveArray::new(
+        polars_arrow::datatypes::ArrowDataType::Int64,
+        millis.to_vec().into(),
+        validity,
+    );
+    Int64Chunked::with_chunk(name.into(), array)
+        .into_column()
+        .cast(&DataType::Datetime(
+            TimeUnit::Milliseconds,
+            Some(TimeZone::UTC),
+        ))
 }
-
-/// Builds one column of the episode frame.
-type ColumnBuilder<'a> = Box<dyn Fn() -> PolarsResult<Column> + Sync + 'a>;
 
 /// The `labels` column: each distinct label set's JSON stored once and
 /// every row its set's view (no hashing per row). A million episodes of
 /// 50,000 label sets hold 50,000 label texts, not a million.
-fn label_texts(labels: &LabelsColumn) -> PolarsResult<Column> {
-    let mut strings = SharedStrings::with_capacity(labels.codes().len());
+fn label_texts(labels: &LabelsColumn, rows: Range<usize>) -> PolarsResult<Column> {
+    let codes = &labels.codes()[rows];
+    let mut strings = SharedStrings::with_capacity(codes.len());
     let views = strings.store_each(labels.values().iter().map(|set| set.json()));
-    for &code in labels.codes() {
+    for &code in codes {
         strings.push(Some(views[code as usize]));
     }
     strings.finish("labels")
@@ -207,15 +220,17 @@ fn picked_strings(
     explicit: &TextColumn,
     labels: &LabelsColumn,
     label: &str,
+    rows: Range<usize>,
 ) -> PolarsResult<Column> {
-    let mut strings = SharedStrings::with_capacity(explicit.codes().len());
+    let (codes, sets) = (&explicit.codes()[rows.clone()], &labels.codes()[rows]);
+    let mut strings = SharedStrings::with_capacity(codes.len());
     let explicit_views = strings.store_each(explicit.values().iter().map(Name::as_str));
     let label_views: Vec<Option<View>> = labels
         .values()
         .iter()
         .map(|set| set.get(label).map(|text| strings.store(text)))
         .collect();
-    for (&code, &set) in explicit.codes().iter().zip(labels.codes()) {
+    for (&code, &set) in codes.iter().zip(sets) {
         let view = match code.checked_sub(1) {
             Some(i) => Some(explicit_views[i as usize]),
             None => label_views[set as usize],
@@ -249,17 +264,17 @@ fn constant_text(name: &str, text: &str, rows: usize) -> Column {
 /// A string column of the table's coded texts: each distinct text stored
 /// once, each row its code's view (no hashing per row); one text in every
 /// row is held once.
-fn coded_strings(name: &str, column: &TextColumn) -> PolarsResult<Column> {
-    let codes = column.codes();
+fn coded_strings(name: &str, column: &TextColumn, rows: Range<usize>) -> PolarsResult<Column> {
+    let codes = &column.codes()[rows];
     if let Some(&first) = codes.first() {
         if first != 0 && codes.iter().all(|&c| c == first) {
             let text = &column.values()[first as usize - 1];
             return Ok(constant_text(name, text, codes.len()));
         }
     }
-    let mut strings = SharedStrings::with_capacity(column.codes().len());
+    let mut strings = SharedStrings::with_capacity(codes.len());
     let views = strings.store_each(column.values().iter().map(Name::as_str));
-    for &code in column.codes() {
+    for &code in codes {
         strings.push(code.checked_sub(1).map(|i| views[i as usize]));
     }
     strings.finish(name)
@@ -323,82 +338,90 @@ impl SharedStrings {
     }
 }
 
-/// Builds the canonical polars frame from merged episodes, its columns side by side.
+/// Builds the canonical polars frame from the episode table, its columns
+/// side by side: every column of [`COLUMNS`], every row.
 pub fn to_frame(table: &EpisodeTable, names: &LabelNames) -> PolarsResult<DataFrame> {
-    let rows = table.len();
-    fn times<'a>(name: &'static str, column: &'a TimeColumn) -> ColumnBuilder<'a> {
-        Box::new(move || datetime_column(name, column.iter().collect()))
-    }
-    fn picked<'a>(
-        table: &'a EpisodeTable,
-        name: &'static str,
-        explicit: &'a TextColumn,
-        label: &'a str,
-    ) -> ColumnBuilder<'a> {
-        Box::new(move || picked_strings(name, explicit, table.label_sets(), label))
-    }
-    let builders: Vec<ColumnBuilder> = vec![
-        Box::new(|| {
-            let values: Vec<&str> = table.iter().map(|e| e.source()).collect();
+    frame_of(table, names, &COLUMNS, 0..table.len())
+}
+
+/// Some of the canonical columns (`columns`, in that order, each a name of
+/// [`COLUMNS`]) for some rows: the columns the metrics read, or one row
+/// group of `episodes.parquet`. Built side by side; every column reads as
+/// the same rows of [`to_frame`]'s.
+pub fn frame_of(
+    table: &EpisodeTable,
+    names: &LabelNames,
+    columns: &[&str],
+    rows: Range<usize>,
+) -> PolarsResult<DataFrame> {
+    let built = columns
+        .par_iter()
+        .map(|name| column_of(table, names, name, rows.clone()).map(lean))
+        .collect::<PolarsResult<Vec<Column>>>()?;
+    DataFrame::new(rows.len(), built)
+}
+
+/// One canonical column of the frame, for `rows`.
+fn column_of(
+    table: &EpisodeTable,
+    names: &LabelNames,
+    name: &str,
+    rows: Range<usize>,
+) -> PolarsResult<Column> {
+    let times = |column: &TimeColumn| datetime_column(name, column, rows.clone());
+    let picked = |explicit: &TextColumn, label: &str| {
+        picked_strings(name, explicit, table.label_sets(), label, rows.clone())
+    };
+    Ok(match name {
+        "source" => {
+            let values: Vec<&str> = rows.clone().map(|r| table.get(r).source()).collect();
             match values.first() {
                 Some(first) if values.iter().all(|v| v == first) => {
-                    Ok(constant_text("source", first, values.len()))
+                    constant_text(name, first, values.len())
                 }
-                _ => Ok(Column::new("source".into(), values)),
+                _ => Column::new(name.into(), values),
             }
-        }),
-        Box::new(|| coded_strings("rule", table.rules())),
-        Box::new(|| coded_strings("fingerprint", table.fingerprints())),
-        Box::new(|| label_texts(table.label_sets())),
-        picked(table, "severity", table.severities(), &names.severity),
-        picked(table, "team", table.teams(), &names.team),
-        picked(table, "service", table.services(), &names.service),
-        times("starts_at", table.starts()),
-        times("ends_at", table.ends()),
-        times("pending_since", table.pending()),
-        Box::new(|| {
-            Ok(Column::new(
-                "notifications".into(),
-                table.notification_counts().to_vec(),
-            ))
-        }),
-        times("acked_at", table.acks()),
-        Box::new(|| coded_strings("acked_by", table.acked_by_column())),
-        Box::new(|| {
-            Ok(Column::new(
-                "ack_tracked".into(),
-                table.ack_tracked_column().to_vec(),
-            ))
-        }),
-        Box::new(|| {
-            Ok(Column::new(
-                "silenced".into(),
-                table.silenced_column().to_vec(),
-            ))
-        }),
-        Box::new(|| {
-            Ok(Column::new(
-                "actionable".into(),
-                table.actionable_column().to_vec(),
-            ))
-        }),
-        Box::new(|| {
-            let values: Vec<Option<&str>> = table.iter().map(|e| e.actionable_source()).collect();
-            Ok(Column::new("actionable_source".into(), values))
-        }),
-        Box::new(|| coded_strings("incident_id", table.incident_ids())),
-        Box::new(|| {
-            Ok(Column::new(
-                "auto_resolved".into(),
-                table.auto_resolved_column().to_vec(),
-            ))
-        }),
-    ];
-    let columns = builders
-        .par_iter()
-        .map(|build| build().map(lean))
-        .collect::<PolarsResult<Vec<Column>>>()?;
-    DataFrame::new(rows, columns)
+        }
+        "rule" => coded_strings(name, table.rules(), rows)?,
+        "fingerprint" => coded_strings(name, table.fingerprints(), rows)?,
+        "labels" => label_texts(table.label_sets(), rows)?,
+        "severity" => picked(table.severities(), &names.severity)?,
+        "team" => picked(table.teams(), &names.team)?,
+        "service" => picked(table.services(), &names.service)?,
+        "starts_at" => times(table.starts())?,
+        "ends_at" => times(table.ends())?,
+        "pending_since" => times(table.pending())?,
+        "notifications" => Column::new(name.into(), &table.notification_counts()[rows]),
+        "acked_at" => times(table.acks())?,
+        "acked_by" => coded_strings(name, table.acked_by_column(), rows)?,
+        "ack_tracked" => Column::new(name.into(), &table.ack_tracked_column()[rows]),
+        "silenced" => Column::new(name.into(), &table.silenced_column()[rows]),
+        "actionable" => Column::new(name.into(), &table.actionable_column()[rows]),
+        "actionable_source" => {
+            let values: Vec<Option<&str>> =
+                rows.map(|r| table.get(r).actionable_source()).collect();
+            Column::new(name.into(), values)
+        }
+        "incident_id" => coded_strings(name, table.incident_ids(), rows)?,
+        "auto_resolved" => Column::new(name.into(), &table.auto_resolved_column()[rows]),
+        other => polars_bail!(ColumnNotFound: "no episode column {other}"),
+    })
+}
+
+/// The value of one label in every row's label set (null where the set
+/// lacks it): each set looked up once, each distinct value stored once.
+pub fn label_column(table: &EpisodeTable, label: &str) -> PolarsResult<Column> {
+    let labels = table.label_sets();
+    let mut strings = SharedStrings::with_capacity(labels.codes().len());
+    let views: Vec<Option<View>> = labels
+        .values()
+        .iter()
+        .map(|set| set.get(label).map(|text| strings.store(text)))
+        .collect();
+    for &set in labels.codes() {
+        strings.push(views[set as usize]);
+    }
+    strings.finish(label)
 }
 
 #[cfg(test)]

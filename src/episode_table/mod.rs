@@ -336,6 +336,11 @@ impl TimeColumn {
         self.0.iter().map(|&t| (t != NO_TIME).then_some(t))
     }
 
+    /// Every row's time as milliseconds, [`NO_TIME`] where unknown.
+    pub fn millis(&self) -> &[Millis] {
+        &self.0
+    }
+
     fn push(&mut self, value: Option<Millis>) {
         self.0.push(value.unwrap_or(NO_TIME));
     }

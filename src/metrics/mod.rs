@@ -15,6 +15,7 @@ pub mod off_hours;
 pub mod silencing;
 pub mod volume;
 
+use crate::episodes::{self, EpisodeTable, LabelNames};
 use crate::timefmt::Millis;
 use off_hours::BusinessHours;
 use polars::prelude::*;
@@ -150,21 +151,55 @@ fn starts_in(w: Window) -> Expr {
         .fill_null(lit(false))
 }
 
-/// The episode table with the per-episode facts that need a sequential scan
-/// or a time zone (`refire`, `off_hours`) and, with `--by`, the label's
-/// column: what the metrics and the report's charts both read, computed once
-/// per run (`Analysis::facts`).
-pub fn prepare(episodes: &DataFrame, settings: &Settings) -> PolarsResult<DataFrame> {
-    let mut frame = episodes.clone();
-    let (refire, off) = rayon::join(
-        || flapping::refire_flags(&frame, settings.flap_window_ms),
-        || off_hours::off_hours_flags(&frame, &settings.business_hours),
+/// The canonical episode columns the metrics read; [`prepare`] gives them
+/// only these (not the label sets, teams, services and other texts the
+/// report's data files carry).
+pub const EPISODE_COLUMNS: [&str; 10] = [
+    "rule",
+    "severity",
+    "starts_at",
+    "ends_at",
+    "notifications",
+    "acked_at",
+    "ack_tracked",
+    "silenced",
+    "actionable",
+    "actionable_source",
+];
+
+/// The column that tells instances apart: the table's code for each row's
+/// fingerprint (null where none), counted by `instances`. Its name cannot
+/// be a label's: names starting with `__` are Prometheus' own.
+pub const INSTANCE_COLUMN: &str = "__instance";
+
+/// The episodes as the metrics and the report's charts read them: the
+/// [`EPISODE_COLUMNS`] of every row, the instance code, the per-episode
+/// facts that need a sequential scan or a time zone (`refire`,
+/// `off_hours`) and, with `--by`, the label's column. Computed once per run
+/// (`Analysis::facts`).
+pub fn prepare(
+    table: &EpisodeTable,
+    names: &LabelNames,
+    settings: &Settings,
+) -> PolarsResult<DataFrame> {
+    let ((frame, refire), off) = rayon::join(
+        || {
+            rayon::join(
+                || episodes::frame_of(table, names, &EPISODE_COLUMNS, 0..table.len()),
+                || flapping::refire_flags(table, settings.flap_window_ms),
+            )
+        },
+        || off_hours::off_hours_flags(table.starts().millis(), &settings.business_hours),
     );
-    let (refire, off) = (refire?, off?);
+    let mut frame = frame?;
+    let instances: Vec<Option<u32>> = (table.fingerprints().codes().iter())
+        .map(|&code| (code != 0).then_some(code))
+        .collect();
+    frame.with_column(Column::new(INSTANCE_COLUMN.into(), instances))?;
     frame.with_column(refire)?;
     frame.with_column(off)?;
     if let Some(label) = &settings.by {
-        frame.with_column(label_values(&frame, label)?)?;
+        frame.with_column(episodes::label_column(table, label)?)?;
     }
     Ok(frame)
 }
@@ -209,14 +244,10 @@ fn windowed(frame: DataFrame, settings: &Settings) -> LazyFrame {
 /// metrics are made of, for charts: the group keys (`rule`, the `--by`
 /// label), `start_ms`, `dur_ms` (clipped at the window's end), `resolved`,
 /// `short`, `refire`, `reviewed_not_actionable` and `noisy`, in the order
-/// of the episode table (the charts only count them). `table` is the table
-/// [`prepare`] made, or the canonical episode frame (then prepared here).
-pub fn episode_facts(table: &DataFrame, settings: &Settings) -> PolarsResult<DataFrame> {
-    let frame = if table.schema().contains("refire") {
-        table.clone()
-    } else {
-        prepare(table, settings)?
-    };
+/// of the episode table (the charts only count them). `facts` is the frame
+/// [`prepare`] made.
+pub fn episode_facts(facts: &DataFrame, settings: &Settings) -> PolarsResult<DataFrame> {
+    let frame = facts.clone();
     let mut select = group_keys(settings);
     select.extend(
         [
@@ -233,8 +264,7 @@ pub fn episode_facts(table: &DataFrame, settings: &Settings) -> PolarsResult<Dat
     windowed(frame, settings).select(select).collect()
 }
 
-/// Computes the per-rule metrics table from the table [`prepare`] made of
-/// the canonical episode frame.
+/// Computes the per-rule metrics table from the frame [`prepare`] made.
 pub fn compute(facts: &DataFrame, settings: &Settings) -> PolarsResult<DataFrame> {
     let ctx = Context { settings };
     let frame = facts.clone();
@@ -293,19 +323,4 @@ fn severity_per_group(frame: &DataFrame, keys: &[Expr], w: Window) -> PolarsResu
         )
         .group_by_stable(keys)
         .agg([col("severity").first()]))
-}
-
-/// The value of one label for every episode (null where the label is absent).
-fn label_values(frame: &DataFrame, label: &str) -> PolarsResult<Column> {
-    let labels = frame.column("labels")?.str()?;
-    let values: Vec<Option<String>> = labels
-        .iter()
-        .map(|json| {
-            json.and_then(|j| {
-                serde_json::from_str::<std::collections::BTreeMap<String, String>>(j).ok()
-            })
-            .and_then(|m| m.get(label).cloned())
-        })
-        .collect();
-    Ok(Column::new(label.into(), values))
 }

@@ -6,6 +6,8 @@
 //! excluded (18:00 is off-hours).
 
 use super::{count_true, ratio, Context, MetricFamily};
+use crate::episode_table::NO_TIME;
+use crate::timefmt::Millis;
 use chrono::{Datelike, TimeZone, Timelike, Weekday};
 use chrono_tz::Tz;
 use polars::prelude::*;
@@ -139,29 +141,25 @@ impl BusinessHours {
     }
 }
 
-/// Marks every episode that starts outside business hours (column `off_hours`).
-pub fn off_hours_flags(frame: &DataFrame, hours: &BusinessHours) -> PolarsResult<Column> {
+/// Marks every episode that starts outside business hours (column
+/// `off_hours`); `starts` are the table's start times ([`NO_TIME`] where
+/// none: never off hours).
+pub fn off_hours_flags(starts: &[Millis], hours: &BusinessHours) -> Column {
     use rayon::prelude::*;
-    let starts = frame.column("starts_at")?.cast(&DataType::Int64)?;
-    let starts = starts.i64()?.rechunk();
-    let Some(array) = starts.downcast_iter().next() else {
-        return Ok(Column::new("off_hours".into(), Vec::<bool>::new()));
-    };
-    let values = array.values().as_slice();
-    let valid = |i: usize| array.validity().is_none_or(|v| v.get_bit(i));
-    let span = (0..values.len())
-        .filter(|&i| valid(i))
-        .map(|i| values[i])
-        .fold(None, |span: Option<(i64, i64)>, t| {
-            Some(span.map_or((t, t), |(first, last)| (first.min(t), last.max(t))))
-        });
+    let span =
+        starts
+            .iter()
+            .filter(|&&t| t != NO_TIME)
+            .fold(None, |span: Option<(i64, i64)>, &t| {
+                Some(span.map_or((t, t), |(first, last)| (first.min(t), last.max(t))))
+            });
     let clock = LocalClock::new(hours, span.map(|s| s.0), span.map(|s| s.1));
-    let flags: Vec<bool> = (0..values.len())
-        .into_par_iter()
+    let flags: Vec<bool> = starts
+        .par_iter()
         .with_min_len(1 << 16)
-        .map(|i| valid(i) && clock.is_off_hours(values[i]))
+        .map(|&t| t != NO_TIME && clock.is_off_hours(t))
         .collect();
-    Ok(Column::new("off_hours".into(), flags))
+    Column::new("off_hours".into(), flags)
 }
 
 /// Milliseconds in an hour and in a day.

@@ -11,7 +11,7 @@ impl MetricFamily for Volume {
     fn aggregations(&self, _ctx: &Context) -> Vec<Expr> {
         vec![
             len().cast(DataType::Int64).alias("episodes"),
-            col("fingerprint")
+            col(super::INSTANCE_COLUMN)
                 .n_unique()
                 .cast(DataType::Int64)
                 .alias("instances"),

@@ -39,11 +39,13 @@ pub struct RuleFacts {
 }
 
 /// Reads the per-episode facts into per-rule sums, keyed like the rows
-/// (`markdown::display_name`). `table` is the table `metrics::prepare` made
-/// (the report passes it, so the flags are not computed twice) or the
-/// canonical episode frame.
-pub fn rule_facts(table: &DataFrame, settings: &Settings) -> Result<BTreeMap<String, RuleFacts>> {
-    let facts = episode_facts(table, settings)?;
+/// (`markdown::display_name`). `prepared` is the frame `metrics::prepare`
+/// made (the report passes it, so the flags are not computed twice).
+pub fn rule_facts(
+    prepared: &DataFrame,
+    settings: &Settings,
+) -> Result<BTreeMap<String, RuleFacts>> {
+    let facts = episode_facts(prepared, settings)?;
     let tz = settings.business_hours.tz;
     let rule = facts.column("rule")?.str()?;
     let by = match &settings.by {

@@ -40,8 +40,10 @@ pub struct ReportInput<'a> {
     pub rules: &'a [rows::Row],
     /// The metric columns, in order (so an empty table still has a header).
     pub columns: &'a [String],
-    /// The canonical episode table.
-    pub episodes: &'a mut DataFrame,
+    /// The canonical episode table (`episodes.parquet` is written from it).
+    pub episodes: &'a crate::episodes::EpisodeTable,
+    /// Which labels carry severity, team and service (for its columns).
+    pub label_names: &'a crate::episodes::LabelNames,
     /// The episode table with the metrics' facts (`metrics::prepare`), for the charts.
     pub facts: &'a DataFrame,
     /// Every problem found in the inputs.
@@ -119,16 +121,18 @@ pub fn write_report(out: &Path, force: bool, input: ReportInput) -> Result<()> {
             }
         }
         // The episode table and the pages are independent: written side by
-        // side. The writer takes its own handle on the table (the columns
-        // are shared, not copied).
-        let mut episodes = input.episodes.clone();
+        // side.
         let (table, pages) = rayon::join(
             || {
                 if !outputs.json {
                     return Ok(());
                 }
                 stage("episodes.parquet", || {
-                    parquet::write(&tmp.join("episodes.parquet"), &mut episodes)
+                    parquet::write(
+                        &tmp.join("episodes.parquet"),
+                        input.episodes,
+                        input.label_names,
+                    )
                 })
             },
             || write_pages(tmp, &input),

@@ -1,15 +1,139 @@
 //! `episodes.parquet`: the canonical episode table for notebooks and dashboards.
 
+use crate::episodes::{self, EpisodeTable, LabelNames, COLUMNS};
 use crate::error::{Error, Result};
 use polars::prelude::*;
+use std::ops::Range;
 use std::path::Path;
 
-/// Writes the episode frame as Parquet (zstd).
-pub fn write(path: &Path, episodes: &mut DataFrame) -> Result<()> {
+/// The most rows polars' writer puts in one row group by default.
+const ROW_GROUP_ROWS: usize = 512 * 512;
+
+/// Writes the episode table as Parquet (zstd): every canonical column,
+/// one row group at a time, each group's frame made from the table as it
+/// is written (the whole table is never a frame at once). The groups are
+/// the ones polars' writer cuts a whole frame into, so the file is the
+/// one `ParquetWriter::finish` writes for [`episodes::to_frame`].
+pub fn write(path: &Path, table: &EpisodeTable, names: &LabelNames) -> Result<()> {
+    write_in_groups(path, table, names, ROW_GROUP_ROWS)
+}
+
+/// [`write`] with row groups of about `group_rows` rows, as polars' writer
+/// cuts them with `with_row_group_size(Some(group_rows))`.
+fn write_in_groups(
+    path: &Path,
+    table: &EpisodeTable,
+    names: &LabelNames,
+    group_rows: usize,
+) -> Result<()> {
     let file = std::fs::File::create(path).map_err(|e| Error::Output {
         path: path.to_path_buf(),
         reason: e.to_string(),
     })?;
-    ParquetWriter::new(file).finish(episodes)?;
+    let schema = episodes::frame_of(table, names, &COLUMNS, 0..0)?
+        .schema()
+        .clone();
+    let mut writer = ParquetWriter::new(file).batched(&schema)?;
+    for rows in row_groups(table.len(), group_rows) {
+        let group = episodes::frame_of(table, names, &COLUMNS, rows)?;
+        writer.write_batch(&group)?;
+    }
+    writer.finish()?;
     Ok(())
+}
+
+/// The row groups polars' writer makes of a frame of `rows` single-chunk
+/// rows: one group below twice `group_rows`, else `rows / group_rows`
+/// groups of equal length, the last taking the remainder.
+fn row_groups(rows: usize, group_rows: usize) -> Vec<Range<usize>> {
+    let groups = rows / group_rows;
+    if groups <= 1 {
+        return vec![0..rows];
+    }
+    let length = rows / groups;
+    let mut ranges: Vec<Range<usize>> = (0..groups - 1)
+        .map(|g| g * length..(g + 1) * length)
+        .collect();
+    ranges.push((groups - 1) * length..rows);
+    ranges
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::episodes::Episode;
+
+    /// A table whose columns change along it: constant in some row groups
+    /// and not in others, null in some, labels from several sets.
+    fn table(rows: usize) -> EpisodeTable {
+        let sets: Vec<crate::interned::Labels> = (0..26)
+            .map(|i| {
+                let pairs = [
+                    ("alertname", format!("Rule{}", i / 7)),
+                    ("severity", ["page", "ticket"][i % 2].to_string()),
+                    ("instance", format!("host-{}", i % 13)),
+                ];
+                let map = pairs.into_iter().map(|(k, v)| (k.to_string(), v));
+                crate::interned::Labels::from(map.collect::<crate::interned::LabelMap>())
+            })
+            .collect();
+        let episodes = (0..rows)
+            .map(|i| Episode {
+                source: if i < rows / 2 {
+                    "episodes-csv"
+                } else {
+                    "alertmanager-webhook"
+                },
+                rule: format!("Rule{}", i / 700).into(),
+                fingerprint: format!("fingerprint-{:016x}", i % 97).into(),
+                labels: sets[i % 26].clone(),
+                starts_at: Some(1_700_000_000_000 + i as i64 * 60_000),
+                ends_at: (i % 5 != 0).then_some(1_700_000_000_000 + i as i64 * 60_000 + 300_000),
+                acked_by: (i > 1_500 && i % 3 == 0).then(|| format!("person-{}", i % 4)),
+                actionable: (i % 7 == 0).then_some(i % 2 == 0),
+                actionable_source: (i % 7 == 0).then_some("review"),
+                ..Episode::default()
+            })
+            .collect();
+        EpisodeTable::from_rows(episodes)
+    }
+
+    /// The file written a row group at a time is, byte for byte, the one
+    /// polars writes for the whole frame with the same group size.
+    #[test]
+    fn written_in_groups_is_what_polars_writes_for_the_whole_frame() {
+        let dir = tempfile::tempdir().unwrap();
+        let names = LabelNames::default();
+        for rows in [0, 1, 999, 2_000, 5_500] {
+            let table = table(rows);
+            let ours = dir.path().join(format!("ours-{rows}.parquet"));
+            write_in_groups(&ours, &table, &names, 1_000).unwrap();
+            let theirs = dir.path().join(format!("theirs-{rows}.parquet"));
+            let mut frame = episodes::to_frame(&table, &names).unwrap();
+            ParquetWriter::new(std::fs::File::create(&theirs).unwrap())
+                .with_row_group_size(Some(1_000))
+                .finish(&mut frame)
+                .unwrap();
+            let (ours, theirs) = (std::fs::read(ours).unwrap(), std::fs::read(theirs).unwrap());
+            assert!(ours == theirs, "{rows} rows: the files differ");
+        }
+    }
+
+    /// The groups cover every row once, in order.
+    #[test]
+    fn row_groups_cover_every_row_once() {
+        assert_eq!(row_groups(0, ROW_GROUP_ROWS), vec![0..0]);
+        assert_eq!(row_groups(10, ROW_GROUP_ROWS), vec![0..10]);
+        assert_eq!(
+            row_groups(1_000_000, ROW_GROUP_ROWS),
+            vec![0..333_333, 333_333..666_666, 666_666..1_000_000]
+        );
+        for rows in [ROW_GROUP_ROWS * 2, 10_000_000, 3_141_593] {
+            let groups = row_groups(rows, ROW_GROUP_ROWS);
+            assert_eq!(groups.first().unwrap().start, 0);
+            assert_eq!(groups.last().unwrap().end, rows);
+            assert!(groups.windows(2).all(|w| w[0].end == w[1].start));
+            assert_eq!(groups.len(), rows / ROW_GROUP_ROWS);
+        }
+    }
 }

@@ -308,7 +308,7 @@ proptest! {
         let inputs = write_files(dir.path(), parts, with_fingerprint, &gzip);
         let a = run(&options(inputs));
         prop_assert!(a.problems.is_empty(), "{:?}", a.problems);
-        prop_assert_eq!(table(&a.episodes), expected(&history));
+        prop_assert_eq!(table(&a.episode_frame().unwrap()), expected(&history));
     }
 }
 
@@ -338,7 +338,7 @@ fn a_file_read_in_parallel_chunks_gives_the_plain_readers_table() {
     );
     let a = run(&options(inputs));
     assert!(a.problems.is_empty(), "{:?}", a.problems);
-    assert_eq!(table(&a.episodes), expected(&history));
+    assert_eq!(table(&a.episode_frame().unwrap()), expected(&history));
 }
 
 /// Fields padded with spaces (bare or inside quotes) read as the same
