@@ -1,6 +1,6 @@
 //! The pipeline from inputs to per-rule metrics, shared by the subcommands:
 //! read sources → merge episodes → apply review verdicts and the proxy →
-//! build the episode frame → compute metrics.
+//! the metrics' frame of the episode table → compute metrics.
 
 use crate::advice::{self, inventory::AdviceReport};
 use crate::episodes::{self, Episode, EpisodeTable, LabelNames};

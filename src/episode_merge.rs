@@ -27,9 +27,25 @@ pub struct Merged {
     pub table: EpisodeTable,
     /// The table's [`TextIndex`], for setting texts on its rows.
     pub index: TextIndex,
-    /// Per row of [`Merged::table`] that has any: the Alertmanager group keys
-    /// of the notifications that carried it, sorted, each once.
-    pub join_keys: FnvHashMap<u32, Vec<Name>>,
+    /// Per row of [`Merged::table`]: the Alertmanager group keys of the
+    /// notifications that carried it, sorted, each once.
+    pub join_keys: JoinKeys,
+}
+
+/// The group keys of each row of the merged table.
+#[derive(Debug, Default)]
+pub struct JoinKeys(Vec<Vec<Name>>);
+
+impl JoinKeys {
+    /// A row's keys (none for a row no notification carried).
+    pub fn get(&self, row: usize) -> &[Name] {
+        self.0.get(row).map_or(&[], Vec::as_slice)
+    }
+
+    /// Forgets every row's keys.
+    pub fn clear(&mut self) {
+        self.0 = Vec::new();
+    }
 }
 
 /// Merges the pieces read into tables and the rows read as [`Episode`]s.
@@ -42,7 +58,11 @@ pub fn merge(tables: Vec<TableRows>, mut rows: Vec<Episode>) -> Merged {
     let mut lines: Vec<u64> = Vec::with_capacity(total);
     let mut table = EpisodeTable::default();
     let mut index = TextIndex::default();
+    // The notification identities and group keys stay beside the table.
+    let mut notification_ids: RowSegments<Vec<u64>> = RowSegments::default();
+    let mut join_keys: RowSegments<Vec<Name>> = RowSegments::default();
     for piece in tables {
+        let first_row = table.len();
         let file = files.number(&piece.file);
         file_of.extend(std::iter::repeat_n(file, piece.lines.len()));
         lines.extend(piece.lines);
@@ -53,23 +73,26 @@ pub fn merge(tables: Vec<TableRows>, mut rows: Vec<Episode>) -> Merged {
         } else {
             table.append_indexed(piece.table, &mut index);
         }
+        if let Some(notified) = piece.notified {
+            notification_ids.add(first_row, notified.ids);
+            join_keys.add(first_row, notified.join_keys);
+        }
     }
-    // The rows' notification identities and group keys stay beside the
-    // table; each row's count is what its identities make.
+    // Each row's count is what its identities make.
     let first_row = table.len();
-    let mut notification_ids: Vec<Vec<u64>> = Vec::with_capacity(rows.len());
-    let mut join_keys: FnvHashMap<u32, Vec<Name>> = FnvHashMap::default();
-    for (k, row) in rows.iter_mut().enumerate() {
+    let mut row_ids: Vec<Vec<u64>> = Vec::with_capacity(rows.len());
+    let mut row_keys: Vec<Vec<Name>> = Vec::with_capacity(rows.len());
+    for row in rows.iter_mut() {
         row.notification_ids.sort_unstable();
         row.notification_ids.dedup();
         row.notifications = row.notification_count();
-        notification_ids.push(std::mem::take(&mut row.notification_ids));
-        if !row.join_keys.is_empty() {
-            join_keys.insert((first_row + k) as u32, std::mem::take(&mut row.join_keys));
-        }
+        row_ids.push(std::mem::take(&mut row.notification_ids));
+        row_keys.push(std::mem::take(&mut row.join_keys));
         file_of.push(files.number(&row.origin.file));
         lines.push(row.origin.line);
     }
+    notification_ids.add(first_row, row_ids);
+    join_keys.add(first_row, row_keys);
     table.append_indexed(EpisodeTable::from_rows(rows), &mut index);
     let fingerprint = ranked(
         table.fingerprints().codes(),
@@ -109,7 +132,6 @@ pub fn merge(tables: Vec<TableRows>, mut rows: Vec<Episode>) -> Merged {
     }
     drop(by_instance);
     let mut rows = FoldRows {
-        first_row,
         notification_ids,
         join_keys,
     };
@@ -120,18 +142,10 @@ pub fn merge(tables: Vec<TableRows>, mut rows: Vec<Episode>) -> Merged {
         }
         episode.notification_ids.sort_unstable();
         episode.notification_ids.dedup();
-        episode.join_keys.sort_unstable();
-        episode.join_keys.dedup();
         table.set_row(first as usize, &episode, &mut index);
-        if !episode.join_keys.is_empty() {
-            rows.join_keys.insert(first, episode.join_keys);
-        }
+        rows.join_keys.set(first as usize, episode.join_keys);
     }
     let mut join_keys = rows.join_keys;
-    join_keys.par_iter_mut().for_each(|(_, keys)| {
-        keys.sort_unstable();
-        keys.dedup();
-    });
     close_superseded(&mut table, &episodes, &fingerprint);
 
     // The table's order: (rule, starts_at, fingerprint, pending_since), ties
@@ -160,13 +174,15 @@ pub fn merge(tables: Vec<TableRows>, mut rows: Vec<Episode>) -> Merged {
     drop(episodes);
     table.gather(&order);
     let join_keys = if join_keys.is_empty() {
-        join_keys
+        JoinKeys::default()
     } else {
-        order
-            .iter()
-            .enumerate()
-            .filter_map(|(at, old)| join_keys.remove(old).map(|keys| (at as u32, keys)))
-            .collect()
+        let keys_of = |old: &u32| {
+            let mut keys = join_keys.take(*old as usize);
+            keys.sort_unstable();
+            keys.dedup();
+            keys
+        };
+        JoinKeys(order.iter().map(keys_of).collect())
     };
     Merged {
         table,
@@ -206,15 +222,69 @@ impl FileNumbers {
     }
 }
 
+/// What some rows have beside the table (their notification identities,
+/// their group keys): runs of rows, each from its first row on, as the
+/// pieces that read them were appended, and the rows a fold gave them.
+struct RowSegments<T> {
+    runs: Vec<(usize, Vec<T>)>,
+    others: FnvHashMap<usize, T>,
+}
+
+impl<T> Default for RowSegments<T> {
+    fn default() -> Self {
+        RowSegments {
+            runs: Vec::new(),
+            others: FnvHashMap::default(),
+        }
+    }
+}
+
+impl<T: Default> RowSegments<T> {
+    /// Adds the values of the rows from `first_row` on (added in the order
+    /// of the rows).
+    fn add(&mut self, first_row: usize, values: Vec<T>) {
+        if !values.is_empty() {
+            self.runs.push((first_row, values));
+        }
+    }
+
+    /// Whether no row has a value.
+    fn is_empty(&self) -> bool {
+        self.runs.is_empty() && self.others.is_empty()
+    }
+
+    /// The value of a row in a run, if it is in one.
+    fn in_run(&mut self, row: usize) -> Option<&mut T> {
+        let run = self.runs.partition_point(|(first, _)| *first <= row);
+        let (first, values) = &mut self.runs[run.checked_sub(1)?];
+        values.get_mut(row - *first)
+    }
+
+    /// Takes a row's value (the default for a row that has none).
+    fn take(&mut self, row: usize) -> T {
+        match self.in_run(row) {
+            Some(value) => std::mem::take(value),
+            None => self.others.remove(&row).unwrap_or_default(),
+        }
+    }
+
+    /// Sets a row's value.
+    fn set(&mut self, row: usize, value: T) {
+        match self.in_run(row) {
+            Some(slot) => *slot = value,
+            None => {
+                self.others.insert(row, value);
+            }
+        }
+    }
+}
+
 /// What the fold needs to make a row of the table an [`Episode`] again.
 struct FoldRows {
-    /// The first row that was read as an [`Episode`] (the rows before came
-    /// in table pieces, with no notification identities).
-    first_row: usize,
-    /// Per row from `first_row` on: its notification identities.
-    notification_ids: Vec<Vec<u64>>,
+    /// Per row that has any: its notification identities.
+    notification_ids: RowSegments<Vec<u64>>,
     /// Per row that has any: its group keys.
-    join_keys: FnvHashMap<u32, Vec<Name>>,
+    join_keys: RowSegments<Vec<Name>>,
 }
 
 impl FoldRows {
@@ -222,13 +292,8 @@ impl FoldRows {
     /// from here (each row is folded once).
     fn take(&mut self, table: &EpisodeTable, row: u32) -> Episode {
         let mut episode = table.get(row as usize).to_episode();
-        if let Some(ids) = (row as usize)
-            .checked_sub(self.first_row)
-            .and_then(|k| self.notification_ids.get_mut(k))
-        {
-            episode.notification_ids = std::mem::take(ids);
-        }
-        episode.join_keys = self.join_keys.remove(&row).unwrap_or_default();
+        episode.notification_ids = self.notification_ids.take(row as usize);
+        episode.join_keys = self.join_keys.take(row as usize);
         episode
     }
 }
@@ -333,7 +398,8 @@ mod tests {
         /// files, so that rows of one episode, pending-only rows and
         /// episodes left open meet often. Rows of files `c` and `d` are
         /// read as a table source reads them (counted notifications, no
-        /// identities or group keys).
+        /// identities or group keys); rows of file `e` as a webhook
+        /// archive's table piece (identities and group keys beside it).
         fn row()(
             rule in "[AB]",
             fingerprint in "f[0-3]",
@@ -341,7 +407,7 @@ mod tests {
             end in proptest::option::of(0i64..9),
             pending in proptest::option::of(0i64..6),
             ack in proptest::option::of((0i64..9, "[xy]")),
-            file in "[abcd]",
+            file in "[abcde]",
             line in 0u64..4,
             notification in 0u64..5,
             keys in proptest::collection::vec("[gh]", 0..2),
@@ -372,26 +438,39 @@ mod tests {
         }
     }
 
-    /// The rows of files `c` and `d` as table pieces (in the order read),
-    /// and the others as rows.
+    /// The rows of files `c`, `d` and `e` as table pieces (in the order
+    /// read; `e`'s with its notifications), and the others as rows.
     fn split(rows: Vec<Episode>) -> (Vec<TableRows>, Vec<Episode>) {
         let mut tables = Vec::new();
-        for file in ["c", "d"] {
+        for file in ["c", "d", "e"] {
             let of_file: Vec<Episode> = rows
                 .iter()
                 .filter(|e| e.origin.file == file)
                 .cloned()
                 .collect();
             let lines = of_file.iter().map(|e| e.origin.line).collect();
+            let notified = (file == "e").then(|| crate::sources::Notified {
+                ids: of_file
+                    .iter()
+                    .map(|e| {
+                        let mut ids = e.notification_ids.clone();
+                        ids.sort_unstable();
+                        ids.dedup();
+                        ids
+                    })
+                    .collect(),
+                join_keys: of_file.iter().map(|e| e.join_keys.clone()).collect(),
+            });
             tables.push(TableRows {
                 table: EpisodeTable::from_rows(of_file),
                 file: file.into(),
                 lines,
+                notified,
             });
         }
         let rest = rows
             .into_iter()
-            .filter(|e| e.origin.file != "c" && e.origin.file != "d")
+            .filter(|e| !["c", "d", "e"].contains(&e.origin.file.as_str()))
             .collect();
         (tables, rest)
     }
@@ -407,8 +486,7 @@ mod tests {
             for (at, (got, want)) in got.iter().zip(&expected).enumerate() {
                 // The table keeps the count, not the identities; the group
                 // keys and where the row was read are kept beside it.
-                let want_keys = merged.join_keys.get(&(at as u32)).cloned().unwrap_or_default();
-                prop_assert_eq!(&want_keys, &want.join_keys);
+                prop_assert_eq!(merged.join_keys.get(at), want.join_keys.as_slice());
                 let want = Episode {
                     notifications: want.notification_count(),
                     notification_ids: Vec::new(),

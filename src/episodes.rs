@@ -2,9 +2,10 @@
 //!
 //! Sources produce [`Episode`] rows; this module merges the rows that describe
 //! the same episode (same fingerprint and start, e.g. one alert seen in many
-//! webhook bodies or in two overlapping exports), and turns them into the
-//! polars frame every later stage reads. Column names are a public interface
-//! (see `docs/episodes.md`).
+//! webhook bodies or in two overlapping exports), and makes polars frames of
+//! the table's columns: the canonical one (`episodes.parquet`) a row group
+//! at a time, and the few columns the metrics read. Column names are a
+//! public interface (see `docs/episodes.md`).
 
 pub use crate::episode_table::{EpisodeRef, EpisodeTable};
 use crate::episode_table::{LabelsColumn, TextColumn, TimeColumn};

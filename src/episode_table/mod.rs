@@ -1,14 +1,16 @@
 //! The canonical episode table, held column by column.
 //!
-//! The bulk sources (episodes CSVs) read each block's records straight into
-//! a piece of this table and append it; the other sources read [`Episode`]
-//! rows, which `sources::assemble` joins across files and then puts in a
-//! table too. The merge (`episode_merge`) folds the rows of one episode and
-//! gathers every column once into the table's order.
-//! Every later stage reads the table: the polars frame (`episodes::to_frame`)
-//! is made from its columns, the reviews and the acknowledgement proxy set
-//! its verdicts, the advisors replay its rows through [`EpisodeRef`], and the
-//! retrospective and the summary count it. There is no row-shaped copy.
+//! The bulk sources (episodes CSVs, webhook archives) read their records
+//! straight into a piece of this table and append it; the other sources
+//! read [`Episode`] rows, which `sources::assemble` joins across files and
+//! then puts in a table too. The merge (`episode_merge`) folds the rows of
+//! one episode and gathers every column once into the table's order.
+//! Every later stage reads the table: the metrics' polars frame is made of
+//! the few columns they read (`metrics::prepare`), `episodes.parquet` of one
+//! row group at a time (`episodes::frame_of`), the reviews and the
+//! acknowledgement proxy set its verdicts, the advisors replay its rows
+//! through [`EpisodeRef`], and the retrospective and the summary count it.
+//! There is no row-shaped copy and no second copy of the whole table.
 //!
 //! A row costs about 70 bytes: texts are codes into a list holding each
 //! distinct text once (a year of a million episodes has thousands of rules

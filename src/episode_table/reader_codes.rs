@@ -182,6 +182,46 @@ impl CodedPiece {
     }
 }
 
+impl CodedPiece {
+    /// The number of rows pushed.
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    /// Whether no row was pushed.
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+
+    /// When a pushed row's episode ended, if known.
+    pub fn ends_at(&self, row: usize) -> Option<Millis> {
+        self.table.ends_at.get(row)
+    }
+
+    /// Sets when a pushed row's episode ended (a later sighting of it).
+    pub fn set_ends_at(&mut self, row: usize, ends_at: Option<Millis>) {
+        self.table.set_ends_at(row, ends_at);
+    }
+
+    /// Sets a pushed row's notification count (once they are all known).
+    pub fn set_notifications(&mut self, row: usize, count: u32) {
+        self.table.notifications[row] = count;
+    }
+
+    /// The piece as a table of its own (one reader's piece, not to be
+    /// appended with others): its codes made the table's.
+    pub fn into_table(self, codes: &ReaderCodes) -> EpisodeTable {
+        let mut table = EpisodeTable::default();
+        table.append_coded(
+            self,
+            std::slice::from_ref(codes),
+            &mut ReaderRemaps::default(),
+            &mut TextIndex::default(),
+        );
+        table
+    }
+}
+
 /// Which code each of one reader's codes has in one table, as far as the
 /// table has been given them: kept beside the table while pieces are
 /// appended.

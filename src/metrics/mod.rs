@@ -154,7 +154,7 @@ fn starts_in(w: Window) -> Expr {
 /// The canonical episode columns the metrics read; [`prepare`] gives them
 /// only these (not the label sets, teams, services and other texts the
 /// report's data files carry).
-pub const EPISODE_COLUMNS: [&str; 10] = [
+pub const EPISODE_COLUMNS: [&str; 9] = [
     "rule",
     "severity",
     "starts_at",
@@ -164,7 +164,6 @@ pub const EPISODE_COLUMNS: [&str; 10] = [
     "ack_tracked",
     "silenced",
     "actionable",
-    "actionable_source",
 ];
 
 /// The column that tells instances apart: the table's code for each row's
@@ -172,8 +171,13 @@ pub const EPISODE_COLUMNS: [&str; 10] = [
 /// be a label's: names starting with `__` are Prometheus' own.
 pub const INSTANCE_COLUMN: &str = "__instance";
 
+/// Whether the episode's verdict is the review meeting's (`actionable_source`
+/// is `review`), a flag instead of the text.
+pub const REVIEWED_COLUMN: &str = "__reviewed";
+
 /// The episodes as the metrics and the report's charts read them: the
-/// [`EPISODE_COLUMNS`] of every row, the instance code, the per-episode
+/// [`EPISODE_COLUMNS`] of every row, the instance code, whether the
+/// verdict is a review's, the per-episode
 /// facts that need a sequential scan or a time zone (`refire`,
 /// `off_hours`) and, with `--by`, the label's column. Computed once per run
 /// (`Analysis::facts`).
@@ -196,6 +200,10 @@ pub fn prepare(
         .map(|&code| (code != 0).then_some(code))
         .collect();
     frame.with_column(Column::new(INSTANCE_COLUMN.into(), instances))?;
+    let reviewed: Vec<bool> = (table.iter())
+        .map(|e| e.actionable_source() == Some("review"))
+        .collect();
+    frame.with_column(Column::new(REVIEWED_COLUMN.into(), reviewed))?;
     frame.with_column(refire)?;
     frame.with_column(off)?;
     if let Some(label) = &settings.by {

@@ -10,8 +10,7 @@ use polars::prelude::*;
 /// Whether the review meeting judged the episode not actionable (the
 /// acknowledgement proxy's guess does not make an episode noisy).
 fn reviewed_not_actionable() -> Expr {
-    col("actionable_source")
-        .eq(lit("review"))
+    col(super::REVIEWED_COLUMN)
         .and(col("actionable").eq(lit(false)))
         .fill_null(lit(false))
 }

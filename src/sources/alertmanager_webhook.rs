@@ -14,10 +14,10 @@
 
 use super::json_records;
 use super::text_blocks::{TextBlock, TextBlocks};
-use super::{InputFile, ReadContext, Source, SourceOutput};
-use crate::episodes::{Episode, Origin};
+use super::{InputFile, Notified, ReadContext, Source, SourceOutput, TableRows};
+use crate::episode_table::{CodedPiece, ReadRow, ReaderCodes};
 use crate::fingerprint::fingerprint_sorted;
-use crate::interned::{LabelMap, Labels, Local, Name};
+use crate::interned::{LabelMap, Local, Name};
 use crate::problem::{LineIndex, Problem};
 use crate::timefmt::{parse_stamp, Millis, Stamp};
 use fnv::FnvHashMap;
@@ -85,47 +85,6 @@ struct Sighting<'a> {
 impl Sighting<'_> {
     fn rule(&self) -> &str {
         self.labels.get("alertname").map_or("", |v| v.as_ref())
-    }
-
-    /// The episode this sighting starts. `sibling` is the label set of
-    /// another episode of its fingerprint, if there is one: taken when the
-    /// labels are the same (nearly always: the fingerprint is made from
-    /// them), instead of owning and interning them again.
-    fn into_episode(
-        self,
-        file: &Name,
-        source: &'static str,
-        local: &mut Local,
-        sibling: Option<&Labels>,
-    ) -> Episode {
-        let labels = match sibling.filter(|set| same_labels(set.map(), &self.labels)) {
-            Some(set) => set.clone(),
-            None => crate::interned::pool().labels(
-                self.labels
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect(),
-            ),
-        };
-        Episode {
-            source,
-            rule: local.name(self.rule()),
-            fingerprint: local.name(&self.fingerprint),
-            labels,
-            starts_at: Some(self.starts_at),
-            ends_at: self.ends_at,
-            notification_ids: vec![self.body_id],
-            join_keys: self
-                .group_key
-                .map(|key| local.name(&key))
-                .into_iter()
-                .collect(),
-            origin: Origin {
-                file: file.clone(),
-                line: self.line,
-            },
-            ..Episode::default()
-        }
     }
 }
 
@@ -275,58 +234,128 @@ fn read_records<'a>(
 }
 
 /// One file's episodes, one per (fingerprint, startsAt), folded from its
-/// alerts' sightings in the order read (`episode_merge` joins files).
+/// alerts' sightings in the order read straight into a piece of the episode
+/// table, each row's notification identities and group keys beside it
+/// (`episode_merge` joins files). Memory grows with the episodes, a row of
+/// codes each, not with the sightings.
 struct EpisodeFold {
     source: &'static str,
     file: Name,
     local: Local,
-    /// Each fingerprint's episodes: their index in `episodes` by start.
-    by_fingerprint: FnvHashMap<Name, FnvHashMap<Millis, usize>>,
-    episodes: Vec<Episode>,
+    codes: ReaderCodes,
+    piece: CodedPiece,
+    /// Each fingerprint's label set (its first episode's) and its episodes:
+    /// their row by start.
+    by_fingerprint: FnvHashMap<Name, Instance>,
+    /// Per row: the line of the sighting that started it.
+    lines: Vec<u64>,
+    notified: Notified,
+}
+
+/// What the fold keeps of one fingerprint.
+struct Instance {
+    /// The label set's code of its first episode.
+    labels: u32,
+    /// Its episodes' rows by start.
+    rows: FnvHashMap<Millis, u32>,
 }
 
 impl EpisodeFold {
     fn new(file: &str, source: &'static str) -> EpisodeFold {
+        let codes = ReaderCodes::default();
         EpisodeFold {
             source,
             file: Name::from(file),
             local: Local::default(),
+            piece: CodedPiece::new(&codes, 0),
+            codes,
             by_fingerprint: FnvHashMap::default(),
-            episodes: Vec::new(),
+            lines: Vec::new(),
+            notified: Notified::default(),
         }
     }
 
     /// Adds a sighting: a new episode, or one more notification of a known one.
     fn add(&mut self, sighting: Sighting) {
         let fingerprint: &str = &sighting.fingerprint;
-        if !self.by_fingerprint.contains_key(fingerprint) {
-            let name = self.local.name(fingerprint);
-            self.by_fingerprint.insert(name, FnvHashMap::default());
-        }
-        let Some(starts) = self.by_fingerprint.get_mut(fingerprint) else {
-            return;
+        let instance = match self.by_fingerprint.get_mut(fingerprint) {
+            Some(instance) => instance,
+            None => {
+                let labels = self.label_code(&sighting.labels);
+                let name = self.local.name(fingerprint);
+                let instance = Instance {
+                    labels,
+                    rows: FnvHashMap::default(),
+                };
+                self.by_fingerprint.entry(name).or_insert(instance)
+            }
         };
-        let sibling = starts.values().next().copied();
-        match starts.entry(sighting.starts_at) {
+        match instance.rows.entry(sighting.starts_at) {
             Entry::Occupied(slot) => {
-                let episode = &mut self.episodes[*slot.get()];
+                let row = *slot.get() as usize;
                 if let Some(end) = sighting.ends_at {
-                    episode.ends_at = Some(episode.ends_at.map_or(end, |e| e.max(end)));
+                    let known = self.piece.ends_at(row);
+                    self.piece
+                        .set_ends_at(row, Some(known.map_or(end, |e| e.max(end))));
                 }
-                episode.notification_ids.push(sighting.body_id);
+                self.notified.ids[row].push(sighting.body_id);
                 if let Some(key) = sighting.group_key {
-                    if !episode.join_keys.iter().any(|k| k.as_str() == key) {
-                        episode.join_keys.push(self.local.name(&key));
+                    let keys = &mut self.notified.join_keys[row];
+                    if !keys.iter().any(|k| k.as_str() == key) {
+                        keys.push(self.local.name(&key));
                     }
                 }
             }
             Entry::Vacant(slot) => {
-                slot.insert(self.episodes.len());
-                let sibling = sibling.map(|i| &self.episodes[i].labels);
-                let episode =
-                    sighting.into_episode(&self.file, self.source, &mut self.local, sibling);
-                self.episodes.push(episode);
+                slot.insert(self.piece.len() as u32);
+                // Nearly always the fingerprint's first label set: the
+                // fingerprint is made from the labels.
+                let first = instance.labels;
+                let labels = if same_labels(self.codes.label_set(first).map(), &sighting.labels) {
+                    first
+                } else {
+                    self.label_code(&sighting.labels)
+                };
+                let row = ReadRow {
+                    source: self.source,
+                    rule: sighting.rule(),
+                    fingerprint: Some(fingerprint),
+                    labels,
+                    severity: None,
+                    team: None,
+                    service: None,
+                    starts_at: sighting.starts_at,
+                    ends_at: sighting.ends_at,
+                    notifications: 0,
+                    acked_at: None,
+                    acked_by: None,
+                    ack_tracked: false,
+                    actionable: None,
+                    actionable_source: None,
+                    incident_id: None,
+                };
+                self.piece.push(&mut self.codes, &row);
+                self.lines.push(sighting.line);
+                self.notified.ids.push(vec![sighting.body_id]);
+                let key = sighting.group_key.map(|key| self.local.name(&key));
+                self.notified.join_keys.push(key.into_iter().collect());
             }
+        }
+    }
+
+    /// The code of an alert's label set in this file's codes.
+    fn label_code(&mut self, labels: &BTreeMap<Cow<str>, Cow<str>>) -> u32 {
+        let parts: Vec<&str> = labels
+            .iter()
+            .flat_map(|(k, v)| [k.as_ref(), v.as_ref()])
+            .collect();
+        let build = || {
+            let map = labels.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+            Ok::<LabelMap, std::convert::Infallible>(map.collect())
+        };
+        match self.codes.labels_of_parts(&parts, build) {
+            Ok(code) => code,
+            Err(never) => match never {},
         }
     }
 
@@ -340,9 +369,25 @@ impl EpisodeFold {
         }
     }
 
-    fn output(self, problems: Vec<Problem>) -> SourceOutput {
+    fn output(mut self, problems: Vec<Problem>) -> SourceOutput {
+        for (row, ids) in self.notified.ids.iter_mut().enumerate() {
+            ids.sort_unstable();
+            ids.dedup();
+            ids.shrink_to_fit();
+            self.piece.set_notifications(row, ids.len() as u32);
+        }
+        let tables = if self.piece.is_empty() {
+            Vec::new()
+        } else {
+            vec![TableRows {
+                table: self.piece.into_table(&self.codes),
+                file: self.file,
+                lines: self.lines,
+                notified: Some(self.notified),
+            }]
+        };
         SourceOutput {
-            episodes: self.episodes,
+            tables,
             problems,
             ..SourceOutput::default()
         }
@@ -556,6 +601,7 @@ fn check_alert<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::interned::Labels;
 
     /// What a record's reading says, without lines: its sightings and the
     /// reasons of its problems.
@@ -663,7 +709,8 @@ mod tests {
         };
         let output = read_bodies(&file, &text, "alertmanager-webhook", "4");
         assert!(output.problems.is_empty(), "{:?}", output.problems);
-        let labels: Vec<&Labels> = output.episodes.iter().map(|e| &e.labels).collect();
+        let rows = output.rows();
+        let labels: Vec<&Labels> = rows.iter().map(|e| &e.labels).collect();
         assert_eq!(labels.len(), 4);
         assert_eq!(labels[0].json(), r#"{"alertname":"A","i":"1"}"#);
         assert_eq!(labels[2].json(), r#"{"alertname":"A","i":"2"}"#);

@@ -360,7 +360,7 @@ fn join_paging(merged: &mut Merged) -> BTreeMap<String, PagingJoin> {
             .entry(episode.fingerprint().to_string())
             .or_default()
             .push(i);
-        for key in join_keys.get(&(i as u32)).into_iter().flatten() {
+        for key in join_keys.get(i) {
             by_key.entry(key.to_string()).or_default().push(i);
             let hash = hashes
                 .entry(key.as_str())

@@ -99,9 +99,8 @@ impl SourceOutput {
 
 /// Episodes a source read into the episode table as it went (the bulk
 /// formats: each record's fields go into a piece of the table at once), with
-/// where each row was read.
-/// Their rows carry no notification identities or group keys: a format
-/// that reads those gives [`Episode`] rows.
+/// where each row was read and, from formats that read notifications,
+/// what the merge needs of them.
 #[derive(Debug, Clone, Default)]
 pub struct TableRows {
     /// The episodes, in the order read.
@@ -110,6 +109,19 @@ pub struct TableRows {
     pub file: Name,
     /// The line of the file each row was read from.
     pub lines: Vec<u64>,
+    /// From formats that read notifications (webhook archives): what each
+    /// row's notifications were, so that one seen in two files counts once.
+    pub notified: Option<Notified>,
+}
+
+/// What a format that reads notifications keeps beside its table rows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Notified {
+    /// Per row: the identities of the notifications that carried it, sorted,
+    /// each once (the row's notification count is their number).
+    pub ids: Vec<Vec<u64>>,
+    /// Per row: the Alertmanager group keys its notifications came in.
+    pub join_keys: Vec<Vec<Name>>,
 }
 
 impl TableRows {
@@ -118,12 +130,20 @@ impl TableRows {
         self.table
             .iter()
             .zip(&self.lines)
-            .map(|(e, &line)| Episode {
-                origin: crate::episodes::Origin {
-                    file: self.file.clone(),
-                    line,
-                },
-                ..e.to_episode()
+            .enumerate()
+            .map(|(row, (e, &line))| {
+                let mut episode = Episode {
+                    origin: crate::episodes::Origin {
+                        file: self.file.clone(),
+                        line,
+                    },
+                    ..e.to_episode()
+                };
+                if let Some(notified) = &self.notified {
+                    episode.notification_ids = notified.ids[row].clone();
+                    episode.join_keys = notified.join_keys[row].clone();
+                }
+                episode
             })
             .collect()
     }

@@ -115,8 +115,8 @@ proptest! {
             "4",
         );
         let streamed = read_body_blocks(&mut blocks_of(&path, size), NAME, "4").unwrap();
-        prop_assert!(!whole.episodes.is_empty());
-        prop_assert_eq!(&streamed.episodes, &whole.episodes);
+        prop_assert!(!whole.rows().is_empty());
+        prop_assert_eq!(&streamed.rows(), &whole.rows());
         prop_assert_eq!(&streamed.problems, &whole.problems);
     }
 }
@@ -174,8 +174,8 @@ fn a_large_archive_is_read_as_the_same_bodies_in_an_array() {
             e.labels.json().to_string(),
         )
     };
-    let mut a: Vec<_> = streamed.output.episodes.iter().map(key).collect();
-    let mut b: Vec<_> = whole.output.episodes.iter().map(key).collect();
+    let mut a: Vec<_> = streamed.output.rows().iter().map(key).collect();
+    let mut b: Vec<_> = whole.output.rows().iter().map(key).collect();
     a.sort();
     b.sort();
     assert!(a.len() > 1000, "{}", a.len());
