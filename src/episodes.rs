@@ -15,6 +15,7 @@ use polars::prelude::*;
 use polars_arrow::array::View;
 use rayon::prelude::*;
 use std::ops::Range;
+use std::sync::OnceLock;
 
 /// Where a row came from, for problems about it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
@@ -200,47 +201,6 @@ fn datetime_column(name: &str, column: &TimeColumn, rows: Range<usize>) -> Polar
         ))
 }
 
-/// The `labels` column: each distinct label set's JSON stored once and
-/// every row its set's view (no hashing per row). A million episodes of
-/// 50,000 label sets hold 50,000 label texts, not a million.
-fn label_texts(labels: &LabelsColumn, rows: Range<usize>) -> PolarsResult<Column> {
-    let codes = &labels.codes()[rows];
-    let mut strings = SharedStrings::with_capacity(codes.len());
-    let views = strings.store_each(labels.values().iter().map(|set| set.json()));
-    for &code in codes {
-        strings.push(Some(views[code as usize]));
-    }
-    strings.finish("labels")
-}
-
-/// A column of the source's own texts (`explicit`) where a row has one,
-/// else the row's `label`: each distinct text stored once, each label set's
-/// value looked up once, not once per row.
-fn picked_strings(
-    name: &str,
-    explicit: &TextColumn,
-    labels: &LabelsColumn,
-    label: &str,
-    rows: Range<usize>,
-) -> PolarsResult<Column> {
-    let (codes, sets) = (&explicit.codes()[rows.clone()], &labels.codes()[rows]);
-    let mut strings = SharedStrings::with_capacity(codes.len());
-    let explicit_views = strings.store_each(explicit.values().iter().map(Name::as_str));
-    let label_views: Vec<Option<View>> = labels
-        .values()
-        .iter()
-        .map(|set| set.get(label).map(|text| strings.store(text)))
-        .collect();
-    for (&code, &set) in codes.iter().zip(sets) {
-        let view = match code.checked_sub(1) {
-            Some(i) => Some(explicit_views[i as usize]),
-            None => label_views[set as usize],
-        };
-        strings.push(view);
-    }
-    strings.finish(name)
-}
-
 /// A column whose rows are all null held as one null and a length (a
 /// polars scalar column) instead of a value per row: sources that never
 /// give a field (`acked_by`, `incident_id`, `pending_since`, …) cost
@@ -262,43 +222,16 @@ fn constant_text(name: &str, text: &str, rows: usize) -> Column {
     )
 }
 
-/// A string column of the table's coded texts: each distinct text stored
-/// once, each row its code's view (no hashing per row); one text in every
-/// row is held once.
-fn coded_strings(name: &str, column: &TextColumn, rows: Range<usize>) -> PolarsResult<Column> {
-    let codes = &column.codes()[rows];
-    if let Some(&first) = codes.first() {
-        if first != 0 && codes.iter().all(|&c| c == first) {
-            let text = &column.values()[first as usize - 1];
-            return Ok(constant_text(name, text, codes.len()));
-        }
-    }
-    let mut strings = SharedStrings::with_capacity(codes.len());
-    let views = strings.store_each(column.values().iter().map(Name::as_str));
-    for &code in codes {
-        strings.push(code.checked_sub(1).map(|i| views[i as usize]));
-    }
-    strings.finish(name)
-}
-
-/// The parts of an Arrow string-view column being built: a view per row
-/// and one buffer of the texts they point into.
-struct SharedStrings {
-    views: Vec<View>,
-    validity: polars_arrow::bitmap::MutableBitmap,
+/// The texts of an Arrow string-view column being made: one buffer that
+/// each distinct text is stored in once (unless short enough to sit in its
+/// view).
+#[derive(Default)]
+struct TextStore {
     bytes: Vec<u8>,
 }
 
-impl SharedStrings {
-    fn with_capacity(rows: usize) -> Self {
-        SharedStrings {
-            views: Vec::with_capacity(rows),
-            validity: polars_arrow::bitmap::MutableBitmap::with_capacity(rows),
-            bytes: Vec::new(),
-        }
-    }
-
-    /// Stores a text (unless short enough to sit in its view) and gives its view.
+impl TextStore {
+    /// Stores a text and gives its view.
     fn store(&mut self, text: &str) -> View {
         if text.len() <= View::MAX_INLINE_SIZE as usize {
             return View::new_inline(text.as_bytes());
@@ -308,34 +241,236 @@ impl SharedStrings {
         View::new_from_bytes(text.as_bytes(), 0, offset as u32)
     }
 
-    /// Stores each text (a column's distinct texts) and gives their views.
-    fn store_each<'a>(&mut self, texts: impl Iterator<Item = &'a str>) -> Vec<View> {
-        texts.map(|text| self.store(text)).collect()
-    }
-
-    /// Adds a row: a view from [`SharedStrings::store`], or null.
-    fn push(&mut self, view: Option<View>) {
-        self.validity.push(view.is_some());
-        self.views.push(view.unwrap_or_default());
-    }
-
-    fn finish(self, name: &str) -> PolarsResult<Column> {
-        use polars_arrow::array::Utf8ViewArray;
-        use polars_arrow::datatypes::ArrowDataType;
-        use polars_buffer::Buffer;
+    /// The buffer the views point into.
+    fn finish(self, name: &str) -> PolarsResult<polars_buffer::Buffer<u8>> {
         if u32::try_from(self.bytes.len()).is_err() {
             polars_bail!(ComputeError: "column {name}: more than 4 GiB of distinct text");
         }
-        let validity = (self.validity.unset_bits() > 0).then(|| self.validity.into());
-        let array = Utf8ViewArray::try_new(
-            ArrowDataType::Utf8View,
-            Buffer::from(self.views),
-            Buffer::from(vec![Buffer::from(self.bytes)]),
-            validity,
-        )?;
-        Ok(StringChunked::with_chunk(name.into(), array)
-            .into_series()
-            .into_column())
+        Ok(polars_buffer::Buffer::from(self.bytes))
+    }
+}
+
+/// A string column of a view per row (none: null) into `bytes`.
+fn view_column(
+    name: &str,
+    views: impl ExactSizeIterator<Item = Option<View>>,
+    bytes: &polars_buffer::Buffer<u8>,
+) -> PolarsResult<Column> {
+    use polars_arrow::array::Utf8ViewArray;
+    use polars_arrow::bitmap::MutableBitmap;
+    use polars_arrow::datatypes::ArrowDataType;
+    use polars_buffer::Buffer;
+    let mut validity = MutableBitmap::with_capacity(views.len());
+    let views: Vec<View> = views
+        .map(|view| {
+            validity.push(view.is_some());
+            view.unwrap_or_default()
+        })
+        .collect();
+    let validity = (validity.unset_bits() > 0).then(|| validity.into());
+    let array = Utf8ViewArray::try_new(
+        ArrowDataType::Utf8View,
+        Buffer::from(views),
+        Buffer::from(vec![bytes.clone()]),
+        validity,
+    )?;
+    Ok(StringChunked::with_chunk(name.into(), array)
+        .into_series()
+        .into_column())
+}
+
+/// A text column's distinct texts, stored once for every frame made of the
+/// table, and the view of each: per code of a coded column (0: none), per
+/// label set (its JSON, or its value of a label).
+struct ColumnTexts {
+    bytes: polars_buffer::Buffer<u8>,
+    by_code: Vec<Option<View>>,
+    by_set: Vec<Option<View>>,
+}
+
+impl ColumnTexts {
+    /// The texts of a coded column; with `label`, also each label set's
+    /// value of it (for rows without a text of their own).
+    fn new(
+        name: &str,
+        column: &TextColumn,
+        sets: &LabelsColumn,
+        label: Option<&str>,
+    ) -> PolarsResult<ColumnTexts> {
+        let mut store = TextStore::default();
+        let by_code = std::iter::once(None)
+            .chain(column.values().iter().map(|text| Some(store.store(text))))
+            .collect();
+        let by_set = match label {
+            Some(label) => (sets.values().iter())
+                .map(|set| set.get(label).map(|text| store.store(text)))
+                .collect(),
+            None => Vec::new(),
+        };
+        Ok(ColumnTexts {
+            bytes: store.finish(name)?,
+            by_code,
+            by_set,
+        })
+    }
+
+    /// The label sets' JSON texts.
+    fn of_label_sets(sets: &LabelsColumn) -> PolarsResult<ColumnTexts> {
+        let mut store = TextStore::default();
+        let by_set = (sets.values().iter())
+            .map(|set| Some(store.store(set.json())))
+            .collect();
+        Ok(ColumnTexts {
+            bytes: store.finish("labels")?,
+            by_code: Vec::new(),
+            by_set,
+        })
+    }
+}
+
+/// The canonical columns held as texts shared by every frame of a table.
+const TEXT_COLUMNS: [&str; 8] = [
+    "rule",
+    "fingerprint",
+    "labels",
+    "severity",
+    "team",
+    "service",
+    "acked_by",
+    "incident_id",
+];
+
+/// Makes polars frames of the episode table's columns. Each text column's
+/// distinct texts are stored once, when a frame first needs them, and
+/// shared by every frame made here: a frame of some rows (a row group of
+/// `episodes.parquet`) costs a view per row, not another copy of the texts.
+pub struct FrameMaker<'a> {
+    table: &'a EpisodeTable,
+    names: &'a LabelNames,
+    texts: [OnceLock<ColumnTexts>; TEXT_COLUMNS.len()],
+}
+
+impl<'a> FrameMaker<'a> {
+    /// A maker of frames of `table`, whose severity, team and service
+    /// columns fall back to the labels `names` gives.
+    pub fn new(table: &'a EpisodeTable, names: &'a LabelNames) -> FrameMaker<'a> {
+        FrameMaker {
+            table,
+            names,
+            texts: Default::default(),
+        }
+    }
+
+    /// Some of the canonical columns (`columns`, in that order, each a name
+    /// of [`COLUMNS`]) for some rows: the columns the metrics read, or one
+    /// row group of `episodes.parquet`. Built side by side; every column
+    /// reads as the same rows of [`to_frame`]'s.
+    pub fn frame(&self, columns: &[&str], rows: Range<usize>) -> PolarsResult<DataFrame> {
+        let built = columns
+            .par_iter()
+            .map(|name| self.column(name, rows.clone()).map(lean))
+            .collect::<PolarsResult<Vec<Column>>>()?;
+        DataFrame::new(rows.len(), built)
+    }
+
+    /// A text column's shared texts, stored on first use.
+    fn texts(&self, name: &str) -> PolarsResult<&ColumnTexts> {
+        let Some(at) = TEXT_COLUMNS.iter().position(|c| *c == name) else {
+            polars_bail!(ColumnNotFound: "no text column {name}");
+        };
+        if let Some(texts) = self.texts[at].get() {
+            return Ok(texts);
+        }
+        let (t, names, sets) = (self.table, self.names, self.table.label_sets());
+        let texts = match name {
+            "rule" => ColumnTexts::new(name, t.rules(), sets, None)?,
+            "fingerprint" => ColumnTexts::new(name, t.fingerprints(), sets, None)?,
+            "labels" => ColumnTexts::of_label_sets(sets)?,
+            "severity" => ColumnTexts::new(name, t.severities(), sets, Some(&names.severity))?,
+            "team" => ColumnTexts::new(name, t.teams(), sets, Some(&names.team))?,
+            "service" => ColumnTexts::new(name, t.services(), sets, Some(&names.service))?,
+            "acked_by" => ColumnTexts::new(name, t.acked_by_column(), sets, None)?,
+            _ => ColumnTexts::new(name, t.incident_ids(), sets, None)?,
+        };
+        Ok(self.texts[at].get_or_init(|| texts))
+    }
+
+    /// A coded column's rows: each row its code's view; one text in every
+    /// row is held once.
+    fn coded(&self, name: &str, column: &TextColumn, rows: Range<usize>) -> PolarsResult<Column> {
+        let codes = &column.codes()[rows];
+        if let Some(&first) = codes.first() {
+            if first != 0 && codes.iter().all(|&c| c == first) {
+                let text = &column.values()[first as usize - 1];
+                return Ok(constant_text(name, text, codes.len()));
+            }
+        }
+        let texts = self.texts(name)?;
+        let views = codes.iter().map(|&c| texts.by_code[c as usize]);
+        view_column(name, views, &texts.bytes)
+    }
+
+    /// A column of the source's own texts where a row has one, else the
+    /// row's label set's value of the column's label.
+    fn picked(&self, name: &str, column: &TextColumn, rows: Range<usize>) -> PolarsResult<Column> {
+        let texts = self.texts(name)?;
+        let sets = &self.table.label_sets().codes()[rows.clone()];
+        let views = column.codes()[rows].iter().zip(sets).map(|(&code, &set)| {
+            if code == 0 {
+                texts.by_set[set as usize]
+            } else {
+                texts.by_code[code as usize]
+            }
+        });
+        view_column(name, views, &texts.bytes)
+    }
+
+    /// One canonical column, for `rows`.
+    fn column(&self, name: &str, rows: Range<usize>) -> PolarsResult<Column> {
+        let table = self.table;
+        let times = |column: &TimeColumn| datetime_column(name, column, rows.clone());
+        Ok(match name {
+            "source" => {
+                let values: Vec<&str> = rows.clone().map(|r| table.get(r).source()).collect();
+                match values.first() {
+                    Some(first) if values.iter().all(|v| v == first) => {
+                        constant_text(name, first, values.len())
+                    }
+                    _ => Column::new(name.into(), values),
+                }
+            }
+            "rule" => self.coded(name, table.rules(), rows)?,
+            "fingerprint" => self.coded(name, table.fingerprints(), rows)?,
+            "labels" => {
+                let texts = self.texts(name)?;
+                let sets = &table.label_sets().codes()[rows];
+                view_column(
+                    name,
+                    sets.iter().map(|&s| texts.by_set[s as usize]),
+                    &texts.bytes,
+                )?
+            }
+            "severity" => self.picked(name, table.severities(), rows)?,
+            "team" => self.picked(name, table.teams(), rows)?,
+            "service" => self.picked(name, table.services(), rows)?,
+            "starts_at" => times(table.starts())?,
+            "ends_at" => times(table.ends())?,
+            "pending_since" => times(table.pending())?,
+            "notifications" => Column::new(name.into(), &table.notification_counts()[rows]),
+            "acked_at" => times(table.acks())?,
+            "acked_by" => self.coded(name, table.acked_by_column(), rows)?,
+            "ack_tracked" => Column::new(name.into(), &table.ack_tracked_column()[rows]),
+            "silenced" => Column::new(name.into(), &table.silenced_column()[rows]),
+            "actionable" => Column::new(name.into(), &table.actionable_column()[rows]),
+            "actionable_source" => {
+                let values: Vec<Option<&str>> =
+                    rows.map(|r| table.get(r).actionable_source()).collect();
+                Column::new(name.into(), values)
+            }
+            "incident_id" => self.coded(name, table.incident_ids(), rows)?,
+            "auto_resolved" => Column::new(name.into(), &table.auto_resolved_column()[rows]),
+            other => polars_bail!(ColumnNotFound: "no episode column {other}"),
+        })
     }
 }
 
@@ -345,84 +480,30 @@ pub fn to_frame(table: &EpisodeTable, names: &LabelNames) -> PolarsResult<DataFr
     frame_of(table, names, &COLUMNS, 0..table.len())
 }
 
-/// Some of the canonical columns (`columns`, in that order, each a name of
-/// [`COLUMNS`]) for some rows: the columns the metrics read, or one row
-/// group of `episodes.parquet`. Built side by side; every column reads as
-/// the same rows of [`to_frame`]'s.
+/// Some of the canonical columns (`columns`, in that order) for some
+/// rows, made once ([`FrameMaker::frame`]).
 pub fn frame_of(
     table: &EpisodeTable,
     names: &LabelNames,
     columns: &[&str],
     rows: Range<usize>,
 ) -> PolarsResult<DataFrame> {
-    let built = columns
-        .par_iter()
-        .map(|name| column_of(table, names, name, rows.clone()).map(lean))
-        .collect::<PolarsResult<Vec<Column>>>()?;
-    DataFrame::new(rows.len(), built)
-}
-
-/// One canonical column of the frame, for `rows`.
-fn column_of(
-    table: &EpisodeTable,
-    names: &LabelNames,
-    name: &str,
-    rows: Range<usize>,
-) -> PolarsResult<Column> {
-    let times = |column: &TimeColumn| datetime_column(name, column, rows.clone());
-    let picked = |explicit: &TextColumn, label: &str| {
-        picked_strings(name, explicit, table.label_sets(), label, rows.clone())
-    };
-    Ok(match name {
-        "source" => {
-            let values: Vec<&str> = rows.clone().map(|r| table.get(r).source()).collect();
-            match values.first() {
-                Some(first) if values.iter().all(|v| v == first) => {
-                    constant_text(name, first, values.len())
-                }
-                _ => Column::new(name.into(), values),
-            }
-        }
-        "rule" => coded_strings(name, table.rules(), rows)?,
-        "fingerprint" => coded_strings(name, table.fingerprints(), rows)?,
-        "labels" => label_texts(table.label_sets(), rows)?,
-        "severity" => picked(table.severities(), &names.severity)?,
-        "team" => picked(table.teams(), &names.team)?,
-        "service" => picked(table.services(), &names.service)?,
-        "starts_at" => times(table.starts())?,
-        "ends_at" => times(table.ends())?,
-        "pending_since" => times(table.pending())?,
-        "notifications" => Column::new(name.into(), &table.notification_counts()[rows]),
-        "acked_at" => times(table.acks())?,
-        "acked_by" => coded_strings(name, table.acked_by_column(), rows)?,
-        "ack_tracked" => Column::new(name.into(), &table.ack_tracked_column()[rows]),
-        "silenced" => Column::new(name.into(), &table.silenced_column()[rows]),
-        "actionable" => Column::new(name.into(), &table.actionable_column()[rows]),
-        "actionable_source" => {
-            let values: Vec<Option<&str>> =
-                rows.map(|r| table.get(r).actionable_source()).collect();
-            Column::new(name.into(), values)
-        }
-        "incident_id" => coded_strings(name, table.incident_ids(), rows)?,
-        "auto_resolved" => Column::new(name.into(), &table.auto_resolved_column()[rows]),
-        other => polars_bail!(ColumnNotFound: "no episode column {other}"),
-    })
+    FrameMaker::new(table, names).frame(columns, rows)
 }
 
 /// The value of one label in every row's label set (null where the set
 /// lacks it): each set looked up once, each distinct value stored once.
 pub fn label_column(table: &EpisodeTable, label: &str) -> PolarsResult<Column> {
     let labels = table.label_sets();
-    let mut strings = SharedStrings::with_capacity(labels.codes().len());
+    let mut store = TextStore::default();
     let views: Vec<Option<View>> = labels
         .values()
         .iter()
-        .map(|set| set.get(label).map(|text| strings.store(text)))
+        .map(|set| set.get(label).map(|text| store.store(text)))
         .collect();
-    for &set in labels.codes() {
-        strings.push(views[set as usize]);
-    }
-    strings.finish(label)
+    let bytes = store.finish(label)?;
+    let rows = labels.codes().iter().map(|&set| views[set as usize]);
+    view_column(label, rows, &bytes)
 }
 
 #[cfg(test)]

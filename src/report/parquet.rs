@@ -11,7 +11,8 @@ const ROW_GROUP_ROWS: usize = 512 * 512;
 
 /// Writes the episode table as Parquet (zstd): every canonical column,
 /// one row group at a time, each group's frame made from the table as it
-/// is written (the whole table is never a frame at once). The groups are
+/// is written (the whole table is never a frame at once; each text
+/// column's distinct texts are stored once for all groups). The groups are
 /// the ones polars' writer cuts a whole frame into, so the file is the
 /// one `ParquetWriter::finish` writes for [`episodes::to_frame`].
 pub fn write(path: &Path, table: &EpisodeTable, names: &LabelNames) -> Result<()> {
