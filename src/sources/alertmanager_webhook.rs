@@ -13,6 +13,7 @@
 //! `docs/formats/alertmanager-webhook.md`.
 
 use super::json_records;
+use super::shown_labels::ShownLabels;
 use super::text_blocks::{TextBlock, TextBlocks};
 use super::{InputFile, Notified, ReadContext, Source, SourceOutput, TableRows};
 use crate::episode_table::{CodedPiece, ReadRow, ReaderCodes};
@@ -26,7 +27,6 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::collections::hash_map::Entry;
-use std::collections::BTreeMap;
 use std::hash::Hasher;
 
 /// The Alertmanager webhook format.
@@ -73,7 +73,7 @@ struct Body<'a, A> {
 /// One alert as one body shows it, borrowing from the file's text: only the
 /// first sighting of an episode in a file is turned into an owned [`Episode`].
 struct Sighting<'a> {
-    labels: BTreeMap<Cow<'a, str>, Cow<'a, str>>,
+    labels: ShownLabels<'a>,
     group_key: Option<Cow<'a, str>>,
     fingerprint: Cow<'a, str>,
     starts_at: Millis,
@@ -84,16 +84,16 @@ struct Sighting<'a> {
 
 impl Sighting<'_> {
     fn rule(&self) -> &str {
-        self.labels.get("alertname").map_or("", |v| v.as_ref())
+        self.labels.get("alertname").unwrap_or("")
     }
 }
 
 /// Whether a label set holds exactly the labels an alert showed.
-fn same_labels(set: &LabelMap, shown: &BTreeMap<Cow<str>, Cow<str>>) -> bool {
+fn same_labels(set: &LabelMap, shown: &ShownLabels) -> bool {
     set.len() == shown.len()
         && set
             .iter()
-            .zip(shown)
+            .zip(shown.iter())
             .all(|((k, v), (shown_k, shown_v))| k == shown_k && v == shown_v)
 }
 
@@ -102,7 +102,7 @@ struct Alert<'a> {
     #[serde(borrow)]
     status: Option<Cow<'a, str>>,
     #[serde(borrow)]
-    labels: BTreeMap<Cow<'a, str>, Cow<'a, str>>,
+    labels: ShownLabels<'a>,
     #[serde(borrow, rename = "startsAt")]
     starts_at: Cow<'a, str>,
     #[serde(borrow, rename = "endsAt")]
@@ -344,11 +344,8 @@ impl EpisodeFold {
     }
 
     /// The code of an alert's label set in this file's codes.
-    fn label_code(&mut self, labels: &BTreeMap<Cow<str>, Cow<str>>) -> u32 {
-        let parts: Vec<&str> = labels
-            .iter()
-            .flat_map(|(k, v)| [k.as_ref(), v.as_ref()])
-            .collect();
+    fn label_code(&mut self, labels: &ShownLabels) -> u32 {
+        let parts: Vec<&str> = labels.iter().flat_map(|(k, v)| [k, v]).collect();
         let build = || {
             let map = labels.iter().map(|(k, v)| (k.to_string(), v.to_string()));
             Ok::<LabelMap, std::convert::Infallible>(map.collect())
@@ -552,7 +549,7 @@ fn check_alert<'a>(
 ) -> Result<(Sighting<'a>, Cow<'a, str>), Problem> {
     let bad = |reason: String| Problem::skipped(file, line, 0, reason);
     let rule = match alert.labels.get("alertname") {
-        Some(name) => name.as_ref(),
+        Some(name) => name,
         None => return Err(bad("alert skipped: it has no alertname label".to_string())),
     };
     let starts_at = match parse_stamp(&alert.starts_at) {
@@ -580,9 +577,7 @@ fn check_alert<'a>(
     }
     let fingerprint = match alert.fingerprint {
         Some(f) if !f.is_empty() => f,
-        _ => Cow::Owned(fingerprint_sorted(
-            alert.labels.iter().map(|(k, v)| (k.as_ref(), v.as_ref())),
-        )),
+        _ => Cow::Owned(fingerprint_sorted(alert.labels.iter())),
     };
     Ok((
         Sighting {

@@ -27,6 +27,7 @@ pub mod pagerduty_log_entries;
 pub mod prometheus_alerts;
 pub mod query_range;
 pub mod rule_name;
+pub mod shown_labels;
 pub mod text_blocks;
 
 use crate::episode_table::EpisodeTable;
