@@ -198,7 +198,9 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
     let facts = stage("episode facts", || {
         metrics::prepare(&table, &options.label_names, &settings)
     })?;
-    let metrics_frame = stage("metrics", || metrics::compute(&facts, &settings))?;
+    let metrics_frame = stage("metrics", || {
+        metrics::compute(&facts, &settings, table.rules().values())
+    })?;
     let mut rules = rows::frame_to_rows(&metrics_frame)?;
     advice::inventory::fill_current_for(&mut rules, &rule_files);
 

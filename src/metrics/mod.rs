@@ -15,7 +15,7 @@ pub mod off_hours;
 pub mod silencing;
 pub mod volume;
 
-use crate::episodes::{self, EpisodeTable, LabelNames};
+use crate::episodes::{self, EpisodeTable, LabelNames, Name};
 use crate::timefmt::Millis;
 use off_hours::BusinessHours;
 use polars::prelude::*;
@@ -154,8 +154,7 @@ fn starts_in(w: Window) -> Expr {
 /// The canonical episode columns the metrics read; [`prepare`] gives them
 /// only these (not the label sets, teams, services and other texts the
 /// report's data files carry).
-pub const EPISODE_COLUMNS: [&str; 9] = [
-    "rule",
+pub const EPISODE_COLUMNS: [&str; 8] = [
     "severity",
     "starts_at",
     "ends_at",
@@ -165,6 +164,10 @@ pub const EPISODE_COLUMNS: [&str; 9] = [
     "silenced",
     "actionable",
 ];
+
+/// The column the metrics group by for the rule: the table's code for each
+/// row's rule (a number per row, not a text; [`compute`] gives the names).
+pub const RULE_COLUMN: &str = "__rule";
 
 /// The column that tells instances apart: the table's code for each row's
 /// fingerprint (null where none), counted by `instances`. Its name cannot
@@ -176,7 +179,7 @@ pub const INSTANCE_COLUMN: &str = "__instance";
 pub const REVIEWED_COLUMN: &str = "__reviewed";
 
 /// The episodes as the metrics and the report's charts read them: the
-/// [`EPISODE_COLUMNS`] of every row, the instance code, whether the
+/// [`EPISODE_COLUMNS`] of every row, the rule and instance codes, whether the
 /// verdict is a review's, the per-episode
 /// facts that need a sequential scan or a time zone (`refire`,
 /// `off_hours`) and, with `--by`, the label's column. Computed once per run
@@ -196,6 +199,10 @@ pub fn prepare(
         || off_hours::off_hours_flags(table.starts().millis(), &settings.business_hours),
     );
     let mut frame = frame?;
+    let rules: Vec<Option<u32>> = (table.rules().codes().iter())
+        .map(|&code| (code != 0).then_some(code))
+        .collect();
+    frame.with_column(Column::new(RULE_COLUMN.into(), rules))?;
     let instances: Vec<Option<u32>> = (table.fingerprints().codes().iter())
         .map(|&code| (code != 0).then_some(code))
         .collect();
@@ -212,9 +219,10 @@ pub fn prepare(
     Ok(frame)
 }
 
-/// The columns the metrics are grouped by: the rule, and the `--by` label.
+/// The columns the metrics are grouped by: the rule's code, and the `--by`
+/// label.
 fn group_keys(settings: &Settings) -> Vec<Expr> {
-    let mut keys = vec![col("rule")];
+    let mut keys = vec![col(RULE_COLUMN)];
     if let Some(label) = &settings.by {
         keys.push(col(label.as_str()));
     }
@@ -249,7 +257,7 @@ fn windowed(frame: DataFrame, settings: &Settings) -> LazyFrame {
 }
 
 /// One row per episode that starts inside the window, with the facts the
-/// metrics are made of, for charts: the group keys (`rule`, the `--by`
+/// metrics are made of, for charts: the group keys (the rule's code, the `--by`
 /// label), `start_ms`, `dur_ms` (clipped at the window's end), `resolved`,
 /// `short`, `refire`, `reviewed_not_actionable` and `noisy`, in the order
 /// of the episode table (the charts only count them). `facts` is the frame
@@ -272,8 +280,9 @@ pub fn episode_facts(facts: &DataFrame, settings: &Settings) -> PolarsResult<Dat
     windowed(frame, settings).select(select).collect()
 }
 
-/// Computes the per-rule metrics table from the frame [`prepare`] made.
-pub fn compute(facts: &DataFrame, settings: &Settings) -> PolarsResult<DataFrame> {
+/// Computes the per-rule metrics table from the frame [`prepare`] made;
+/// `rules` are the table's rule names (a rule's code is 1 + its index).
+pub fn compute(facts: &DataFrame, settings: &Settings, rules: &[Name]) -> PolarsResult<DataFrame> {
     let ctx = Context { settings };
     let frame = facts.clone();
     let keys = group_keys(settings);
@@ -286,7 +295,7 @@ pub fn compute(facts: &DataFrame, settings: &Settings) -> PolarsResult<DataFrame
     select.push(lit(NULL).cast(DataType::Float64).alias("current_for_s"));
     select.extend(METRIC_COLUMNS.iter().map(|c| col(*c)));
     let key_names: Vec<PlSmallStr> = keys_names(settings);
-    windowed(frame, settings)
+    let mut metrics = windowed(frame, settings)
         .group_by(keys.clone())
         .agg(aggs)
         .with_columns(outputs)
@@ -300,11 +309,24 @@ pub fn compute(facts: &DataFrame, settings: &Settings) -> PolarsResult<DataFrame
             },
         )
         .select(select)
-        .sort(
-            key_names,
-            SortMultipleOptions::default().with_nulls_last(true),
-        )
-        .collect()
+        .collect()?;
+    let names = rule_names(metrics.column(RULE_COLUMN)?, rules)?;
+    metrics.replace_column(0, names)?;
+    metrics.sort(
+        key_names,
+        SortMultipleOptions::default().with_nulls_last(true),
+    )
+}
+
+/// The `rule` column of rule codes: each code's name.
+pub fn rule_names(codes: &Column, rules: &[Name]) -> PolarsResult<Column> {
+    let names: Vec<Option<&str>> = (codes.u32()?.iter())
+        .map(|code| {
+            code.and_then(|c| rules.get(c as usize - 1))
+                .map(Name::as_str)
+        })
+        .collect();
+    Ok(Column::new("rule".into(), names))
 }
 
 fn keys_names(settings: &Settings) -> Vec<PlSmallStr> {

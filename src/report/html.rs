@@ -10,6 +10,7 @@ use super::markdown::{self, display_name_of, LeaderRow, Section, RAW};
 use super::page;
 use super::ReportInput;
 use crate::advice::{Advice, Alternative};
+use crate::episodes::Name;
 use crate::error::Result;
 use crate::metrics::{episode_facts, Settings};
 use minijinja::value::Serde;
@@ -40,14 +41,16 @@ pub struct RuleFacts {
 
 /// Reads the per-episode facts into per-rule sums, keyed like the rows
 /// (`markdown::display_name`). `prepared` is the frame `metrics::prepare`
-/// made (the report passes it, so the flags are not computed twice).
+/// made (the report passes it, so the flags are not computed twice);
+/// `rules` are the episode table's rule names.
 pub fn rule_facts(
     prepared: &DataFrame,
     settings: &Settings,
+    rules: &[Name],
 ) -> Result<BTreeMap<String, RuleFacts>> {
     let facts = episode_facts(prepared, settings)?;
     let tz = settings.business_hours.tz;
-    let rule = facts.column("rule")?.str()?;
+    let rule = facts.column(crate::metrics::RULE_COLUMN)?.u32()?;
     let by = match &settings.by {
         Some(label) => Some((label.as_str(), facts.column(label.as_str())?.str()?)),
         None => None,
@@ -61,16 +64,28 @@ pub fn rule_facts(
         flag("refire")?,
         flag("reviewed_not_actionable")?,
     );
-    let mut out: BTreeMap<String, RuleFacts> = BTreeMap::new();
+    // Each group's name is made once: the rows find their group by the
+    // rule's code and the label's value.
+    let mut groups: fnv::FnvHashMap<(Option<u32>, Option<&str>), usize> = Default::default();
+    let mut by_name: BTreeMap<String, usize> = BTreeMap::new();
+    let mut sums: Vec<RuleFacts> = Vec::new();
     for i in 0..facts.height() {
-        let key = display_name_of(
-            rule.get(i).unwrap_or(""),
-            by.as_ref().map(|(label, values)| (*label, values.get(i))),
-        );
-        let f = out.entry(key).or_insert_with(|| RuleFacts {
-            hours: vec![0; heatmap::HOURS],
-            ..RuleFacts::default()
+        let code = rule.get(i);
+        let value = by.as_ref().and_then(|(_, values)| values.get(i));
+        let at = *groups.entry((code, value)).or_insert_with(|| {
+            let name = code
+                .and_then(|c| rules.get(c as usize - 1))
+                .map_or("", |n| n.as_str());
+            let key = display_name_of(name, by.as_ref().map(|(label, _)| (*label, value)));
+            *by_name.entry(key).or_insert_with(|| {
+                sums.push(RuleFacts {
+                    hours: vec![0; heatmap::HOURS],
+                    ..RuleFacts::default()
+                });
+                sums.len() - 1
+            })
         });
+        let f = &mut sums[at];
         let is = |c: &polars::prelude::BooleanChunked| c.get(i).unwrap_or(false);
         // Each noisy episode under its first reason, so the parts add up to noisy_episodes.
         if is(&short) {
@@ -89,7 +104,11 @@ pub fn rule_facts(
             }
         }
     }
-    Ok(out)
+    let mut sums: Vec<Option<RuleFacts>> = sums.into_iter().map(Some).collect();
+    Ok(by_name
+        .into_iter()
+        .filter_map(|(name, at)| sums[at].take().map(|f| (name, f)))
+        .collect())
 }
 
 #[derive(Serialize)]
@@ -206,7 +225,7 @@ pub fn render(input: &ReportInput) -> Result<String> {
         usize::MAX,
         RAW,
     );
-    let facts = rule_facts(input.facts, settings)?;
+    let facts = rule_facts(input.facts, settings, input.episodes.rules().values())?;
     let weeks = summary.window.days / 7.0;
     let charted: Vec<&LeaderRow> = model.leaders.iter().take(CHARTED).collect();
     let bars: Vec<leaderboard::NoiseBar> = charted

@@ -262,7 +262,12 @@ fn the_chart_counts_add_up_to_the_metrics() {
     options.reviews = Some(root().join("sample-data/reviews.csv"));
     options.by = Some("team".into());
     let analysis = run(&options);
-    let facts = alertnoise::report::html::rule_facts(&analysis.facts, &analysis.settings).unwrap();
+    let facts = alertnoise::report::html::rule_facts(
+        &analysis.facts,
+        &analysis.settings,
+        analysis.episode_table.rules().values(),
+    )
+    .unwrap();
     assert_eq!(facts.len(), analysis.rules.len());
     for row in &analysis.rules {
         let key = alertnoise::report::markdown::display_name(row, Some("team"));
