@@ -278,9 +278,21 @@ pub fn targets<'a>(
             .is_some_and(|t| t >= window.since && t < window.until)
     };
     // Grouped by the rule column's codes (one per distinct name), then named.
+    // Each rule's list is made at its final length (counted first), and
+    // moved, not copied, to its name.
     let rules = episodes.rules();
-    let mut by_code: Vec<Vec<EpisodeRef>> = vec![Vec::new(); rules.values().len() + 1];
-    for e in episodes.iter().filter(|e| in_window(e)) {
+    let in_window_rows: Vec<bool> = episodes.iter().map(|e| in_window(&e)).collect();
+    let mut counts = vec![0usize; rules.values().len() + 1];
+    for (&code, _) in rules
+        .codes()
+        .iter()
+        .zip(&in_window_rows)
+        .filter(|(_, &w)| w)
+    {
+        counts[code as usize] += 1;
+    }
+    let mut by_code: Vec<Vec<EpisodeRef>> = counts.iter().map(|&n| Vec::with_capacity(n)).collect();
+    for e in episodes.iter().filter(|e| in_window_rows[e.row()]) {
         by_code[rules.codes()[e.row()] as usize].push(e);
     }
     let mut by_name: BTreeMap<&str, Vec<EpisodeRef>> = BTreeMap::new();
@@ -289,7 +301,14 @@ pub fn targets<'a>(
             let name = code
                 .checked_sub(1)
                 .map_or("", |i| rules.values()[i].as_str());
-            by_name.entry(name).or_default().extend(eps);
+            match by_name.entry(name) {
+                std::collections::btree_map::Entry::Vacant(slot) => {
+                    slot.insert(eps);
+                }
+                std::collections::btree_map::Entry::Occupied(mut slot) => {
+                    slot.get_mut().extend(eps);
+                }
+            }
         }
     }
     let severity_of = |eps: &[EpisodeRef]| {

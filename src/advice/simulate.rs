@@ -24,6 +24,7 @@
 //! notification of each episode merged into it (its repeats stay); an episode
 //! that fires only under the new setting costs two (firing and resolved).
 
+use crate::episode_table::NO_TIME;
 use crate::episodes::EpisodeRef;
 use crate::timefmt::Millis;
 use serde::Serialize;
@@ -94,12 +95,29 @@ struct Fact {
     starts_at: Millis,
 }
 
-/// One condition period of the history.
+/// One condition period of the history (32 bytes: a rule of ten million
+/// episodes holds one per episode while it is replayed).
 struct Period {
-    index: usize,
     pending: Millis,
-    end: Option<Millis>,
-    fired_start: Option<Millis>,
+    /// When the condition ended ([`NO_TIME`]: it had not).
+    end_ms: Millis,
+    /// When it fired ([`NO_TIME`]: it never did).
+    fired_start_ms: Millis,
+    index: u32,
+}
+
+impl Period {
+    fn end(&self) -> Option<Millis> {
+        (self.end_ms != NO_TIME).then_some(self.end_ms)
+    }
+
+    fn fired_start(&self) -> Option<Millis> {
+        (self.fired_start_ms != NO_TIME).then_some(self.fired_start_ms)
+    }
+
+    fn index(&self) -> usize {
+        self.index as usize
+    }
 }
 
 /// One rule's history prepared once for any number of replays: its
@@ -113,7 +131,7 @@ pub struct History<'a> {
     flap_window_ms: Millis,
     /// Each instance's fingerprint and periods, sorted by (pending, index).
     instances: Vec<(&'a str, u32, Vec<Period>)>,
-    fired: Vec<usize>,
+    fired: Vec<u32>,
     before: Effect,
     known: bool,
     unchanged: OnceLock<Effect>,
@@ -151,38 +169,40 @@ impl<'a> History<'a> {
                 instances.len() - 1
             });
             instances[slot].2.push(Period {
-                index,
                 pending,
-                end,
-                fired_start: e.starts_at(),
+                end_ms: end.unwrap_or(NO_TIME),
+                fired_start_ms: e.starts_at().unwrap_or(NO_TIME),
+                index: index as u32,
             });
         }
         for (_, _, periods) in &mut instances {
             periods.sort_by_key(|p| (p.pending, p.index));
         }
-        let fired: Vec<usize> = (0..episodes.len())
-            .filter(|&i| episodes[i].starts_at().is_some())
+        let fired: Vec<u32> = (0..episodes.len() as u32)
+            .filter(|&i| episodes[i as usize].starts_at().is_some())
             .collect();
         let before = Effect {
             episodes_before: fired.len() as u64,
             notifications_before: fired
                 .iter()
-                .map(|&i| episodes[i].notification_count() as u64)
+                .map(|&i| episodes[i as usize].notification_count() as u64)
                 .sum(),
             refires_before: refires(
                 fired.iter().map(|&i| {
-                    let e = episodes[i];
+                    let (e, i) = (episodes[i as usize], i as usize);
                     (ranks[i], e.starts_at().unwrap_or_default(), e.ends_at())
                 }),
                 flap_window_ms,
             ),
             short_before: fired
                 .iter()
-                .filter(|&&i| is_short(episodes[i], short_ms))
+                .filter(|&&i| is_short(episodes[i as usize], short_ms))
                 .count() as u64,
             ..Effect::default()
         };
-        let known = fired.iter().any(|&i| episodes[i].actionable().is_some());
+        let known = fired
+            .iter()
+            .any(|&i| episodes[i as usize].actionable().is_some());
         let facts = episodes
             .iter()
             .map(|e| Fact {
@@ -242,8 +262,8 @@ impl<'a> History<'a> {
             // The open episode: when it fires and when its condition ended.
             let mut open: Option<(Millis, Option<Millis>)> = None;
             for p in periods {
-                let cond_end = p.end.unwrap_or(until);
-                let fires_at = match p.fired_start {
+                let cond_end = p.end().unwrap_or(until);
+                let fires_at = match p.fired_start() {
                     // Unchanged `for:`: it fires when it did.
                     Some(s) if new.for_ms == current.for_ms => Some(s),
                     _ if cond_end - p.pending > new.for_ms => Some(p.pending + new.for_ms),
@@ -256,8 +276,8 @@ impl<'a> History<'a> {
                             Some(end) => p.pending - *end <= keep,
                         };
                     if joins {
-                        members.push(p.index);
-                        *current_end = match (*current_end, p.end) {
+                        members.push(p.index());
+                        *current_end = match (*current_end, p.end()) {
                             (Some(a), Some(b)) => Some(a.max(b)),
                             _ => None,
                         };
@@ -269,8 +289,8 @@ impl<'a> History<'a> {
                     members.clear();
                 }
                 if let Some(start) = fires_at {
-                    members.push(p.index);
-                    open = Some((start, p.end));
+                    members.push(p.index());
+                    open = Some((start, p.end()));
                 }
             }
             if let Some((start, end)) = open.take() {
@@ -327,10 +347,8 @@ impl<'a> History<'a> {
                 shifted += 1;
             }
         });
-        let lost: Vec<usize> = self
-            .fired
-            .iter()
-            .copied()
+        let lost: Vec<usize> = (self.fired.iter())
+            .map(|&i| i as usize)
             .filter(|&i| !covered[i])
             .collect();
         // Mean of the shifts, in seconds (ms precision).
