@@ -255,7 +255,14 @@ impl Analysis {
     /// Runs the advisors on this history (only `report` needs them) and
     /// counts the join of rule files to history into the summary.
     pub fn advise(&mut self, options: &Options) -> AdviceReport {
-        let report = stage("advice", || {
+        let report = self.advice(options);
+        self.count_rule_files(&report);
+        report
+    }
+
+    /// Runs the advisors on this history (see [`Analysis::advise`]).
+    pub fn advice(&self, options: &Options) -> AdviceReport {
+        stage("advice", || {
             AdviceReport::build(&advice::Context {
                 files: &self.rule_files,
                 targets: self.targets(&options.label_names),
@@ -266,10 +273,14 @@ impl Analysis {
                 label_names: &options.label_names,
                 series: &self.series,
             })
-        });
+        })
+    }
+
+    /// Counts the join of rule files to history (from the advice's
+    /// inventory) into the summary.
+    pub fn count_rule_files(&mut self, report: &AdviceReport) {
         self.summary.rule_files =
             (!self.rule_files.is_empty()).then(|| report.summary(&self.rule_files));
-        report
     }
 
     /// The advice targets (every alerting rule with its episodes in the window,

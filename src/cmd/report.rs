@@ -51,7 +51,20 @@ pub fn run(args: &Args) -> Result<()> {
     let mut options = args.history.options()?;
     options.by = super::history::check_by(args.by.clone())?;
     let mut analysis = crate::timings::stage("analyze", || analysis::analyze(&options))?;
-    let advice = analysis.advise(&options);
+    // The charts' per-rule sums are made beside the advice; then the
+    // episodes' facts frame is let go before the report is written.
+    let charts = || match outputs.html {
+        true => crate::report::html::rule_facts(
+            &analysis.facts,
+            &analysis.settings,
+            analysis.episode_table.rules().values(),
+        ),
+        false => Ok(Default::default()),
+    };
+    let (charts, advice) = rayon::join(charts, || analysis.advice(&options));
+    let charts = charts?;
+    analysis.count_rule_files(&advice);
+    analysis.facts = Default::default();
     let run_id = crate::report::history::run_id(
         &analysis.summary.window.since,
         &analysis.summary.window.until,
@@ -81,12 +94,11 @@ pub fn run(args: &Args) -> Result<()> {
                 columns: &columns,
                 episodes: &analysis.episode_table,
                 label_names: &options.label_names,
-                facts: &analysis.facts,
+                charts: &charts,
                 problems: &analysis.problems,
                 advice: &advice,
                 with_rules: !analysis.rule_files.is_empty(),
                 trends: trends.as_ref(),
-                settings: &analysis.settings,
                 outputs,
             },
         )

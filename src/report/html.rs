@@ -215,7 +215,6 @@ fn tradeoff_chart(a: &Advice) -> Result<Option<(String, String)>> {
 
 /// Renders `report.html`.
 pub fn render(input: &ReportInput) -> Result<String> {
-    let settings = input.settings;
     let summary = input.summary;
     let model = markdown::page_model(
         summary,
@@ -225,7 +224,7 @@ pub fn render(input: &ReportInput) -> Result<String> {
         usize::MAX,
         RAW,
     );
-    let facts = rule_facts(input.facts, settings, input.episodes.rules().values())?;
+    let facts = input.charts;
     let weeks = summary.window.days / 7.0;
     let charted: Vec<&LeaderRow> = model.leaders.iter().take(CHARTED).collect();
     let bars: Vec<leaderboard::NoiseBar> = charted

@@ -23,7 +23,6 @@ use crate::advice::inventory::AdviceReport;
 use crate::error::Result;
 use crate::outdir::{write_dir, write_file};
 use crate::problem::Problem;
-use polars::prelude::DataFrame;
 use std::path::Path;
 
 /// The file every report directory holds, which `--force` looks for before replacing one.
@@ -44,8 +43,9 @@ pub struct ReportInput<'a> {
     pub episodes: &'a crate::episodes::EpisodeTable,
     /// Which labels carry severity, team and service (for its columns).
     pub label_names: &'a crate::episodes::LabelNames,
-    /// The episode table with the metrics' facts (`metrics::prepare`), for the charts.
-    pub facts: &'a DataFrame,
+    /// What each rule's episodes add up to, for report.html's charts
+    /// (`html::rule_facts`; empty when report.html is not written).
+    pub charts: &'a std::collections::BTreeMap<String, html::RuleFacts>,
     /// Every problem found in the inputs.
     pub problems: &'a [Problem],
     /// Recommendations and the rule inventory.
@@ -54,8 +54,6 @@ pub struct ReportInput<'a> {
     pub with_rules: bool,
     /// With `--history`: each rule's noise score over the last runs.
     pub trends: Option<&'a std::collections::BTreeMap<String, Vec<f64>>>,
-    /// The settings the metrics were computed with (for the charts).
-    pub settings: &'a crate::metrics::Settings,
     /// Which files to write besides `summary.json`.
     pub outputs: Outputs,
 }
