@@ -195,12 +195,14 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
         business_hours: options.business_hours.clone(),
         by: options.by.clone(),
     };
+    let severities = episodes::ranked_severities(&table, &options.label_names);
     let facts = stage("episode facts", || {
-        metrics::prepare(&table, &options.label_names, &settings)
+        metrics::prepare(&table, &options.label_names, &severities, &settings)
     })?;
     let metrics_frame = stage("metrics", || {
-        metrics::compute(&facts, &settings, table.rules().values())
+        metrics::compute(&facts, &settings, table.rules().values(), &severities.texts)
     })?;
+    drop(severities);
     let mut rules = rows::frame_to_rows(&metrics_frame)?;
     advice::inventory::fill_current_for(&mut rules, &rule_files);
 

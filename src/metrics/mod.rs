@@ -15,7 +15,7 @@ pub mod off_hours;
 pub mod silencing;
 pub mod volume;
 
-use crate::episodes::{self, EpisodeTable, LabelNames, Name};
+use crate::episodes::{self, EpisodeTable, LabelNames, Name, RankedTexts};
 use crate::timefmt::Millis;
 use off_hours::BusinessHours;
 use polars::prelude::*;
@@ -154,8 +154,7 @@ fn starts_in(w: Window) -> Expr {
 /// The canonical episode columns the metrics read; [`prepare`] gives them
 /// only these (not the label sets, teams, services and other texts the
 /// report's data files carry).
-pub const EPISODE_COLUMNS: [&str; 8] = [
-    "severity",
+pub const EPISODE_COLUMNS: [&str; 7] = [
     "starts_at",
     "ends_at",
     "notifications",
@@ -169,6 +168,10 @@ pub const EPISODE_COLUMNS: [&str; 8] = [
 /// row's rule (a number per row, not a text; [`compute`] gives the names).
 pub const RULE_COLUMN: &str = "__rule";
 
+/// The column of each row's severity as its rank among the severities in
+/// string order (`episodes::ranked_severities`; [`compute`] gives the texts).
+pub const SEVERITY_COLUMN: &str = "__severity";
+
 /// The column that tells instances apart: the table's code for each row's
 /// fingerprint (null where none), counted by `instances`. Its name cannot
 /// be a label's: names starting with `__` are Prometheus' own.
@@ -179,7 +182,8 @@ pub const INSTANCE_COLUMN: &str = "__instance";
 pub const REVIEWED_COLUMN: &str = "__reviewed";
 
 /// The episodes as the metrics and the report's charts read them: the
-/// [`EPISODE_COLUMNS`] of every row, the rule and instance codes, whether the
+/// [`EPISODE_COLUMNS`] of every row, the rule and instance codes, the
+/// severity's rank (`severities`, from `episodes::ranked_severities`), whether the
 /// verdict is a review's, the per-episode
 /// facts that need a sequential scan or a time zone (`refire`,
 /// `off_hours`) and, with `--by`, the label's column. Computed once per run
@@ -187,6 +191,7 @@ pub const REVIEWED_COLUMN: &str = "__reviewed";
 pub fn prepare(
     table: &EpisodeTable,
     names: &LabelNames,
+    severities: &RankedTexts,
     settings: &Settings,
 ) -> PolarsResult<DataFrame> {
     let ((frame, refire), off) = rayon::join(
@@ -203,6 +208,8 @@ pub fn prepare(
         .map(|&code| (code != 0).then_some(code))
         .collect();
     frame.with_column(Column::new(RULE_COLUMN.into(), rules))?;
+    let severity = Column::new(SEVERITY_COLUMN.into(), &severities.ranks);
+    frame.with_column(severity)?;
     let instances: Vec<Option<u32>> = (table.fingerprints().codes().iter())
         .map(|&code| (code != 0).then_some(code))
         .collect();
@@ -281,8 +288,14 @@ pub fn episode_facts(facts: &DataFrame, settings: &Settings) -> PolarsResult<Dat
 }
 
 /// Computes the per-rule metrics table from the frame [`prepare`] made;
-/// `rules` are the table's rule names (a rule's code is 1 + its index).
-pub fn compute(facts: &DataFrame, settings: &Settings, rules: &[Name]) -> PolarsResult<DataFrame> {
+/// `rules` are the table's rule names (a rule's code is 1 + its index),
+/// `severities` the texts of the severity ranks.
+pub fn compute(
+    facts: &DataFrame,
+    settings: &Settings,
+    rules: &[Name],
+    severities: &[String],
+) -> PolarsResult<DataFrame> {
     let ctx = Context { settings };
     let frame = facts.clone();
     let keys = group_keys(settings);
@@ -291,7 +304,7 @@ pub fn compute(facts: &DataFrame, settings: &Settings, rules: &[Name]) -> Polars
     let aggs: Vec<Expr> = families.iter().flat_map(|f| f.aggregations(&ctx)).collect();
     let outputs: Vec<Expr> = families.iter().flat_map(|f| f.outputs(&ctx)).collect();
     let mut select: Vec<Expr> = keys.clone();
-    select.push(col("severity"));
+    select.push(col(SEVERITY_COLUMN));
     select.push(lit(NULL).cast(DataType::Float64).alias("current_for_s"));
     select.extend(METRIC_COLUMNS.iter().map(|c| col(*c)));
     let key_names: Vec<PlSmallStr> = keys_names(settings);
@@ -312,6 +325,13 @@ pub fn compute(facts: &DataFrame, settings: &Settings, rules: &[Name]) -> Polars
         .collect()?;
     let names = rule_names(metrics.column(RULE_COLUMN)?, rules)?;
     metrics.replace_column(0, names)?;
+    let severity = (metrics.column(SEVERITY_COLUMN)?.u32()?.iter())
+        .map(|rank| {
+            rank.and_then(|r| severities.get(r as usize))
+                .map(String::as_str)
+        })
+        .collect::<Vec<Option<&str>>>();
+    metrics.replace_column(keys.len(), Column::new("severity".into(), severity))?;
     metrics.sort(
         key_names,
         SortMultipleOptions::default().with_nulls_last(true),
@@ -338,19 +358,21 @@ fn keys_names(settings: &Settings) -> Vec<PlSmallStr> {
 }
 
 /// The most common severity of each group's episodes in the window (ties: alphabetical).
+/// (The severities are ranks in string order: the smallest rank is the
+/// alphabetically first.)
 fn severity_per_group(frame: &DataFrame, keys: &[Expr], w: Window) -> PolarsResult<LazyFrame> {
     let mut group: Vec<Expr> = keys.to_vec();
-    group.push(col("severity"));
+    group.push(col(SEVERITY_COLUMN));
     Ok(frame
         .clone()
         .lazy()
-        .filter(starts_in(w).and(col("severity").is_not_null()))
+        .filter(starts_in(w).and(col(SEVERITY_COLUMN).is_not_null()))
         .group_by(group)
         .agg([len().alias("_n")])
         .sort_by_exprs(
-            [col("_n"), col("severity")],
+            [col("_n"), col(SEVERITY_COLUMN)],
             SortMultipleOptions::default().with_order_descending_multi([true, false]),
         )
         .group_by_stable(keys)
-        .agg([col("severity").first()]))
+        .agg([col(SEVERITY_COLUMN).first()]))
 }

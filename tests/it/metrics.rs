@@ -324,3 +324,50 @@ fn every_paging_severity_gets_the_paging_findings() {
         "{md}"
     );
 }
+
+/// A rule's severity is the most common one of its episodes in the window,
+/// ties going to the alphabetically first, whether a row gives it in its
+/// severity column or its `severity` label; episodes outside the window or
+/// without any severity do not count.
+#[test]
+fn a_rules_severity_is_its_most_common_ties_alphabetical() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("rule,starts_at,ends_at,labels,severity\n");
+    let day = 1_794_787_200; // 2026-11-16T00:00:00Z
+    let mut add = |rule: &str, n: i64, labels: &str, severity: &str| {
+        let start = day + n * 3_600;
+        csv.push_str(&format!(
+            "{rule},{start},{},{labels},{severity}\n",
+            start + 60
+        ));
+    };
+    // Tie between warning and critical: critical (alphabetical).
+    add("Tie", 1, "i=1", "warning");
+    add("Tie", 2, "i=1", "warning");
+    add("Tie", 3, "i=1;severity=critical", "");
+    add("Tie", 4, "i=1", "critical");
+    add("Tie", 5, "i=1", "");
+    // Two by the column, one by the label: page.
+    add("Page", 1, "i=2", "page");
+    add("Page", 2, "i=2", "page");
+    add("Page", 3, "i=2;severity=ticket", "");
+    // Outside the window (a week later): three more tickets do not count.
+    add("Window", 1, "i=3", "zebra");
+    for k in 0..3 {
+        add("Window", 24 * 8 + k, "i=3", "alpha");
+    }
+    let input = write(dir.path(), "h.csv", &csv);
+    let mut options = options(vec![input]);
+    options.since = Some(day * 1000);
+    options.until = Some((day + 86_400) * 1000);
+    let analysis = run(&options);
+    let severity = |rule: &str| {
+        row(&analysis.rules, rule)
+            .get("severity")
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
+    assert_eq!(severity("Tie").as_deref(), Some("critical"));
+    assert_eq!(severity("Page").as_deref(), Some("page"));
+    assert_eq!(severity("Window").as_deref(), Some("zebra"));
+}
