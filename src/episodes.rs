@@ -279,6 +279,21 @@ fn view_column(
         .into_column())
 }
 
+/// Per row: its own text's value (`by_code`, by its code; code 0: none of
+/// its own) or else its label set's (`by_set`): how the severity, team and
+/// service columns are picked.
+fn picked_rows<'t, T: Copy>(
+    codes: &'t [u32],
+    sets: &'t [u32],
+    by_code: &'t [T],
+    by_set: &'t [T],
+) -> impl ExactSizeIterator<Item = T> + 't {
+    codes.iter().zip(sets).map(move |(&code, &set)| match code {
+        0 => by_set[set as usize],
+        code => by_code[code as usize],
+    })
+}
+
 /// A text column's distinct texts, stored once for every frame made of the
 /// table, and the view of each: per code of a coded column (0: none), per
 /// label set (its JSON, or its value of a label).
@@ -326,19 +341,14 @@ impl ColumnTexts {
             by_set,
         })
     }
-}
 
-/// The canonical columns held as texts shared by every frame of a table.
-const TEXT_COLUMNS: [&str; 8] = [
-    "rule",
-    "fingerprint",
-    "labels",
-    "severity",
-    "team",
-    "service",
-    "acked_by",
-    "incident_id",
-];
+    /// A column of rows whose texts are their label sets' (`sets`: a code
+    /// per row).
+    fn by_sets(&self, name: &str, sets: &[u32]) -> PolarsResult<Column> {
+        let views = sets.iter().map(|&set| self.by_set[set as usize]);
+        view_column(name, views, &self.bytes)
+    }
+}
 
 /// Makes polars frames of the episode table's columns. Each text column's
 /// distinct texts are stored once, when a frame first needs them, and
@@ -347,7 +357,9 @@ const TEXT_COLUMNS: [&str; 8] = [
 pub struct FrameMaker<'a> {
     table: &'a EpisodeTable,
     names: &'a LabelNames,
-    texts: [OnceLock<ColumnTexts>; TEXT_COLUMNS.len()],
+    /// Per canonical column (as [`COLUMNS`] orders them): its texts, for
+    /// the text columns, once made.
+    texts: [OnceLock<ColumnTexts>; COLUMNS.len()],
 }
 
 impl<'a> FrameMaker<'a> {
@@ -373,25 +385,19 @@ impl<'a> FrameMaker<'a> {
         DataFrame::new(rows.len(), built)
     }
 
-    /// A text column's shared texts, stored on first use.
-    fn texts(&self, name: &str) -> PolarsResult<&ColumnTexts> {
-        let Some(at) = TEXT_COLUMNS.iter().position(|c| *c == name) else {
-            polars_bail!(ColumnNotFound: "no text column {name}");
+    /// A text column's shared texts, made by `make` on first use.
+    fn texts(
+        &self,
+        name: &str,
+        make: impl FnOnce() -> PolarsResult<ColumnTexts>,
+    ) -> PolarsResult<&ColumnTexts> {
+        let Some(at) = COLUMNS.iter().position(|c| *c == name) else {
+            polars_bail!(ColumnNotFound: "no episode column {name}");
         };
         if let Some(texts) = self.texts[at].get() {
             return Ok(texts);
         }
-        let (t, names, sets) = (self.table, self.names, self.table.label_sets());
-        let texts = match name {
-            "rule" => ColumnTexts::new(name, t.rules(), sets, None)?,
-            "fingerprint" => ColumnTexts::new(name, t.fingerprints(), sets, None)?,
-            "labels" => ColumnTexts::of_label_sets(sets)?,
-            "severity" => ColumnTexts::new(name, t.severities(), sets, Some(&names.severity))?,
-            "team" => ColumnTexts::new(name, t.teams(), sets, Some(&names.team))?,
-            "service" => ColumnTexts::new(name, t.services(), sets, Some(&names.service))?,
-            "acked_by" => ColumnTexts::new(name, t.acked_by_column(), sets, None)?,
-            _ => ColumnTexts::new(name, t.incident_ids(), sets, None)?,
-        };
+        let texts = make()?;
         Ok(self.texts[at].get_or_init(|| texts))
     }
 
@@ -405,29 +411,31 @@ impl<'a> FrameMaker<'a> {
                 return Ok(constant_text(name, text, codes.len()));
             }
         }
-        let texts = self.texts(name)?;
+        let sets = self.table.label_sets();
+        let texts = self.texts(name, || ColumnTexts::new(name, column, sets, None))?;
         let views = codes.iter().map(|&c| texts.by_code[c as usize]);
         view_column(name, views, &texts.bytes)
     }
 
     /// A column of the source's own texts where a row has one, else the
-    /// row's label set's value of the column's label.
-    fn picked(&self, name: &str, column: &TextColumn, rows: Range<usize>) -> PolarsResult<Column> {
-        let texts = self.texts(name)?;
-        let sets = &self.table.label_sets().codes()[rows.clone()];
-        let views = column.codes()[rows].iter().zip(sets).map(|(&code, &set)| {
-            if code == 0 {
-                texts.by_set[set as usize]
-            } else {
-                texts.by_code[code as usize]
-            }
-        });
+    /// row's label set's value of `label`.
+    fn picked(
+        &self,
+        name: &str,
+        column: &TextColumn,
+        label: &str,
+        rows: Range<usize>,
+    ) -> PolarsResult<Column> {
+        let sets = self.table.label_sets();
+        let texts = self.texts(name, || ColumnTexts::new(name, column, sets, Some(label)))?;
+        let (codes, sets) = (&column.codes()[rows.clone()], &sets.codes()[rows]);
+        let views = picked_rows(codes, sets, &texts.by_code, &texts.by_set);
         view_column(name, views, &texts.bytes)
     }
 
     /// One canonical column, for `rows`.
     fn column(&self, name: &str, rows: Range<usize>) -> PolarsResult<Column> {
-        let table = self.table;
+        let (table, names) = (self.table, self.names);
         let times = |column: &TimeColumn| datetime_column(name, column, rows.clone());
         Ok(match name {
             "source" => {
@@ -442,17 +450,13 @@ impl<'a> FrameMaker<'a> {
             "rule" => self.coded(name, table.rules(), rows)?,
             "fingerprint" => self.coded(name, table.fingerprints(), rows)?,
             "labels" => {
-                let texts = self.texts(name)?;
-                let sets = &table.label_sets().codes()[rows];
-                view_column(
-                    name,
-                    sets.iter().map(|&s| texts.by_set[s as usize]),
-                    &texts.bytes,
-                )?
+                let sets = table.label_sets();
+                let texts = self.texts(name, || ColumnTexts::of_label_sets(sets))?;
+                texts.by_sets(name, &sets.codes()[rows])?
             }
-            "severity" => self.picked(name, table.severities(), rows)?,
-            "team" => self.picked(name, table.teams(), rows)?,
-            "service" => self.picked(name, table.services(), rows)?,
+            "severity" => self.picked(name, table.severities(), &names.severity, rows)?,
+            "team" => self.picked(name, table.teams(), &names.team, rows)?,
+            "service" => self.picked(name, table.services(), &names.service, rows)?,
             "starts_at" => times(table.starts())?,
             "ends_at" => times(table.ends())?,
             "pending_since" => times(table.pending())?,
@@ -517,14 +521,11 @@ pub fn ranked_severities(table: &EpisodeTable, names: &LabelNames) -> RankedText
     texts.sort_unstable();
     texts.dedup();
     let rank = |text: &str| texts.binary_search(&text).ok().map(|r| r as u32);
-    let explicit_ranks: Vec<Option<u32>> = explicit.values().iter().map(|t| rank(t)).collect();
-    let set_ranks: Vec<Option<u32>> = set_values.iter().map(|t| t.and_then(rank)).collect();
-    let ranks = (explicit.codes().iter().zip(sets.codes()))
-        .map(|(&code, &set)| match code {
-            0 => set_ranks[set as usize],
-            code => explicit_ranks[code as usize - 1],
-        })
+    let by_code: Vec<Option<u32>> = std::iter::once(None)
+        .chain(explicit.values().iter().map(|t| rank(t)))
         .collect();
+    let by_set: Vec<Option<u32>> = set_values.iter().map(|t| t.and_then(rank)).collect();
+    let ranks = picked_rows(explicit.codes(), sets.codes(), &by_code, &by_set).collect();
     RankedTexts {
         ranks,
         texts: texts.into_iter().map(str::to_string).collect(),
@@ -534,16 +535,9 @@ pub fn ranked_severities(table: &EpisodeTable, names: &LabelNames) -> RankedText
 /// The value of one label in every row's label set (null where the set
 /// lacks it): each set looked up once, each distinct value stored once.
 pub fn label_column(table: &EpisodeTable, label: &str) -> PolarsResult<Column> {
-    let labels = table.label_sets();
-    let mut store = TextStore::default();
-    let views: Vec<Option<View>> = labels
-        .values()
-        .iter()
-        .map(|set| set.get(label).map(|text| store.store(text)))
-        .collect();
-    let bytes = store.finish(label)?;
-    let rows = labels.codes().iter().map(|&set| views[set as usize]);
-    view_column(label, rows, &bytes)
+    let sets = table.label_sets();
+    let texts = ColumnTexts::new(label, &TextColumn::default(), sets, Some(label))?;
+    texts.by_sets(label, sets.codes())
 }
 
 #[cfg(test)]

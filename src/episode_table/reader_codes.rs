@@ -180,9 +180,7 @@ impl CodedPiece {
         t.actionable_source.push(row.actionable_source);
         t.auto_resolved.push(None);
     }
-}
 
-impl CodedPiece {
     /// The number of rows pushed.
     pub fn len(&self) -> usize {
         self.table.len()

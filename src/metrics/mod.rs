@@ -204,16 +204,10 @@ pub fn prepare(
         || off_hours::off_hours_flags(table.starts().millis(), &settings.business_hours),
     );
     let mut frame = frame?;
-    let rules: Vec<Option<u32>> = (table.rules().codes().iter())
-        .map(|&code| (code != 0).then_some(code))
-        .collect();
-    frame.with_column(Column::new(RULE_COLUMN.into(), rules))?;
+    frame.with_column(code_column(RULE_COLUMN, table.rules().codes()))?;
     let severity = Column::new(SEVERITY_COLUMN.into(), &severities.ranks);
     frame.with_column(severity)?;
-    let instances: Vec<Option<u32>> = (table.fingerprints().codes().iter())
-        .map(|&code| (code != 0).then_some(code))
-        .collect();
-    frame.with_column(Column::new(INSTANCE_COLUMN.into(), instances))?;
+    frame.with_column(code_column(INSTANCE_COLUMN, table.fingerprints().codes()))?;
     let reviewed: Vec<bool> = (table.iter())
         .map(|e| e.actionable_source() == Some("review"))
         .collect();
@@ -224,6 +218,12 @@ pub fn prepare(
         frame.with_column(episodes::label_column(table, label)?)?;
     }
     Ok(frame)
+}
+
+/// A column of a text column's codes (none: null).
+fn code_column(name: &str, codes: &[u32]) -> Column {
+    let codes: Vec<Option<u32>> = codes.iter().map(|&c| (c != 0).then_some(c)).collect();
+    Column::new(name.into(), codes)
 }
 
 /// The columns the metrics are grouped by: the rule's code, and the `--by`
@@ -325,28 +325,38 @@ pub fn compute(
         .collect()?;
     let names = rule_names(metrics.column(RULE_COLUMN)?, rules)?;
     metrics.replace_column(0, names)?;
-    let severity = (metrics.column(SEVERITY_COLUMN)?.u32()?.iter())
-        .map(|rank| {
-            rank.and_then(|r| severities.get(r as usize))
-                .map(String::as_str)
-        })
-        .collect::<Vec<Option<&str>>>();
-    metrics.replace_column(keys.len(), Column::new("severity".into(), severity))?;
+    let severity = texts_of(metrics.column(SEVERITY_COLUMN)?, "severity", |rank| {
+        severities.get(rank as usize).map(String::as_str)
+    })?;
+    metrics.replace_column(keys.len(), severity)?;
     metrics.sort(
         key_names,
         SortMultipleOptions::default().with_nulls_last(true),
     )
 }
 
-/// The `rule` column of rule codes: each code's name.
+/// A rule's name by its code in the table's rule column (none for code 0).
+pub fn rule_name(rules: &[Name], code: u32) -> Option<&str> {
+    let index = (code as usize).checked_sub(1)?;
+    rules.get(index).map(Name::as_str)
+}
+
+/// The `rule` column of a column of rule codes: each code's name.
 pub fn rule_names(codes: &Column, rules: &[Name]) -> PolarsResult<Column> {
-    let names: Vec<Option<&str>> = (codes.u32()?.iter())
-        .map(|code| {
-            code.and_then(|c| rules.get(c as usize - 1))
-                .map(Name::as_str)
-        })
+    texts_of(codes, "rule", |code| rule_name(rules, code))
+}
+
+/// A text column `name` of a column of numbers (codes, ranks): each
+/// number's text (null where none).
+fn texts_of<'t>(
+    numbers: &Column,
+    name: &str,
+    text_of: impl Fn(u32) -> Option<&'t str>,
+) -> PolarsResult<Column> {
+    let texts: Vec<Option<&str>> = (numbers.u32()?.iter())
+        .map(|n| n.and_then(&text_of))
         .collect();
-    Ok(Column::new("rule".into(), names))
+    Ok(Column::new(name.into(), texts))
 }
 
 fn keys_names(settings: &Settings) -> Vec<PlSmallStr> {

@@ -74,8 +74,8 @@ pub fn rule_facts(
         let value = by.as_ref().and_then(|(_, values)| values.get(i));
         let at = *groups.entry((code, value)).or_insert_with(|| {
             let name = code
-                .and_then(|c| rules.get(c as usize - 1))
-                .map_or("", |n| n.as_str());
+                .and_then(|c| crate::metrics::rule_name(rules, c))
+                .unwrap_or("");
             let key = display_name_of(name, by.as_ref().map(|(label, _)| (*label, value)));
             *by_name.entry(key).or_insert_with(|| {
                 sums.push(RuleFacts {

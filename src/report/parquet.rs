@@ -31,13 +31,11 @@ fn write_in_groups(
         path: path.to_path_buf(),
         reason: e.to_string(),
     })?;
-    let schema = episodes::frame_of(table, names, &COLUMNS, 0..0)?
-        .schema()
-        .clone();
+    let frames = episodes::FrameMaker::new(table, names);
+    let schema = frames.frame(&COLUMNS, 0..0)?.schema().clone();
     let mut writer = ParquetWriter::new(file).batched(&schema)?;
     for rows in row_groups(table.len(), group_rows) {
-        let group = episodes::frame_of(table, names, &COLUMNS, rows)?;
-        writer.write_batch(&group)?;
+        writer.write_batch(&frames.frame(&COLUMNS, rows)?)?;
     }
     writer.finish()?;
     Ok(())
