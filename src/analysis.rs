@@ -172,6 +172,7 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
         });
     }
     crate::reviews::apply_proxy(&mut table);
+    table.share_times();
 
     let starts: Vec<Millis> = table.starts().iter().flatten().collect();
     let ends: Vec<Millis> = table.ends().iter().flatten().collect();
@@ -195,7 +196,8 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
         business_hours: options.business_hours.clone(),
         by: options.by.clone(),
     };
-    let severities = episodes::ranked_severities(&table, &options.label_names);
+    let severities =
+        episodes::ranked_severities(&table, &options.label_names, metrics::SEVERITY_COLUMN);
     let facts = stage("episode facts", || {
         metrics::prepare(&table, &options.label_names, &severities, &settings)
     })?;

@@ -185,12 +185,12 @@ pub const COLUMNS: [&str; 19] = [
 fn datetime_column(name: &str, column: &TimeColumn, rows: Range<usize>) -> PolarsResult<Column> {
     use polars_arrow::array::PrimitiveArray;
     use polars_arrow::bitmap::Bitmap;
-    let millis = &column.millis()[rows];
+    let millis = &column.millis()[rows.clone()];
     let known = |t: &Millis| *t != crate::episode_table::NO_TIME;
     let validity = (!millis.iter().all(known)).then(|| Bitmap::from_iter(millis.iter().map(known)));
     let array = PrimitiveArray::new(
         polars_arrow::datatypes::ArrowDataType::Int64,
-        millis.to_vec().into(),
+        column.buffer(rows),
         validity,
     );
     Int64Chunked::with_chunk(name.into(), array)
@@ -500,15 +500,16 @@ pub fn frame_of(
 /// null), and those texts. Grouping or sorting on the ranks groups and
 /// orders as on the texts, on four bytes a row instead of a string.
 pub struct RankedTexts {
-    /// Per row: the index of its text in [`RankedTexts::texts`].
-    pub ranks: Vec<Option<u32>>,
+    /// Per row: the index of its text in [`RankedTexts::texts`], as a
+    /// polars column (named `name`) that frames share.
+    pub ranks: Column,
     /// The distinct texts, sorted.
     pub texts: Vec<String>,
 }
 
 /// The severity column ([`COLUMNS`]' `severity`: the source's own, else the
 /// label `names.severity`) as ranks.
-pub fn ranked_severities(table: &EpisodeTable, names: &LabelNames) -> RankedTexts {
+pub fn ranked_severities(table: &EpisodeTable, names: &LabelNames, name: &str) -> RankedTexts {
     let (explicit, sets) = (table.severities(), table.label_sets());
     let label = names.severity.as_str();
     let set_values: Vec<Option<&str>> = sets
@@ -525,9 +526,9 @@ pub fn ranked_severities(table: &EpisodeTable, names: &LabelNames) -> RankedText
         .chain(explicit.values().iter().map(|t| rank(t)))
         .collect();
     let by_set: Vec<Option<u32>> = set_values.iter().map(|t| t.and_then(rank)).collect();
-    let ranks = picked_rows(explicit.codes(), sets.codes(), &by_code, &by_set).collect();
+    let ranks = picked_rows(explicit.codes(), sets.codes(), &by_code, &by_set);
     RankedTexts {
-        ranks,
+        ranks: UInt32Chunked::from_iter_options(name.into(), ranks).into_column(),
         texts: texts.into_iter().map(str::to_string).collect(),
     }
 }

@@ -83,6 +83,49 @@ pub fn commit(tmp: &Path, out: &Path) -> Result<()> {
     Ok(())
 }
 
+/// A directory being written: files go into a temporary sibling of `out`
+/// and [`Staged::commit`] moves it into place; dropped before that (an
+/// error, a panic), the temporary directory is removed.
+pub struct Staged {
+    /// The temporary directory the files are written into.
+    tmp: PathBuf,
+    /// Where the directory goes.
+    out: PathBuf,
+    /// Whether it was moved into place.
+    committed: bool,
+}
+
+impl Staged {
+    /// Checks `out` (see [`check`]) and makes the temporary directory.
+    pub fn start(out: &Path, force: bool, marker: &str) -> Result<Staged> {
+        check(out, force, marker)?;
+        Ok(Staged {
+            tmp: temp_dir_for(out)?,
+            out: out.to_path_buf(),
+            committed: false,
+        })
+    }
+
+    /// The temporary directory to write into.
+    pub fn path(&self) -> &Path {
+        &self.tmp
+    }
+
+    /// Moves the finished directory to `out`.
+    pub fn commit(mut self) -> Result<()> {
+        self.committed = true;
+        commit(&self.tmp, &self.out)
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_dir_all(&self.tmp);
+        }
+    }
+}
+
 /// Checks `out`, runs `fill` on a temporary directory, and moves it into place.
 pub fn write_dir(
     out: &Path,
@@ -90,11 +133,7 @@ pub fn write_dir(
     marker: &str,
     fill: impl FnOnce(&Path) -> Result<()>,
 ) -> Result<()> {
-    check(out, force, marker)?;
-    let tmp = temp_dir_for(out)?;
-    if let Err(e) = fill(&tmp) {
-        let _ = std::fs::remove_dir_all(&tmp);
-        return Err(e);
-    }
-    commit(&tmp, out)
+    let staged = Staged::start(out, force, marker)?;
+    fill(staged.path())?;
+    staged.commit()
 }

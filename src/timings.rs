@@ -1,7 +1,7 @@
 //! Where a run's time goes: with `ALERTNOISE_TIMINGS=1` in the environment,
-//! each pipeline stage prints its wall time to stderr, and the process's peak
-//! resident memory when it ended (how BENCHMARKS.md's per-stage table is
-//! measured). Without it, nothing is printed.
+//! each pipeline stage prints its wall time to stderr, and the process's
+//! resident memory when it ended and its peak so far (how BENCHMARKS.md's
+//! per-stage table is measured). Without it, nothing is printed.
 
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -19,17 +19,19 @@ pub fn stage<T>(name: &str, work: impl FnOnce() -> T) -> T {
     let start = Instant::now();
     let result = work();
     eprintln!(
-        "timing: {name:<24} {:>9.3} s  peak {:>6} MiB",
+        "timing: {name:<24} {:>9.3} s  now {:>6} MiB  peak {:>6} MiB",
         start.elapsed().as_secs_f64(),
-        peak_mib().map_or("?".to_string(), |m| m.to_string())
+        status_mib("VmRSS:").map_or("?".to_string(), |m| m.to_string()),
+        status_mib("VmHWM:").map_or("?".to_string(), |m| m.to_string())
     );
     result
 }
 
-/// The process's peak resident memory so far (Linux: `VmHWM`), in MiB.
-fn peak_mib() -> Option<u64> {
+/// One of the process's memory figures in MiB (Linux: `VmRSS:` resident
+/// now, `VmHWM:` the peak so far).
+fn status_mib(key: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|l| l.starts_with(key))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024)
 }

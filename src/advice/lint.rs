@@ -9,7 +9,7 @@
 //!   connections, file descriptors) rather than a symptom users feel;
 //! - `too_many_rules`: more than 10 alerting rules for one team or service.
 
-use super::{is_paging_severity, Advice, Advisor, Context};
+use super::{is_paging_severity, Advice, Advisor, Context, Target};
 use crate::rules::threshold::metric_names;
 use crate::rules::{Rule, RuleKind};
 use serde_json::{json, Map, Value};
@@ -83,7 +83,11 @@ impl Advisor for Lint {
         "lint"
     }
 
-    fn advise(&self, ctx: &Context) -> Vec<Advice> {
+    fn advise(&self, _ctx: &Context, _target: &Target) -> Vec<Advice> {
+        Vec::new()
+    }
+
+    fn advise_files(&self, ctx: &Context) -> Vec<Advice> {
         let names = ctx.label_names;
         let mut out = Vec::new();
         let mut owners: BTreeMap<(String, String), Vec<&Rule>> = BTreeMap::new();

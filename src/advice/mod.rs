@@ -28,7 +28,7 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 use simulate::{Effect, Setting};
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::sync::Mutex;
 
 /// The candidate steps for `for:` and `keep_firing_for:` (DESIGN.md's ladder).
 pub const DEFAULT_STEPS_MS: [Millis; 7] = [
@@ -98,8 +98,9 @@ pub struct Target<'a> {
     pub current: Setting,
     /// The severity of the rule or of its alerts.
     pub severity: Option<String>,
-    /// Its history prepared for replays, made on the first replay.
-    pub history: OnceLock<simulate::History<'a>>,
+    /// Its history prepared for replays, made on the first replay and let
+    /// go when the advisors are done with the target.
+    pub history: Mutex<Option<simulate::History<'a>>>,
 }
 
 impl<'a> Target<'a> {
@@ -144,6 +145,11 @@ impl<'a> Target<'a> {
         }
     }
 
+    /// Lets go of the history prepared for replays (made again if asked for).
+    pub fn forget_history(&self) {
+        *self.history.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
     /// Counts of verdicts: (actionable, not actionable, unknown) over fired episodes.
     pub fn verdicts(&self) -> (u64, u64, u64) {
         let mut counts = (0, 0, 0);
@@ -181,9 +187,9 @@ pub struct Context<'a> {
 impl Context<'_> {
     /// Replays a target under `new`.
     pub fn effect(&self, target: &Target, new: Setting) -> Effect {
-        target
-            .history
-            .get_or_init(|| {
+        let mut history = target.history.lock().unwrap_or_else(|e| e.into_inner());
+        history
+            .get_or_insert_with(|| {
                 simulate::History::new(
                     &target.episodes,
                     target.current,
@@ -222,8 +228,14 @@ pub fn first_accepted(
 pub trait Advisor: Sync {
     /// The kind's name as it appears in `advice.json`.
     fn kind(&self) -> &'static str;
-    /// The recommendations of this kind.
-    fn advise(&self, ctx: &Context) -> Vec<Advice>;
+    /// The recommendations of this kind for one target (none for a kind
+    /// that reads only the rule files).
+    fn advise(&self, ctx: &Context, target: &Target) -> Vec<Advice>;
+    /// The recommendations of this kind about the rule files themselves,
+    /// not about one target's history (`lint`'s).
+    fn advise_files(&self, _ctx: &Context) -> Vec<Advice> {
+        Vec::new()
+    }
 }
 
 /// Every advisor, in the order the report lists kinds.
@@ -344,7 +356,7 @@ pub fn targets<'a>(
                 },
                 episodes: eps,
                 severity,
-                history: OnceLock::new(),
+                history: Mutex::new(None),
             });
         }
     }
@@ -362,7 +374,7 @@ pub fn targets<'a>(
                 keep_firing_for_ms: 0,
             },
             severity,
-            history: OnceLock::new(),
+            history: Mutex::new(None),
         });
     }
     out
@@ -467,12 +479,20 @@ pub fn attach_patches(files: &[RuleFile], advice: &mut [Advice]) {
 
 /// Runs every advisor and attaches patch hunks. Advice is sorted by rule, then kind.
 pub fn advise(ctx: &Context) -> Vec<Advice> {
-    // The advisors run side by side (the replays of `raise_for` and
-    // `keep_firing_for` cost the most); the list keeps their order.
-    let mut out: Vec<Advice> = all_advisors()
-        .par_iter()
-        .flat_map_iter(|a| a.advise(ctx))
+    // Target by target, side by side: every advisor reads one target's
+    // history (its replays prepared once), which is let go when they are
+    // done, so the histories of a large run are never all held at once.
+    let advisors = all_advisors();
+    let mut out: Vec<Advice> = (ctx.targets.par_iter())
+        .flat_map_iter(|target| {
+            let advice: Vec<Advice> = (advisors.iter())
+                .flat_map(|a| a.advise(ctx, target))
+                .collect();
+            target.forget_history();
+            advice
+        })
         .collect();
+    out.extend(advisors.iter().flat_map(|a| a.advise_files(ctx)));
     attach_patches(ctx.files, &mut out);
     let kinds: Vec<&str> = all_advisors().iter().map(|a| a.kind()).collect();
     out.sort_by(|a, b| {

@@ -8,7 +8,7 @@
 //! loss in their effect; none of them is ever the advice.
 
 use super::simulate::Setting;
-use super::{confidence, duration_change, first_accepted, Advice, Advisor, Context, MOST};
+use super::{confidence, duration_change, first_accepted, Advice, Advisor, Context, Target, MOST};
 use crate::rules::patch::Change;
 use crate::timefmt::format_duration;
 use serde_json::json;
@@ -21,62 +21,58 @@ impl Advisor for RaiseFor {
         "raise_for"
     }
 
-    fn advise(&self, ctx: &Context) -> Vec<Advice> {
-        let mut out = Vec::new();
-        for target in &ctx.targets {
-            let baseline = ctx.effect(target, target.current);
-            let short = baseline.short_before;
-            if short < 3 || (short as f64) < 0.25 * baseline.episodes_before as f64 {
-                continue;
-            }
-            let candidates = ctx.steps_ms.iter().map(|&step| {
-                let new = Setting {
-                    for_ms: target.current.for_ms + step,
-                    ..target.current
-                };
-                (new, duration_change(target, "for", new.for_ms, step))
-            });
-            let (alternatives, chosen) = first_accepted(ctx, target, candidates, |e| {
-                e.short_removed as f64 >= MOST * short as f64 && e.actionable_lost.unwrap_or(0) == 0
-            });
-            let Some((new, change, effect)) = chosen else {
-                continue;
-            };
-            let step = new.for_ms - target.current.for_ms;
-            let (yes, no, unknown) = target.verdicts();
-            let mut advice = target.advice(
-                self.kind(),
-                format!(
-                    "{short} of {} episodes were shorter than {}; {} would have dropped {} of them and {} longer ones, and fire {} later",
-                    baseline.episodes_before,
-                    format_duration(ctx.short_ms),
-                    match target.rule {
-                        Some(_) => format!("`for: {}`", format_duration(new.for_ms)),
-                        None => format!("`for:` {} longer", format_duration(step)),
-                    },
-                    effect.short_removed,
-                    (effect.episodes_before + effect.episodes_added)
-                        .saturating_sub(effect.episodes_after + effect.short_removed),
-                    format_duration(step),
-                ),
-            );
-            advice.change = Some(change);
-            advice.evidence = json!({
-                "current_for": target.rule.map(|_| format_duration(target.current.for_ms)),
-                "episodes": baseline.episodes_before,
-                "short_episodes": short,
-                "short": format_duration(ctx.short_ms),
-                "actionable": yes, "not_actionable": no, "unknown": unknown,
-            })
-            .as_object()
-            .cloned()
-            .unwrap_or_default();
-            advice.confidence = confidence(baseline.episodes_before, yes + no);
-            advice.effect = Some(effect);
-            advice.alternatives = alternatives;
-            advice.edits = target.edits(vec![Change::For(new.for_ms)]);
-            out.push(advice);
+    fn advise(&self, ctx: &Context, target: &Target) -> Vec<Advice> {
+        let baseline = ctx.effect(target, target.current);
+        let short = baseline.short_before;
+        if short < 3 || (short as f64) < 0.25 * baseline.episodes_before as f64 {
+            return Vec::new();
         }
-        out
+        let candidates = ctx.steps_ms.iter().map(|&step| {
+            let new = Setting {
+                for_ms: target.current.for_ms + step,
+                ..target.current
+            };
+            (new, duration_change(target, "for", new.for_ms, step))
+        });
+        let (alternatives, chosen) = first_accepted(ctx, target, candidates, |e| {
+            e.short_removed as f64 >= MOST * short as f64 && e.actionable_lost.unwrap_or(0) == 0
+        });
+        let Some((new, change, effect)) = chosen else {
+            return Vec::new();
+        };
+        let step = new.for_ms - target.current.for_ms;
+        let (yes, no, unknown) = target.verdicts();
+        let mut advice = target.advice(
+            self.kind(),
+            format!(
+                "{short} of {} episodes were shorter than {}; {} would have dropped {} of them and {} longer ones, and fire {} later",
+                baseline.episodes_before,
+                format_duration(ctx.short_ms),
+                match target.rule {
+                    Some(_) => format!("`for: {}`", format_duration(new.for_ms)),
+                    None => format!("`for:` {} longer", format_duration(step)),
+                },
+                effect.short_removed,
+                (effect.episodes_before + effect.episodes_added)
+                    .saturating_sub(effect.episodes_after + effect.short_removed),
+                format_duration(step),
+            ),
+        );
+        advice.change = Some(change);
+        advice.evidence = json!({
+            "current_for": target.rule.map(|_| format_duration(target.current.for_ms)),
+            "episodes": baseline.episodes_before,
+            "short_episodes": short,
+            "short": format_duration(ctx.short_ms),
+            "actionable": yes, "not_actionable": no, "unknown": unknown,
+        })
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+        advice.confidence = confidence(baseline.episodes_before, yes + no);
+        advice.effect = Some(effect);
+        advice.alternatives = alternatives;
+        advice.edits = target.edits(vec![Change::For(new.for_ms)]);
+        vec![advice]
     }
 }

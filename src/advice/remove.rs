@@ -19,50 +19,46 @@ impl Advisor for Remove {
         "remove"
     }
 
-    fn advise(&self, ctx: &Context) -> Vec<Advice> {
-        let mut out = Vec::new();
-        for target in &ctx.targets {
-            if !applies(target) {
-                continue;
-            }
-            let fired: Vec<_> = target.fired().collect();
-            let episodes = fired.len() as u64;
-            let reviewed_n = fired
-                .iter()
-                .filter(|e| e.actionable_source() == Some("review"))
-                .count() as u64;
-            let baseline = ctx.effect(target, target.current);
-            let notifications = baseline.notifications_before;
-            let mut advice = target.advice(
-                self.kind(),
-                format!(
-                    "fired {episodes} times; the review found none of the {reviewed_n} reviewed episodes actionable: delete the rule (or turn it into a dashboard)"
-                ),
-            );
-            advice.change = Some(json!({"remove": true}));
-            advice.evidence = json!({
-                "episodes": episodes,
-                "reviewed": reviewed_n,
-                "reviewed_actionable": 0,
-                "notifications": notifications,
-            })
-            .as_object()
-            .cloned()
-            .unwrap_or_default();
-            advice.effect = Some(Effect {
-                episodes_after: 0,
-                notifications_after: 0,
-                refires_after: 0,
-                short_removed: baseline.short_before,
-                actionable_lost: Some(0),
-                unknown_lost: fired.iter().filter(|e| e.actionable().is_none()).count() as u64,
-                ..baseline
-            });
-            advice.confidence = if reviewed_n >= 10 { "high" } else { "medium" };
-            advice.edits = target.edits(vec![Change::Remove]);
-            out.push(advice);
+    fn advise(&self, ctx: &Context, target: &Target) -> Vec<Advice> {
+        if !applies(target) {
+            return Vec::new();
         }
-        out
+        let fired: Vec<_> = target.fired().collect();
+        let episodes = fired.len() as u64;
+        let reviewed_n = fired
+            .iter()
+            .filter(|e| e.actionable_source() == Some("review"))
+            .count() as u64;
+        let baseline = ctx.effect(target, target.current);
+        let notifications = baseline.notifications_before;
+        let mut advice = target.advice(
+            self.kind(),
+            format!(
+                "fired {episodes} times; the review found none of the {reviewed_n} reviewed episodes actionable: delete the rule (or turn it into a dashboard)"
+            ),
+        );
+        advice.change = Some(json!({"remove": true}));
+        advice.evidence = json!({
+            "episodes": episodes,
+            "reviewed": reviewed_n,
+            "reviewed_actionable": 0,
+            "notifications": notifications,
+        })
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+        advice.effect = Some(Effect {
+            episodes_after: 0,
+            notifications_after: 0,
+            refires_after: 0,
+            short_removed: baseline.short_before,
+            actionable_lost: Some(0),
+            unknown_lost: fired.iter().filter(|e| e.actionable().is_none()).count() as u64,
+            ..baseline
+        });
+        advice.confidence = if reviewed_n >= 10 { "high" } else { "medium" };
+        advice.edits = target.edits(vec![Change::Remove]);
+        vec![advice]
     }
 }
 

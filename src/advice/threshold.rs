@@ -186,30 +186,26 @@ impl Advisor for ThresholdAdvisor {
         "threshold"
     }
 
-    fn advise(&self, ctx: &Context) -> Vec<Advice> {
-        let mut out = Vec::new();
-        for target in &ctx.targets {
-            let (Some(set), Some((_, _, rule))) = (ctx.series.get(target.name), target.rule) else {
-                continue;
-            };
-            let Some(located) = rule.threshold.located() else {
-                continue;
-            };
-            let truth = truth(target, set);
-            if truth.is_empty() {
-                continue;
-            }
-            let bt = run(
-                &located.op,
-                located.value,
-                rule.for_ms.unwrap_or(0),
-                rule.keep_firing_for_ms.unwrap_or(0),
-                set,
-                &truth,
-                &ctx.steps_ms,
-            );
-            out.extend(advice_from(target, &bt));
+    fn advise(&self, ctx: &Context, target: &Target) -> Vec<Advice> {
+        let (Some(set), Some((_, _, rule))) = (ctx.series.get(target.name), target.rule) else {
+            return Vec::new();
+        };
+        let Some(located) = rule.threshold.located() else {
+            return Vec::new();
+        };
+        let truth = truth(target, set);
+        if truth.is_empty() {
+            return Vec::new();
         }
-        out
+        let bt = run(
+            &located.op,
+            located.value,
+            rule.for_ms.unwrap_or(0),
+            rule.keep_firing_for_ms.unwrap_or(0),
+            set,
+            &truth,
+            &ctx.steps_ms,
+        );
+        advice_from(target, &bt).into_iter().collect()
     }
 }

@@ -51,20 +51,27 @@ pub fn run(args: &Args) -> Result<()> {
     let mut options = args.history.options()?;
     options.by = super::history::check_by(args.by.clone())?;
     let mut analysis = crate::timings::stage("analyze", || analysis::analyze(&options))?;
-    // The charts' per-rule sums are made beside the advice; then the
-    // episodes' facts frame is let go before the report is written.
-    let charts = || match outputs.html {
+    let writer = crate::report::ReportWriter::start(&args.out, args.force, outputs)?;
+    // The charts' per-rule sums first, then the episodes' facts frame is let
+    // go and its memory handed back before the advice and `episodes.parquet`
+    // are made side by side (at ten million episodes the two peaks added up
+    // to more than 2 GiB otherwise; see BENCHMARKS.md).
+    let charts = crate::timings::stage("charts", || match outputs.html {
         true => crate::report::html::rule_facts(
             &analysis.facts,
             &analysis.settings,
             analysis.episode_table.rules().values(),
         ),
         false => Ok(Default::default()),
-    };
-    let (charts, advice) = rayon::join(charts, || analysis.advice(&options));
-    let charts = charts?;
-    analysis.count_rule_files(&advice);
+    })?;
     analysis.facts = Default::default();
+    crate::memory::hand_back();
+    let (advice, written) = rayon::join(
+        || analysis.advice(&options),
+        || writer.write_episodes(&analysis.episode_table, &options.label_names),
+    );
+    written?;
+    analysis.count_rule_files(&advice);
     let run_id = crate::report::history::run_id(
         &analysis.summary.window.since,
         &analysis.summary.window.until,
@@ -85,23 +92,16 @@ pub fn run(args: &Args) -> Result<()> {
         .map(|c| c.to_string())
         .collect();
     crate::timings::stage("write report", || {
-        crate::report::write_report(
-            &args.out,
-            args.force,
-            crate::report::ReportInput {
-                summary: &analysis.summary,
-                rules: &analysis.rules,
-                columns: &columns,
-                episodes: &analysis.episode_table,
-                label_names: &options.label_names,
-                charts: &charts,
-                problems: &analysis.problems,
-                advice: &advice,
-                with_rules: !analysis.rule_files.is_empty(),
-                trends: trends.as_ref(),
-                outputs,
-            },
-        )
+        writer.finish(crate::report::ReportInput {
+            summary: &analysis.summary,
+            rules: &analysis.rules,
+            columns: &columns,
+            charts: &charts,
+            problems: &analysis.problems,
+            advice: &advice,
+            with_rules: !analysis.rule_files.is_empty(),
+            trends: trends.as_ref(),
+        })
     })?;
     if let Some(dir) = &args.history_dir {
         crate::report::history::record(dir, &run_id, &args.out)?;

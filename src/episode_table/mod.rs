@@ -322,29 +322,89 @@ impl StaticColumn {
     }
 }
 
-/// A column of optional times (milliseconds since the epoch).
-#[derive(Debug, Clone, Default)]
-pub struct TimeColumn(Vec<Millis>);
+/// A column of optional times (milliseconds since the epoch, [`NO_TIME`]
+/// where unknown): a list while the table is built, then (after
+/// [`EpisodeTable::share_times`]) a buffer that the frames made of the table
+/// share instead of copying; a change to a shared column copies it first
+/// only while a frame still holds it.
+#[derive(Debug, Clone)]
+pub struct TimeColumn(Times);
+
+/// Where a [`TimeColumn`]'s times are.
+#[derive(Debug, Clone)]
+enum Times {
+    /// A list of its own, while the table is built.
+    Listed(Vec<Millis>),
+    /// A buffer frames can share.
+    Shared(polars_buffer::Buffer<Millis>),
+}
+
+impl Default for TimeColumn {
+    fn default() -> TimeColumn {
+        TimeColumn(Times::Listed(Vec::new()))
+    }
+}
 
 impl TimeColumn {
+    /// A column of these times.
+    fn listed(times: Vec<Millis>) -> TimeColumn {
+        TimeColumn(Times::Listed(times))
+    }
+
     /// The row's time, if known.
     pub fn get(&self, row: usize) -> Option<Millis> {
-        let t = self.0[row];
+        let t = self.millis()[row];
         (t != NO_TIME).then_some(t)
     }
 
     /// Every row's time, `None` where unknown.
     pub fn iter(&self) -> impl Iterator<Item = Option<Millis>> + '_ {
-        self.0.iter().map(|&t| (t != NO_TIME).then_some(t))
+        self.millis().iter().map(|&t| (t != NO_TIME).then_some(t))
     }
 
     /// Every row's time as milliseconds, [`NO_TIME`] where unknown.
     pub fn millis(&self) -> &[Millis] {
-        &self.0
+        match &self.0 {
+            Times::Listed(times) => times,
+            Times::Shared(times) => times,
+        }
+    }
+
+    /// The times of `rows` as a buffer: shared with the column once it is
+    /// shared, else a copy.
+    pub fn buffer(&self, rows: std::ops::Range<usize>) -> polars_buffer::Buffer<Millis> {
+        match &self.0 {
+            Times::Shared(times) => times.clone().sliced(rows),
+            Times::Listed(times) => times[rows].to_vec().into(),
+        }
+    }
+
+    /// The column's own list, to change (a shared column's buffer becomes
+    /// the list again, copied only if a frame still holds it).
+    fn list(&mut self) -> &mut Vec<Millis> {
+        if let Times::Shared(times) = &mut self.0 {
+            self.0 = Times::Listed(std::mem::take(times).to_vec());
+        }
+        match &mut self.0 {
+            Times::Listed(times) => times,
+            Times::Shared(_) => unreachable!("the list was just made"),
+        }
+    }
+
+    /// The column's times as a list of their own.
+    fn into_list(mut self) -> Vec<Millis> {
+        std::mem::take(self.list())
+    }
+
+    /// Makes the column a buffer frames can share.
+    fn share(&mut self) {
+        if let Times::Listed(times) = &mut self.0 {
+            self.0 = Times::Shared(std::mem::take(times).into());
+        }
     }
 
     fn push(&mut self, value: Option<Millis>) {
-        self.0.push(value.unwrap_or(NO_TIME));
+        self.list().push(value.unwrap_or(NO_TIME));
     }
 }
 
@@ -416,11 +476,11 @@ impl EpisodeTable {
                 codes: Vec::with_capacity(n),
                 values: Vec::new(),
             },
-            starts_at: TimeColumn(Vec::with_capacity(n)),
-            ends_at: TimeColumn(Vec::with_capacity(n)),
-            pending_since: TimeColumn(Vec::with_capacity(n)),
+            starts_at: TimeColumn::listed(Vec::with_capacity(n)),
+            ends_at: TimeColumn::listed(Vec::with_capacity(n)),
+            pending_since: TimeColumn::listed(Vec::with_capacity(n)),
             notifications: Vec::with_capacity(n),
-            acked_at: TimeColumn(Vec::with_capacity(n)),
+            acked_at: TimeColumn::listed(Vec::with_capacity(n)),
             ack_tracked: Vec::with_capacity(n),
             silenced: Vec::with_capacity(n),
             actionable: Vec::with_capacity(n),
@@ -494,11 +554,13 @@ impl EpisodeTable {
     /// counts, flags and the static texts.
     fn append_uncoded(&mut self, other: EpisodeTable) {
         self.source.append(other.source);
-        self.starts_at.0.extend(other.starts_at.0);
-        self.ends_at.0.extend(other.ends_at.0);
-        self.pending_since.0.extend(other.pending_since.0);
+        self.starts_at.list().extend(other.starts_at.into_list());
+        self.ends_at.list().extend(other.ends_at.into_list());
+        self.pending_since
+            .list()
+            .extend(other.pending_since.into_list());
         self.notifications.extend(other.notifications);
-        self.acked_at.0.extend(other.acked_at.0);
+        self.acked_at.list().extend(other.acked_at.into_list());
         self.ack_tracked.extend(other.ack_tracked);
         self.silenced.extend(other.silenced);
         self.actionable.extend(other.actionable);
@@ -521,7 +583,7 @@ impl EpisodeTable {
             &mut self.pending_since,
             &mut self.acked_at,
         ] {
-            times.0.reserve(rows);
+            times.list().reserve(rows);
         }
         self.notifications.reserve(rows);
         self.ack_tracked.reserve(rows);
@@ -552,10 +614,10 @@ impl EpisodeTable {
                 column.set(row, value, known);
             }
         }
-        self.ends_at.0[row] = episode.ends_at.unwrap_or(NO_TIME);
-        self.pending_since.0[row] = episode.pending_since.unwrap_or(NO_TIME);
+        self.ends_at.list()[row] = episode.ends_at.unwrap_or(NO_TIME);
+        self.pending_since.list()[row] = episode.pending_since.unwrap_or(NO_TIME);
         self.notifications[row] = episode.notification_count();
-        self.acked_at.0[row] = episode.acked_at.unwrap_or(NO_TIME);
+        self.acked_at.list()[row] = episode.acked_at.unwrap_or(NO_TIME);
         self.ack_tracked[row] = episode.ack_tracked;
         self.silenced[row] = episode.silenced;
         self.actionable[row] = episode.actionable;
@@ -565,7 +627,7 @@ impl EpisodeTable {
 
     /// Sets when a row's episode ended.
     pub fn set_ends_at(&mut self, row: usize, ends_at: Option<Millis>) {
-        self.ends_at.0[row] = ends_at.unwrap_or(NO_TIME);
+        self.ends_at.list()[row] = ends_at.unwrap_or(NO_TIME);
     }
 
     /// Marks a row's episode as silenced.
@@ -587,7 +649,7 @@ impl EpisodeTable {
             &mut self.pending_since,
             &mut self.acked_at,
         ] {
-            times.0 = gather(&times.0, order);
+            *times = TimeColumn::listed(gather(times.millis(), order));
         }
         self.notifications = gather(&self.notifications, order);
         self.ack_tracked = gather(&self.ack_tracked, order);
@@ -703,6 +765,19 @@ impl EpisodeTable {
     /// `acked_at` of every row.
     pub fn acks(&self) -> &TimeColumn {
         &self.acked_at
+    }
+
+    /// Makes the time columns buffers that the frames made of the table
+    /// share (see [`TimeColumn`]): for a table whose rows are final.
+    pub fn share_times(&mut self) {
+        for times in [
+            &mut self.starts_at,
+            &mut self.ends_at,
+            &mut self.pending_since,
+            &mut self.acked_at,
+        ] {
+            times.share();
+        }
     }
 
     /// Notifications of every row (each distinct notification once).

@@ -205,8 +205,7 @@ pub fn prepare(
     );
     let mut frame = frame?;
     frame.with_column(code_column(RULE_COLUMN, table.rules().codes()))?;
-    let severity = Column::new(SEVERITY_COLUMN.into(), &severities.ranks);
-    frame.with_column(severity)?;
+    frame.with_column(severities.ranks.clone())?;
     frame.with_column(code_column(INSTANCE_COLUMN, table.fingerprints().codes()))?;
     let reviewed: Vec<bool> = (table.iter())
         .map(|e| e.actionable_source() == Some("review"))
@@ -222,8 +221,8 @@ pub fn prepare(
 
 /// A column of a text column's codes (none: null).
 fn code_column(name: &str, codes: &[u32]) -> Column {
-    let codes: Vec<Option<u32>> = codes.iter().map(|&c| (c != 0).then_some(c)).collect();
-    Column::new(name.into(), codes)
+    let codes = codes.iter().map(|&c| (c != 0).then_some(c));
+    UInt32Chunked::from_iter_options(name.into(), codes).into_column()
 }
 
 /// The columns the metrics are grouped by: the rule's code, and the `--by`

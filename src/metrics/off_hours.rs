@@ -214,18 +214,28 @@ impl<'a> LocalClock<'a> {
 
     /// Whether an instant (epoch ms) falls outside business hours.
     pub fn is_off_hours(&self, millis: i64) -> bool {
+        match self.weekday_and_minute(millis) {
+            Some((day, minute)) => self.hours.is_off_hours_at(day, minute),
+            None => false,
+        }
+    }
+
+    /// An instant's local weekday (Monday = 0) and minute of the day in the
+    /// business hours' zone.
+    pub fn weekday_and_minute(&self, millis: i64) -> Option<(usize, u32)> {
         let hour = millis.div_euclid(HOUR_MS) - self.first_hour;
-        let offset = usize::try_from(hour)
+        let known = usize::try_from(hour)
             .ok()
             .and_then(|h| self.offsets.get(h).copied().flatten());
-        let Some(offset) = offset else {
-            return self.hours.is_off_hours(millis);
+        let offset = match known {
+            Some(offset) => offset,
+            None => offset_ms(self.hours.tz, millis)?,
         };
         let local = millis + offset;
         // 1970-01-01 was a Thursday (Monday = 0).
         let day = (local.div_euclid(DAY_MS) + 3).rem_euclid(7) as usize;
         let minute = (local.rem_euclid(DAY_MS) / 60_000) as u32;
-        self.hours.is_off_hours_at(day, minute)
+        Some((day, minute))
     }
 }
 
@@ -242,7 +252,7 @@ mod tests {
 
     proptest::proptest! {
         /// The clock's hour table gives what asking the zone for every
-        /// instant gives, in zones with clock changes on the hour, on the
+        /// instant gives (off hours, weekday and minute), in zones with clock changes on the hour, on the
         /// half hour (Lord Howe) and at odd offsets (Kathmandu), around
         /// their changes too.
         #[test]
@@ -269,6 +279,11 @@ mod tests {
                 for t in [t, t - t.rem_euclid(HOUR_MS), t - t.rem_euclid(HOUR_MS) - 60_000] {
                     if t >= first {
                         proptest::prop_assert_eq!(clock.is_off_hours(t), hours.is_off_hours(t), "{}", t);
+                        let zone = hours.tz.timestamp_millis_opt(t).single().map(|local| {
+                            let day = local.weekday().num_days_from_monday() as usize;
+                            (day, local.hour() * 60 + local.minute())
+                        });
+                        proptest::prop_assert_eq!(clock.weekday_and_minute(t), zone, "{}", t);
                     }
                 }
             }

@@ -12,9 +12,10 @@ use super::ReportInput;
 use crate::advice::{Advice, Alternative};
 use crate::episodes::Name;
 use crate::error::Result;
+use crate::metrics::off_hours::LocalClock;
 use crate::metrics::{episode_facts, Settings};
 use minijinja::value::Serde;
-use polars::prelude::DataFrame;
+use polars::prelude::{ChunkAgg, DataFrame};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -49,7 +50,6 @@ pub fn rule_facts(
     rules: &[Name],
 ) -> Result<BTreeMap<String, RuleFacts>> {
     let facts = episode_facts(prepared, settings)?;
-    let tz = settings.business_hours.tz;
     let rule = facts.column(crate::metrics::RULE_COLUMN)?.u32()?;
     let by = match &settings.by {
         Some(label) => Some((label.as_str(), facts.column(label.as_str())?.str()?)),
@@ -64,14 +64,23 @@ pub fn rule_facts(
         flag("refire")?,
         flag("reviewed_not_actionable")?,
     );
+    // The zone's offset is looked up once per hour of the window.
+    let clock = LocalClock::new(&settings.business_hours, start.min(), start.max());
     // Each group's name is made once: the rows find their group by the
     // rule's code and the label's value.
     let mut groups: fnv::FnvHashMap<(Option<u32>, Option<&str>), usize> = Default::default();
     let mut by_name: BTreeMap<String, usize> = BTreeMap::new();
     let mut sums: Vec<RuleFacts> = Vec::new();
-    for i in 0..facts.height() {
-        let code = rule.get(i);
-        let value = by.as_ref().and_then(|(_, values)| values.get(i));
+    let values = by.as_ref().map(|(_, values)| values.iter());
+    let mut values = values.into_iter().flatten();
+    let flags = (resolved.iter())
+        .zip(short.iter())
+        .zip(refire.iter())
+        .zip(not_actionable.iter());
+    for (((code, start), dur), (((resolved, short), refire), not_actionable)) in
+        rule.iter().zip(start.iter()).zip(dur.iter()).zip(flags)
+    {
+        let value = values.next().flatten();
         let at = *groups.entry((code, value)).or_insert_with(|| {
             let name = code
                 .and_then(|c| crate::metrics::rule_name(rules, c))
@@ -86,20 +95,21 @@ pub fn rule_facts(
             })
         });
         let f = &mut sums[at];
-        let is = |c: &polars::prelude::BooleanChunked| c.get(i).unwrap_or(false);
+        let is = |flag: Option<bool>| flag.unwrap_or(false);
         // Each noisy episode under its first reason, so the parts add up to noisy_episodes.
-        if is(&short) {
+        if is(short) {
             f.short += 1;
-        } else if is(&refire) {
+        } else if is(refire) {
             f.refire += 1;
-        } else if is(&not_actionable) {
+        } else if is(not_actionable) {
             f.not_actionable += 1;
         }
-        if let Some(s) = start.get(i) {
-            f.hours[heatmap::hour_of_week(s, tz)] += 1;
+        if let Some(s) = start {
+            let (day, minute) = clock.weekday_and_minute(s).unwrap_or_default();
+            f.hours[day * 24 + minute as usize / 60] += 1;
         }
-        if is(&resolved) {
-            if let Some(d) = dur.get(i) {
+        if is(resolved) {
+            if let Some(d) = dur {
                 f.firing_s.push(d as f64 / 1000.0);
             }
         }

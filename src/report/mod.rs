@@ -21,7 +21,7 @@ pub mod terminal;
 
 use crate::advice::inventory::AdviceReport;
 use crate::error::Result;
-use crate::outdir::{write_dir, write_file};
+use crate::outdir::write_file;
 use crate::problem::Problem;
 use std::path::Path;
 
@@ -39,10 +39,6 @@ pub struct ReportInput<'a> {
     pub rules: &'a [rows::Row],
     /// The metric columns, in order (so an empty table still has a header).
     pub columns: &'a [String],
-    /// The canonical episode table (`episodes.parquet` is written from it).
-    pub episodes: &'a crate::episodes::EpisodeTable,
-    /// Which labels carry severity, team and service (for its columns).
-    pub label_names: &'a crate::episodes::LabelNames,
     /// What each rule's episodes add up to, for report.html's charts
     /// (`html::rule_facts`; empty when report.html is not written).
     pub charts: &'a std::collections::BTreeMap<String, html::RuleFacts>,
@@ -54,8 +50,6 @@ pub struct ReportInput<'a> {
     pub with_rules: bool,
     /// With `--history`: each rule's noise score over the last runs.
     pub trends: Option<&'a std::collections::BTreeMap<String, Vec<f64>>>,
-    /// Which files to write besides `summary.json`.
-    pub outputs: Outputs,
 }
 
 /// The files a report directory gets (`--outputs md,html,json`);
@@ -95,13 +89,49 @@ impl Outputs {
     }
 }
 
-/// Writes every file of the output contract to `out`.
-pub fn write_report(out: &Path, force: bool, input: ReportInput) -> Result<()> {
-    use crate::timings::stage;
-    write_dir(out, force, MARKER, |tmp| {
+/// A report directory being written (into a temporary sibling of `--out`,
+/// moved into place by [`ReportWriter::finish`]): `episodes.parquet` can be
+/// written while the advice is still being made, the other files after.
+pub struct ReportWriter {
+    /// The temporary directory.
+    staged: crate::outdir::Staged,
+    /// Which files to write besides `summary.json`.
+    outputs: Outputs,
+}
+
+impl ReportWriter {
+    /// Checks that `out` may be written and makes the temporary directory.
+    pub fn start(out: &Path, force: bool, outputs: Outputs) -> Result<ReportWriter> {
+        Ok(ReportWriter {
+            staged: crate::outdir::Staged::start(out, force, MARKER)?,
+            outputs,
+        })
+    }
+
+    /// Writes `episodes.parquet` (when the data files are asked for).
+    pub fn write_episodes(
+        &self,
+        episodes: &crate::episodes::EpisodeTable,
+        label_names: &crate::episodes::LabelNames,
+    ) -> Result<()> {
+        if !self.outputs.json {
+            return Ok(());
+        }
+        crate::timings::stage("episodes.parquet", || {
+            parquet::write(
+                &self.staged.path().join("episodes.parquet"),
+                episodes,
+                label_names,
+            )
+        })
+    }
+
+    /// Writes every other file of the output contract and moves the
+    /// directory into place.
+    pub fn finish(self, input: ReportInput) -> Result<()> {
+        let tmp = self.staged.path();
         write_file(tmp, "summary.json", &summary::to_json(input.summary)?)?;
-        let outputs = input.outputs;
-        if outputs.json {
+        if self.outputs.json {
             write_file(tmp, "rules.json", &rules_json::to_json(input.rules)?)?;
             write_file(
                 tmp,
@@ -118,32 +148,14 @@ pub fn write_report(out: &Path, force: bool, input: ReportInput) -> Result<()> {
                 write_file(tmp, "advice.patch", patch.as_bytes())?;
             }
         }
-        // The episode table and the pages are independent: written side by
-        // side.
-        let (table, pages) = rayon::join(
-            || {
-                if !outputs.json {
-                    return Ok(());
-                }
-                stage("episodes.parquet", || {
-                    parquet::write(
-                        &tmp.join("episodes.parquet"),
-                        input.episodes,
-                        input.label_names,
-                    )
-                })
-            },
-            || write_pages(tmp, &input),
-        );
-        table?;
-        pages
-    })
+        write_pages(tmp, &input, self.outputs)?;
+        self.staged.commit()
+    }
 }
 
 /// Writes `report.md` and `report.html` where asked for.
-fn write_pages(tmp: &Path, input: &ReportInput) -> Result<()> {
+fn write_pages(tmp: &Path, input: &ReportInput, outputs: Outputs) -> Result<()> {
     use crate::timings::stage;
-    let outputs = input.outputs;
     if outputs.md {
         let section =
             advice_section::AdviceSection::new(input.advice, input.with_rules, markdown::MARKDOWN);

@@ -2,7 +2,13 @@
 
 use crate::episodes::{self, EpisodeTable, LabelNames, COLUMNS};
 use crate::error::{Error, Result};
+use polars::io::parquet::write::get_encodings;
 use polars::prelude::*;
+use polars_parquet::write::{
+    array_to_columns, compress, to_parquet_schema, CompressedPage, Encoding, ParquetType,
+    StatisticsOptions, Version, WriteOptions,
+};
+use rayon::prelude::*;
 use std::ops::Range;
 use std::path::Path;
 
@@ -10,11 +16,11 @@ use std::path::Path;
 const ROW_GROUP_ROWS: usize = 512 * 512;
 
 /// Writes the episode table as Parquet (zstd): every canonical column,
-/// one row group at a time, each group's frame made from the table as it
-/// is written (the whole table is never a frame at once; each text
-/// column's distinct texts are stored once for all groups). The groups are
-/// the ones polars' writer cuts a whole frame into, so the file is the
-/// one `ParquetWriter::finish` writes for [`episodes::to_frame`].
+/// row groups made from the table and encoded a few at a time side by side
+/// (the whole table is never a frame at once; each text column's distinct
+/// texts are stored once for all groups), then written in order. The
+/// groups, their pages and the file's bytes are the ones polars' writer
+/// makes of the whole frame with `ParquetWriter::finish` (see the test).
 pub fn write(path: &Path, table: &EpisodeTable, names: &LabelNames) -> Result<()> {
     write_in_groups(path, table, names, ROW_GROUP_ROWS)
 }
@@ -33,12 +39,79 @@ fn write_in_groups(
     })?;
     let frames = episodes::FrameMaker::new(table, names);
     let schema = frames.frame(&COLUMNS, 0..0)?.schema().clone();
+    let encoder = GroupEncoder::new(&schema)?;
     let mut writer = ParquetWriter::new(file).batched(&schema)?;
-    for rows in row_groups(table.len(), group_rows) {
-        writer.write_batch(&frames.frame(&COLUMNS, rows)?)?;
+    // As many groups in flight as there are threads: each group's frame
+    // and pages are held until it is written.
+    let groups = row_groups(table.len(), group_rows);
+    for batch in groups.chunks(rayon::current_num_threads().max(1)) {
+        let encoded = batch
+            .par_iter()
+            .filter(|rows| !rows.is_empty())
+            .map(|rows| encoder.encode(&frames.frame(&COLUMNS, rows.clone())?))
+            .collect::<PolarsResult<Vec<_>>>()?;
+        for (rows, pages) in encoded {
+            writer.write_row_group(rows as u64, &pages)?;
+        }
     }
     writer.finish()?;
     Ok(())
+}
+
+/// Encodes and compresses one row group's columns into pages, as polars'
+/// writer does when it writes a frame: the same schema, encodings and
+/// options (`ParquetWriter::new`'s: zstd at its default level, default
+/// statistics, 1 MiB data pages).
+struct GroupEncoder {
+    /// Each column's Parquet type.
+    types: Vec<ParquetType>,
+    /// Each column's encodings, as polars chooses them from its type.
+    encodings: Vec<Vec<Encoding>>,
+    /// The page options.
+    options: WriteOptions,
+}
+
+impl GroupEncoder {
+    /// The encoder of frames with `schema`.
+    fn new(schema: &Schema) -> PolarsResult<GroupEncoder> {
+        let arrow = schema.to_arrow(CompatLevel::newest());
+        Ok(GroupEncoder {
+            types: to_parquet_schema(&arrow)?.fields().to_vec(),
+            encodings: get_encodings(&arrow).iter().cloned().collect(),
+            options: WriteOptions {
+                statistics: StatisticsOptions::default(),
+                compression: ParquetCompression::default().into(),
+                version: Version::V1,
+                data_page_size: None,
+            },
+        })
+    }
+
+    /// A group's row count and its columns' compressed pages, each
+    /// column's pages in order; the columns are encoded side by side.
+    fn encode(&self, frame: &DataFrame) -> PolarsResult<(usize, Vec<Vec<CompressedPage>>)> {
+        let mut batches = frame.iter_chunks(CompatLevel::newest(), false);
+        let batch = batches
+            .next()
+            .ok_or_else(|| polars_err!(NoData: "an empty row group"))?;
+        polars_ensure!(batches.next().is_none(), ComputeError: "a row group in several chunks");
+        let pages = batch
+            .columns()
+            .par_iter()
+            .zip(&self.types)
+            .zip(&self.encodings)
+            .map(|((array, kind), encodings)| {
+                array_to_columns(array, kind.clone(), self.options, encodings)?
+                    .into_iter()
+                    .map(|leaf| {
+                        leaf.map(|page| Ok(compress(page?, vec![], self.options.compression)?))
+                            .collect::<PolarsResult<Vec<CompressedPage>>>()
+                    })
+                    .collect::<PolarsResult<Vec<_>>>()
+            })
+            .collect::<PolarsResult<Vec<_>>>()?;
+        Ok((batch.len(), pages.into_iter().flatten().collect()))
+    }
 }
 
 /// The row groups polars' writer makes of a frame of `rows` single-chunk
