@@ -204,11 +204,11 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
     let metrics_frame = stage("metrics", || {
         metrics::compute(&facts, &settings, table.rules().values(), &severities.texts)
     })?;
-    drop(severities);
     let mut rules = rows::frame_to_rows(&metrics_frame)?;
     advice::inventory::fill_current_for(&mut rules, &rule_files);
 
-    let counts = count(&table, &rules, &settings, &options.label_names, files.len());
+    let counts = count(&table, &rules, &settings, &facts, &severities, files.len())?;
+    drop(severities);
     let summary = Summary {
         schema_version: crate::report::SCHEMA_VERSION,
         tool: format!("alertnoise {}", env!("CARGO_PKG_VERSION")),
@@ -311,9 +311,10 @@ fn count(
     episodes: &EpisodeTable,
     rules: &[Row],
     settings: &Settings,
-    names: &LabelNames,
+    facts: &DataFrame,
+    severities: &episodes::RankedTexts,
     files: usize,
-) -> Counts {
+) -> PolarsResult<Counts> {
     let w = settings.window;
     let mut counts = Counts {
         files,
@@ -329,16 +330,23 @@ fn count(
     counts.episodes = sum("episodes");
     counts.notifications = sum("notifications");
     counts.noisy_episodes = sum("noisy_episodes");
-    for e in episodes.iter() {
-        let Some(start) = e.starts_at().filter(|s| *s >= w.since && *s < w.until) else {
+    // The severity column's ranks and the metrics' off-hours flags, read
+    // as the metrics read them.
+    let critical: Vec<bool> = (severities.texts.iter())
+        .map(|s| s.eq_ignore_ascii_case("critical"))
+        .collect();
+    let ranks = severities.ranks.u32()?;
+    let off_hours = facts.column(metrics::OFF_HOURS_COLUMN)?.bool()?;
+    let rows = (episodes.starts().iter())
+        .zip(ranks.iter())
+        .zip(off_hours.iter())
+        .zip(episodes.iter());
+    for (((start, rank), off_hours), e) in rows {
+        if !start.is_some_and(|s| s >= w.since && s < w.until) {
             continue;
-        };
-        let severity = e
-            .severity()
-            .or(e.labels().get(&names.severity).map(String::as_str));
-        if severity.is_some_and(|s| s.eq_ignore_ascii_case("critical"))
-            && settings.business_hours.is_off_hours(start)
-        {
+        }
+        let critical = rank.is_some_and(|r| critical[r as usize]);
+        if critical && off_hours == Some(true) {
             counts.critical_off_hours += 1;
         }
         match e.actionable_source() {
@@ -347,5 +355,5 @@ fn count(
             None => counts.actionable_unknown += 1,
         }
     }
-    counts
+    Ok(counts)
 }

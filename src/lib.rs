@@ -12,7 +12,6 @@ pub mod episodes;
 pub mod error;
 pub mod fingerprint;
 pub mod interned;
-pub mod memory;
 pub mod metrics;
 pub mod outdir;
 pub mod problem;

@@ -53,9 +53,7 @@ pub fn run(args: &Args) -> Result<()> {
     let mut analysis = crate::timings::stage("analyze", || analysis::analyze(&options))?;
     let writer = crate::report::ReportWriter::start(&args.out, args.force, outputs)?;
     // The charts' per-rule sums first, then the episodes' facts frame is let
-    // go and its memory handed back before the advice and `episodes.parquet`
-    // are made side by side (at ten million episodes the two peaks added up
-    // to more than 2 GiB otherwise; see BENCHMARKS.md).
+    // go before the advice and `episodes.parquet` are made side by side.
     let charts = crate::timings::stage("charts", || match outputs.html {
         true => crate::report::html::rule_facts(
             &analysis.facts,
@@ -65,7 +63,6 @@ pub fn run(args: &Args) -> Result<()> {
         false => Ok(Default::default()),
     })?;
     analysis.facts = Default::default();
-    crate::memory::hand_back();
     let (advice, written) = rayon::join(
         || analysis.advice(&options),
         || writer.write_episodes(&analysis.episode_table, &options.label_names),

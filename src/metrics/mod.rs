@@ -181,6 +181,10 @@ pub const INSTANCE_COLUMN: &str = "__instance";
 /// is `review`), a flag instead of the text.
 pub const REVIEWED_COLUMN: &str = "__reviewed";
 
+/// The column of the metrics' frame that flags an episode starting outside
+/// business hours ([`off_hours::off_hours_flags`]).
+pub const OFF_HOURS_COLUMN: &str = "off_hours";
+
 /// The episodes as the metrics and the report's charts read them: the
 /// [`EPISODE_COLUMNS`] of every row, the rule and instance codes, the
 /// severity's rank (`severities`, from `episodes::ranked_severities`), whether the

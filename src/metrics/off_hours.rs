@@ -17,7 +17,7 @@ pub struct OffHours;
 
 impl MetricFamily for OffHours {
     fn aggregations(&self, _ctx: &Context) -> Vec<Expr> {
-        vec![count_true(col("off_hours")).alias("_off_hours")]
+        vec![count_true(col(super::OFF_HOURS_COLUMN)).alias("_off_hours")]
     }
 
     fn outputs(&self, _ctx: &Context) -> Vec<Expr> {
@@ -159,7 +159,7 @@ pub fn off_hours_flags(starts: &[Millis], hours: &BusinessHours) -> Column {
         .with_min_len(1 << 16)
         .map(|&t| t != NO_TIME && clock.is_off_hours(t))
         .collect();
-    Column::new("off_hours".into(), flags)
+    Column::new(super::OFF_HOURS_COLUMN.into(), flags)
 }
 
 /// Milliseconds in an hour and in a day.
