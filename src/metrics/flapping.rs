@@ -122,7 +122,7 @@ mod tests {
                 None => proptest::prop_assert!(!in_start_order),
             }
             let column = refire_flags(&table, window);
-            let flags: Vec<bool> = column.bool().unwrap().into_no_null_iter().collect();
+            let flags: Vec<bool> = column.bool().unwrap().iter().map(Option::unwrap_or_default).collect();
             proptest::prop_assert_eq!(flags, sorted);
         }
     }
