@@ -10,7 +10,7 @@
 //! The change sets the severity label to `warning` (`ticket` where the team's
 //! scheme is `page`/`ticket`): it still notifies, but nobody is woken up.
 
-use super::{Advice, Advisor, Context, Target};
+use super::{evidence, Advice, Advisor, Context, Target};
 use crate::rules::patch::Change;
 use crate::timefmt::format_duration;
 use serde_json::json;
@@ -80,7 +80,7 @@ impl Advisor for Demote {
             format!("pages as `{current}` but {reason}: route it as `{new}` instead"),
         );
         advice.change = Some(json!({ "labels": { label.clone(): new } }));
-        advice.evidence = json!({
+        advice.evidence = evidence(json!({
             "severity": current,
             "episodes": episodes,
             "ack_tracked": tracked.len(),
@@ -88,10 +88,7 @@ impl Advisor for Demote {
             "tta_p50_s": tta_median.map(|t| t as f64 / 1000.0),
             "actionable": yes,
             "not_actionable": no,
-        })
-        .as_object()
-        .cloned()
-        .unwrap_or_default();
+        }));
         advice.confidence = if episodes >= 20 { "high" } else { "medium" };
         advice.edits = target.edits(vec![Change::Label(label, new.to_string())]);
         vec![advice]

@@ -7,7 +7,7 @@
 //! [`MOST`] of the refires. Merging loses no episode: the alert stays firing.
 
 use super::simulate::Setting;
-use super::{duration_change, first_accepted, Advice, Advisor, Context, Target, MOST};
+use super::{duration_change, evidence, first_accepted, Advice, Advisor, Context, Target, MOST};
 use crate::rules::patch::Change;
 use crate::timefmt::format_duration;
 use serde_json::json;
@@ -58,15 +58,12 @@ impl Advisor for KeepFiringFor {
             ),
         );
         advice.change = Some(change);
-        advice.evidence = json!({
+        advice.evidence = evidence(json!({
             "current_keep_firing_for": target.rule.map(|_| format_duration(target.current.keep_firing_for_ms)),
             "episodes": baseline.episodes_before,
             "refires": refires,
             "flap_window": format_duration(ctx.flap_window_ms),
-        })
-        .as_object()
-        .cloned()
-        .unwrap_or_default();
+        }));
         // Merging loses no episode, so verdicts do not matter; the sample size does.
         advice.confidence = match refires {
             10.. => "high",

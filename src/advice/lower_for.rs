@@ -8,7 +8,9 @@
 //! one new episode per ten fired ones (pending periods that would now fire).
 
 use super::simulate::Setting;
-use super::{confidence, duration_change, first_accepted, Advice, Advisor, Context, Target};
+use super::{
+    confidence, duration_change, evidence, first_accepted, Advice, Advisor, Context, Target,
+};
 use crate::rules::patch::Change;
 use crate::timefmt::format_duration;
 use serde_json::json;
@@ -60,16 +62,13 @@ impl Advisor for LowerFor {
             ),
         );
         advice.change = Some(change);
-        advice.evidence = json!({
+        advice.evidence = evidence(json!({
             "current_for": format_duration(current),
             "episodes": baseline.episodes_before,
             "actionable": yes,
             "not_actionable": no,
             "pending_only_episodes": target.episodes.iter().filter(|e| e.starts_at().is_none()).count(),
-        })
-        .as_object()
-        .cloned()
-        .unwrap_or_default();
+        }));
         advice.confidence = confidence(baseline.episodes_before, yes + no);
         advice.effect = Some(effect);
         advice.alternatives = alternatives;

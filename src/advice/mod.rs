@@ -224,6 +224,14 @@ pub fn first_accepted(
     (alternatives, chosen)
 }
 
+/// A JSON object literal as an advice's evidence (anything else: none).
+pub fn evidence(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
 /// One recommendation kind.
 pub trait Advisor: Sync {
     /// The kind's name as it appears in `advice.json`.

@@ -8,7 +8,9 @@
 //! loss in their effect; none of them is ever the advice.
 
 use super::simulate::Setting;
-use super::{confidence, duration_change, first_accepted, Advice, Advisor, Context, Target, MOST};
+use super::{
+    confidence, duration_change, evidence, first_accepted, Advice, Advisor, Context, Target, MOST,
+};
 use crate::rules::patch::Change;
 use crate::timefmt::format_duration;
 use serde_json::json;
@@ -59,16 +61,13 @@ impl Advisor for RaiseFor {
             ),
         );
         advice.change = Some(change);
-        advice.evidence = json!({
+        advice.evidence = evidence(json!({
             "current_for": target.rule.map(|_| format_duration(target.current.for_ms)),
             "episodes": baseline.episodes_before,
             "short_episodes": short,
             "short": format_duration(ctx.short_ms),
             "actionable": yes, "not_actionable": no, "unknown": unknown,
-        })
-        .as_object()
-        .cloned()
-        .unwrap_or_default();
+        }));
         advice.confidence = confidence(baseline.episodes_before, yes + no);
         advice.effect = Some(effect);
         advice.alternatives = alternatives;

@@ -7,7 +7,7 @@
 //! beyond the obvious (every episode and notification goes).
 
 use super::simulate::Effect;
-use super::{Advice, Advisor, Context, Target};
+use super::{evidence, Advice, Advisor, Context, Target};
 use crate::rules::patch::Change;
 use serde_json::json;
 
@@ -38,15 +38,12 @@ impl Advisor for Remove {
             ),
         );
         advice.change = Some(json!({"remove": true}));
-        advice.evidence = json!({
+        advice.evidence = evidence(json!({
             "episodes": episodes,
             "reviewed": reviewed_n,
             "reviewed_actionable": 0,
             "notifications": notifications,
-        })
-        .as_object()
-        .cloned()
-        .unwrap_or_default();
+        }));
         advice.effect = Some(Effect {
             episodes_after: 0,
             notifications_after: 0,

@@ -10,7 +10,7 @@
 
 use super::backtest::{self, Candidate, SeriesSet, Truth};
 use super::simulate::Effect;
-use super::{Advice, Advisor, Context, Target};
+use super::{evidence, Advice, Advisor, Context, Target};
 use crate::rules::patch::Change;
 use crate::rules::threshold::format_value;
 use crate::timefmt::{format_duration, Millis};
@@ -135,7 +135,7 @@ pub fn advice_from(target: &Target, bt: &Backtest) -> Option<Advice> {
         ),
     );
     advice.change = Some(Value::Object(change));
-    advice.evidence = json!({
+    advice.evidence = evidence(json!({
         "op": bt.op,
         "current_threshold": bt.current.threshold,
         "current_for": format_duration(current_for),
@@ -145,10 +145,7 @@ pub fn advice_from(target: &Target, bt: &Backtest) -> Option<Advice> {
         "current": bt.current,
         "chosen": chosen,
         "pareto_front": bt.candidates.iter().filter(|c| c.pareto).collect::<Vec<_>>(),
-    })
-    .as_object()
-    .cloned()
-    .unwrap_or_default();
+    }));
     let lost = match (bt.current.recall, chosen.recall) {
         (Some(a), Some(b)) if b < a => ((a - b) * bt.actionable_episodes as f64).round() as u64,
         _ => 0,
