@@ -49,7 +49,10 @@ pub fn rule_facts(
     settings: &Settings,
     rules: &[Name],
 ) -> Result<BTreeMap<String, RuleFacts>> {
-    let facts = episode_facts(prepared, settings)?;
+    let mut facts = episode_facts(prepared, settings)?;
+    // One chunk per column: the rows are read through the arrays' own
+    // iterators, not polars' boxed ones.
+    facts.rechunk_mut_par();
     let rule = facts.column(crate::metrics::RULE_COLUMN)?.u32()?;
     let by = match &settings.by {
         Some(label) => Some((label.as_str(), facts.column(label.as_str())?.str()?)),
@@ -67,33 +70,47 @@ pub fn rule_facts(
     // The zone's offset is looked up once per hour of the window.
     let clock = LocalClock::new(&settings.business_hours, start.min(), start.max());
     // Each group's name is made once: the rows find their group by the
-    // rule's code and the label's value.
+    // rule's code and the label's value (the last row's group first: the
+    // table's rows come by rule).
     let mut groups: fnv::FnvHashMap<(Option<u32>, Option<&str>), usize> = Default::default();
+    let mut last: Option<((Option<u32>, Option<&str>), usize)> = None;
     let mut by_name: BTreeMap<String, usize> = BTreeMap::new();
     let mut sums: Vec<RuleFacts> = Vec::new();
-    let values = by.as_ref().map(|(_, values)| values.iter());
+    let values = by
+        .as_ref()
+        .map(|(_, values)| values.downcast_as_array().iter());
     let mut values = values.into_iter().flatten();
-    let flags = (resolved.iter())
-        .zip(short.iter())
-        .zip(refire.iter())
-        .zip(not_actionable.iter());
-    for (((code, start), dur), (((resolved, short), refire), not_actionable)) in
-        rule.iter().zip(start.iter()).zip(dur.iter()).zip(flags)
-    {
-        let value = values.next().flatten();
-        let at = *groups.entry((code, value)).or_insert_with(|| {
-            let name = code
-                .and_then(|c| crate::metrics::rule_name(rules, c))
-                .unwrap_or("");
-            let key = display_name_of(name, by.as_ref().map(|(label, _)| (*label, value)));
-            *by_name.entry(key).or_insert_with(|| {
-                sums.push(RuleFacts {
-                    hours: vec![0; heatmap::HOURS],
-                    ..RuleFacts::default()
+    let flags = (resolved.downcast_as_array().iter())
+        .zip(short.downcast_as_array().iter())
+        .zip(refire.downcast_as_array().iter())
+        .zip(not_actionable.downcast_as_array().iter());
+    let rows = (rule.downcast_as_array().iter())
+        .zip(start.downcast_as_array().iter())
+        .zip(dur.downcast_as_array().iter())
+        .zip(flags);
+    for (((code, start), dur), (((resolved, short), refire), not_actionable)) in rows {
+        let key = (code.copied(), values.next().flatten());
+        let at = match last {
+            Some((known, at)) if known == key => at,
+            _ => {
+                let at = *groups.entry(key).or_insert_with(|| {
+                    let (code, value) = key;
+                    let name = code
+                        .and_then(|c| crate::metrics::rule_name(rules, c))
+                        .unwrap_or("");
+                    let key = display_name_of(name, by.as_ref().map(|(label, _)| (*label, value)));
+                    *by_name.entry(key).or_insert_with(|| {
+                        sums.push(RuleFacts {
+                            hours: vec![0; heatmap::HOURS],
+                            ..RuleFacts::default()
+                        });
+                        sums.len() - 1
+                    })
                 });
-                sums.len() - 1
-            })
-        });
+                last = Some((key, at));
+                at
+            }
+        };
         let f = &mut sums[at];
         let is = |flag: Option<bool>| flag.unwrap_or(false);
         // Each noisy episode under its first reason, so the parts add up to noisy_episodes.
@@ -104,12 +121,12 @@ pub fn rule_facts(
         } else if is(not_actionable) {
             f.not_actionable += 1;
         }
-        if let Some(s) = start {
+        if let Some(&s) = start {
             let (day, minute) = clock.weekday_and_minute(s).unwrap_or_default();
             f.hours[day * 24 + minute as usize / 60] += 1;
         }
         if is(resolved) {
-            if let Some(d) = dur {
+            if let Some(&d) = dur {
                 f.firing_s.push(d as f64 / 1000.0);
             }
         }
