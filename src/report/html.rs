@@ -40,6 +40,9 @@ pub struct RuleFacts {
     pub firing_s: Vec<f64>,
 }
 
+/// A row's group in the charts' sums: its rule's code and its `--by` label's value.
+type GroupKey<'a> = (Option<u32>, Option<&'a str>);
+
 /// Reads the per-episode facts into per-rule sums, keyed like the rows
 /// (`markdown::display_name`). `prepared` is the frame `metrics::prepare`
 /// made (the report passes it, so the flags are not computed twice);
@@ -72,8 +75,8 @@ pub fn rule_facts(
     // Each group's name is made once: the rows find their group by the
     // rule's code and the label's value (the last row's group first: the
     // table's rows come by rule).
-    let mut groups: fnv::FnvHashMap<(Option<u32>, Option<&str>), usize> = Default::default();
-    let mut last: Option<((Option<u32>, Option<&str>), usize)> = None;
+    let mut groups: fnv::FnvHashMap<GroupKey, usize> = Default::default();
+    let mut last: Option<(GroupKey, usize)> = None;
     let mut by_name: BTreeMap<String, usize> = BTreeMap::new();
     let mut sums: Vec<RuleFacts> = Vec::new();
     let values = by
