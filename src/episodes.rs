@@ -508,7 +508,7 @@ pub struct RankedTexts {
 }
 
 /// The severity column ([`COLUMNS`]' `severity`: the source's own, else the
-/// label `names.severity`) as ranks.
+/// label `names.severity`) as ranks, the ranks a polars column named `name`.
 pub fn ranked_severities(table: &EpisodeTable, names: &LabelNames, name: &str) -> RankedTexts {
     let (explicit, sets) = (table.severities(), table.label_sets());
     let label = names.severity.as_str();
