@@ -502,7 +502,7 @@ pub fn advise(ctx: &Context) -> Vec<Advice> {
         .collect();
     out.extend(advisors.iter().flat_map(|a| a.advise_files(ctx)));
     attach_patches(ctx.files, &mut out);
-    let kinds: Vec<&str> = all_advisors().iter().map(|a| a.kind()).collect();
+    let kinds: Vec<&str> = advisors.iter().map(|a| a.kind()).collect();
     out.sort_by(|a, b| {
         let rank = |k: &str| kinds.iter().position(|x| *x == k).unwrap_or(usize::MAX);
         (&a.rule, a.location.as_deref(), rank(a.kind)).cmp(&(

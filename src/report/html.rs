@@ -126,7 +126,7 @@ pub fn rule_facts(
         }
         if let Some(&s) = start {
             let (day, minute) = clock.weekday_and_minute(s).unwrap_or_default();
-            f.hours[day * 24 + minute as usize / 60] += 1;
+            f.hours[heatmap::hour_of_week_at(day, minute)] += 1;
         }
         if is(resolved) {
             if let Some(&d) = dur {

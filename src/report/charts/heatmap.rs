@@ -20,12 +20,22 @@ pub struct HeatRow {
     pub counts: Vec<u32>,
 }
 
-/// The hour of week (0 = Monday 00:00–01:00) of an instant in `tz`.
+/// The hour of week (0 = Monday 00:00–01:00) of an instant in `tz`,
+/// asking the zone (the charts read many instants through
+/// `metrics::off_hours::LocalClock` and [`hour_of_week_at`]).
 pub fn hour_of_week(ms: i64, tz: Tz) -> usize {
     match tz.timestamp_millis_opt(ms).single() {
-        Some(t) => t.weekday().num_days_from_monday() as usize * 24 + t.hour() as usize,
+        Some(t) => hour_of_week_at(
+            t.weekday().num_days_from_monday() as usize,
+            t.hour() * 60 + t.minute(),
+        ),
         None => 0,
     }
+}
+
+/// The hour of week of a local weekday (Monday = 0) and minute of the day.
+pub fn hour_of_week_at(day: usize, minute: u32) -> usize {
+    day * 24 + minute as usize / 60
 }
 
 const LEFT: i32 = 250;
