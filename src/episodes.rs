@@ -7,10 +7,13 @@
 //! at a time, and the few columns the metrics read. Column names are a
 //! public interface (see `docs/episodes.md`).
 
+mod dictionary;
+
 pub use crate::episode_table::{EpisodeRef, EpisodeTable};
 use crate::episode_table::{LabelsColumn, TextColumn, TimeColumn};
 pub use crate::interned::{Labels, Name};
 use crate::timefmt::Millis;
+pub use dictionary::{TextDictionary, NO_TEXT};
 use polars::prelude::*;
 use polars_arrow::array::View;
 use rayon::prelude::*;

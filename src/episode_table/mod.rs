@@ -283,6 +283,17 @@ pub struct StaticColumn {
 }
 
 impl StaticColumn {
+    /// Each row's code: 0 for none, else one more than its text's index in
+    /// [`StaticColumn::values`].
+    pub fn codes(&self) -> &[u8] {
+        &self.codes
+    }
+
+    /// The distinct texts, in the order their codes give.
+    pub fn values(&self) -> &[&'static str] {
+        &self.values
+    }
+
     /// The row's text, if it has one.
     pub fn get(&self, row: usize) -> Option<&'static str> {
         match self.codes[row] {
@@ -745,6 +756,16 @@ impl EpisodeTable {
     /// The incident id column.
     pub fn incident_ids(&self) -> &TextColumn {
         &self.incident_id
+    }
+
+    /// The source format column.
+    pub fn source_column(&self) -> &StaticColumn {
+        &self.source
+    }
+
+    /// The verdict source column (`review`, `proxy`).
+    pub fn actionable_source_column(&self) -> &StaticColumn {
+        &self.actionable_source
     }
 
     /// `starts_at` of every row.

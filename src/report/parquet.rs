@@ -1,9 +1,12 @@
 //! `episodes.parquet`: the canonical episode table for notebooks and dashboards.
 
-use crate::episodes::{self, EpisodeTable, LabelNames, COLUMNS};
+use crate::episodes::{self, EpisodeTable, LabelNames, TextDictionary, COLUMNS, NO_TEXT};
 use crate::error::{Error, Result};
 use polars::io::parquet::write::get_encodings;
 use polars::prelude::*;
+use polars_arrow::array::{Array, DictionaryArray, PrimitiveArray, Utf8ViewArray};
+use polars_arrow::bitmap::MutableBitmap;
+use polars_arrow::datatypes::{ArrowDataType, IntegerType};
 use polars_parquet::write::{
     array_to_columns, compress, to_parquet_schema, CompressedPage, Encoding, ParquetType,
     StatisticsOptions, Version, WriteOptions,
@@ -17,10 +20,11 @@ const ROW_GROUP_ROWS: usize = 512 * 512;
 
 /// Writes the episode table as Parquet (zstd): every canonical column,
 /// row groups made from the table and encoded a few at a time side by side
-/// (the whole table is never a frame at once; each text column's distinct
-/// texts are stored once for all groups), then written in order. The
-/// groups, their pages and the file's bytes are the ones polars' writer
-/// makes of the whole frame with `ParquetWriter::finish` (see the test).
+/// (the whole table is never a frame at once), then written in order. The
+/// text columns are dictionary-encoded from the table's codes (see
+/// `GroupColumns::dictionary`). The groups, their pages and the file's
+/// bytes are the ones polars' writer makes of the whole frame with
+/// `ParquetWriter::finish` (see the tests).
 pub fn write(path: &Path, table: &EpisodeTable, names: &LabelNames) -> Result<()> {
     write_in_groups(path, table, names, ROW_GROUP_ROWS)
 }
@@ -37,18 +41,18 @@ fn write_in_groups(
         path: path.to_path_buf(),
         reason: e.to_string(),
     })?;
-    let frames = episodes::FrameMaker::new(table, names);
-    let schema = frames.frame(&COLUMNS, 0..0)?.schema().clone();
+    let columns = GroupColumns::new(table, names);
+    let schema = columns.frames.frame(&COLUMNS, 0..0)?.schema().clone();
     let encoder = GroupEncoder::new(&schema)?;
     let mut writer = ParquetWriter::new(file).batched(&schema)?;
-    // As many groups in flight as there are threads: each group's frame
+    // As many groups in flight as there are threads: each group's arrays
     // and pages are held until it is written.
     let groups = row_groups(table.len(), group_rows);
     for batch in groups.chunks(rayon::current_num_threads().max(1)) {
         let encoded = batch
             .par_iter()
             .filter(|rows| !rows.is_empty())
-            .map(|rows| encoder.encode(&frames.frame(&COLUMNS, rows.clone())?))
+            .map(|rows| encoder.encode(&columns, rows.clone()))
             .collect::<PolarsResult<Vec<_>>>()?;
         for (rows, pages) in encoded {
             writer.write_row_group(rows as u64, &pages)?;
@@ -56,6 +60,104 @@ fn write_in_groups(
     }
     writer.finish()?;
     Ok(())
+}
+
+/// The canonical columns of some rows as Arrow arrays, the way polars'
+/// writer would hand them to its encoder.
+struct GroupColumns<'a> {
+    frames: episodes::FrameMaker<'a>,
+    /// Per canonical column: its dictionary, for the text columns.
+    dictionaries: Vec<Option<TextDictionary<'a>>>,
+}
+
+/// A group's text column is dictionary-encoded from the table's codes when
+/// it has at most this share of distinct values (or at most
+/// [`SMALL_GROUP_ROWS`] rows). polars' writer dictionary-encodes a column
+/// unless its estimated share of distinct values passes 0.75; a group far
+/// below that is certain to be encoded so. Nearer, the column is handed to
+/// polars to decide with its own estimate.
+const CERTAINLY_DICTIONARY_SHARE: f64 = 0.5;
+
+/// Groups this small are always dictionary-encoded by polars' writer.
+const SMALL_GROUP_ROWS: usize = 128;
+
+impl<'a> GroupColumns<'a> {
+    fn new(table: &'a EpisodeTable, names: &'a LabelNames) -> GroupColumns<'a> {
+        GroupColumns {
+            frames: episodes::FrameMaker::new(table, names),
+            dictionaries: COLUMNS
+                .par_iter()
+                .map(|name| TextDictionary::of(table, names, name))
+                .collect(),
+        }
+    }
+
+    /// The canonical column `at` (an index of [`COLUMNS`]) for `rows`.
+    fn array(&self, at: usize, rows: Range<usize>) -> PolarsResult<Box<dyn Array>> {
+        if let Some(dictionary) = &self.dictionaries[at] {
+            if let Some(array) = Self::dictionary(dictionary, rows.clone())? {
+                return Ok(array);
+            }
+        }
+        let frame = self.frames.frame(&COLUMNS[at..=at], rows)?;
+        let series = frame.columns()[0].as_materialized_series().rechunk();
+        Ok(series.to_arrow(0, CompatLevel::newest()))
+    }
+
+    /// A text column's rows as the dictionary array polars' writer would
+    /// make of them (its texts in the order first met in the group, a key
+    /// per row, null where none), without hashing a row's text; `None`
+    /// when the group has too many distinct texts to be sure polars would
+    /// dictionary-encode it.
+    fn dictionary(
+        dictionary: &TextDictionary,
+        rows: Range<usize>,
+    ) -> PolarsResult<Option<Box<dyn Array>>> {
+        let length = rows.len();
+        let mut indices = Vec::with_capacity(length);
+        dictionary.indices(rows, &mut indices);
+        let texts = dictionary.texts();
+        let mut key_of = vec![NO_TEXT; texts.len()];
+        let mut met: Vec<u32> = Vec::new();
+        let mut validity = MutableBitmap::with_capacity(length);
+        let keys: Vec<u32> = indices
+            .iter()
+            .map(|&index| {
+                validity.push(index != NO_TEXT);
+                if index == NO_TEXT {
+                    return 0;
+                }
+                let key = &mut key_of[index as usize];
+                if *key == NO_TEXT {
+                    *key = met.len() as u32;
+                    met.push(index);
+                }
+                *key
+            })
+            .collect();
+        let has_null = validity.unset_bits() > 0;
+        let distinct = met.len() + usize::from(has_null);
+        if length > SMALL_GROUP_ROWS && distinct as f64 > CERTAINLY_DICTIONARY_SHARE * length as f64
+        {
+            return Ok(None);
+        }
+        let values = Utf8ViewArray::from_slice_values(
+            met.iter().map(|&i| texts[i as usize]).collect::<Vec<_>>(),
+        );
+        let keys = PrimitiveArray::new(
+            ArrowDataType::UInt32,
+            keys.into(),
+            has_null.then(|| validity.into()),
+        );
+        let dtype = ArrowDataType::Dictionary(
+            IntegerType::UInt32,
+            Box::new(ArrowDataType::Utf8View),
+            false,
+        );
+        Ok(Some(
+            DictionaryArray::try_new(dtype, keys, values.boxed())?.boxed(),
+        ))
+    }
 }
 
 /// Encodes and compresses one row group's columns into pages, as polars'
@@ -88,19 +190,19 @@ impl GroupEncoder {
     }
 
     /// A group's row count and its columns' compressed pages, each
-    /// column's pages in order; the columns are encoded side by side.
-    fn encode(&self, frame: &DataFrame) -> PolarsResult<(usize, Vec<Vec<CompressedPage>>)> {
-        let mut batches = frame.iter_chunks(CompatLevel::newest(), false);
-        let batch = batches
-            .next()
-            .ok_or_else(|| polars_err!(NoData: "an empty row group"))?;
-        polars_ensure!(batches.next().is_none(), ComputeError: "a row group in several chunks");
-        let pages = batch
-            .columns()
-            .par_iter()
+    /// column's pages in order; the columns are made and encoded side by
+    /// side.
+    fn encode(
+        &self,
+        columns: &GroupColumns,
+        rows: Range<usize>,
+    ) -> PolarsResult<(usize, Vec<Vec<CompressedPage>>)> {
+        let pages = (0..COLUMNS.len())
+            .into_par_iter()
             .zip(&self.types)
             .zip(&self.encodings)
-            .map(|((array, kind), encodings)| {
+            .map(|((at, kind), encodings)| {
+                let array = columns.array(at, rows.clone())?;
                 array_to_columns(array, kind.clone(), self.options, encodings)?
                     .into_iter()
                     .map(|leaf| {
@@ -110,7 +212,7 @@ impl GroupEncoder {
                     .collect::<PolarsResult<Vec<_>>>()
             })
             .collect::<PolarsResult<Vec<_>>>()?;
-        Ok((batch.len(), pages.into_iter().flatten().collect()))
+        Ok((rows.len(), pages.into_iter().flatten().collect()))
     }
 }
 
@@ -164,6 +266,10 @@ mod tests {
                 acked_by: (i > 1_500 && i % 3 == 0).then(|| format!("person-{}", i % 4)),
                 actionable: (i % 7 == 0).then_some(i % 2 == 0),
                 actionable_source: (i % 7 == 0).then_some("review"),
+                // Nearly a distinct text per row: plainly encoded.
+                incident_id: (i % 10 != 0).then(|| format!("incident-{i}")),
+                // 0.6 distinct per row in a group of 1,000: polars decides.
+                team: (i % 3 != 0).then(|| format!("team-{}", i % 900)),
                 ..Episode::default()
             })
             .collect();
@@ -176,19 +282,56 @@ mod tests {
     fn written_in_groups_is_what_polars_writes_for_the_whole_frame() {
         let dir = tempfile::tempdir().unwrap();
         let names = LabelNames::default();
-        for rows in [0, 1, 999, 2_000, 5_500] {
+        for (rows, group_rows) in [
+            (0, 1_000),
+            (1, 1_000),
+            (999, 1_000),
+            (2_000, 1_000),
+            (5_500, 1_000),
+            (700, 100),
+        ] {
             let table = table(rows);
             let ours = dir.path().join(format!("ours-{rows}.parquet"));
-            write_in_groups(&ours, &table, &names, 1_000).unwrap();
+            write_in_groups(&ours, &table, &names, group_rows).unwrap();
             let theirs = dir.path().join(format!("theirs-{rows}.parquet"));
             let mut frame = episodes::to_frame(&table, &names).unwrap();
             ParquetWriter::new(std::fs::File::create(&theirs).unwrap())
-                .with_row_group_size(Some(1_000))
+                .with_row_group_size(Some(group_rows))
                 .finish(&mut frame)
                 .unwrap();
             let (ours, theirs) = (std::fs::read(ours).unwrap(), std::fs::read(theirs).unwrap());
             assert!(ours == theirs, "{rows} rows: the files differ");
         }
+    }
+
+    /// Low-cardinality text columns take the dictionary made from the
+    /// table's codes; a column of nearly a text per row is left to polars.
+    #[test]
+    fn text_columns_are_dictionaries_unless_nearly_distinct() {
+        let table = table(5_500);
+        let names = LabelNames::default();
+        let columns = GroupColumns::new(&table, &names);
+        let made = |name: &str| {
+            let at = COLUMNS.iter().position(|c| *c == name).unwrap();
+            let dictionary = columns.dictionaries[at].as_ref().unwrap();
+            GroupColumns::dictionary(dictionary, 1_000..2_000).unwrap()
+        };
+        for name in [
+            "source",
+            "rule",
+            "fingerprint",
+            "labels",
+            "severity",
+            "acked_by",
+        ] {
+            let array = made(name).unwrap_or_else(|| panic!("{name}: no dictionary"));
+            assert_eq!(array.len(), 1_000, "{name}");
+        }
+        assert!(made("incident_id").is_none());
+        assert!(made("team").is_none());
+        assert!(
+            columns.dictionaries[COLUMNS.iter().position(|c| *c == "starts_at").unwrap()].is_none()
+        );
     }
 
     /// The groups cover every row once, in order.
