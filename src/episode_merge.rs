@@ -103,9 +103,8 @@ pub fn merge(tables: Vec<TableRows>, mut rows: Vec<Episode>) -> Merged {
     // Rows of one episode are adjacent in (fingerprint, start, file, line)
     // order, then in the order read; each folds into the first of them.
     // Pending-only rows (no start) never merge with one another.
-    let by_instance = sorted_order(table.len(), |i| {
+    let by_instance = sorted_in_groups(&fingerprint, |i| {
         (
-            fingerprint[i],
             time_key(table.starts().get(i)),
             file_rank[file_of[i] as usize],
             lines[i],
@@ -150,27 +149,26 @@ pub fn merge(tables: Vec<TableRows>, mut rows: Vec<Episode>) -> Merged {
 
     // The table's order: (rule, starts_at, fingerprint, pending_since), ties
     // in the fold's order.
-    let rule = ranked(table.rules().codes(), &table.rules().code_ranks());
-    let mut rank_in_fold = vec![0u32; table.len()];
-    for (rank, &i) in episodes.iter().enumerate() {
-        rank_in_fold[i as usize] = rank as u32;
-    }
-    let mut keyed: Vec<(u32, Millis, u32, Millis, u32)> = episodes
-        .iter()
-        .map(|&i| {
-            let i = i as usize;
-            (
-                rule[i],
-                time_key(table.starts().get(i)),
-                fingerprint[i],
-                time_key(table.pending().get(i)),
-                rank_in_fold[i],
-            )
-        })
-        .collect();
+    // Sorted as the fold saw them (by fingerprint, then start), each rule's
+    // episodes are one run per fingerprint, which the sort merges.
+    let rule: Vec<u32> = {
+        let ranks = table.rules().code_ranks();
+        let codes = table.rules().codes();
+        episodes
+            .par_iter()
+            .map(|&i| ranks[codes[i as usize] as usize])
+            .collect()
+    };
+    let in_fold = sorted_in_groups(&rule, |k| {
+        let i = episodes[k] as usize;
+        (
+            time_key(table.starts().get(i)),
+            fingerprint[i],
+            time_key(table.pending().get(i)),
+        )
+    });
     drop((rule, fingerprint));
-    keyed.par_sort_unstable();
-    let order: Vec<u32> = keyed.into_iter().map(|k| episodes[k.4 as usize]).collect();
+    let order: Vec<u32> = in_fold.into_iter().map(|k| episodes[k as usize]).collect();
     drop(episodes);
     table.gather(&order);
     let join_keys = if join_keys.is_empty() {
@@ -298,13 +296,45 @@ impl FoldRows {
     }
 }
 
-/// The row indices `0..rows` sorted by `key`, ties in index order. Keys are
-/// kept small (integers, times as [`time_key`]): ten million of them are
-/// sorted at once.
-fn sorted_order<K: Ord + Send>(rows: usize, key: impl Fn(usize) -> K) -> Vec<u32> {
-    let mut keyed: Vec<(K, u32)> = (0..rows).map(|i| (key(i), i as u32)).collect();
-    keyed.par_sort_unstable();
-    keyed.into_iter().map(|(_, i)| i).collect()
+/// The row indices `0..groups.len()` sorted by (`groups[i]`, `key(i)`),
+/// ties in index order. The rows are put in their groups first (a counting
+/// sort: groups are ranks, small integers), then each group's rows are
+/// sorted by `key` on its own, groups side by side; a stable sort, so that
+/// a group whose rows come in runs already in order (one instance's
+/// episodes, read in time order) is merged rather than sorted again.
+fn sorted_in_groups<K: Ord + Send>(groups: &[u32], key: impl Fn(usize) -> K + Sync) -> Vec<u32> {
+    let count = groups.iter().max().map_or(0, |g| *g as usize + 1);
+    let mut starts = vec![0usize; count + 1];
+    for &g in groups {
+        starts[g as usize + 1] += 1;
+    }
+    for g in 0..count {
+        starts[g + 1] += starts[g];
+    }
+    let mut order = vec![0u32; groups.len()];
+    let mut next = starts.clone();
+    for (i, &g) in groups.iter().enumerate() {
+        order[next[g as usize]] = i as u32;
+        next[g as usize] += 1;
+    }
+    let mut slices = Vec::with_capacity(count);
+    let mut rest: &mut [u32] = &mut order;
+    for g in 0..count {
+        let (group, after) = rest.split_at_mut(starts[g + 1] - starts[g]);
+        slices.push(group);
+        rest = after;
+    }
+    slices.into_par_iter().with_max_len(1).for_each(|group| {
+        if group.len() < 2 {
+            return;
+        }
+        let mut keyed: Vec<(K, u32)> = group.iter().map(|&i| (key(i as usize), i)).collect();
+        keyed.sort();
+        for (slot, (_, i)) in group.iter_mut().zip(keyed) {
+            *slot = i;
+        }
+    });
+    order
 }
 
 /// A time as a sort key that orders as `Option<Millis>` does (none first):

@@ -63,15 +63,9 @@ fn parse_rfc3339_common(text: &str) -> Option<Millis> {
             c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0'))
         })
     };
-    let (year, month, day) = (digits(0, 4)?, digits(5, 7)?, digits(8, 10)?);
+    let days = days_of_date(b)?;
     let (hour, minute, second) = (digits(11, 13)?, digits(14, 16)?, digits(17, 19)?);
-    if !(1..=12).contains(&month)
-        || day < 1
-        || day > days_in_month(year, month)
-        || hour > 23
-        || minute > 59
-        || second > 59
-    {
+    if hour > 23 || minute > 59 || second > 59 {
         return None;
     }
     let mut at = 19;
@@ -105,9 +99,38 @@ fn parse_rfc3339_common(text: &str) -> Option<Millis> {
         }
         _ => return None,
     };
-    let seconds = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second
-        - offset_seconds;
+    let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset_seconds;
     Some(seconds * 1000 + millis)
+}
+
+thread_local! {
+    /// The last date [`days_of_date`] read on this thread (its ten bytes)
+    /// and its day number: a row's or a body's stamps are mostly of one day.
+    static LAST_DATE: std::cell::Cell<(u128, i64)> = const { std::cell::Cell::new((u128::MAX, 0)) };
+}
+
+/// The days from 1970-01-01 to the date `YYYY-MM-DD` that `b` begins with,
+/// if it is one (digits, a month of the year, a day of the month).
+fn days_of_date(b: &[u8]) -> Option<i64> {
+    let mut date = [0u8; 16];
+    date[..10].copy_from_slice(&b[..10]);
+    let key = u128::from_le_bytes(date);
+    let (last, days) = LAST_DATE.get();
+    if key == last {
+        return Some(days);
+    }
+    let digits = |from: usize, to: usize| -> Option<i64> {
+        b[from..to].iter().try_fold(0i64, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0'))
+        })
+    };
+    let (year, month, day) = (digits(0, 4)?, digits(5, 7)?, digits(8, 10)?);
+    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    LAST_DATE.set((key, days));
+    Some(days)
 }
 
 fn is_leap_year(year: i64) -> bool {
@@ -345,6 +368,19 @@ mod tests {
                 if second < 60 {
                     prop_assert_eq!(common, Some(millis), "{}", text);
                 }
+            }
+        }
+
+        /// Stamps of a few dates, valid and not, read one after another
+        /// (the last date read is remembered) are read as chrono reads them.
+        #[test]
+        fn runs_of_stamps_of_a_few_dates_are_read_as_chrono_reads_them(
+            stamps in proptest::collection::vec((0usize..6, 0i64..24, 0i64..60), 1..40),
+        ) {
+            let dates = ["2024-02-29", "2023-02-29", "2025-12-31", "2026-01-01", "2025-13-01", "20x5-01-01"];
+            for (date, hour, minute) in stamps {
+                let text = format!("{}T{hour:02}:{minute:02}:07.25Z", dates[date]);
+                prop_assert_eq!(parse_rfc3339_common(&text), chrono_millis(&text), "{}", text);
             }
         }
     }
