@@ -125,12 +125,18 @@ impl Period {
 /// fingerprints as ranks (integers in the fingerprints' order), and the
 /// figures of the history itself (`*_before`), which no replay changes.
 pub struct History<'a> {
+    /// The facts of the episodes in the walk's order (instance by
+    /// instance, each in time order): a period's `index` is its place here,
+    /// so that a replay reads them front to back.
     facts: Vec<Fact>,
+    /// Per place in the walk's order: the episode's index in the history.
+    episode_of: Vec<u32>,
     current: Setting,
     until: Millis,
     flap_window_ms: Millis,
     /// Each instance's fingerprint and periods, sorted by (pending, index).
     instances: Vec<(&'a str, u32, Vec<Period>)>,
+    /// The places (in the walk's order) of the episodes that fired.
     fired: Vec<u32>,
     before: Effect,
     known: bool,
@@ -175,9 +181,28 @@ impl<'a> History<'a> {
                 index: index as u32,
             });
         }
+        // Each period is numbered by its place in the walk's order, and the
+        // facts are laid out in that order.
+        let mut episode_of: Vec<u32> = Vec::with_capacity(episodes.len());
         for (_, _, periods) in &mut instances {
             periods.sort_by_key(|p| (p.pending, p.index));
+            for p in periods.iter_mut() {
+                episode_of.push(p.index);
+                p.index = episode_of.len() as u32 - 1;
+            }
         }
+        let facts: Vec<Fact> = (episode_of.iter())
+            .map(|&i| {
+                let e = episodes[i as usize];
+                Fact {
+                    fired: e.starts_at().is_some(),
+                    short: is_short(e, short_ms),
+                    notifications: e.notification_count(),
+                    actionable: e.actionable(),
+                    starts_at: e.starts_at().unwrap_or_default(),
+                }
+            })
+            .collect();
         let fired: Vec<u32> = (0..episodes.len() as u32)
             .filter(|&i| episodes[i as usize].starts_at().is_some())
             .collect();
@@ -203,18 +228,12 @@ impl<'a> History<'a> {
         let known = fired
             .iter()
             .any(|&i| episodes[i as usize].actionable().is_some());
-        let facts = episodes
-            .iter()
-            .map(|e| Fact {
-                fired: e.starts_at().is_some(),
-                short: is_short(*e, short_ms),
-                notifications: e.notification_count(),
-                actionable: e.actionable(),
-                starts_at: e.starts_at().unwrap_or_default(),
-            })
+        let fired = (0..facts.len() as u32)
+            .filter(|&at| facts[at as usize].fired)
             .collect();
         History {
             facts,
+            episode_of,
             current,
             until,
             flap_window_ms,
@@ -236,7 +255,9 @@ impl<'a> History<'a> {
                     fingerprint,
                     starts_at,
                     ends_at,
-                    members: members.to_vec(),
+                    members: (members.iter())
+                        .map(|&at| self.episode_of[at] as usize)
+                        .collect(),
                 },
             ));
         });
@@ -247,8 +268,9 @@ impl<'a> History<'a> {
 
     /// Replays the history under `new` and calls `each` with every replayed
     /// episode: its fingerprint's rank, the fingerprint, when it would fire
-    /// and resolve, and the indices of the history's episodes it covers
-    /// (the first is the one that fired). Instance by instance, each in
+    /// and resolve, and the places (in the walk's order, see
+    /// [`History::facts`]) of the history's episodes it covers (the first is
+    /// the one that fired). Instance by instance, each in
     /// time order; nothing is allocated per episode.
     fn walk(
         &self,
