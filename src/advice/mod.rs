@@ -491,14 +491,16 @@ pub fn advise(ctx: &Context) -> Vec<Advice> {
     // history (its replays prepared once), which is let go when they are
     // done, so the histories of a large run are never all held at once.
     let advisors = all_advisors();
-    let mut out: Vec<Advice> = (ctx.targets.par_iter())
-        .flat_map_iter(|target| {
-            let advice: Vec<Advice> = (advisors.iter())
-                .flat_map(|a| a.advise(ctx, target))
-                .collect();
-            target.forget_history();
-            advice
-        })
+    let advise_target = |target: &Target| {
+        let advice: Vec<Advice> = (advisors.iter())
+            .flat_map(|a| a.advise(ctx, target))
+            .collect();
+        target.forget_history();
+        advice
+    };
+    let mut out: Vec<Advice> = largest_first(&ctx.targets, |t| t.episodes.len(), advise_target)
+        .into_iter()
+        .flatten()
         .collect();
     out.extend(advisors.iter().flat_map(|a| a.advise_files(ctx)));
     attach_patches(ctx.files, &mut out);
@@ -514,6 +516,35 @@ pub fn advise(ctx: &Context) -> Vec<Advice> {
     out
 }
 
+/// `work` done on every item, the largest (by `size`) first, each taken
+/// by the next thread free, so that a run does not end with one thread
+/// replaying its largest rule while the others wait; the results in the
+/// items' order.
+fn largest_first<T: Sync, R: Send>(
+    items: &[T],
+    size: impl Fn(&T) -> usize,
+    work: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(size(&items[i])));
+    let next = AtomicUsize::new(0);
+    let threads = rayon::current_num_threads().clamp(1, items.len().max(1));
+    let done: Vec<Vec<(usize, R)>> = (0..threads)
+        .into_par_iter()
+        .map(|_| {
+            let mut mine = Vec::new();
+            while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+                mine.push((i, work(&items[i])));
+            }
+            mine
+        })
+        .collect();
+    let mut results: Vec<(usize, R)> = done.into_iter().flatten().collect();
+    results.sort_unstable_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
 /// Applies changes to one rule file and returns them as a diff against it.
 fn file_diff(file: &RuleFile, changes: &[(usize, Change)]) -> Result<String, String> {
     let new = patch::apply(file, changes)?;
@@ -527,6 +558,9 @@ fn diff_against(file: &RuleFile, new: &str) -> String {
 
 /// The path a patch names: relative to the working directory where possible,
 /// without `./`, so that `git apply` and `patch -p1` run from there find it.
+/// A file elsewhere is named from the root without its leading `/`, as
+/// `git diff --no-index` names it (`a/etc/prometheus/rules.yml`, applied
+/// from `/`), never `a//etc/…`.
 pub fn diff_path(path: &std::path::Path) -> String {
     let relative = std::env::current_dir()
         .ok()
@@ -537,7 +571,9 @@ pub fn diff_path(path: &std::path::Path) -> String {
         })
         .unwrap_or_else(|| path.to_path_buf());
     let text = relative.to_string_lossy().replace('\\', "/");
-    text.trim_start_matches("./").to_string()
+    text.trim_start_matches("./")
+        .trim_start_matches('/')
+        .to_string()
 }
 
 /// The combined patch of every advice: per file, all changes at once; a removed
@@ -563,4 +599,48 @@ pub fn combined_patch(files: &[RuleFile], advice: &[Advice]) -> (String, Vec<Str
         }
     }
     (out, notes)
+}
+
+#[cfg(test)]
+mod tests {
+    /// A rule file outside the working directory is named from the root
+    /// without its leading slash; one inside, relative to it.
+    #[test]
+    fn patch_paths_never_begin_with_a_slash() {
+        let outside = tempfile::tempdir().unwrap();
+        let file = outside.path().join("rules.yml");
+        std::fs::write(&file, "groups: []\n").unwrap();
+        let named = super::diff_path(&file);
+        assert!(!named.starts_with('/'), "{named}");
+        let root = std::path::Path::new("/").join(&named);
+        assert_eq!(
+            std::fs::canonicalize(root).unwrap(),
+            std::fs::canonicalize(&file).unwrap()
+        );
+        assert_eq!(
+            super::diff_path(std::path::Path::new("./sample-data/rules/x.yml")),
+            "sample-data/rules/x.yml"
+        );
+    }
+
+    /// Every item is worked on once, whatever the sizes, and the results
+    /// come in the items' order.
+    #[test]
+    fn largest_first_gives_every_result_in_the_items_order() {
+        for count in [0usize, 1, 2, 7, 100] {
+            let items: Vec<usize> = (0..count).map(|i| (i * 37) % 11).collect();
+            let calls = std::sync::atomic::AtomicUsize::new(0);
+            let results = super::largest_first(
+                &items,
+                |&size| size,
+                |&size| {
+                    calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    size * 2
+                },
+            );
+            let expected: Vec<usize> = items.iter().map(|s| s * 2).collect();
+            assert_eq!(results, expected);
+            assert_eq!(calls.into_inner(), count);
+        }
+    }
 }

@@ -322,7 +322,11 @@ impl StaticColumn {
     }
 
     fn code_of(&mut self, value: &'static str) -> u8 {
-        match self.values.iter().position(|v| *v == value) {
+        // The same constant is nearly always the same address: compared
+        // by address first, by text only when that fails.
+        let at = (self.values.iter().position(|v| std::ptr::eq(*v, value)))
+            .or_else(|| self.values.iter().position(|v| *v == value));
+        match at {
             Some(i) => i as u8 + 1,
             None => {
                 assert!(self.values.len() < 255, "more than 255 static texts");
