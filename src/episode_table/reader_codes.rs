@@ -23,6 +23,10 @@ pub struct ReaderCodes {
     labels: Vec<Labels>,
     labels_by_key: foldhash::HashMap<Box<str>, u32>,
     key: String,
+    /// The key of the label set coded last, and its code: rows of one
+    /// instance often come one after another.
+    last_key: String,
+    last_labels: u32,
 }
 
 impl Default for ReaderCodes {
@@ -34,6 +38,8 @@ impl Default for ReaderCodes {
             labels: Vec::new(),
             labels_by_key: Default::default(),
             key: String::new(),
+            last_key: String::new(),
+            last_labels: u32::MAX,
         }
     }
 }
@@ -44,16 +50,24 @@ impl Default for ReaderCodes {
 struct ReaderTexts {
     list: TextColumn,
     index: FnvHashMap<Name, u32>,
+    /// The code given last (0: none yet): a file's rows of one rule or one
+    /// instance often come one after another, and a text equal to the
+    /// last is not looked up.
+    last: u32,
 }
 
 impl ReaderTexts {
     fn code(&mut self, text: Option<&str>) -> u32 {
-        match text {
-            None => 0,
-            Some(text) => self
-                .list
-                .code_of(text, || pool().name(text), &mut self.index),
+        let Some(text) = text else {
+            return 0;
+        };
+        if self.last != 0 && self.list.values[self.last as usize - 1].as_str() == text {
+            return self.last;
         }
+        self.last = self
+            .list
+            .code_of(text, || pool().name(text), &mut self.index);
+        self.last
     }
 }
 
@@ -73,13 +87,21 @@ impl ReaderCodes {
             key.push(':');
             key.push_str(part);
         }
-        if let Some(&code) = self.labels_by_key.get(key.as_str()) {
-            return Ok(code);
+        if self.last_labels != u32::MAX && *key == self.last_key {
+            return Ok(self.last_labels);
         }
-        let set = pool().labels(build()?);
-        let code = self.labels.len() as u32;
-        self.labels.push(set);
-        self.labels_by_key.insert(key.as_str().into(), code);
+        let code = match self.labels_by_key.get(key.as_str()) {
+            Some(&code) => code,
+            None => {
+                let set = pool().labels(build()?);
+                let code = self.labels.len() as u32;
+                self.labels.push(set);
+                self.labels_by_key.insert(key.as_str().into(), code);
+                code
+            }
+        };
+        std::mem::swap(&mut self.key, &mut self.last_key);
+        self.last_labels = code;
         Ok(code)
     }
 
