@@ -151,6 +151,23 @@ fn starts_in(w: Window) -> Expr {
         .fill_null(lit(false))
 }
 
+/// Whether every row of `frame` has a `starts_at` inside the window (no
+/// pending-only episode, none before `since` or from `until` on).
+fn every_start_inside(frame: &DataFrame, w: Window) -> bool {
+    let Ok(starts) = frame
+        .column("starts_at")
+        .and_then(|c| c.as_materialized_series().cast(&DataType::Int64))
+    else {
+        return false;
+    };
+    let Ok(starts) = starts.i64() else {
+        return false;
+    };
+    starts.null_count() == 0
+        && starts.min().is_none_or(|first| first >= w.since)
+        && starts.max().is_none_or(|last| last < w.until)
+}
+
 /// The canonical episode columns the metrics read; [`prepare`] gives them
 /// only these (not the label sets, teams, services and other texts the
 /// report's data files carry).
@@ -250,7 +267,14 @@ fn windowed(frame: DataFrame, settings: &Settings) -> LazyFrame {
     let clipped_end = when(end.clone().is_null().or(end.clone().gt(lit(w.until))))
         .then(lit(w.until))
         .otherwise(end.clone());
-    let mut lf = frame.lazy().filter(starts_in(w)).with_columns([
+    // The whole table, when every episode starts inside the window (the
+    // window the data gives, unless --since or --until cut it): a filter
+    // would copy every column of every row first.
+    let lf = match every_start_inside(&frame, w) {
+        true => frame.lazy(),
+        false => frame.lazy().filter(starts_in(w)),
+    };
+    let mut lf = lf.with_columns([
         start.clone().alias("start_ms"),
         (clipped_end - start).alias("dur_ms"),
         end.is_not_null().alias("resolved"),
@@ -388,4 +412,34 @@ fn severity_per_group(frame: &DataFrame, keys: &[Expr], w: Window) -> PolarsResu
         )
         .group_by_stable(keys)
         .agg([col(SEVERITY_COLUMN).first()]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The filter is skipped only when it would keep every row: no
+    /// pending-only episode, none before `since`, none at or after `until`.
+    #[test]
+    fn every_start_inside_only_when_the_filter_keeps_every_row() {
+        let w = Window {
+            since: 1_000,
+            until: 2_000,
+        };
+        let frame = |starts: &[Option<i64>]| {
+            let column = Int64Chunked::from_slice_options("starts_at".into(), starts)
+                .into_column()
+                .cast(&DataType::Datetime(
+                    TimeUnit::Milliseconds,
+                    Some(TimeZone::UTC),
+                ))
+                .unwrap();
+            DataFrame::new(starts.len(), vec![column]).unwrap()
+        };
+        assert!(every_start_inside(&frame(&[Some(1_000), Some(1_999)]), w));
+        assert!(every_start_inside(&frame(&[]), w));
+        assert!(!every_start_inside(&frame(&[Some(1_000), None]), w));
+        assert!(!every_start_inside(&frame(&[Some(999), Some(1_500)]), w));
+        assert!(!every_start_inside(&frame(&[Some(1_500), Some(2_000)]), w));
+    }
 }
