@@ -58,11 +58,7 @@ fn parse_rfc3339_common(text: &str) -> Option<Millis> {
     {
         return None;
     }
-    let digits = |from: usize, to: usize| -> Option<i64> {
-        b[from..to].iter().try_fold(0i64, |n, &c| {
-            c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0'))
-        })
-    };
+    let digits = |from: usize, to: usize| ascii_number(&b[from..to]);
     let days = days_of_date(b)?;
     let (hour, minute, second) = (digits(11, 13)?, digits(14, 16)?, digits(17, 19)?);
     if hour > 23 || minute > 59 || second > 59 {
@@ -109,6 +105,13 @@ thread_local! {
     static LAST_DATE: std::cell::Cell<(u128, i64)> = const { std::cell::Cell::new((u128::MAX, 0)) };
 }
 
+/// The number that ASCII digits spell (`None` if any byte is not a digit).
+fn ascii_number(digits: &[u8]) -> Option<i64> {
+    digits.iter().try_fold(0i64, |n, &c| {
+        c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0'))
+    })
+}
+
 /// The days from 1970-01-01 to the date `YYYY-MM-DD` that `b` begins with,
 /// if it is one (digits, a month of the year, a day of the month).
 fn days_of_date(b: &[u8]) -> Option<i64> {
@@ -119,11 +122,7 @@ fn days_of_date(b: &[u8]) -> Option<i64> {
     if key == last {
         return Some(days);
     }
-    let digits = |from: usize, to: usize| -> Option<i64> {
-        b[from..to].iter().try_fold(0i64, |n, &c| {
-            c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0'))
-        })
-    };
+    let digits = |from: usize, to: usize| ascii_number(&b[from..to]);
     let (year, month, day) = (digits(0, 4)?, digits(5, 7)?, digits(8, 10)?);
     if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
         return None;
