@@ -171,8 +171,8 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
             verdicts: reviews.verdicts.len(),
         });
     }
-    crate::reviews::apply_proxy(&mut table);
-    table.share_times();
+    stage("proxy verdicts", || crate::reviews::apply_proxy(&mut table));
+    stage("share times", || table.share_times());
 
     let starts: Vec<Millis> = table.starts().iter().flatten().collect();
     let ends: Vec<Millis> = table.ends().iter().flatten().collect();
@@ -196,18 +196,21 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
         business_hours: options.business_hours.clone(),
         by: options.by.clone(),
     };
-    let severities =
-        episodes::ranked_severities(&table, &options.label_names, metrics::SEVERITY_COLUMN);
+    let severities = stage("severities", || {
+        episodes::ranked_severities(&table, &options.label_names, metrics::SEVERITY_COLUMN)
+    });
     let facts = stage("episode facts", || {
         metrics::prepare(&table, &options.label_names, &severities, &settings)
     })?;
     let metrics_frame = stage("metrics", || {
         metrics::compute(&facts, &settings, table.rules().values(), &severities.texts)
     })?;
-    let mut rules = rows::frame_to_rows(&metrics_frame)?;
+    let mut rules = stage("rows", || rows::frame_to_rows(&metrics_frame))?;
     advice::inventory::fill_current_for(&mut rules, &rule_files);
 
-    let counts = count(&table, &rules, &settings, &facts, &severities, files.len())?;
+    let counts = stage("counts", || {
+        count(&table, &rules, &settings, &facts, &severities, files.len())
+    })?;
     drop(severities);
     let summary = Summary {
         schema_version: crate::report::SCHEMA_VERSION,

@@ -95,6 +95,34 @@ struct Fact {
     starts_at: Millis,
 }
 
+/// Counts over some of the history's fired episodes.
+#[derive(Default, Clone, Copy)]
+struct Tallies {
+    /// Resolved episodes shorter than `--short`.
+    short: u64,
+    /// Episodes known to be actionable.
+    actionable: u64,
+    /// Episodes of unknown actionability.
+    unknown: u64,
+}
+
+impl Tallies {
+    fn add(&mut self, fact: &Fact) {
+        self.short += u64::from(fact.short);
+        self.actionable += u64::from(fact.actionable == Some(true));
+        self.unknown += u64::from(fact.actionable.is_none());
+    }
+
+    /// These tallies less `part`'s (a part of the same episodes).
+    fn less(&self, part: &Tallies) -> Tallies {
+        Tallies {
+            short: self.short - part.short,
+            actionable: self.actionable - part.actionable,
+            unknown: self.unknown - part.unknown,
+        }
+    }
+}
+
 /// One condition period of the history (32 bytes: a rule of ten million
 /// episodes holds one per episode while it is replayed).
 struct Period {
@@ -136,8 +164,9 @@ pub struct History<'a> {
     flap_window_ms: Millis,
     /// Each instance's fingerprint and periods, sorted by (pending, index).
     instances: Vec<(&'a str, u32, Vec<Period>)>,
-    /// The places (in the walk's order) of the episodes that fired.
-    fired: Vec<u32>,
+    /// The tallies of every episode that fired (a replay's losses are
+    /// these less the tallies of the fired episodes it covers).
+    fired: Tallies,
     before: Effect,
     known: bool,
     unchanged: OnceLock<Effect>,
@@ -154,10 +183,12 @@ impl<'a> History<'a> {
         short_ms: Millis,
         flap_window_ms: Millis,
     ) -> History<'a> {
-        let ranks = crate::ranks::name_ranks(episodes.iter().map(|e| e.fingerprint()));
+        // The table's ranks: one per fingerprint, in the fingerprints' order.
+        let ranks: Vec<u32> = episodes.iter().map(|e| e.fingerprint_rank()).collect();
         let count = ranks.iter().max().map_or(0, |r| *r as usize + 1);
         let mut instances: Vec<(&'a str, u32, Vec<Period>)> = Vec::new();
-        let mut slot_of_rank: Vec<Option<usize>> = vec![None; count];
+        const NO_SLOT: u32 = u32::MAX;
+        let mut slot_of_rank: Vec<u32> = vec![NO_SLOT; count];
         for (index, e) in episodes.iter().enumerate() {
             let pending = match (e.pending_since(), e.starts_at()) {
                 (Some(p), _) => p,
@@ -170,11 +201,12 @@ impl<'a> History<'a> {
                 (end, _) => end,
             };
             let rank = ranks[index];
-            let slot = *slot_of_rank[rank as usize].get_or_insert_with(|| {
+            let slot = &mut slot_of_rank[rank as usize];
+            if *slot == NO_SLOT {
+                *slot = instances.len() as u32;
                 instances.push((e.fingerprint().as_str(), rank, Vec::new()));
-                instances.len() - 1
-            });
-            instances[slot].2.push(Period {
+            }
+            instances[*slot as usize].2.push(Period {
                 pending,
                 end_ms: end.unwrap_or(NO_TIME),
                 fired_start_ms: e.starts_at().unwrap_or(NO_TIME),
@@ -212,13 +244,7 @@ impl<'a> History<'a> {
                 .iter()
                 .map(|&i| episodes[i as usize].notification_count() as u64)
                 .sum(),
-            refires_before: refires(
-                fired.iter().map(|&i| {
-                    let (e, i) = (episodes[i as usize], i as usize);
-                    (ranks[i], e.starts_at().unwrap_or_default(), e.ends_at())
-                }),
-                flap_window_ms,
-            ),
+            refires_before: fired_refires(&instances, &episode_of, episodes, flap_window_ms),
             short_before: fired
                 .iter()
                 .filter(|&&i| is_short(episodes[i as usize], short_ms))
@@ -228,9 +254,10 @@ impl<'a> History<'a> {
         let known = fired
             .iter()
             .any(|&i| episodes[i as usize].actionable().is_some());
-        let fired = (0..facts.len() as u32)
-            .filter(|&at| facts[at as usize].fired)
-            .collect();
+        let mut fired = Tallies::default();
+        for fact in facts.iter().filter(|f| f.fired) {
+            fired.add(fact);
+        }
         History {
             facts,
             episode_of,
@@ -340,39 +367,38 @@ impl<'a> History<'a> {
     /// episodes are never held).
     fn count(&self, new: Setting) -> Effect {
         let facts = &self.facts;
-        let mut covered = vec![false; facts.len()];
         let mut episodes_after = 0u64;
         let mut notifications_after = 0u64;
         let mut added = 0u64;
+        // The fired episodes of the history that the replay keeps (each is
+        // a member of at most one replayed episode).
+        let mut covered = Tallies::default();
         let mut refires_after = InstanceRefires::new(self.flap_window_ms);
         // How much later the replayed episodes that fired before fire now.
         let (mut shift_ms, mut shifted) = (0i64, 0u64);
         self.walk(new, |rank, _, starts_at, ends_at, members| {
             episodes_after += 1;
-            for (k, &m) in members.iter().enumerate() {
-                covered[m] = true;
-                let n = facts[m].notifications as u64;
-                notifications_after += match (k, facts[m].fired) {
-                    (0, true) => n,
-                    (0, false) => {
-                        added += 1;
-                        2
-                    }
-                    (_, true) => n.saturating_sub(2),
-                    (_, false) => 0,
-                };
-            }
-            refires_after.add(rank, starts_at, ends_at);
-            let first = facts[members[0]];
+            let first = &facts[members[0]];
             if first.fired {
+                notifications_after += first.notifications as u64;
+                covered.add(first);
                 shift_ms += starts_at - first.starts_at;
                 shifted += 1;
+            } else {
+                // Fires only under the new setting: a firing and a resolved notification.
+                added += 1;
+                notifications_after += 2;
             }
+            // Merged into the first: their firing and resolved notifications are saved.
+            for fact in members[1..].iter().map(|&m| &facts[m]) {
+                if fact.fired {
+                    notifications_after += (fact.notifications as u64).saturating_sub(2);
+                    covered.add(fact);
+                }
+            }
+            refires_after.add(rank, starts_at, ends_at);
         });
-        let lost: Vec<usize> = (self.fired.iter())
-            .map(|&i| i as usize)
-            .filter(|&i| !covered[i])
-            .collect();
+        let lost = self.fired.less(&covered);
         // Mean of the shifts, in seconds (ms precision).
         let mean_shift_s =
             (shifted > 0).then(|| (shift_ms as f64 / shifted as f64).round() / 1000.0);
@@ -380,16 +406,9 @@ impl<'a> History<'a> {
             episodes_after,
             notifications_after,
             refires_after: refires_after.total(),
-            short_removed: lost.iter().filter(|&&i| facts[i].short).count() as u64,
-            actionable_lost: self.known.then(|| {
-                lost.iter()
-                    .filter(|&&i| facts[i].actionable == Some(true))
-                    .count() as u64
-            }),
-            unknown_lost: lost
-                .iter()
-                .filter(|&&i| facts[i].actionable.is_none())
-                .count() as u64,
+            short_removed: lost.short,
+            actionable_lost: self.known.then_some(lost.actionable),
+            unknown_lost: lost.unknown,
             episodes_added: added,
             delay_added_s: mean_shift_s
                 .unwrap_or((new.for_ms - self.current.for_ms) as f64 / 1000.0),
@@ -413,6 +432,35 @@ pub fn replay<'a>(
     History::new(episodes, current, until, 0, 0).replay(new)
 }
 
+/// The refires among the fired episodes of the history (as [`refires`]
+/// counts them), instance by instance: each instance's fired episodes in
+/// start order, ties in the history's order (`episode_of` maps a period's
+/// place in the walk's order back to the episode).
+fn fired_refires(
+    instances: &[(&str, u32, Vec<Period>)],
+    episode_of: &[u32],
+    episodes: &[EpisodeRef],
+    flap_window: Millis,
+) -> u64 {
+    let mut count = InstanceRefires::new(flap_window);
+    let mut fired: Vec<(Millis, u32, Option<Millis>)> = Vec::new();
+    for (_, rank, periods) in instances {
+        fired.clear();
+        fired.extend(periods.iter().filter_map(|p| {
+            let index = episode_of[p.index()];
+            let start = p.fired_start()?;
+            Some((start, index, episodes[index as usize].ends_at()))
+        }));
+        if !fired.is_sorted_by_key(|&(start, index, _)| (start, index)) {
+            fired.sort_unstable_by_key(|&(start, index, _)| (start, index));
+        }
+        for &(start, _, end) in &fired {
+            count.add(*rank, start, end);
+        }
+    }
+    count.total()
+}
+
 /// Whether a resolved episode lasted less than `short_ms` (`--short`).
 fn is_short(e: EpisodeRef, short_ms: Millis) -> bool {
     match (e.starts_at(), e.ends_at()) {
@@ -422,7 +470,8 @@ fn is_short(e: EpisodeRef, short_ms: Millis) -> bool {
 }
 
 /// Counts refires in a list of (fingerprint rank, start, end), in any
-/// order (see [`InstanceRefires`]).
+/// order (see [`InstanceRefires`]): the reference the walks' counts are tested against.
+#[cfg(test)]
 fn refires(items: impl Iterator<Item = (u32, Millis, Option<Millis>)>, flap_window: Millis) -> u64 {
     let mut sorted: Vec<_> = items.collect();
     // Each instance's episodes together, in start order, ties in list order.
@@ -681,6 +730,14 @@ mod tests {
                 window_m * M,
             );
             proptest::prop_assert_eq!(history.count(new).refires_after, sorted);
+            // The history's own refires, from every fired episode sorted.
+            let fired: Vec<&EpisodeRef> = refs.iter().filter(|e| e.starts_at().is_some()).collect();
+            let ranks = crate::ranks::name_ranks(fired.iter().map(|e| e.fingerprint()));
+            let before = refires(
+                fired.iter().zip(&ranks).map(|(e, &rank)| (rank, e.starts_at().unwrap(), e.ends_at())),
+                window_m * M,
+            );
+            proptest::prop_assert_eq!(history.effect(new).refires_before, before);
         }
     }
 }

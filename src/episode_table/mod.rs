@@ -25,7 +25,7 @@ use crate::episodes::Episode;
 use crate::interned::{Labels, Name};
 use crate::timefmt::Millis;
 use fnv::FnvHashMap;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 /// The marker a time column holds where the time is unknown.
 pub const NO_TIME: Millis = Millis::MIN;
@@ -36,6 +36,9 @@ pub const NO_TIME: Millis = Millis::MIN;
 pub struct TextColumn {
     codes: Vec<u32>,
     values: Vec<Name>,
+    /// [`TextColumn::code_ranks`], made on first use; let go whenever a
+    /// text is added to the list (rows moved or recoded keep it: it is per code).
+    ranks: OnceLock<Vec<u32>>,
 }
 
 impl TextColumn {
@@ -66,11 +69,13 @@ impl TextColumn {
     /// Per code (0 first): its rank among the texts in string order, none
     /// ranked as the empty text. Sorting rows on these ranks orders them as
     /// sorting on [`TextColumn::name`] would.
-    pub fn code_ranks(&self) -> Vec<u32> {
-        let texts: Vec<Option<&str>> = std::iter::once(Some(""))
-            .chain(self.values.iter().map(|v| Some(v.as_str())))
-            .collect();
-        crate::ranks::ranks(&texts)
+    pub fn code_ranks(&self) -> &[u32] {
+        self.ranks.get_or_init(|| {
+            let texts: Vec<Option<&str>> = std::iter::once(Some(""))
+                .chain(self.values.iter().map(|v| Some(v.as_str())))
+                .collect();
+            crate::ranks::ranks(&texts)
+        })
     }
 
     /// The column's code of each text, for [`TextIndex`].
@@ -94,6 +99,7 @@ impl TextColumn {
             return code;
         }
         let name = name();
+        self.ranks.take();
         self.values.push(name.clone());
         let code = self.values.len() as u32;
         index.insert(name, code);
@@ -240,7 +246,7 @@ impl TextColumnBuilder {
         TextColumnBuilder {
             column: TextColumn {
                 codes: Vec::with_capacity(rows),
-                values: Vec::new(),
+                ..Default::default()
             },
             ..Default::default()
         }
@@ -863,6 +869,14 @@ impl<'a> EpisodeRef<'a> {
     /// Alertmanager's fingerprint of the label set.
     pub fn fingerprint(&self) -> &'a Name {
         self.table.fingerprint.name(self.row)
+    }
+
+    /// The fingerprint's rank among the table's fingerprints in string
+    /// order (see [`TextColumn::code_ranks`]): equal fingerprints have
+    /// equal ranks, and ranks order as the fingerprints do.
+    pub fn fingerprint_rank(&self) -> u32 {
+        let column = &self.table.fingerprint;
+        column.code_ranks()[column.codes[self.row] as usize]
     }
 
     /// All labels.
