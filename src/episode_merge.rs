@@ -96,7 +96,7 @@ pub fn merge(tables: Vec<TableRows>, mut rows: Vec<Episode>) -> Merged {
     table.append_indexed(EpisodeTable::from_rows(rows), &mut index);
     let fingerprint = ranked(
         table.fingerprints().codes(),
-        &table.fingerprints().code_ranks(),
+        table.fingerprints().code_ranks(),
     );
     let file_rank = files.ranks();
 
