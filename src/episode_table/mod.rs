@@ -200,6 +200,14 @@ impl LabelsColumn {
     }
 }
 
+/// Appends `parts` to `column`, in order, making room for all of them once.
+fn extend_all<T: Copy>(column: &mut Vec<T>, parts: Vec<Vec<T>>) {
+    column.reserve(parts.iter().map(Vec::len).sum());
+    for part in parts {
+        column.extend_from_slice(&part);
+    }
+}
+
 /// Each row of `order` taken from `column`, in parallel.
 fn gather<T: Clone + Send + Sync>(column: &[T], order: &[u32]) -> Vec<T> {
     use rayon::prelude::*;
@@ -589,6 +597,68 @@ impl EpisodeTable {
         self.auto_resolved.extend(other.auto_resolved);
     }
 
+    /// [`EpisodeTable::append_uncoded`] of several tables, in order, the
+    /// columns appended side by side (each column's parts one after another).
+    fn append_uncoded_all(&mut self, others: Vec<EpisodeTable>) {
+        let n = others.len();
+        let (mut sources, mut starts, mut ends, mut pendings) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        let (mut notifications, mut acked_ats, mut ack_trackeds, mut silenceds) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        let (mut actionables, mut actionable_sources, mut auto_resolveds) =
+            (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+        for other in others {
+            sources.push(other.source);
+            starts.push(other.starts_at.into_list());
+            ends.push(other.ends_at.into_list());
+            pendings.push(other.pending_since.into_list());
+            notifications.push(other.notifications);
+            acked_ats.push(other.acked_at.into_list());
+            ack_trackeds.push(other.ack_tracked);
+            silenceds.push(other.silenced);
+            actionables.push(other.actionable);
+            actionable_sources.push(other.actionable_source);
+            auto_resolveds.push(other.auto_resolved);
+        }
+        let (starts_at, ends_at, pending_since, acked_at) = (
+            self.starts_at.list(),
+            self.ends_at.list(),
+            self.pending_since.list(),
+            self.acked_at.list(),
+        );
+        let (source, actionable_source) = (&mut self.source, &mut self.actionable_source);
+        let (notifications_to, ack_tracked, silenced, actionable, auto_resolved) = (
+            &mut self.notifications,
+            &mut self.ack_tracked,
+            &mut self.silenced,
+            &mut self.actionable,
+            &mut self.auto_resolved,
+        );
+        rayon::scope(|scope| {
+            scope.spawn(move |_| sources.into_iter().for_each(|o| source.append(o)));
+            scope.spawn(move |_| extend_all(starts_at, starts));
+            scope.spawn(move |_| extend_all(ends_at, ends));
+            scope.spawn(move |_| extend_all(pending_since, pendings));
+            scope.spawn(move |_| extend_all(notifications_to, notifications));
+            scope.spawn(move |_| extend_all(acked_at, acked_ats));
+            scope.spawn(move |_| extend_all(ack_tracked, ack_trackeds));
+            scope.spawn(move |_| extend_all(silenced, silenceds));
+            scope.spawn(move |_| extend_all(actionable, actionables));
+            scope.spawn(move |_| {
+                (actionable_sources.into_iter()).for_each(|o| actionable_source.append(o))
+            });
+            scope.spawn(move |_| extend_all(auto_resolved, auto_resolveds));
+        });
+    }
+
     /// Makes room for `rows` more rows in every column, so that a table
     /// appended to piece by piece is not moved to a larger one (holding
     /// both for a moment) as it grows. Room never written costs no memory.
@@ -681,17 +751,25 @@ impl EpisodeTable {
     }
 
     /// The text columns, in the order [`TextIndex`] keeps them.
+    /// [`EpisodeTable::text_columns_mut`] and the label sets' column.
+    fn coded_columns_mut(&mut self) -> ([&mut TextColumn; TEXT_COLUMNS], &mut LabelsColumn) {
+        (
+            [
+                &mut self.rule,
+                &mut self.fingerprint,
+                &mut self.severity,
+                &mut self.team,
+                &mut self.service,
+                &mut self.acked_by,
+                &mut self.incident_id,
+                &mut self.paging_key,
+            ],
+            &mut self.labels,
+        )
+    }
+
     fn text_columns_mut(&mut self) -> [&mut TextColumn; TEXT_COLUMNS] {
-        [
-            &mut self.rule,
-            &mut self.fingerprint,
-            &mut self.severity,
-            &mut self.team,
-            &mut self.service,
-            &mut self.acked_by,
-            &mut self.incident_id,
-            &mut self.paging_key,
-        ]
+        self.coded_columns_mut().0
     }
 
     /// How many episodes.

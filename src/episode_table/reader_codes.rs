@@ -9,7 +9,7 @@
 //! appended to the file's table in order, and only the texts a reader has
 //! not given before are looked up in the table's lists ([`ReaderRemap`]).
 
-use super::{EpisodeTable, TextColumn, TextIndex, TEXT_COLUMNS};
+use super::{EpisodeTable, LabelsColumn, TextColumn, TextIndex, TEXT_COLUMNS};
 use crate::interned::{pool, LabelMap, Labels, Name};
 use crate::timefmt::Millis;
 use fnv::FnvHashMap;
@@ -265,29 +265,74 @@ impl EpisodeTable {
         remaps: &mut ReaderRemaps,
         index: &mut TextIndex,
     ) {
-        let codes = readers
-            .iter()
-            .find(|r| r.id == piece.reader)
-            .expect("a piece is appended with its reader's codes");
-        let remap = remaps.0.entry(codes.id).or_default();
-        let (theirs, labels, rest) = piece.table.into_coded_and_rest();
-        self.append_uncoded(rest);
-        for (which, (mine, theirs)) in self.text_columns_mut().into_iter().zip(theirs).enumerate() {
-            let known = index.of(which, mine);
-            let map = &mut remap.texts[which];
-            // The texts the reader found since its last piece here.
-            for name in &codes.texts[which].list.values[map.len()..] {
-                map.push(mine.code_of(name, || name.clone(), known));
+        self.append_coded_all(vec![piece], readers, remaps, index);
+    }
+}
+
+impl EpisodeTable {
+    /// [`EpisodeTable::append_coded`] of several pieces, in order: the
+    /// texts and label sets the pieces' readers found are given this
+    /// table's codes piece by piece, then the columns are appended side by
+    /// side (each column's parts one after another).
+    pub fn append_coded_all(
+        &mut self,
+        pieces: Vec<CodedPiece>,
+        readers: &[ReaderCodes],
+        remaps: &mut ReaderRemaps,
+        index: &mut TextIndex,
+    ) {
+        // Codes for the texts each piece's reader found since its last
+        // piece here. A remap only grows, so every piece can be recoded
+        // with its reader's remap as it is at the end.
+        for piece in &pieces {
+            let codes = readers
+                .iter()
+                .find(|r| r.id == piece.reader)
+                .expect("a piece is appended with its reader's codes");
+            let remap = remaps.0.entry(codes.id).or_default();
+            for (which, mine) in self.text_columns_mut().into_iter().enumerate() {
+                let known = index.of(which, mine);
+                let map = &mut remap.texts[which];
+                for name in &codes.texts[which].list.values[map.len()..] {
+                    map.push(mine.code_of(name, || name.clone(), known));
+                }
             }
-            mine.extend_remapped(&theirs.codes, map);
+            let known = index.of_labels(&self.labels);
+            for set in &codes.labels[remap.labels.len()..] {
+                remap.labels.push(self.labels.code_of(set, known));
+            }
         }
-        let known = index.of_labels(&self.labels);
-        for set in &codes.labels[remap.labels.len()..] {
-            remap.labels.push(self.labels.code_of(set, known));
+        let remaps = &*remaps;
+        let mut texts: [Vec<(usize, TextColumn)>; TEXT_COLUMNS] = Default::default();
+        let mut labels: Vec<(usize, LabelsColumn)> = Vec::with_capacity(pieces.len());
+        let mut rests = Vec::with_capacity(pieces.len());
+        for piece in pieces {
+            let (theirs, their_labels, rest) = piece.table.into_coded_and_rest();
+            for (parts, column) in texts.iter_mut().zip(theirs) {
+                parts.push((piece.reader, column));
+            }
+            labels.push((piece.reader, their_labels));
+            rests.push(rest);
         }
-        self.labels
-            .codes
-            .extend(labels.codes.iter().map(|&c| remap.labels[c as usize]));
+        let remap_of = |reader: usize| &remaps.0[&reader];
+        let (mut text_columns, mine_labels) = self.coded_columns_mut();
+        let mine_labels = &mut mine_labels.codes;
+        rayon::scope(|scope| {
+            for ((which, mine), parts) in text_columns.iter_mut().enumerate().zip(texts) {
+                scope.spawn(move |_| {
+                    for (reader, theirs) in parts {
+                        mine.extend_remapped(&theirs.codes, &remap_of(reader).texts[which]);
+                    }
+                });
+            }
+            scope.spawn(move |_| {
+                for (reader, theirs) in labels {
+                    let map = &remap_of(reader).labels;
+                    mine_labels.extend(theirs.codes.iter().map(|&c| map[c as usize]));
+                }
+            });
+        });
+        self.append_uncoded_all(rests);
     }
 }
 

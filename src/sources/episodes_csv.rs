@@ -200,11 +200,17 @@ impl FileTable {
             index,
         } = self;
         problems.extend(records.problems);
+        let (pieces, lines): (Vec<CodedPiece>, Vec<Vec<u64>>) = (records.chunks.into_iter())
+            .map(|chunk| (chunk.piece, chunk.lines))
+            .unzip();
         readers.with(|readers| {
-            for chunk in records.chunks {
-                rows.table.append_coded(chunk.piece, readers, remaps, index);
-                rows.lines.extend(chunk.lines);
-            }
+            rayon::join(
+                || rows.table.append_coded_all(pieces, readers, remaps, index),
+                || {
+                    rows.lines.reserve(lines.iter().map(Vec::len).sum());
+                    lines.iter().for_each(|part| rows.lines.extend_from_slice(part));
+                },
+            );
         });
     }
 }
