@@ -613,8 +613,11 @@ impl EpisodeTable {
             Vec::with_capacity(n),
             Vec::with_capacity(n),
         );
-        let (mut actionables, mut actionable_sources, mut auto_resolveds) =
-            (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+        let (mut actionables, mut actionable_sources, mut auto_resolveds) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
         for other in others {
             sources.push(other.source);
             starts.push(other.starts_at.into_list());

@@ -208,7 +208,9 @@ impl FileTable {
                 || rows.table.append_coded_all(pieces, readers, remaps, index),
                 || {
                     rows.lines.reserve(lines.iter().map(Vec::len).sum());
-                    lines.iter().for_each(|part| rows.lines.extend_from_slice(part));
+                    lines
+                        .iter()
+                        .for_each(|part| rows.lines.extend_from_slice(part));
                 },
             );
         });
