@@ -562,7 +562,7 @@ impl EpisodeTable {
     /// appending many pieces one after another.
     pub fn append_indexed(&mut self, other: EpisodeTable, index: &mut TextIndex) {
         let (theirs, labels, rest) = other.into_coded_and_rest();
-        self.append_uncoded(rest);
+        self.append_uncoded_all(vec![rest]);
         let known = index.of_labels(&self.labels);
         self.labels.append(labels, known);
         for (which, (mine, theirs)) in self.text_columns_mut().into_iter().zip(theirs).enumerate() {
@@ -579,26 +579,9 @@ impl EpisodeTable {
         (texts, labels, self)
     }
 
-    /// Appends the columns of `other` that hold no codes into lists: times,
-    /// counts, flags and the static texts.
-    fn append_uncoded(&mut self, other: EpisodeTable) {
-        self.source.append(other.source);
-        self.starts_at.list().extend(other.starts_at.into_list());
-        self.ends_at.list().extend(other.ends_at.into_list());
-        self.pending_since
-            .list()
-            .extend(other.pending_since.into_list());
-        self.notifications.extend(other.notifications);
-        self.acked_at.list().extend(other.acked_at.into_list());
-        self.ack_tracked.extend(other.ack_tracked);
-        self.silenced.extend(other.silenced);
-        self.actionable.extend(other.actionable);
-        self.actionable_source.append(other.actionable_source);
-        self.auto_resolved.extend(other.auto_resolved);
-    }
-
-    /// [`EpisodeTable::append_uncoded`] of several tables, in order, the
-    /// columns appended side by side (each column's parts one after another).
+    /// Appends the columns of `others` (in order) that hold no codes into
+    /// lists: times, counts, flags and the static texts; the columns side
+    /// by side, each column's parts one after another.
     fn append_uncoded_all(&mut self, others: Vec<EpisodeTable>) {
         let n = others.len();
         let (mut sources, mut starts, mut ends, mut pendings) = (
@@ -753,7 +736,6 @@ impl EpisodeTable {
         self.auto_resolved = gather(&self.auto_resolved, order);
     }
 
-    /// The text columns, in the order [`TextIndex`] keeps them.
     /// [`EpisodeTable::text_columns_mut`] and the label sets' column.
     fn coded_columns_mut(&mut self) -> ([&mut TextColumn; TEXT_COLUMNS], &mut LabelsColumn) {
         (
@@ -771,6 +753,7 @@ impl EpisodeTable {
         )
     }
 
+    /// The text columns, in the order [`TextIndex`] keeps them.
     fn text_columns_mut(&mut self) -> [&mut TextColumn; TEXT_COLUMNS] {
         self.coded_columns_mut().0
     }

@@ -267,9 +267,7 @@ impl EpisodeTable {
     ) {
         self.append_coded_all(vec![piece], readers, remaps, index);
     }
-}
 
-impl EpisodeTable {
     /// [`EpisodeTable::append_coded`] of several pieces, in order: the
     /// texts and label sets the pieces' readers found are given this
     /// table's codes piece by piece, then the columns are appended side by
