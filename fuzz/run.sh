@@ -34,6 +34,9 @@ seeds_for() {
         grafana_annotations) echo "$h/grafana-annotations.json" ;;
         grafana_rules_history) echo "$h/grafana-rules-history.json" ;;
         rule_files) echo "$fixtures/rules/* ../sample-data/rules/*" ;;
+        prometheus_rules_api) echo "$h/prometheus-2.42-api-v1-rules.json" ;;
+        alertmanager_status) echo "$h/alertmanager-api-v2-status.json" ;;
+        http_config) echo "../docs/fetch.md" ;;
     esac
 }
 

@@ -107,8 +107,11 @@ pub struct Analysis {
     pub window: Window,
     /// The settings the metrics were computed with.
     pub settings: Settings,
-    /// The rule files given with `--rules`.
+    /// The rule files given with `--rules` (or fetched with the history).
     pub rule_files: Vec<RuleFile>,
+    /// The servers the rule files were fetched from, when they came with a
+    /// fetched history (`fetch.json`) instead of `--rules`.
+    pub rules_fetched_from: Vec<String>,
     /// Metric series of rules' left-hand sides (`--series`), by alert name.
     pub series: BTreeMap<String, advice::backtest::SeriesSet>,
 }
@@ -125,12 +128,29 @@ fn fail_if_strict(strict: bool, problems: &[Problem]) -> Result<()> {
 
 /// Runs the pipeline.
 pub fn analyze(options: &Options) -> Result<Analysis> {
-    let rule_files = crate::rules::load_rule_files(&options.rules)?;
+    // A fetched directory's rule files are the server's rules: used as
+    // `--rules` (unless rule files are given), and not read as history.
+    let fetched = crate::fetch::manifest::fetched_dirs(&options.inputs)?;
+    let from_server =
+        options.rules.is_empty() && fetched.iter().any(|f| !f.manifest.rule_files.is_empty());
+    let rule_paths: Vec<PathBuf> = if from_server {
+        fetched.iter().flat_map(|f| f.rule_paths()).collect()
+    } else {
+        options.rules.clone()
+    };
+    let rules_fetched_from: Vec<String> = (fetched.iter())
+        .filter(|f| from_server && !f.manifest.rule_files.is_empty())
+        .map(|f| f.manifest.url.clone())
+        .collect();
+    let rule_files = crate::rules::load_rule_files(&rule_paths)?;
     let mut series = BTreeMap::new();
     for (name, path) in &options.series {
         series.insert(name.clone(), advice::backtest::load_series(path)?);
     }
-    let files = crate::sources::expand_inputs(&options.inputs)?;
+    let files: Vec<PathBuf> = crate::sources::expand_inputs(&options.inputs)?
+        .into_iter()
+        .filter(|path| !fetched.iter().any(|f| f.is_not_history(path)))
+        .collect();
     if files.is_empty() {
         return Err(Error::Usage(
             "no input files (the directories given are empty)".into(),
@@ -148,6 +168,8 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
         crate::sources::assemble::assemble(read.output)
     });
     let mut problems = assembled.problems;
+    // Rules Prometheus loads are never refused; what is doubtful is said.
+    problems.extend(crate::rules::duplicate_warnings(&rule_files));
     fail_if_strict(options.strict, &problems)?;
     let mut table = assembled.episodes;
     if table.starts().iter().all(|s| s.is_none()) {
@@ -254,6 +276,7 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
         window,
         settings,
         rule_files,
+        rules_fetched_from,
         series,
     })
 }
@@ -286,8 +309,11 @@ impl Analysis {
     /// Counts the join of rule files to history (from the advice's
     /// inventory) into the summary.
     pub fn count_rule_files(&mut self, report: &AdviceReport) {
-        self.summary.rule_files =
-            (!self.rule_files.is_empty()).then(|| report.summary(&self.rule_files));
+        self.summary.rule_files = (!self.rule_files.is_empty()).then(|| {
+            let mut info = report.summary(&self.rule_files);
+            info.fetched_from = self.rules_fetched_from.clone();
+            info
+        });
     }
 
     /// The advice targets (every alerting rule with its episodes in the window,

@@ -28,6 +28,17 @@ pub enum Error {
         /// Why it failed.
         reason: String,
     },
+    /// A request to a live system failed (after its retries); the URL has no
+    /// credentials in it.
+    #[error("{url}: {reason}")]
+    Fetch {
+        /// The URL asked, without user name or password.
+        url: String,
+        /// The HTTP status, when the server answered.
+        status: Option<u16>,
+        /// What went wrong, with the server's own message where it gave one.
+        reason: String,
+    },
     /// A failure inside the table engine.
     #[error("table engine: {0}")]
     Polars(#[from] polars::error::PolarsError),
@@ -39,7 +50,12 @@ impl Error {
         match self {
             Error::BadInput(_) | Error::Usage(_) => 2,
             Error::Io { .. } => 2,
-            Error::Output { .. } | Error::Polars(_) => 1,
+            // A refusal (wrong URL, credentials, query) is the user's to fix.
+            Error::Fetch {
+                status: Some(400..=499),
+                ..
+            } => 2,
+            Error::Output { .. } | Error::Polars(_) | Error::Fetch { .. } => 1,
         }
     }
 }

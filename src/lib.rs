@@ -6,10 +6,12 @@
 pub mod advice;
 pub mod analysis;
 pub mod cmd;
+pub mod collect;
 pub mod episode_merge;
 pub mod episode_table;
 pub mod episodes;
 pub mod error;
+pub mod fetch;
 pub mod fingerprint;
 pub mod interned;
 pub mod metrics;

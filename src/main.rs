@@ -27,6 +27,10 @@ enum Command {
     Sample(cmd::sample::Args),
     /// List the input formats with an example of each.
     Formats(cmd::formats::Args),
+    /// Fetch alert history and rules from a live system into a directory `report` reads.
+    Fetch(cmd::fetch::Args),
+    /// Receive Alertmanager's webhooks and archive every one (a file per day).
+    Collect(cmd::collect::Args),
 }
 
 /// mimalloc instead of the system allocator: reading a large history
@@ -52,6 +56,8 @@ fn main() {
         Command::Retro(args) => cmd::retro::run(args),
         Command::Sample(args) => cmd::sample::run(args),
         Command::Formats(args) => cmd::formats::run(args),
+        Command::Fetch(args) => cmd::fetch::run(args),
+        Command::Collect(args) => cmd::collect::run(args),
     };
     if let Err(e) = result {
         eprintln!("alertnoise: {e}");

@@ -106,6 +106,15 @@ impl Staged {
         })
     }
 
+    /// Stages `out` without [`check`]: for a directory this run made itself.
+    pub fn start_anyway(out: &Path) -> Result<Staged> {
+        Ok(Staged {
+            tmp: temp_dir_for(out)?,
+            out: out.to_path_buf(),
+            committed: false,
+        })
+    }
+
     /// The temporary directory to write into.
     pub fn path(&self) -> &Path {
         &self.tmp

@@ -121,6 +121,7 @@ impl AdviceReport {
             never_fired: self.never_fired.len(),
             undefined_alerts: self.undefined_alerts.len(),
             advice: self.advice.len(),
+            fetched_from: Vec::new(),
         }
     }
 }

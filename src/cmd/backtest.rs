@@ -300,6 +300,9 @@ fn render(rule: &Rule, bt: &Backtest) -> String {
 /// Runs `alertnoise backtest`.
 pub fn run(args: &Args) -> Result<()> {
     let files = load_rule_files(&args.rules)?;
+    for warning in crate::rules::duplicate_warnings(&files) {
+        eprintln!("warning: {warning}");
+    }
     let (_, _, rule) = find_rule(&files, &args.alert)?;
     if args.print_query {
         return print_query(args, rule);

@@ -11,10 +11,10 @@ use chrono::TimeZone;
 use std::path::PathBuf;
 
 /// Inputs and the settings the numbers depend on.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct HistoryArgs {
-    /// Files, directories (read recursively) or `-` for stdin; `.gz` is read transparently.
-    #[arg(required = true)]
+    /// Files, directories (read recursively) or `-` for stdin; `.gz` is read
+    /// transparently (`report --prometheus` fetches them instead).
     pub inputs: Vec<PathBuf>,
     /// Prometheus rule files or directories of them (`groups:` files or PrometheusRule objects); repeatable.
     #[arg(long)]
@@ -137,6 +137,11 @@ pub fn check_by(by: Option<String>) -> Result<Option<String>> {
 impl HistoryArgs {
     /// Turns the command line into pipeline options.
     pub fn options(&self) -> Result<Options> {
+        if self.inputs.is_empty() {
+            return Err(usage(
+                "no inputs: give files or directories of alert history (or `report --prometheus URL`)".into(),
+            ));
+        }
         let tz: chrono_tz::Tz = self.tz.parse().map_err(|_| {
             usage(format!(
                 "--tz: `{}` is not an IANA time zone (e.g. Europe/Berlin)",

@@ -1,7 +1,9 @@
 //! One file per subcommand; each has its arguments and a `run` function.
 
 pub mod backtest;
+pub mod collect;
 pub mod compare;
+pub mod fetch;
 pub mod formats;
 pub mod history;
 pub mod report;

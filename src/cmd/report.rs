@@ -37,6 +37,59 @@ pub struct Args {
     /// episodes.parquet). `summary.json` is always written.
     #[arg(long, value_name = "md,html,json", default_value = "md,html,json")]
     pub outputs: String,
+    /// Fetch the history and rules from this Prometheus first (as `fetch
+    /// prometheus` does), keep them under OUT/fetched/, and report on them;
+    /// --since and --until then also take durations (`7d`, the default).
+    #[arg(long, value_name = "URL")]
+    pub prometheus: Option<String>,
+    /// With --prometheus: Prometheus' `http_config` YAML (credentials, TLS).
+    #[arg(
+        long = "http.config.file",
+        value_name = "FILE",
+        requires = "prometheus"
+    )]
+    pub http_config_file: Option<PathBuf>,
+}
+
+/// The folder of a report that `--prometheus` fetched into.
+const FETCHED: &str = "fetched";
+
+/// `--prometheus`: fetches into OUT/fetched and gives the history settings
+/// that read it, over the fetched window.
+fn fetch_first(args: &Args, url: &str) -> Result<super::history::HistoryArgs> {
+    use crate::fetch::{parse_since, parse_until};
+    use crate::timefmt::format_millis;
+    let only_fetched = std::fs::read_dir(&args.out)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .all(|e| e.file_name() == FETCHED)
+        })
+        .unwrap_or(true);
+    if !only_fetched {
+        crate::report::check_out_dir(&args.out, args.force)?;
+    }
+    let until = parse_until(args.history.until.as_deref())?;
+    let since = parse_since(args.history.since.as_deref().unwrap_or("7d"), until)?;
+    let fetch = super::fetch::PrometheusArgs {
+        connection: super::fetch::Connection {
+            url: url.to_string(),
+            http_config_file: args.http_config_file.clone(),
+            timeout: "2m".into(),
+            retries: 4,
+        },
+        since: format_millis(since),
+        until: Some(format_millis(until)),
+        out: args.out.join(FETCHED),
+        force: true,
+    };
+    let summary = super::fetch::fetch_prometheus(&fetch, &fetch.out)?;
+    eprintln!("{summary}");
+    let mut history = args.history.clone();
+    history.inputs.push(fetch.out);
+    history.since = Some(format_millis(since));
+    history.until = Some(format_millis(until));
+    Ok(history)
 }
 
 /// Runs `alertnoise report`.
@@ -47,11 +100,22 @@ pub fn run(args: &Args) -> Result<()> {
             "--history records the run's rules.json and advice.json: add json to --outputs".into(),
         ));
     }
-    crate::report::check_out_dir(&args.out, args.force)?;
-    let mut options = args.history.options()?;
+    let history = match &args.prometheus {
+        Some(url) => fetch_first(args, url)?,
+        None => {
+            crate::report::check_out_dir(&args.out, args.force)?;
+            args.history.clone()
+        }
+    };
+    let mut options = history.options()?;
     options.by = super::history::check_by(args.by.clone())?;
     let mut analysis = crate::timings::stage("analyze", || analysis::analyze(&options))?;
-    let writer = crate::report::ReportWriter::start(&args.out, args.force, outputs)?;
+    let writer = match args.prometheus {
+        Some(_) => {
+            crate::report::ReportWriter::start_keeping(&args.out, args.force, outputs, FETCHED)?
+        }
+        None => crate::report::ReportWriter::start(&args.out, args.force, outputs)?,
+    };
     // The charts' per-rule sums first, then the episodes' facts frame is let
     // go before the advice and `episodes.parquet` are made side by side.
     let charts = crate::timings::stage("charts", || match outputs.html {
@@ -97,6 +161,7 @@ pub fn run(args: &Args) -> Result<()> {
             problems: &analysis.problems,
             advice: &advice,
             with_rules: !analysis.rule_files.is_empty(),
+            rules_fetched_from: &analysis.rules_fetched_from,
             trends: trends.as_ref(),
         })
     })?;

@@ -51,6 +51,9 @@ pub struct UnlocatedRow {
 pub struct AdviceSection {
     /// Whether rule files were given.
     pub with_rules: bool,
+    /// The servers the rule files were fetched from, joined (empty when
+    /// they are the user's own files).
+    pub fetched_from: String,
     /// Whether `advice.patch` changes anything.
     pub has_patch: bool,
     /// The recommendations (not the lints), in `advice.json`'s order.
@@ -110,6 +113,12 @@ fn signed_seconds(s: f64) -> String {
 }
 
 impl AdviceSection {
+    /// Says that the rule files are the server's rules, fetched from `urls`.
+    pub fn fetched_from(mut self, urls: &[String]) -> AdviceSection {
+        self.fetched_from = urls.join(", ");
+        self
+    }
+
     /// Formats the advice report for a page that escapes with `esc`.
     pub fn new(report: &AdviceReport, with_rules: bool, esc: Escape) -> AdviceSection {
         let mut section = AdviceSection {

@@ -392,7 +392,8 @@ pub fn render(input: &ReportInput) -> Result<String> {
             })
         })
         .collect::<Result<_>>()?;
-    let advice_section = AdviceSection::new(input.advice, input.with_rules, RAW);
+    let advice_section = AdviceSection::new(input.advice, input.with_rules, RAW)
+        .fetched_from(input.rules_fetched_from);
     let advice: Vec<HtmlAdvice> = advice_section
         .advice
         .iter()

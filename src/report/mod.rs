@@ -23,7 +23,7 @@ use crate::advice::inventory::AdviceReport;
 use crate::error::Result;
 use crate::outdir::write_file;
 use crate::problem::Problem;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The file every report directory holds, which `--force` looks for before replacing one.
 pub const MARKER: &str = "summary.json";
@@ -48,6 +48,8 @@ pub struct ReportInput<'a> {
     pub advice: &'a AdviceReport,
     /// Whether rule files were given (then `advice.patch` is written).
     pub with_rules: bool,
+    /// The servers the rule files were fetched from, when they were.
+    pub rules_fetched_from: &'a [String],
     /// With `--history`: each rule's noise score over the last runs.
     pub trends: Option<&'a std::collections::BTreeMap<String, Vec<f64>>>,
 }
@@ -97,6 +99,9 @@ pub struct ReportWriter {
     staged: crate::outdir::Staged,
     /// Which files to write besides `summary.json`.
     outputs: Outputs,
+    /// A folder already in `out` (what `report --prometheus` fetched) to
+    /// move into the report when it is put in place.
+    keep: Option<PathBuf>,
 }
 
 impl ReportWriter {
@@ -105,6 +110,35 @@ impl ReportWriter {
         Ok(ReportWriter {
             staged: crate::outdir::Staged::start(out, force, MARKER)?,
             outputs,
+            keep: None,
+        })
+    }
+
+    /// [`ReportWriter::start`] for a report whose `out` already holds the
+    /// folder `kept` (and nothing else, unless it is a report): the folder
+    /// is moved into the new report as it is put in place.
+    pub fn start_keeping(
+        out: &Path,
+        force: bool,
+        outputs: Outputs,
+        kept: &str,
+    ) -> Result<ReportWriter> {
+        let only_kept = std::fs::read_dir(out)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok())
+                    .all(|e| e.file_name() == kept)
+            })
+            .unwrap_or(false);
+        let staged = if only_kept {
+            crate::outdir::Staged::start_anyway(out)?
+        } else {
+            crate::outdir::Staged::start(out, force, MARKER)?
+        };
+        Ok(ReportWriter {
+            staged,
+            outputs,
+            keep: Some(out.join(kept)),
         })
     }
 
@@ -149,6 +183,13 @@ impl ReportWriter {
             }
         }
         write_pages(tmp, &input, self.outputs)?;
+        if let Some(kept) = self.keep.as_ref().filter(|k| k.exists()) {
+            let name = kept.file_name().unwrap_or_default();
+            std::fs::rename(kept, tmp.join(name)).map_err(|e| crate::error::Error::Output {
+                path: kept.clone(),
+                reason: e.to_string(),
+            })?;
+        }
         self.staged.commit()
     }
 }
@@ -158,7 +199,8 @@ fn write_pages(tmp: &Path, input: &ReportInput, outputs: Outputs) -> Result<()> 
     use crate::timings::stage;
     if outputs.md {
         let section =
-            advice_section::AdviceSection::new(input.advice, input.with_rules, markdown::MARKDOWN);
+            advice_section::AdviceSection::new(input.advice, input.with_rules, markdown::MARKDOWN)
+                .fetched_from(input.rules_fetched_from);
         let md = stage("report.md", || {
             markdown::render(
                 input.summary,

@@ -152,6 +152,10 @@ pub struct RuleFilesInfo {
     pub undefined_alerts: usize,
     /// Recommendations made.
     pub advice: usize,
+    /// The servers the rule files were fetched from (`fetch prometheus`),
+    /// when they are the server's rules rather than the user's own files.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fetched_from: Vec<String>,
 }
 
 /// Serialises the summary as pretty JSON.

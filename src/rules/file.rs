@@ -8,7 +8,9 @@
 //!
 //! Every error names the file and line: invalid YAML, a rule without `expr`,
 //! a `for:` that is not a duration, PromQL that does not parse, an unknown key
-//! (as Prometheus rejects it), and the same rule defined twice.
+//! (as Prometheus rejects it). What Prometheus loads is never refused: a rule
+//! defined twice with the same labels (kube-prometheus' control-plane rules
+//! record one name several times) is a warning ([`duplicate_warnings`]).
 
 use super::{threshold, Block, Rule, RuleKind, Span, Value};
 use crate::error::{Error, Result};
@@ -61,7 +63,6 @@ pub fn load_rule_files(paths: &[PathBuf]) -> Result<Vec<RuleFile>> {
             rules,
         });
     }
-    check_duplicates(&files)?;
     Ok(files)
 }
 
@@ -435,32 +436,43 @@ fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Two rules with the same kind, name and static labels: Prometheus would load
-/// both, but their alerts cannot be told apart, so history cannot be joined.
-fn check_duplicates(files: &[RuleFile]) -> Result<()> {
+/// Warnings for rules defined again with the same kind, name and static
+/// labels. Prometheus loads them (`promtool check rules` only lints them), so
+/// the run goes on; for alerting rules the warning says that their alerts
+/// cannot be told apart in the history (they are measured as one rule).
+pub fn duplicate_warnings(files: &[RuleFile]) -> Vec<Problem> {
     /// Alerting or not, name, static labels: what tells two rules' alerts apart.
     type Identity<'a> = (bool, &'a str, Vec<(&'a str, &'a str)>);
     let mut seen: HashMap<Identity, &Rule> = HashMap::new();
+    let mut warnings = Vec::new();
     for rule in files.iter().flat_map(|f| &f.rules) {
         let labels = rule
             .labels
             .iter()
             .map(|(k, v)| (k.as_str(), v.text.as_str()))
             .collect();
-        let key = (rule.kind == RuleKind::Alerting, rule.name.as_str(), labels);
-        if let Some(first) = seen.get(&key) {
-            return Err(Error::BadInput(Problem::skipped(
-                &rule.file_name,
-                rule.line,
-                0,
-                format!(
-                    "duplicate rule `{}`: {} defines it with the same labels, so their alerts cannot be told apart",
-                    rule.name,
-                    first.location()
-                ),
-            )));
-        }
-        seen.insert(key, rule);
+        let alerting = rule.kind == RuleKind::Alerting;
+        let key = (alerting, rule.name.as_str(), labels);
+        let Some(first) = seen.get(&key) else {
+            seen.insert(key, rule);
+            continue;
+        };
+        let consequence = if alerting {
+            "their alerts cannot be told apart in the history, so they are measured as one rule"
+        } else {
+            "Prometheus loads both (`promtool check rules` only lints it)"
+        };
+        warnings.push(Problem::warning(
+            &rule.file_name,
+            rule.line,
+            0,
+            format!(
+                "{} rule `{}` is defined again with the same labels (first at {}): {consequence}",
+                if alerting { "alerting" } else { "recording" },
+                rule.name,
+                first.location()
+            ),
+        ));
     }
-    Ok(())
+    warnings
 }

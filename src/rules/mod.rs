@@ -16,7 +16,7 @@ use crate::episodes::EpisodeRef;
 use crate::timefmt::Millis;
 use std::collections::BTreeMap;
 
-pub use file::{load_rule_files, RuleFile};
+pub use file::{duplicate_warnings, load_rule_files, RuleFile};
 pub use threshold::Threshold;
 
 /// A value's place in its rule file: byte range of the scalar and its 1-based line.

@@ -2,9 +2,12 @@
 //!
 //! Writes Alertmanager webhook notifications as an archiver stores them (JSON
 //! lines `{"received_at", "body"}`, one file per week, older weeks gzipped),
-//! the Prometheus rule file, and the review meeting's verdicts.
+//! the PagerDuty incidents and log entries its paging receiver caused (as
+//! `fetch pagerduty` saves them), the Prometheus rule file, and the review
+//! meeting's verdicts.
 
 pub mod notify;
+pub mod paging;
 pub mod rules_file;
 pub mod scenario;
 pub mod series;
@@ -106,6 +109,11 @@ pub fn write(dir: &Path, spec: &SampleSpec) -> Result<()> {
         } else {
             write_file(dir, &name, lines.as_bytes())?;
         }
+    }
+    // Its own random stream, so the other files do not change with it.
+    let mut paging_rng = ChaCha8Rng::seed_from_u64(spec.seed ^ 0x5041_4745);
+    for (name, text) in paging::pagerduty_pages(&notifications, spec.start, end, &mut paging_rng) {
+        write_file(dir, &name, text.as_bytes())?;
     }
     let last_week = end - 7 * 86_400_000;
     let queue: Vec<&scenario::TrueEpisode> = seen

@@ -70,7 +70,32 @@ fn serve(mut stream: TcpStream, keep: &Received) {
     );
 }
 
-fn http(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
+/// [`http`], or `None` when the connection fails (a server still starting).
+pub(crate) fn try_http(port: u16, method: &str, path: &str, body: &str) -> Option<(u16, String)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    write!(
+        stream,
+        "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .ok()?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).ok()?;
+    let status = answer.split(' ').nth(1)?.parse().ok()?;
+    Some((
+        status,
+        answer
+            .split_once("\r\n\r\n")
+            .map_or("", |b| b.1)
+            .to_string(),
+    ))
+}
+
+/// An HTTP request on loopback (HTTP/1.0); gives the status and the body.
+pub(crate) fn http(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
@@ -95,7 +120,8 @@ fn http(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
     (status, body)
 }
 
-struct Alertmanager(Child);
+/// An Alertmanager process, killed when dropped.
+pub(crate) struct Alertmanager(pub(crate) Child);
 
 impl Drop for Alertmanager {
     fn drop(&mut self) {
@@ -104,7 +130,8 @@ impl Drop for Alertmanager {
     }
 }
 
-fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
+/// Waits until `done`, failing after `timeout`.
+pub(crate) fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
     let start = Instant::now();
     while !done() {
         assert!(start.elapsed() < timeout, "timed out waiting for {what}");

@@ -56,7 +56,7 @@ groups:
           severity: warning
 ";
 
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
@@ -118,7 +118,7 @@ impl Drop for Target {
 }
 
 /// An HTTP GET on loopback (HTTP/1.0: no chunked answers); returns the body.
-fn get(port: u16, path: &str) -> Option<(u16, String)> {
+pub(crate) fn get(port: u16, path: &str) -> Option<(u16, String)> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
@@ -131,7 +131,8 @@ fn get(port: u16, path: &str) -> Option<(u16, String)> {
     Some((status, body))
 }
 
-struct Prometheus(Child);
+/// A Prometheus process, killed when dropped.
+pub(crate) struct Prometheus(Child);
 
 impl Drop for Prometheus {
     fn drop(&mut self) {
@@ -142,6 +143,17 @@ impl Drop for Prometheus {
 
 /// Starts Prometheus on a free loopback port with `rules` (and a scrape target) and waits until it is ready.
 fn start_prometheus(dir: &Path, rules: &str, target: Option<u16>) -> (Prometheus, u16) {
+    start_prometheus_with(dir, rules, target, &[], "")
+}
+
+/// [`start_prometheus`] with more command-line flags and configuration.
+pub(crate) fn start_prometheus_with(
+    dir: &Path,
+    rules: &str,
+    target: Option<u16>,
+    flags: &[&str],
+    config: &str,
+) -> (Prometheus, u16) {
     let port = free_port();
     write(dir, "rules.yml", rules);
     let scrape = target
@@ -150,7 +162,7 @@ fn start_prometheus(dir: &Path, rules: &str, target: Option<u16>) -> (Prometheus
     let config = write(
         dir,
         "prometheus.yml",
-        &format!("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files: [rules.yml]\n{scrape}"),
+        &format!("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files: [rules.yml]\n{scrape}{config}"),
     );
     let child = Command::new("prometheus")
         .arg(format!("--config.file={}", config.display()))
@@ -160,6 +172,7 @@ fn start_prometheus(dir: &Path, rules: &str, target: Option<u16>) -> (Prometheus
         ))
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
         .arg("--log.level=warn")
+        .args(flags)
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()

@@ -369,11 +369,6 @@ fn bad_rule_files_stop_the_run_naming_file_and_line() {
         // (file text, line the message names, words it must contain)
         ("groups:\n  - name: a\n    rules:\n      - alert: X\n        expr: 'up == 0\n", 5, "invalid YAML"),
         ("groups:\n  - name: a\n    rules:\n      - alert: X\n        expr: rate(up[5m]\n", 5, "invalid PromQL"),
-        (
-            "groups:\n  - name: a\n    rules:\n      - alert: X\n        expr: up == 0\n      - alert: X\n        expr: up == 1\n",
-            6,
-            "duplicate rule `X`",
-        ),
         ("groups:\n  - name: a\n    rules:\n      - alert: X\n        expr: up == 0\n        fore: 5m\n", 6, "unknown key `fore`"),
         ("groups:\n  - name: a\n    rules:\n      - alert: X\n        expr: up == 0\n        for: 5 minutes\n", 6, "not a duration"),
         ("groups:\n  - name: a\n    rules:\n      - alert: X\n        for: 5m\n", 4, "has no `expr`"),
@@ -389,6 +384,67 @@ fn bad_rule_files_stop_the_run_naming_file_and_line() {
         );
         assert!(stderr.contains(words), "{text}\n{stderr}");
     }
+}
+
+/// kube-prometheus' control-plane rules record one name four times with the
+/// same labels: Prometheus loads them and promtool only lints them, so the
+/// report goes on and says so, naming each repeat's file and line.
+#[test]
+fn rules_defined_twice_are_a_warning_not_a_refusal() {
+    let rules = fixture("handmade/kube-prometheus-control-plane-rules.yml");
+    if have("promtool") {
+        let checked = Command::new("promtool")
+            .args(["check", "rules"])
+            .arg(&rules)
+            .output()
+            .unwrap();
+        assert!(checked.status.success(), "{checked:?}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let run = alertnoise(&[
+        "report",
+        root().join("sample-data/alertmanager").to_str().unwrap(),
+        "--rules",
+        rules.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let text = summary.to_string();
+    let name = rules.display().to_string();
+    // The first definition is line 12; the three repeats are warned of, each at its own line.
+    for line in [14, 16, 18] {
+        assert!(
+            text.contains(&format!(
+                "recording rule `code_verb:apiserver_request_total:increase1h` is defined again with the same labels (first at {name}:12)"
+            )) && text.contains(&format!("\"line\":{line}")),
+            "{line}: {text}"
+        );
+    }
+    assert!(stderr.contains("is defined again"), "{stderr}");
+    // The two alerting rules differ by their severity label: no warning.
+    assert!(!text.contains("KubeClientCertificateExpiration` is defined again"));
+    assert_eq!(summary["rule_files"]["recording_rules"], 5, "{text}");
+}
+
+/// A duplicated alerting rule: its alerts cannot be told apart, which the
+/// warning says; the run still goes on (as Prometheus' would).
+#[test]
+fn a_duplicated_alerting_rule_is_measured_as_one_and_warned_of() {
+    let out = report_with_rules(
+        "groups:\n  - name: a\n    rules:\n      - alert: X\n        expr: up == 0\n      - alert: X\n        expr: up == 1\n",
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("bad.rules.yml:6") && stderr.contains("alerting rule `X` is defined again"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("cannot be told apart"), "{stderr}");
 }
 
 #[test]

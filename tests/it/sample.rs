@@ -127,9 +127,10 @@ fn the_sample_report_finds_what_the_scenario_planted() {
 }
 
 /// The command that makes `reports/sample/` (run from the repository root).
-pub const SAMPLE_REPORT_ARGS: [&str; 10] = [
+pub const SAMPLE_REPORT_ARGS: [&str; 11] = [
     "report",
     "sample-data/alertmanager",
+    "sample-data/pagerduty",
     "--reviews",
     "sample-data/reviews.csv",
     "--rules",
