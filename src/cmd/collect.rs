@@ -67,19 +67,12 @@ pub fn run(args: &Args) -> Result<()> {
             ))
         })?;
     let token = match &args.token_file {
-        Some(path) => Some(
-            std::fs::read_to_string(path)
-                .map_err(|source| Error::Io {
-                    path: path.clone(),
-                    source,
-                })?
-                .trim()
-                .to_string(),
-        ),
-        None => std::env::var("ALERTNOISE_COLLECT_TOKEN").ok(),
+        Some(path) => Some(crate::fetch::read_token(path)?),
+        None => std::env::var("ALERTNOISE_COLLECT_TOKEN")
+            .ok()
+            .map(Secret::new),
     }
-    .filter(|t| !t.is_empty())
-    .map(Secret::new);
+    .filter(|t| !t.expose().trim().is_empty());
     let settings = Settings {
         listen,
         dir: args.dir.clone(),

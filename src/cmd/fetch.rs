@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::fetch::client::{Client, Patience};
 use crate::fetch::http_config::HttpConfig;
 use crate::fetch::manifest::{self, Manifest};
-use crate::fetch::{alertmanager, parse_since, parse_until, prometheus, Progress};
+use crate::fetch::{alertmanager, parse_window, prometheus, read_token, Progress};
 use crate::outdir::Staged;
 use crate::timefmt::{format_duration, format_millis, parse_duration, Millis};
 use std::path::{Path, PathBuf};
@@ -60,18 +60,9 @@ pub struct PagingArgs {
     /// Tries after the first, on connection errors, 5xx and 429 (with backoff).
     #[arg(long, default_value_t = 4)]
     pub retries: u32,
-    /// The start: a duration before --until (`30d`) or an RFC 3339 time.
-    #[arg(long, default_value = "30d")]
-    pub since: String,
-    /// The end, an RFC 3339 time (default: now).
-    #[arg(long)]
-    pub until: Option<String>,
-    /// The directory to write.
-    #[arg(long)]
-    pub out: PathBuf,
-    /// Replace an existing fetched directory.
-    #[arg(long)]
-    pub force: bool,
+    /// The window and where it goes.
+    #[command(flatten)]
+    pub window: FetchWindow,
 }
 
 /// A paging service: its name, API, environment variable and header.
@@ -107,13 +98,7 @@ impl PagingArgs {
     /// A client for `service`, its token from `--token-file` or the environment.
     fn client(&self, service: &PagingService) -> Result<Client> {
         let token = match &self.token_file {
-            Some(path) => std::fs::read_to_string(path)
-                .map_err(|source| Error::Io {
-                    path: path.clone(),
-                    source,
-                })?
-                .trim()
-                .to_string(),
+            Some(path) => read_token(path)?.expose().to_string(),
             None => std::env::var(service.variable)
                 .unwrap_or_default()
                 .trim()
@@ -157,16 +142,8 @@ impl PagingArgs {
 /// Fetches a paging service's window into `--out`.
 fn fetch_paging(args: &PagingArgs, service: &PagingService) -> Result<()> {
     let client = args.client(service)?;
-    let until = parse_until(args.until.as_deref())?;
-    let since = parse_since(&args.since, until)?;
-    if since >= until {
-        return Err(Error::Usage(format!(
-            "the window is empty: --since {} is not before --until {}",
-            format_millis(since),
-            format_millis(until)
-        )));
-    }
-    let staged = Staged::start(&args.out, args.force, manifest::FILE)?;
+    let (since, until) = args.window.millis("30d")?;
+    let staged = Staged::start(&args.window.out, args.window.force, manifest::FILE)?;
     let mut manifest = Manifest {
         system: service.system.into(),
         url: client.url_of(""),
@@ -218,7 +195,7 @@ fn fetch_paging(args: &PagingArgs, service: &PagingService) -> Result<()> {
     super::print_out(&format!(
         "{}\nFetched: {}\n",
         manifest.summary,
-        args.out.display()
+        args.window.out.display()
     ))
 }
 
@@ -276,9 +253,18 @@ pub struct PrometheusArgs {
     /// How to reach Prometheus.
     #[command(flatten)]
     pub connection: Connection,
-    /// The start: a duration before --until (`7d`) or an RFC 3339 time.
-    #[arg(long, default_value = "7d")]
-    pub since: String,
+    /// The window and where it goes.
+    #[command(flatten)]
+    pub window: FetchWindow,
+}
+
+/// The window a fetch asks for, and the directory it writes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct FetchWindow {
+    /// The start: a duration before --until (`7d`) or an RFC 3339 time
+    /// (default: 7d for Prometheus, 30d for PagerDuty and Opsgenie).
+    #[arg(long)]
+    pub since: Option<String>,
     /// The end, an RFC 3339 time (default: now).
     #[arg(long)]
     pub until: Option<String>,
@@ -288,6 +274,16 @@ pub struct PrometheusArgs {
     /// Replace an existing fetched directory.
     #[arg(long)]
     pub force: bool,
+}
+
+impl FetchWindow {
+    /// `[since, until)`, `since` defaulting to `default_since` before `until`.
+    fn millis(&self, default_since: &str) -> Result<(Millis, Millis)> {
+        parse_window(
+            self.since.as_deref().unwrap_or(default_since),
+            self.until.as_deref(),
+        )
+    }
 }
 
 /// Arguments of `alertnoise fetch alertmanager`.
@@ -315,8 +311,11 @@ pub struct AlertmanagerArgs {
 pub fn run(args: &Args) -> Result<()> {
     match &args.system {
         System::Prometheus(args) => {
-            let summary = fetch_prometheus(args, &args.out)?;
-            super::print_out(&format!("{summary}\nFetched: {}\n", args.out.display()))
+            let summary = fetch_prometheus(args, &args.window.out)?;
+            super::print_out(&format!(
+                "{summary}\nFetched: {}\n",
+                args.window.out.display()
+            ))
         }
         System::Alertmanager(args) => fetch_alertmanager(args),
         System::Pagerduty(args) => fetch_paging(args, &PAGERDUTY),
@@ -440,16 +439,8 @@ fn record_poll(manifest: &mut Manifest, at: Millis, poll: &alertmanager::Poll) {
 /// Fetches Prometheus' history and rules into `out`; gives the summary line.
 pub fn fetch_prometheus(args: &PrometheusArgs, out: &Path) -> Result<String> {
     let client = args.connection.client()?;
-    let until = parse_until(args.until.as_deref())?;
-    let since = parse_since(&args.since, until)?;
-    if since >= until {
-        return Err(Error::Usage(format!(
-            "the window is empty: --since {} is not before --until {}",
-            format_millis(since),
-            format_millis(until)
-        )));
-    }
-    let staged = Staged::start(out, args.force, manifest::FILE)?;
+    let (since, until) = args.window.millis("7d")?;
+    let staged = Staged::start(out, args.window.force, manifest::FILE)?;
     let mut manifest = Manifest {
         system: "prometheus".into(),
         url: client.url_of(""),

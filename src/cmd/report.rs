@@ -57,7 +57,6 @@ const FETCHED: &str = "fetched";
 /// `--prometheus`: fetches into OUT/fetched and gives the history settings
 /// that read it, over the fetched window.
 fn fetch_first(args: &Args, url: &str) -> Result<super::history::HistoryArgs> {
-    use crate::fetch::{parse_since, parse_until};
     use crate::timefmt::format_millis;
     let only_fetched = std::fs::read_dir(&args.out)
         .map(|entries| {
@@ -69,8 +68,10 @@ fn fetch_first(args: &Args, url: &str) -> Result<super::history::HistoryArgs> {
     if !only_fetched {
         crate::report::check_out_dir(&args.out, args.force)?;
     }
-    let until = parse_until(args.history.until.as_deref())?;
-    let since = parse_since(args.history.since.as_deref().unwrap_or("7d"), until)?;
+    let (since, until) = crate::fetch::parse_window(
+        args.history.since.as_deref().unwrap_or("7d"),
+        args.history.until.as_deref(),
+    )?;
     let fetch = super::fetch::PrometheusArgs {
         connection: super::fetch::Connection {
             url: url.to_string(),
@@ -78,15 +79,17 @@ fn fetch_first(args: &Args, url: &str) -> Result<super::history::HistoryArgs> {
             timeout: "2m".into(),
             retries: 4,
         },
-        since: format_millis(since),
-        until: Some(format_millis(until)),
-        out: args.out.join(FETCHED),
-        force: true,
+        window: super::fetch::FetchWindow {
+            since: Some(format_millis(since)),
+            until: Some(format_millis(until)),
+            out: args.out.join(FETCHED),
+            force: true,
+        },
     };
-    let summary = super::fetch::fetch_prometheus(&fetch, &fetch.out)?;
+    let summary = super::fetch::fetch_prometheus(&fetch, &fetch.window.out)?;
     eprintln!("{summary}");
     let mut history = args.history.clone();
-    history.inputs.push(fetch.out);
+    history.inputs.push(fetch.window.out);
     history.since = Some(format_millis(since));
     history.until = Some(format_millis(until));
     Ok(history)

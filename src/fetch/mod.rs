@@ -75,6 +75,30 @@ pub fn parse_since(text: &str, until: Millis) -> Result<Millis> {
     })
 }
 
+/// The window `[since, until)` of `--since` and `--until`, which must not be empty.
+pub fn parse_window(since: &str, until: Option<&str>) -> Result<(Millis, Millis)> {
+    let until = parse_until(until)?;
+    let since = parse_since(since, until)?;
+    if since >= until {
+        return Err(Error::Usage(format!(
+            "the window is empty: --since {} is not before --until {}",
+            crate::timefmt::format_millis(since),
+            crate::timefmt::format_millis(until)
+        )));
+    }
+    Ok((since, until))
+}
+
+/// A token or key from a file (`--token-file`), its surrounding white
+/// space removed; never printed.
+pub fn read_token(path: &std::path::Path) -> Result<http_config::Secret> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(http_config::Secret::new(text.trim()))
+}
+
 /// `--until`: an RFC 3339 time, or now when not given.
 pub fn parse_until(text: Option<&str>) -> Result<Millis> {
     match text {

@@ -101,14 +101,17 @@ pub fn fetch_paged(
     Ok(count)
 }
 
-/// The pages of one window (body, records), or `None` when it holds more
-/// records than offsets reach.
+/// A window's pages: each page's body and how many records it holds.
+type Pages = Vec<(Vec<u8>, usize)>;
+
+/// The pages of one window, or `None` when it holds more records than
+/// offsets reach.
 fn read_window(
     client: &Client,
     list: &PagedList,
     from: Millis,
     to: Millis,
-) -> Result<Option<Vec<(Vec<u8>, usize)>>> {
+) -> Result<Option<Pages>> {
     let url = client.url_of(list.path);
     let mut pages = Vec::new();
     let mut offset = 0;

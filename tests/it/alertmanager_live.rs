@@ -96,32 +96,33 @@ pub(crate) fn try_http(port: u16, method: &str, path: &str, body: &str) -> Optio
 
 /// An HTTP request on loopback (HTTP/1.0); gives the status and the body.
 pub(crate) fn http(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    write!(
-        stream,
-        "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    let status = answer
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = answer
-        .split_once("\r\n\r\n")
-        .map_or("", |b| b.1)
-        .to_string();
-    (status, body)
+    try_http(port, method, path, body).expect("an HTTP answer")
 }
 
 /// An Alertmanager process, killed when dropped.
-pub(crate) struct Alertmanager(pub(crate) Child);
+pub(crate) struct Alertmanager(Child);
+
+/// Starts Alertmanager with `config` (its storage under `dir`) on a free
+/// loopback port and waits until it is ready; gives the process and the port.
+pub(crate) fn start_alertmanager(dir: &std::path::Path, config: &str) -> (Alertmanager, u16) {
+    let config_path = write(dir, "alertmanager.yml", config);
+    let port = free_port();
+    let alertmanager = Alertmanager(
+        Command::new("prometheus-alertmanager")
+            .arg(format!("--config.file={}", config_path.display()))
+            .arg(format!("--storage.path={}", dir.join("am-data").display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--cluster.listen-address=")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for("Alertmanager", Duration::from_secs(30), || {
+        try_http(port, "GET", "/-/ready", "").is_some_and(|r| r.0 == 200)
+    });
+    (alertmanager, port)
+}
 
 impl Drop for Alertmanager {
     fn drop(&mut self) {
@@ -169,26 +170,7 @@ receivers:
         send_resolved: true
 "
     );
-    let config_path = write(dir.path(), "alertmanager.yml", &config);
-    let port = free_port();
-    let _alertmanager = Alertmanager(
-        Command::new("prometheus-alertmanager")
-            .arg(format!("--config.file={}", config_path.display()))
-            .arg(format!(
-                "--storage.path={}",
-                dir.path().join("data").display()
-            ))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .arg("--cluster.listen-address=")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    wait_for("Alertmanager", Duration::from_secs(30), || {
-        TcpStream::connect(("127.0.0.1", port)).is_ok()
-            && http(port, "GET", "/-/ready", "").0 == 200
-    });
+    let (_alertmanager, port) = start_alertmanager(dir.path(), &config);
 
     // Silences first, so Alertmanager applies them to the alerts as they arrive.
     let now = chrono::Utc::now();

@@ -271,6 +271,24 @@ fn under_load_and_a_kill_every_body_answered_2xx_is_stored() {
         "answered 2xx but not stored: {missing:?}"
     );
     assert!(unreadable <= 1, "{unreadable} unreadable lines");
+    // `report` reads the archive as it is: a partial line is named and skipped.
+    let out = dir.path().join("report");
+    let run = alertnoise(&[
+        "report",
+        archive.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(
+        stdout.contains(&format!("{unreadable} problems in the inputs")),
+        "{stdout}"
+    );
     eprintln!(
         "collect: {} bodies from {SENDERS} senders in {:.1} s ({:.0} bodies/s, with a SIGKILL and a restart; fsync always)",
         acknowledged.len(),

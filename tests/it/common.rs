@@ -211,3 +211,37 @@ pub fn assert_silences_match_alertmanager(
     }
     silenced
 }
+
+/// A JSON file's value (a report's or a fetch's output).
+pub fn read_json(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// What `report` made of `inputs` (with `extra` arguments) in `out`: its
+/// standard output, `summary.json` and `rules.json`; fails the test when
+/// the run fails.
+pub fn report_on(
+    inputs: &[&Path],
+    out: &Path,
+    extra: &[&str],
+) -> (String, serde_json::Value, serde_json::Value) {
+    let run = bin()
+        .arg("report")
+        .args(inputs)
+        .args(extra)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "report {inputs:?}: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    (
+        String::from_utf8_lossy(&run.stdout).to_string(),
+        read_json(&out.join("summary.json")),
+        read_json(&out.join("rules.json")),
+    )
+}

@@ -3,9 +3,8 @@
 //! silences kept once each, the status with `config.original`, polls
 //! appended to the directory; `report` reads the directory as a history.
 
-use crate::alertmanager_live::{http, try_http, wait_for, Alertmanager};
+use crate::alertmanager_live::{http, start_alertmanager, try_http, wait_for};
 use crate::common::*;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 #[test]
@@ -24,25 +23,7 @@ receivers:
   - name: oncall
   - name: pager
 ";
-    let config_path = write(dir.path(), "alertmanager.yml", config);
-    let port = free_port();
-    let _alertmanager = Alertmanager(
-        Command::new("prometheus-alertmanager")
-            .arg(format!("--config.file={}", config_path.display()))
-            .arg(format!(
-                "--storage.path={}",
-                dir.path().join("data").display()
-            ))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .arg("--cluster.listen-address=")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    wait_for("Alertmanager", Duration::from_secs(30), || {
-        try_http(port, "GET", "/-/ready", "").is_some_and(|r| r.0 == 200)
-    });
+    let (_alertmanager, port) = start_alertmanager(dir.path(), config);
     let now = chrono::Utc::now();
     let starts = (now - chrono::Duration::minutes(5)).to_rfc3339();
     let ends = (now + chrono::Duration::hours(1)).to_rfc3339();
@@ -79,8 +60,7 @@ receivers:
         String::from_utf8_lossy(&run.stderr)
     );
 
-    let status: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("status.json")).unwrap()).unwrap();
+    let status: serde_json::Value = read_json(&out.join("status.json"));
     assert_eq!(
         status["config"]["original"]
             .as_str()
@@ -118,36 +98,19 @@ receivers:
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
-    let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("fetch.json")).unwrap()).unwrap();
+    let manifest: serde_json::Value = read_json(&out.join("fetch.json"));
     assert_eq!(manifest["polls"], 3, "{manifest}");
     assert_eq!(std::fs::read_dir(out.join("alerts")).unwrap().count(), 3);
-    let silences: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("silences/silences.json")).unwrap())
-            .unwrap();
+    let silences: serde_json::Value = read_json(&out.join("silences/silences.json"));
     assert_eq!(
         silences.as_array().unwrap().len(),
         1,
         "kept once, not once a poll"
     );
 
-    let report = dir.path().join("report");
-    let run = alertnoise(&[
-        "report",
-        out.to_str().unwrap(),
-        "--out",
-        report.to_str().unwrap(),
-    ]);
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert!(run.status.success(), "{stderr}");
-    let stdout = String::from_utf8_lossy(&run.stdout);
+    let (stdout, summary, rules) = report_on(&[&out], &dir.path().join("report"), &[]);
     assert!(stdout.contains("0 problems in the inputs"), "{stdout}");
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(report.join("summary.json")).unwrap())
-            .unwrap();
     assert_eq!(summary["counts"]["episodes"], 4, "{summary}");
-    let rules: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(report.join("rules.json")).unwrap()).unwrap();
     let row = |name: &str| {
         rules
             .as_array()

@@ -94,7 +94,7 @@ fn percent_decode(text: &str) -> String {
 }
 
 fn fixture_json(name: &str) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(fixture(name)).unwrap()).unwrap()
+    read_json(&fixture(name))
 }
 
 /// The real example page, and a second page made from it (the next offset,
@@ -225,8 +225,7 @@ fn pagerduty_pages_are_fetched_through_a_429_and_a_500() {
         "the next page while `more`"
     );
 
-    let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("fetch.json")).unwrap()).unwrap();
+    let manifest: serde_json::Value = read_json(&out.join("fetch.json"));
     assert!(!manifest.to_string().contains("y_NbAkKc66ryYTWUXYEu"));
     // Every page with records saved as it came: the two pages of each list
     // in the first window; the second window's empty pages are not saved.
@@ -242,20 +241,8 @@ fn pagerduty_pages_are_fetched_through_a_429_and_a_500() {
         first_page,
         fixture_json("pagerduty/rest-incidents.json").to_string()
     );
-    let report = dir.path().join("report");
-    let run = alertnoise(&[
-        "report",
-        out.to_str().unwrap(),
-        "--out",
-        report.to_str().unwrap(),
-    ]);
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert!(run.status.success(), "{stderr}");
-    let stdout = String::from_utf8_lossy(&run.stdout);
+    let (stdout, summary, _) = report_on(&[&out], &dir.path().join("report"), &[]);
     assert!(stdout.contains("0 problems in the inputs"), "{stdout}");
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(report.join("summary.json")).unwrap())
-            .unwrap();
     assert_eq!(summary["counts"]["episodes"], 2, "{summary}");
 }
 

@@ -9,14 +9,14 @@
 //! raw `ALERTS` samples show, and the fetched rule file the rules' real
 //! `for:`.
 
-use crate::alertmanager_live::{try_http, wait_for, Alertmanager};
+use crate::alertmanager_live::start_alertmanager;
 use crate::collect::start_collector;
 use crate::common::*;
 use crate::prometheus_replay::{get, now_ms, start_prometheus_with};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -83,31 +83,16 @@ fn fetched_history_and_rules_give_the_episodes_prometheus_recorded() {
     // Alertmanager routes every alert to the collector at once, and its resolution.
     let collected = dir.path().join("collected");
     let collector = start_collector(&collected, free_port(), &[]);
-    let am_port = free_port();
-    let _alertmanager = with_alertmanager.then(|| {
-        let config = write(
+    let alertmanager = with_alertmanager.then(|| {
+        start_alertmanager(
             dir.path(),
-            "alertmanager.yml",
             &format!(
                 "route:\n  receiver: archive\n  group_by: ['...']\n  group_wait: 0s\n  group_interval: 1s\n  repeat_interval: 1h\nreceivers:\n  - name: archive\n    webhook_configs:\n      - url: http://127.0.0.1:{}/\n        send_resolved: true\n",
                 collector.port
             ),
-        );
-        let child = Command::new("prometheus-alertmanager")
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!("--storage.path={}", dir.path().join("am-data").display()))
-            .arg(format!("--web.listen-address=127.0.0.1:{am_port}"))
-            .arg("--cluster.listen-address=")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let am = Alertmanager(child);
-        wait_for("Alertmanager", Duration::from_secs(30), || {
-            try_http(am_port, "GET", "/-/ready", "").is_some_and(|r| r.0 == 200)
-        });
-        am
+        )
     });
+    let am_port = alertmanager.as_ref().map_or(0, |a| a.1);
     let alerting = format!(
         "alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['127.0.0.1:{am_port}']\n"
     );
@@ -166,9 +151,7 @@ fn fetched_history_and_rules_give_the_episodes_prometheus_recorded() {
         String::from_utf8_lossy(&run.stderr)
     );
     assert!(stdout.contains("at a 1s step"), "{stdout}");
-    let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fetched.join("fetch.json")).unwrap())
-            .unwrap();
+    let manifest: serde_json::Value = read_json(&fetched.join("fetch.json"));
     let history = manifest["history"].as_array().unwrap();
     assert!(history.len() > 2, "{manifest}");
     // Prometheus refused whole chunks (too many samples): they were split.
@@ -183,23 +166,13 @@ fn fetched_history_and_rules_give_the_episodes_prometheus_recorded() {
     assert!(checked.status.success(), "{checked:?}");
 
     let report = dir.path().join("report");
-    let run = alertnoise(&[
-        "report",
-        fetched.to_str().unwrap(),
-        "--since",
-        &since,
-        "--until",
-        &until,
-        "--out",
-        report.to_str().unwrap(),
-    ]);
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert!(run.status.success(), "{stderr}");
+    let (stdout, summary, rules) = report_on(
+        &[&fetched],
+        &report,
+        &["--since", &since, "--until", &until],
+    );
     // Neither the manifest nor the rule file was read as history.
-    let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(stdout.contains("0 problems in the inputs"), "{stdout}");
-    let rules: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(report.join("rules.json")).unwrap()).unwrap();
     let by_rule: BTreeMap<String, &serde_json::Value> = rules
         .as_array()
         .unwrap()
@@ -227,9 +200,6 @@ fn fetched_history_and_rules_give_the_episodes_prometheus_recorded() {
         by_rule["EveryThirteenSeconds"]["current_for_s"].as_f64(),
         Some(1.0)
     );
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(report.join("summary.json")).unwrap())
-            .unwrap();
     assert_eq!(summary["rule_files"]["alerting_rules"], 3, "{summary}");
     assert_eq!(summary["rule_files"]["recording_rules"], 1, "{summary}");
     assert_eq!(summary["rule_files"]["fetched_from"][0], format!("{url}/"));
@@ -278,24 +248,11 @@ fn fetched_history_and_rules_give_the_episodes_prometheus_recorded() {
     let warm_text = chrono::DateTime::from_timestamp(warm as i64, 0)
         .unwrap()
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let run = alertnoise(&[
-        "report",
-        collected.to_str().unwrap(),
-        "--since",
-        &warm_text,
-        "--until",
-        &until,
-        "--out",
-        from_webhooks.to_str().unwrap(),
-    ]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+    let (_, _, rules) = report_on(
+        &[&collected],
+        &from_webhooks,
+        &["--since", &warm_text, "--until", &until],
     );
-    let rules: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(from_webhooks.join("rules.json")).unwrap())
-            .unwrap();
     for alert in ["EveryTwentySeconds", "EveryThirteenSeconds"] {
         let expected = raw_episodes(port, alert, warm, at);
         assert!(expected >= 2, "{alert}: {expected}");

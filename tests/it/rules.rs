@@ -412,8 +412,7 @@ fn rules_defined_twice_are_a_warning_not_a_refusal() {
     ]);
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{stderr}");
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value = read_json(&out.join("summary.json"));
     let text = summary.to_string();
     let name = rules.display().to_string();
     // The first definition is line 12; the three repeats are warned of, each at its own line.
