@@ -160,6 +160,9 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
         tz: options.business_hours.tz,
         map: options.map.clone(),
         rule_from: options.rule_from.clone(),
+        history_ends: (fetched.iter())
+            .filter_map(|f| Some((f.dir.clone(), f.history_end()?)))
+            .collect(),
     };
     let read = stage("read inputs", || {
         crate::sources::read_all(&files, options.format.as_deref(), &context)

@@ -461,6 +461,7 @@ pub fn fetch_prometheus(args: &PrometheusArgs, out: &Path) -> Result<String> {
     progress.finish();
     let fetched = fetched?;
     manifest.step = Some(format_duration(fetched.step_ms));
+    manifest.last_evaluation = Some(format_millis(fetched.last_evaluation));
     manifest.summary = format!(
         "Prometheus {}: {}",
         manifest.url,

@@ -268,6 +268,29 @@ mod tests {
     }
 
     #[test]
+    fn a_new_day_gzips_the_finished_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut open = None;
+        append_line(dir.path(), &mut open, "2026-11-30", b"{\"late\":1}").unwrap();
+        append_line(dir.path(), &mut open, "2026-12-01", b"{\"early\":2}").unwrap();
+        let gz = dir.path().join("alerts-2026-11-30.jsonl.gz");
+        let start = Instant::now();
+        while day_file(dir.path(), "2026-11-30").exists() {
+            assert!(start.elapsed() < Duration::from_secs(10), "not gzipped");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let mut text = String::new();
+        use std::io::Read;
+        flate2::read::GzDecoder::new(File::open(&gz).unwrap())
+            .read_to_string(&mut text)
+            .unwrap();
+        assert_eq!(text, "{\"late\":1}\n");
+        drop(open);
+        let today = std::fs::read_to_string(day_file(dir.path(), "2026-12-01")).unwrap();
+        assert_eq!(today, "{\"early\":2}\n");
+    }
+
+    #[test]
     fn days_left_plain_are_gzipped_at_start_and_today_is_not() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(day_file(dir.path(), "2026-11-30"), b"{\"a\":1}\n").unwrap();

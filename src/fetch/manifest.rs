@@ -27,6 +27,10 @@ pub struct Manifest {
     /// The query step, in Prometheus syntax (Prometheus history).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step: Option<String>,
+    /// The last time the range queries evaluated (RFC 3339): the history
+    /// reaches it, so an alert whose samples stop before it had resolved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_evaluation: Option<String>,
     /// History files, relative to the directory.
     pub history: Vec<String>,
     /// Rule files written from the server's rules, relative to the directory.
@@ -88,6 +92,12 @@ pub struct FetchedDir {
 }
 
 impl FetchedDir {
+    /// The time its history is known to reach (Prometheus' last evaluation).
+    pub fn history_end(&self) -> Option<crate::timefmt::Millis> {
+        let text = self.manifest.last_evaluation.as_deref()?;
+        crate::timefmt::parse_rfc3339(text).ok()
+    }
+
     /// The rule files in it, as paths to read.
     pub fn rule_paths(&self) -> Vec<PathBuf> {
         (self.manifest.rule_files.iter())

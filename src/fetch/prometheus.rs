@@ -63,6 +63,8 @@ pub struct Fetched {
     pub recording_rules: usize,
     /// Series in all answers (a series cut by a seam counts in each chunk).
     pub series: usize,
+    /// The last time the queries evaluated: the end of the history.
+    pub last_evaluation: Millis,
 }
 
 /// `/api/v1/rules`' answer, the parts used.
@@ -144,6 +146,7 @@ pub fn fetch(
     let step = fetched.step_ms;
     // Whole steps from an aligned start, so chunks meet exactly.
     let start = since - since.rem_euclid(step);
+    fetched.last_evaluation = start + (until - start) / step * step;
     let mut pending: Vec<(Millis, Millis)> = Vec::new();
     let mut from = start;
     while from < until {

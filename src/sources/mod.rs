@@ -159,6 +159,21 @@ pub struct ReadContext {
     pub map: Vec<(String, String)>,
     /// `--rule-from`: how incident tools' records name their rule.
     pub rule_from: rule_name::RuleFrom,
+    /// Directories whose history is known to reach a time (a fetched
+    /// directory's last evaluation): an alert of theirs that ended before it
+    /// resolved, though no later sample of the file says so.
+    pub history_ends: Vec<(std::path::PathBuf, crate::timefmt::Millis)>,
+}
+
+impl ReadContext {
+    /// The time the history of the file `name` is known to reach, if any.
+    pub fn history_end(&self, name: &str) -> Option<crate::timefmt::Millis> {
+        let path = std::path::Path::new(name);
+        (self.history_ends.iter())
+            .filter(|(dir, _)| path.starts_with(dir))
+            .map(|(_, end)| *end)
+            .max()
+    }
 }
 
 impl Default for ReadContext {
@@ -167,6 +182,7 @@ impl Default for ReadContext {
             tz: chrono_tz::UTC,
             map: Vec::new(),
             rule_from: rule_name::RuleFrom::Title,
+            history_ends: Vec::new(),
         }
     }
 }

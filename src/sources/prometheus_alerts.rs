@@ -12,7 +12,10 @@
 //! `activeAt` from `ALERTS_FOR_STATE` when given, else the first sample of the
 //! pending run right before it; a pending run with no firing run after it is a
 //! pending-only episode (the condition held, but not for `for:`), which the
-//! `for:` replay needs. A run that reaches the end of the data is still open.
+//! `for:` replay needs. A run that reaches the end of the data is still open;
+//! the end of the data is the last sample, or for a directory `fetch
+//! prometheus` wrote, its last evaluation (from `fetch.json`), so an alert
+//! that resolved before then is resolved even when no other alert fired after it.
 //! The step is the smallest gap between samples in each file: query with the
 //! rule group's evaluation interval as the step for exact times.
 //!
@@ -98,7 +101,7 @@ impl Source for PrometheusAlerts {
                     || head.contains("\"alertstate\""))
     }
 
-    fn read(&self, file: &InputFile, text: &str, _context: &ReadContext) -> SourceOutput {
+    fn read(&self, file: &InputFile, text: &str, context: &ReadContext) -> SourceOutput {
         let mut out = SourceOutput::default();
         let skip = |reason: String| Problem::skipped(&file.name, 0, 0, reason);
         let answer = match json_records::whole_value(&file.name, text, "a query_range answer") {
@@ -141,9 +144,13 @@ impl Source for PrometheusAlerts {
                 .iter()
                 .map(|(_, _, samples)| samples.iter().map(|s| s.0)),
         );
+        // The history reaches the last sample, or further where it is known
+        // (a fetched directory's last evaluation: an alert whose samples
+        // stop before it had resolved).
         let file_last = series_of_file
             .iter()
             .filter_map(|(_, _, samples)| samples.last().map(|s| s.0))
+            .chain(context.history_end(&file.name))
             .max()
             .unwrap_or(0);
         out.alert_samples = series_of_file

@@ -13,18 +13,18 @@ use std::time::{Duration, Instant};
 
 /// A request as the server saw it: path, query, header lines (lower case).
 #[derive(Debug, Clone)]
-struct Request {
-    path: String,
-    query: BTreeMap<String, String>,
-    head: String,
-    at: Instant,
+pub(crate) struct Request {
+    pub(crate) path: String,
+    pub(crate) query: BTreeMap<String, String>,
+    pub(crate) head: String,
+    pub(crate) at: Instant,
 }
 
 /// An answer: status line, extra headers, body.
-type Answer = (&'static str, String, String);
+pub(crate) type Answer = (&'static str, String, String);
 
 /// Serves `respond`'s answers on loopback, keeping every request.
-fn serve(
+pub(crate) fn serve(
     respond: impl Fn(&Request, usize) -> Answer + Send + 'static,
 ) -> (u16, Arc<Mutex<Vec<Request>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();

@@ -384,3 +384,101 @@ fn a_server_that_keeps_failing_is_retried_then_named() {
     );
     assert!(!out.exists());
 }
+
+/// A Prometheus stand-in that answers `/api/v1/rules` with a real answer
+/// (Prometheus 2.42's, one group at a 1s interval) and refuses every range
+/// query longer than 100 steps as Prometheus refuses a query that runs past
+/// `--query.timeout` (503, `timeout`): the fetch splits until the chunks
+/// pass, and an episode cut by many seams is still one episode.
+#[test]
+fn chunks_refused_with_503_are_split_and_joined_at_their_seams() {
+    let t0: i64 = 1_790_000_000; // a whole second
+                                 // Firing [t0+100, t0+350] (cut by seams) and [t0+600, t0+605].
+    let firing = move |t: i64| (100..=350).contains(&(t - t0)) || (600..=605).contains(&(t - t0));
+    let rules =
+        std::fs::read_to_string(fixture("handmade/prometheus-2.42-api-v1-rules.json")).unwrap();
+    let (port, seen) = crate::fetch_paging::serve(move |request, _| match request.path.as_str() {
+        "/api/v1/rules" => ("200 OK", String::new(), rules.clone()),
+        "/api/v1/query_range" => {
+            let number = |k: &str| request.query[k].parse::<f64>().unwrap() as i64;
+            let (start, end, step) = (number("start"), number("end"), number("step"));
+            if (end - start) / step > 100 {
+                return (
+                        "503 Service Unavailable",
+                        String::new(),
+                        r#"{"status":"error","errorType":"timeout","error":"query timed out in expression evaluation"}"#.into(),
+                    );
+            }
+            let values: Vec<String> = (start..=end)
+                .step_by(step as usize)
+                .filter(|t| firing(*t))
+                .map(|t| format!("[{t},\"1\"]"))
+                .collect();
+            let result = if values.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    r#"{{"metric":{{"__name__":"ALERTS","alertname":"EveryTwentySeconds","alertstate":"firing","severity":"warning"}},"values":[{}]}}"#,
+                    values.join(",")
+                )
+            };
+            (
+                "200 OK",
+                String::new(),
+                format!(
+                    r#"{{"status":"success","data":{{"resultType":"matrix","result":[{result}]}}}}"#
+                ),
+            )
+        }
+        _ => ("404 Not Found", String::new(), "{}".into()),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let fetched = dir.path().join("fetched");
+    let stamp = |t: i64| {
+        chrono::DateTime::from_timestamp(t, 0)
+            .unwrap()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+    let run = alertnoise(&[
+        "fetch",
+        "prometheus",
+        "--url",
+        &format!("http://127.0.0.1:{port}"),
+        "--since",
+        &stamp(t0),
+        "--until",
+        &stamp(t0 + 1200),
+        "--out",
+        fetched.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let queries = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|r| r.path == "/api/v1/query_range")
+        .count();
+    // 1,200 steps: refused whole, then halves until each has at most 100 steps.
+    assert!(queries > 16, "{queries} queries: {stdout}");
+    assert!(!stdout.contains("(0 split)"), "{stdout}");
+    let (_, _, rules) = report_on(
+        &[&fetched],
+        &dir.path().join("report"),
+        &["--since", &stamp(t0), "--until", &stamp(t0 + 1200)],
+    );
+    let row = rules
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule"] == "EveryTwentySeconds")
+        .unwrap();
+    assert_eq!(row["episodes"], 2, "{row}");
+    // [t0+100, t0+351) and [t0+600, t0+606): each ends one step after its last sample.
+    let hours = ((251 + 6) as f64 / 3600.0 * 1e6).round() / 1e6;
+    assert_eq!(row["firing_hours"].as_f64(), Some(hours), "{row}");
+}
