@@ -420,6 +420,24 @@ impl Reader<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any text of the file's words and YAML's punctuation: an answer
+        /// (a setting or an error naming the file), never a panic.
+        #[test]
+        fn any_text_is_read_or_refused_without_a_panic(
+            parts in proptest::collection::vec(
+                "basic_auth|authorization|tls_config|ca_file|password_file|credentials|type|server_name|insecure_skip_verify|http_headers|values|files|:|: |\n|\n  |- |\\{|\\}|\\[|\\]|true|x|'|\"|&a|\\*a|!!binary|\\PC{0,4}",
+                0..24,
+            ),
+        ) {
+            let text = parts.concat();
+            if let Err(e) = HttpConfig::parse("http.yml", &text, Path::new("/nonexistent")) {
+                prop_assert!(e.to_string().contains("http.yml"), "{e}");
+            }
+        }
+    }
 
     fn parse(text: &str, dir: &Path) -> Result<HttpConfig> {
         HttpConfig::parse("http.yml", text, dir)

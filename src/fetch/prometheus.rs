@@ -373,6 +373,49 @@ pub fn describe(since: Millis, until: Millis, fetched: &Fetched) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever the names, labels and annotations hold (quotes, colons,
+        /// line ends, `#`, YAML's own words, any Unicode), the rule file
+        /// written from the API reads back to the same values.
+        #[test]
+        fn rule_files_read_back_what_the_server_said(
+            group in "\\PC{1,12}",
+            alert in "[A-Za-z_][A-Za-z0-9_]{0,10}",
+            labels in proptest::collection::btree_map("[a-z_][a-z0-9_]{0,6}", "\\PC{0,12}|yes|null|~|- x|#c|a: b|'q'|\"d\"|\n", 0..4),
+            annotations in proptest::collection::btree_map("[a-z_]{1,6}", "(?s).{0,20}", 0..3),
+            for_s in 0u32..100_000,
+        ) {
+            let g = Group {
+                name: group.clone(),
+                file: "/etc/prometheus/x.yml".into(),
+                rules: vec![ApiRule {
+                    name: alert.clone(),
+                    query: "rate(errors_total{job=\"a:b\"}[5m]) > 0.5".into(),
+                    kind: "alerting".into(),
+                    duration: for_s as f64,
+                    keep_firing_for: 0.0,
+                    labels: labels.clone(),
+                    annotations: annotations.clone(),
+                }],
+                interval: 30.0,
+                limit: 0,
+            };
+            let files = rule_files(&[g]);
+            let rules = crate::rules::file::parse_rules("x.yml", &files[0].1, 0)
+                .map_err(|e| TestCaseError::fail(format!("{e}\n{}", files[0].1)))?;
+            prop_assert_eq!(rules.len(), 1);
+            let rule = &rules[0];
+            prop_assert_eq!(&rule.name, &alert);
+            prop_assert_eq!(&rule.group, &group);
+            prop_assert_eq!(rule.for_ms.unwrap_or(0), for_s as i64 * 1000);
+            let read_labels: BTreeMap<String, String> =
+                rule.labels.iter().map(|(k, v)| (k.clone(), v.text.clone())).collect();
+            prop_assert_eq!(read_labels, labels);
+            prop_assert_eq!(&rule.annotations, &annotations);
+        }
+    }
 
     fn group(value: serde_json::Value) -> Group {
         serde_json::from_value(value).unwrap()
