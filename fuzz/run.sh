@@ -5,7 +5,9 @@
 #   JOBS=2 fuzz/run.sh 600       # two targets at a time
 #   fuzz/run.sh 60 pagerduty_csv # only the named targets
 #
-# Needs the nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz`).
+# Needs cargo-fuzz (`cargo install cargo-fuzz`) and the nightly toolchain, or
+# on a stable one: FUZZ_CARGO="cargo" RUSTC_BOOTSTRAP=1 fuzz/run.sh SECONDS
+# (the targets are built without a sanitizer, so stable's compiler will do).
 # Each target starts from its corpus in fuzz/corpus/TARGET (kept between runs,
 # not committed) and the project's test fixtures for its format as seeds.
 # Crashes are saved in fuzz/artifacts/TARGET; the script lists them at the end
@@ -42,9 +44,9 @@ seeds_for() {
 
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    mapfile -t targets < <(cargo +nightly fuzz list)
+    mapfile -t targets < <(${FUZZ_CARGO:-cargo +nightly} fuzz list)
 fi
-cargo +nightly fuzz build --sanitizer none
+${FUZZ_CARGO:-cargo +nightly} fuzz build --sanitizer none
 
 run_one() {
     local target=$1
@@ -54,7 +56,7 @@ run_one() {
     done
     local log="logs/$target.log"
     mkdir -p logs
-    if cargo +nightly fuzz run --sanitizer none "$target" "corpus/$target" -- \
+    if ${FUZZ_CARGO:-cargo +nightly} fuzz run --sanitizer none "$target" "corpus/$target" -- \
         -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 >"$log" 2>&1; then
         echo "$target: ok, $(grep -a -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?') runs in ${seconds}s"
     else
