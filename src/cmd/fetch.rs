@@ -51,15 +51,9 @@ pub struct PagingArgs {
     /// else the environment variable PAGERDUTY_TOKEN or OPSGENIE_API_KEY.
     #[arg(long, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
-    /// TLS and proxy settings in Prometheus' `http_config` YAML.
-    #[arg(long = "http.config.file", value_name = "FILE")]
-    pub http_config_file: Option<PathBuf>,
-    /// The time limit of one request.
-    #[arg(long, default_value = "2m")]
-    pub timeout: String,
-    /// Tries after the first, on connection errors, 5xx and 429 (with backoff).
-    #[arg(long, default_value_t = 4)]
-    pub retries: u32,
+    /// TLS, proxy, timeout and retries.
+    #[command(flatten)]
+    pub http: HttpArgs,
     /// The window and where it goes.
     #[command(flatten)]
     pub window: FetchWindow,
@@ -110,16 +104,7 @@ impl PagingArgs {
                 service.system, service.variable
             )));
         }
-        let connection = Connection {
-            url: self
-                .url
-                .clone()
-                .unwrap_or_else(|| service.default_url.to_string()),
-            http_config_file: self.http_config_file.clone(),
-            timeout: self.timeout.clone(),
-            retries: self.retries,
-        };
-        let mut config = connection.http_config()?;
+        let mut config = self.http.http_config()?;
         if config.auth != crate::fetch::http_config::Auth::None {
             return Err(Error::Usage(
                 "the token comes from --token-file or the environment; the http config must not set credentials".into(),
@@ -135,7 +120,8 @@ impl PagingArgs {
                 crate::fetch::http_config::Secret::new(accept),
             ));
         }
-        connection.client_with(config)
+        let url = self.url.as_deref().unwrap_or(service.default_url);
+        self.http.client(url, config)
     }
 }
 
@@ -205,6 +191,21 @@ pub struct Connection {
     /// The server's base URL (a path prefix is kept).
     #[arg(long)]
     pub url: String,
+    /// Credentials, TLS, proxy, timeout and retries.
+    #[command(flatten)]
+    pub http: HttpArgs,
+}
+
+impl Connection {
+    /// A client for the server.
+    pub fn client(&self) -> Result<Client> {
+        self.http.client(&self.url, self.http.http_config()?)
+    }
+}
+
+/// The HTTP settings every fetch takes, whatever its server.
+#[derive(Debug, Clone, clap::Args)]
+pub struct HttpArgs {
     /// HTTP client settings in Prometheus' `http_config` YAML (basic_auth,
     /// authorization, tls_config, proxy_url), as promtool and amtool take it.
     #[arg(long = "http.config.file", value_name = "FILE")]
@@ -217,12 +218,7 @@ pub struct Connection {
     pub retries: u32,
 }
 
-impl Connection {
-    /// A client for the server.
-    pub fn client(&self) -> Result<Client> {
-        self.client_with(self.http_config()?)
-    }
-
+impl HttpArgs {
     /// The `--http.config.file`'s settings (the defaults without one).
     pub fn http_config(&self) -> Result<HttpConfig> {
         match &self.http_config_file {
@@ -231,8 +227,8 @@ impl Connection {
         }
     }
 
-    /// A client for the server with `config`.
-    pub fn client_with(&self, config: HttpConfig) -> Result<Client> {
+    /// A client for the server at `url` with `config`.
+    pub fn client(&self, url: &str, config: HttpConfig) -> Result<Client> {
         let timeout =
             parse_duration(&self.timeout).map_err(|e| Error::Usage(format!("--timeout: {e}")))?;
         if timeout <= 0 {
@@ -243,7 +239,7 @@ impl Connection {
             retries: self.retries,
             ..Patience::default()
         };
-        Client::new(&self.url, config, patience)
+        Client::new(url, config, patience)
     }
 }
 

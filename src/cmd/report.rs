@@ -75,9 +75,11 @@ fn fetch_first(args: &Args, url: &str) -> Result<super::history::HistoryArgs> {
     let fetch = super::fetch::PrometheusArgs {
         connection: super::fetch::Connection {
             url: url.to_string(),
-            http_config_file: args.http_config_file.clone(),
-            timeout: "2m".into(),
-            retries: 4,
+            http: super::fetch::HttpArgs {
+                http_config_file: args.http_config_file.clone(),
+                timeout: "2m".into(),
+                retries: 4,
+            },
         },
         window: super::fetch::FetchWindow {
             since: Some(format_millis(since)),
