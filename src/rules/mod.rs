@@ -6,8 +6,10 @@
 //!   a patch may touch.
 //! - [`threshold`] parses each `expr` with `promql-parser` and locates the
 //!   comparison that carries the threshold, or says why it cannot.
+//! - [`burn_rate`] recognises SLO burn-rate alerts (window pairs, factor, objective).
 //! - [`patch`] turns edits into a unified diff that `git apply` and `patch -p1` accept.
 
+pub mod burn_rate;
 pub mod file;
 pub mod patch;
 pub mod threshold;

@@ -24,5 +24,6 @@ mod property;
 mod retro;
 mod rules;
 mod sample;
+mod slo;
 mod sources;
 mod webhook_blocks;
