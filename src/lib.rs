@@ -22,6 +22,7 @@ pub mod report;
 pub mod reviews;
 pub mod rules;
 pub mod sample;
+pub mod slo;
 pub mod sources;
 pub mod timefmt;
 pub mod timings;

@@ -19,6 +19,8 @@ enum Command {
     Simulate(cmd::simulate::Args),
     /// Replay a rule's threshold and `for:` over its metric series; score against actionable episodes.
     Backtest(cmd::backtest::Args),
+    /// Replay SLO burn-rate alerts over their recorded series: precision, recall, detection per window pair.
+    Slo(cmd::slo::Args),
     /// Compare two reports: per-rule deltas, fixed and new noise, and whether advice was applied.
     Compare(cmd::compare::Args),
     /// The alerts around one incident: timeline, detection, noise during it, reset.
@@ -52,6 +54,7 @@ fn main() {
         Command::Report(args) => cmd::report::run(args),
         Command::Simulate(args) => cmd::simulate::run(args),
         Command::Backtest(args) => cmd::backtest::run(args),
+        Command::Slo(args) => cmd::slo::run(args),
         Command::Compare(args) => cmd::compare::run(args),
         Command::Retro(args) => cmd::retro::run(args),
         Command::Sample(args) => cmd::sample::run(args),

@@ -102,10 +102,6 @@ fn find_rule<'a>(
         })
 }
 
-fn shell_quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', r"'\''"))
-}
-
 fn print_query(args: &Args, rule: &Rule) -> Result<()> {
     let Some(located) = rule.threshold.located() else {
         return Err(usage(format!("{}: no threshold located", rule.location())));
@@ -146,8 +142,8 @@ fn print_query(args: &Args, rule: &Rule) -> Result<()> {
         located.op,
         crate::rules::threshold::format_value(located.value),
         format_duration(step),
-        shell_quote(&located.series),
-        shell_quote(&url),
+        super::shell_quote(&located.series),
+        super::shell_quote(&url),
         rule.file_name,
         rule.name,
     );

@@ -10,6 +10,12 @@ pub mod report;
 pub mod retro;
 pub mod sample;
 pub mod simulate;
+pub mod slo;
+
+/// Quotes text for a POSIX shell command line.
+pub fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
 
 /// Writes text to standard output. A closed pipe (`alertnoise … | head`) is
 /// not an error: the reader has seen enough, so the rest is dropped.

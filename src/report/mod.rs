@@ -16,6 +16,7 @@ pub mod retro;
 pub mod rows;
 pub mod rules_csv;
 pub mod rules_json;
+pub mod slo;
 pub mod summary;
 pub mod terminal;
 

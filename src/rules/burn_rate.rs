@@ -506,15 +506,15 @@ fn recording_windows(rules: &[&Rule]) -> BTreeMap<String, Millis> {
         .collect()
 }
 
-/// The SLO's name: a `sloth_slo` or `slo` matcher of the expression's
-/// selectors, a `sloth_slo` or `slo` label of the rule, else the first
+/// The SLO's name: a `sloth_slo`, `slo` or `sloth_id` matcher of the
+/// expression's selectors or label of the rule, else the first
 /// selector's name without its window (`apiserver_request:burnrate1h` →
 /// `apiserver_request`).
 fn slo_name(rule: &Rule, ast: &Expr) -> String {
     let mut ranges = Vec::new();
     let mut selectors = Vec::new();
     collect_selectors(ast, &mut ranges, &mut selectors);
-    for key in ["sloth_slo", "slo"] {
+    for key in ["sloth_slo", "slo", "sloth_id"] {
         for s in &selectors {
             if let Some(m) = s.matchers.matchers.iter().find(|m| m.name == key) {
                 return m.value.clone();
@@ -552,23 +552,30 @@ fn pyrra_period(rule: &Rule, pairs: &[WindowPair]) -> Option<Millis> {
 }
 
 /// Sloth's `slo:time_period:days` recording rules (`vector(30)`), by the SLO
-/// named in their `sloth_slo` label.
+/// named in their `sloth_slo` and `sloth_id` labels.
 fn sloth_periods(rules: &[&Rule]) -> Vec<(String, Millis)> {
     rules
         .iter()
         .filter(|r| r.kind == super::RuleKind::Recording && r.name == "slo:time_period:days")
-        .filter_map(|r| {
-            let slo = r.labels.get("sloth_slo")?.text.clone();
-            let ast = promql_parser::parser::parse(&r.expr).ok()?;
-            let days = match strip_parens(&ast) {
-                Expr::Call(c) if c.func.name == "vector" => {
-                    super::threshold::constant(c.args.args.first()?)?
-                }
-                other => super::threshold::constant(other)?,
-            };
-            (days >= 1.0 && days.fract() == 0.0).then(|| (slo, days as Millis * 86_400_000))
+        .flat_map(|r| {
+            let days = sloth_days(r);
+            ["sloth_slo", "sloth_id"]
+                .into_iter()
+                .filter_map(move |key| Some((r.labels.get(key)?.text.clone(), days?)))
         })
         .collect()
+}
+
+/// The days of one `slo:time_period:days` rule.
+fn sloth_days(r: &Rule) -> Option<Millis> {
+    let ast = promql_parser::parser::parse(&r.expr).ok()?;
+    let days = match strip_parens(&ast) {
+        Expr::Call(c) if c.func.name == "vector" => {
+            super::threshold::constant(c.args.args.first()?)?
+        }
+        other => super::threshold::constant(other)?,
+    };
+    (days >= 1.0 && days.fract() == 0.0).then(|| days as Millis * 86_400_000)
 }
 
 /// The share of the SLO period's budget a pair's burn spends over its long

@@ -1,0 +1,171 @@
+//! `alertnoise slo`: replay every SLO burn-rate alert of the rule files over
+//! its recorded ratio series, window pair by window pair, and score each
+//! against the budget events (precision, recall, detection and reset time).
+//!
+//! Usage: `alertnoise slo --rules R --metrics DIR [--reviews F]
+//! [--slo-period 30d] [--out OUT [--force]]` writes `OUT/slo.json` and
+//! `OUT/slo.md` (without `--out`, prints the Markdown); `alertnoise slo --rules
+//! R --print-query [--server URL] [--since T] [--until T] [--step D]` prints
+//! the commands that export the series the replay needs.
+
+use super::history::parse_bound;
+use crate::error::{Error, Result};
+use crate::rules::{load_rule_files, Rule};
+use crate::slo::{self, Options};
+use crate::timefmt::{format_duration, format_millis, parse_duration};
+use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+use std::path::PathBuf;
+
+/// Arguments of `alertnoise slo`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Prometheus rule files or directories (with the burn-rate alerts and
+    /// their recording rules).
+    #[arg(long, required = true)]
+    pub rules: Vec<PathBuf>,
+    /// query_range answers of the series the alerts select (files or
+    /// directories of *.json; see --print-query).
+    #[arg(long, required_unless_present = "print_query")]
+    pub metrics: Vec<PathBuf>,
+    /// The review meeting's verdicts (CSV): they decide which episodes were real.
+    #[arg(long)]
+    pub reviews: Option<PathBuf>,
+    /// The SLO period for every SLO (default: what the rules say, else 30d).
+    #[arg(long, value_name = "DURATION")]
+    pub slo_period: Option<String>,
+    /// Write slo.json and slo.md into this directory.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Replace --out if alertnoise wrote it.
+    #[arg(long)]
+    pub force: bool,
+    /// Print the promtool and curl commands that export the series, and stop.
+    #[arg(long)]
+    pub print_query: bool,
+    /// The Prometheus server for --print-query.
+    #[arg(long, default_value = "http://localhost:9090")]
+    pub server: String,
+    /// Start of the exported range (default: 7 days before --until).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// End of the exported range (default: now, to the minute).
+    #[arg(long)]
+    pub until: Option<String>,
+    /// The query step for --print-query (use the rule group's evaluation interval).
+    #[arg(long, default_value = "1m")]
+    pub step: String,
+}
+
+/// Runs `alertnoise slo`.
+pub fn run(args: &Args) -> Result<()> {
+    let files = load_rule_files(&args.rules)?;
+    let rules: Vec<&Rule> = files.iter().flat_map(|f| &f.rules).collect();
+    if args.print_query {
+        return print_query(args, &rules);
+    }
+    let period_ms =
+        args.slo_period
+            .as_deref()
+            .map(|p| {
+                parse_duration(p).ok().filter(|ms| *ms > 0).ok_or_else(|| {
+                    Error::Usage(format!("--slo-period {p}: not a positive duration"))
+                })
+            })
+            .transpose()?;
+    let store = slo::series::load(&args.metrics)?;
+    let reviews = args.reviews.as_deref().map(crate::reviews::read);
+    if let Some(r) = &reviews {
+        for p in &r.problems {
+            eprintln!("alertnoise: warning: {p}");
+        }
+    }
+    let report = slo::analyse(&rules, &store, reviews.as_ref(), &Options { period_ms });
+    if report.slos.is_empty() {
+        let mut why = format!(
+            "no SLO burn-rate alert in {} (an alert comparing two windows' error ratios with `f * budget`)",
+            args.rules
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        for n in &report.not_recognised {
+            why.push_str(&format!("\n  {} ({}): {}", n.alert, n.location, n.reason));
+        }
+        return Err(Error::Usage(why));
+    }
+    for slo in &report.slos {
+        for p in &slo.problems {
+            eprintln!("alertnoise: warning: SLO {}: {p}", slo.name);
+        }
+    }
+    let markdown = crate::report::slo::markdown(&report);
+    match &args.out {
+        Some(out) => crate::outdir::write_dir(out, args.force, "slo.json", |dir| {
+            crate::outdir::write_file(
+                dir,
+                "slo.json",
+                crate::report::slo::json(&report).as_bytes(),
+            )?;
+            crate::outdir::write_file(dir, "slo.md", markdown.as_bytes())
+        }),
+        None => super::print_out(&markdown),
+    }
+}
+
+fn print_query(args: &Args, rules: &[&Rule]) -> Result<()> {
+    let selectors = slo::selectors_to_record(rules);
+    if selectors.is_empty() {
+        return Err(Error::Usage(
+            "no SLO burn-rate alert in the rule files: nothing to export".into(),
+        ));
+    }
+    let tz = chrono_tz::Tz::UTC;
+    let step = parse_duration(&args.step).map_err(|e| Error::Usage(format!("--step: {e}")))?;
+    let until = match &args.until {
+        Some(t) => parse_bound("--until", t, tz)?,
+        None => {
+            let now = chrono::Utc::now().timestamp_millis();
+            now - now % 60_000
+        }
+    };
+    let since = match &args.since {
+        Some(t) => parse_bound("--since", t, tz)?,
+        None => until - 7 * 86_400_000,
+    };
+    let server = args.server.trim_end_matches('/');
+    let mut out = format!(
+        "# The recorded series the burn-rate alerts read, {} to {} at {}:\nmkdir -p metrics\n",
+        format_millis(since),
+        format_millis(until),
+        format_duration(step)
+    );
+    for (i, selector) in selectors.iter().enumerate() {
+        let file = format!("metrics/{:02}.json", i + 1);
+        let url = format!(
+            "{server}/api/v1/query_range?query={}&start={}&end={}&step={}",
+            utf8_percent_encode(selector, NON_ALPHANUMERIC),
+            since / 1000,
+            until / 1000,
+            step as f64 / 1000.0
+        );
+        out.push_str(&format!(
+            "promtool query range --start {} --end {} --step {} -o json {server} {} > {file}\n\
+             #   or: curl -fsS {} > {file}\n",
+            format_millis(since),
+            format_millis(until),
+            format_duration(step),
+            super::shell_quote(selector),
+            super::shell_quote(&url),
+        ));
+    }
+    out.push_str(&format!(
+        "# then:\nalertnoise slo --rules {} --metrics metrics\n",
+        args.rules
+            .iter()
+            .map(|p| super::shell_quote(&p.display().to_string()))
+            .collect::<Vec<_>>()
+            .join(" --rules ")
+    ));
+    super::print_out(&out)
+}
