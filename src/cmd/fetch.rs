@@ -252,6 +252,10 @@ pub struct PrometheusArgs {
     /// The window and where it goes.
     #[command(flatten)]
     pub window: FetchWindow,
+    /// Also fetch the series the SLO burn-rate alerts select (their recorded
+    /// error ratios), for `alertnoise slo --metrics DIR`.
+    #[arg(long)]
+    pub metrics_for_rules: bool,
 }
 
 /// The window a fetch asks for, and the directory it writes.
@@ -453,6 +457,7 @@ pub fn fetch_prometheus(args: &PrometheusArgs, out: &Path) -> Result<String> {
         staged.path(),
         &mut manifest,
         &progress,
+        args.metrics_for_rules,
     );
     progress.finish();
     let fetched = fetched?;

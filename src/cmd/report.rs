@@ -87,6 +87,7 @@ fn fetch_first(args: &Args, url: &str) -> Result<super::history::HistoryArgs> {
             out: args.out.join(FETCHED),
             force: true,
         },
+        metrics_for_rules: false,
     };
     let summary = super::fetch::fetch_prometheus(&fetch, &fetch.window.out)?;
     eprintln!("{summary}");

@@ -114,7 +114,7 @@ pub fn run(args: &Args) -> Result<()> {
 }
 
 fn print_query(args: &Args, rules: &[&Rule]) -> Result<()> {
-    let selectors = slo::selectors_to_record(rules);
+    let selectors = crate::rules::burn_rate::recorded_selectors(rules);
     if selectors.is_empty() {
         return Err(Error::Usage(
             "no SLO burn-rate alert in the rule files: nothing to export".into(),

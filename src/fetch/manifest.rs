@@ -36,6 +36,10 @@ pub struct Manifest {
     /// Rule files written from the server's rules, relative to the directory.
     #[serde(default)]
     pub rule_files: Vec<String>,
+    /// Recorded series the SLO burn-rate alerts read (`fetch prometheus
+    /// --metrics-for-rules`): query_range answers, relative to the directory.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub metrics: Vec<String>,
     /// Files that are neither history nor rules (Alertmanager's status), relative to the directory.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub other_files: Vec<String>,
@@ -98,6 +102,13 @@ impl FetchedDir {
         crate::timefmt::parse_rfc3339(text).ok()
     }
 
+    /// The recorded series in it, as paths to read.
+    pub fn metric_paths(&self) -> Vec<PathBuf> {
+        (self.manifest.metrics.iter())
+            .map(|f| self.dir.join(f))
+            .collect()
+    }
+
     /// The rule files in it, as paths to read.
     pub fn rule_paths(&self) -> Vec<PathBuf> {
         (self.manifest.rule_files.iter())
@@ -112,6 +123,7 @@ impl FetchedDir {
         path == self.dir.join(FILE)
             || self.manifest.rule_files.iter().any(named)
             || self.manifest.other_files.iter().any(named)
+            || self.manifest.metrics.iter().any(named)
             || path
                 .file_name()
                 .is_some_and(|n| n.to_string_lossy().starts_with(TEMP_PREFIX))

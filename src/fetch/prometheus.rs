@@ -65,6 +65,8 @@ pub struct Fetched {
     pub series: usize,
     /// The last time the queries evaluated: the end of the history.
     pub last_evaluation: Millis,
+    /// Selectors of burn-rate alerts whose series were fetched.
+    pub metric_selectors: usize,
 }
 
 /// `/api/v1/rules`' answer, the parts used.
@@ -113,7 +115,9 @@ struct ApiRule {
 }
 
 /// Fetches `[since, until)` of history and the rules into `dir` (a
-/// directory being staged), and describes it in `manifest`.
+/// directory being staged), and describes it in `manifest`; with
+/// `metrics_for_rules`, also the series the SLO burn-rate alerts select
+/// (`metrics/`), at the same step and in the same chunks.
 pub fn fetch(
     client: &Client,
     since: Millis,
@@ -121,6 +125,7 @@ pub fn fetch(
     dir: &Path,
     manifest: &mut Manifest,
     progress: &Progress,
+    metrics_for_rules: bool,
 ) -> Result<Fetched> {
     let mut fetched = Fetched::default();
     let body = client.get("api/v1/rules", &[], &|_, _| false)?;
@@ -154,11 +159,66 @@ pub fn fetch(
         pending.push((from, to));
         from = to + step;
     }
-    progress.set_length(pending.len() as u64);
-    pending.reverse();
+    // The recorded series of the burn-rate alerts, when asked for.
+    let selectors = match metrics_for_rules {
+        true => {
+            let mut rules = Vec::new();
+            for (i, (file, text)) in rule_files(&groups).iter().enumerate() {
+                rules.extend(crate::rules::file::parse_rules(file, text, i)?);
+            }
+            crate::rules::burn_rate::recorded_selectors(&rules.iter().collect::<Vec<_>>())
+        }
+        false => Vec::new(),
+    };
+    progress.set_length(pending.len() as u64 * (1 + selectors.len() as u64));
+    let alerts = range_in_chunks(
+        client,
+        ALERTS_QUERY,
+        &pending,
+        step,
+        dir,
+        "alerts/ALERTS",
+        progress,
+        &mut fetched,
+    )?;
+    manifest.history.extend(alerts);
+    for (i, selector) in selectors.iter().enumerate() {
+        let prefix = format!("metrics/{:02}", i + 1);
+        let saved = range_in_chunks(
+            client,
+            selector,
+            &pending,
+            step,
+            dir,
+            &prefix,
+            progress,
+            &mut fetched,
+        )?;
+        manifest.metrics.extend(saved);
+        fetched.metric_selectors += 1;
+    }
+    Ok(fetched)
+}
+
+/// Asks `query` over the chunks `[from, to]` at `step`, splitting a chunk
+/// Prometheus refuses as too large, and saves each answer as
+/// `{prefix}-{from}-{to}.json`; gives the saved names in time order.
+#[allow(clippy::too_many_arguments)]
+fn range_in_chunks(
+    client: &Client,
+    query_text: &str,
+    chunks: &[(Millis, Millis)],
+    step: Millis,
+    dir: &Path,
+    prefix: &str,
+    progress: &Progress,
+    fetched: &mut Fetched,
+) -> Result<Vec<String>> {
+    let mut saved = Vec::new();
+    let mut pending: Vec<(Millis, Millis)> = chunks.iter().rev().copied().collect();
     while let Some((from, to)) = pending.pop() {
         let query = [
-            ("query", ALERTS_QUERY.to_string()),
+            ("query", query_text.to_string()),
             ("start", seconds(from)),
             ("end", seconds(to)),
             ("step", seconds(step)),
@@ -166,9 +226,9 @@ pub fn fetch(
         match client.get("api/v1/query_range", &query, &splittable) {
             Ok(body) => {
                 fetched.series += series_count(&body, &client.url_of("api/v1/query_range"))?;
-                let name = format!("alerts/ALERTS-{}-{}.json", from / 1000, to / 1000);
+                let name = format!("{prefix}-{}-{}.json", from / 1000, to / 1000);
                 write_file(dir, &name, &body)?;
-                manifest.history.push(name);
+                saved.push(name);
                 fetched.queries += 1;
                 progress.inc(1);
             }
@@ -187,7 +247,7 @@ pub fn fetch(
             Err(e) => return Err(e),
         }
     }
-    Ok(fetched)
+    Ok(saved)
 }
 
 /// The rule groups of a `/api/v1/rules` answer.
@@ -367,7 +427,10 @@ pub fn describe(since: Millis, until: Millis, fetched: &Fetched) -> String {
         fetched.series,
         fetched.alerting_rules,
         fetched.recording_rules
-    )
+    ) + &match fetched.metric_selectors {
+        0 => String::new(),
+        n => format!("; the recorded series of {n} burn-rate selectors"),
+    }
 }
 
 #[cfg(test)]

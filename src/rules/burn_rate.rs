@@ -578,6 +578,27 @@ fn sloth_days(r: &Rule) -> Option<Millis> {
     (days >= 1.0 && days.fract() == 0.0).then(|| days as Millis * 86_400_000)
 }
 
+/// The selectors of every recognised burn-rate alert's expression as PromQL,
+/// distinct, in the order written: the series a replay needs recorded (for
+/// `slo --print-query` and `fetch prometheus --metrics-for-rules`).
+pub fn recorded_selectors(rules: &[&Rule]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for alert in recognise(rules).alerts {
+        let Ok(expr) = promql_parser::parser::parse(&rules[alert.rule].expr) else {
+            continue;
+        };
+        let (mut ranges, mut selectors) = (Vec::new(), Vec::new());
+        collect_selectors(&expr, &mut ranges, &mut selectors);
+        for s in selectors {
+            let text = s.to_string();
+            if !out.contains(&text) {
+                out.push(text);
+            }
+        }
+    }
+    out
+}
+
 /// The share of the SLO period's budget a pair's burn spends over its long
 /// window before it fires: `f × long ÷ period` (the workbook's 2 %, 5 %, 10 %).
 pub fn budget_share(pair: &WindowPair, period_ms: Millis) -> f64 {

@@ -216,29 +216,6 @@ fn prepare(
     }
 }
 
-/// The vector selectors of an expression as PromQL, in the order written.
-pub fn selectors(expr: &Expr) -> Vec<String> {
-    fn walk(expr: &Expr, out: &mut Vec<String>) {
-        match expr {
-            Expr::VectorSelector(v) => out.push(v.to_string()),
-            Expr::MatrixSelector(m) => out.push(m.vs.to_string()),
-            Expr::Paren(p) => walk(&p.expr, out),
-            Expr::Unary(u) => walk(&u.expr, out),
-            Expr::Aggregate(a) => walk(&a.expr, out),
-            Expr::Subquery(s) => walk(&s.expr, out),
-            Expr::Binary(b) => {
-                walk(&b.lhs, out);
-                walk(&b.rhs, out);
-            }
-            Expr::Call(c) => c.args.args.iter().for_each(|a| walk(a, out)),
-            _ => {}
-        }
-    }
-    let mut out = Vec::new();
-    walk(expr, &mut out);
-    out
-}
-
 /// Whether a selector picks a series with these labels.
 fn selects(v: &VectorSelector, labels: &Labels) -> bool {
     if let Some(name) = &v.name {

@@ -124,6 +124,29 @@ pub struct PairReport {
     /// The workbook's detection time at a total outage (error ratio 1):
     /// `long × factor × budget`, plus `for:`.
     pub workbook_detection_at_outage_s: f64,
+    /// The episodes it would have produced.
+    pub firings: Vec<Firing>,
+}
+
+/// One replayed episode.
+#[derive(Debug, Clone, Serialize)]
+pub struct Firing {
+    /// When it fired (RFC 3339).
+    pub start: String,
+    /// When it resolved (RFC 3339); null while still firing at the end.
+    pub end: Option<String>,
+    /// Its labels from the expression.
+    pub labels: BTreeMap<String, String>,
+}
+
+impl Firing {
+    fn of(e: &Episode) -> Firing {
+        Firing {
+            start: format_millis(e.start),
+            end: e.end.map(format_millis),
+            labels: label_map(&e.labels),
+        }
+    }
 }
 
 /// One alert rule as written.
@@ -137,6 +160,8 @@ pub struct AlertReport {
     pub episodes: Option<usize>,
     /// Per week.
     pub alerts_per_week: Option<f64>,
+    /// The episodes.
+    pub firings: Vec<Firing>,
 }
 
 /// One budget event.
@@ -317,17 +342,18 @@ impl Context<'_> {
                     alert.for_ms,
                     alert.keep_firing_for_ms,
                 )
-                .len()
             });
             if let Err(why) = &whole {
                 problems.push(format!("{} ({}): {why}", alert.alert, alert.location));
             }
             let whole = whole.ok();
+            let n = whole.as_ref().map(Vec::len);
             alert_reports.push(AlertReport {
                 alert: alert.alert.clone(),
                 location: alert.location.clone(),
-                episodes: whole,
-                alerts_per_week: whole.map(|n| n as f64 / self.weeks),
+                episodes: n,
+                alerts_per_week: n.map(|n| n as f64 / self.weeks),
+                firings: whole.iter().flatten().map(Firing::of).collect(),
             });
             for pair in &alert.pairs {
                 let share = burn_rate::budget_share(pair, period_ms);
@@ -401,6 +427,7 @@ impl Context<'_> {
                         * pair.factor
                         * pair.budget
                         + alert.for_ms as f64 / 1000.0,
+                    firings: episodes.iter().flatten().map(Firing::of).collect(),
                 });
             }
         }
@@ -482,25 +509,6 @@ fn window_pair(pair: &WindowPair) -> String {
         Some(s) => format!("{}/{}", pair.long.text, s.text),
         None => pair.long.text.clone(),
     }
-}
-
-/// The selectors of every recognised burn-rate alert's expression, distinct,
-/// in the order written: what `--metrics` must hold (for `--print-query` and
-/// `fetch prometheus --metrics-for-rules`).
-pub fn selectors_to_record(rules: &[&Rule]) -> Vec<String> {
-    let recognised = burn_rate::recognise(rules);
-    let mut out: Vec<String> = Vec::new();
-    for alert in &recognised.alerts {
-        let Ok(expr) = promql_parser::parser::parse(&rules[alert.rule].expr) else {
-            continue;
-        };
-        for s in evaluate::selectors(&expr) {
-            if !out.contains(&s) {
-                out.push(s);
-            }
-        }
-    }
-    out
 }
 
 /// Labels as a map, for JSON.

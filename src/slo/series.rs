@@ -119,17 +119,33 @@ impl SeriesStore {
     }
 }
 
-/// Reads every `*.json` file under `paths` (directories recursively; a
-/// fetched directory's `fetch.json` manifest is skipped).
+/// Reads every `*.json` file under `paths` (directories recursively); of a
+/// fetched directory (`fetch prometheus --metrics-for-rules`), the recorded
+/// series its manifest lists.
 pub fn load(paths: &[PathBuf]) -> Result<SeriesStore> {
     let mut store = SeriesStore::default();
-    let files: Vec<PathBuf> = crate::sources::expand_inputs(paths)?
+    let fetched = crate::fetch::manifest::fetched_dirs(paths)?;
+    let plain: Vec<PathBuf> = paths
+        .iter()
+        .filter(|p| !fetched.iter().any(|f| f.dir == **p))
+        .cloned()
+        .collect();
+    let mut files: Vec<PathBuf> = crate::sources::expand_inputs(&plain)?
         .into_iter()
         .filter(|p| {
             p.extension().is_some_and(|e| e == "json")
                 && p.file_name().is_some_and(|n| n != "fetch.json")
         })
         .collect();
+    for dir in &fetched {
+        if dir.manifest.metrics.is_empty() {
+            return Err(Error::Usage(format!(
+                "--metrics {}: this fetched directory holds no recorded series; fetch it with --metrics-for-rules",
+                dir.dir.display()
+            )));
+        }
+        files.extend(dir.metric_paths());
+    }
     if files.is_empty() {
         return Err(Error::Usage(format!(
             "--metrics {}: no query_range answers (*.json) there",

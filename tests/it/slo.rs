@@ -367,7 +367,11 @@ fn replay_against_hand_computed_windows() {
     // 20 min of 100 % errors of a 43.2-minute budget; 10 h at 1 % of it.
     close(spent[0], 1200.0 / 2592.0, "outage's budget");
     // (The window's ramp below the budget at the burn's edges is not counted: 0.01 % of it.)
-    assert!((spent[5] / (0.01 * 36_000.0 / 2592.0) - 1.0).abs() < 1e-3, "burn's budget {}", spent[5]);
+    assert!(
+        (spent[5] / (0.01 * 36_000.0 / 2592.0) - 1.0).abs() < 1e-3,
+        "burn's budget {}",
+        spent[5]
+    );
     assert!(
         spent[1..5].iter().all(|s| (s - 20.0 / 2592.0).abs() < 1e-3),
         "{spent:?}"
@@ -428,4 +432,213 @@ fn replay_against_hand_computed_windows() {
         "{md}"
     );
     assert!(md.contains("**missed**"));
+}
+
+/// Error ratio stretches `(from, to, ratio)` in seconds after the pattern
+/// starts: a strong burn, a slow one, and a blip the long window ignores.
+/// (The blip comes more than the long window after the slow burn, which
+/// would otherwise still hold the long window above the threshold.)
+const LIVE_BURNS: [(f64, f64, f64); 3] = [(5.0, 15.0, 0.5), (30.0, 50.0, 0.15), (92.0, 94.0, 1.0)];
+/// Seconds the pattern runs: every episode has ended well before.
+const LIVE_PATTERN_S: u64 = 110;
+/// Requests a second.
+const LIVE_RATE: f64 = 100.0;
+
+const LIVE_RULES: &str = r#"groups:
+  - name: slo
+    interval: 1s
+    rules:
+      - record: slo:sli_error:ratio_rate10s
+        expr: sum(rate(requests_total{code="500"}[10s])) / sum(rate(requests_total[10s]))
+      - record: slo:sli_error:ratio_rate40s
+        expr: sum(rate(requests_total{code="500"}[40s])) / sum(rate(requests_total[40s]))
+      - alert: ShopFastBurn
+        expr: slo:sli_error:ratio_rate40s > (10 * (1 - 0.99)) and slo:sli_error:ratio_rate10s > (10 * (1 - 0.99))
+        for: 3s
+        labels:
+          severity: critical
+"#;
+
+/// A scrape target with request counters whose error share follows
+/// [`LIVE_BURNS`] from the moment `t0` is set.
+struct CounterTarget {
+    port: u16,
+    t0: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl CounterTarget {
+    fn start() -> CounterTarget {
+        use std::io::{Read, Write};
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let t0 = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (t0c, stopc) = (t0.clone(), stop.clone());
+        let born = crate::prometheus_replay::now_ms();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stopc.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(mut stream) = stream else { continue };
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf);
+                let now = crate::prometheus_replay::now_ms();
+                let total = LIVE_RATE * (now - born) as f64 / 1000.0;
+                let start = t0c.load(Ordering::SeqCst);
+                let t = if start == 0 {
+                    0.0
+                } else {
+                    (now.saturating_sub(start)) as f64 / 1000.0
+                };
+                let errors: f64 = LIVE_BURNS
+                    .iter()
+                    .map(|&(a, b, r)| LIVE_RATE * r * (b.min(t) - a).max(0.0))
+                    .sum();
+                let body = format!(
+                    "# TYPE requests_total counter\nrequests_total{{code=\"200\"}} {}\nrequests_total{{code=\"500\"}} {errors}\n",
+                    total - errors
+                );
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        CounterTarget { port, t0, stop }
+    }
+}
+
+impl Drop for CounterTarget {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = std::net::TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+/// Firing runs `(start, end)` in epoch seconds of one alert in fetched
+/// `ALERTS` answers: consecutive firing samples one step apart, the end one
+/// step after the last.
+fn alerts_firing(files: &[std::path::PathBuf], alert: &str) -> Vec<(i64, i64)> {
+    let mut times: Vec<i64> = Vec::new();
+    for file in files {
+        let v = read_json(file);
+        for series in v["data"]["result"].as_array().unwrap() {
+            let m = &series["metric"];
+            if m["__name__"] == "ALERTS" && m["alertname"] == alert && m["alertstate"] == "firing" {
+                times.extend(
+                    series["values"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|s| s[0].as_f64().unwrap() as i64),
+                );
+            }
+        }
+    }
+    times.sort_unstable();
+    times.dedup();
+    let mut runs: Vec<(i64, i64)> = Vec::new();
+    for t in times {
+        match runs.last_mut() {
+            Some(run) if t - run.1 <= 0 => run.1 = t + 1,
+            _ => runs.push((t, t + 1)),
+        }
+    }
+    runs
+}
+
+fn epoch_s(rfc3339: &serde_json::Value) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(rfc3339.as_str().unwrap())
+        .unwrap()
+        .timestamp()
+}
+
+#[test]
+fn replayed_pair_fires_as_prometheus_did_on_the_series_it_recorded() {
+    if !(have("prometheus") && have("promtool")) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let target = CounterTarget::start();
+    let (prometheus, port) = crate::prometheus_replay::start_prometheus_with(
+        dir.path(),
+        LIVE_RULES,
+        Some(target.port),
+        &[],
+        "",
+    );
+    // Let the windows fill with error-free traffic before the pattern starts.
+    std::thread::sleep(std::time::Duration::from_secs(12));
+    let t0 = crate::prometheus_replay::now_ms();
+    target.t0.store(t0, std::sync::atomic::Ordering::SeqCst);
+    std::thread::sleep(std::time::Duration::from_secs(LIVE_PATTERN_S));
+    let at = |ms: u64| {
+        chrono::DateTime::from_timestamp((ms / 1000) as i64, 0)
+            .unwrap()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+    let fetched = dir.path().join("fetched");
+    run_ok(bin().args([
+        "fetch",
+        "prometheus",
+        "--url",
+        &format!("http://127.0.0.1:{port}"),
+        "--since",
+        &at(t0 - 5_000),
+        "--until",
+        &at(t0 + LIVE_PATTERN_S * 1000),
+        "--metrics-for-rules",
+        "--out",
+        fetched.to_str().unwrap(),
+    ]));
+    drop(prometheus);
+    drop(target);
+    let manifest = read_json(&fetched.join("fetch.json"));
+    let metrics = manifest["metrics"].as_array().unwrap();
+    assert_eq!(metrics.len(), 2, "one answer per selector: {manifest}");
+    let out = dir.path().join("slo");
+    run_ok(
+        bin()
+            .args(["slo", "--rules"])
+            .arg(fetched.join("rules"))
+            .arg("--metrics")
+            .arg(&fetched)
+            .arg("--out")
+            .arg(&out),
+    );
+    let report = read_json(&out.join("slo.json"));
+    let slo = &report["slos"][0];
+    assert!(slo["problems"].as_array().unwrap().is_empty(), "{slo}");
+    let history: Vec<std::path::PathBuf> = manifest["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| fetched.join(f.as_str().unwrap()))
+        .collect();
+    let prometheus_fired = alerts_firing(&history, "ShopFastBurn");
+    let replayed: Vec<(i64, i64)> = slo["pairs"][0]["firings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (epoch_s(&f["start"]), epoch_s(&f["end"])))
+        .collect();
+    // The strong burn and the slow one fired; the blip did not.
+    assert!(prometheus_fired.len() >= 2, "{prometheus_fired:?}");
+    assert!(
+        prometheus_fired
+            .iter()
+            .all(|(s, _)| *s < (t0 / 1000) as i64 + 80),
+        "the blip fired: {prometheus_fired:?}"
+    );
+    assert_eq!(
+        replayed, prometheus_fired,
+        "replayed pair against Prometheus' ALERTS"
+    );
+    assert_eq!(slo["alerts"][0]["firings"], slo["pairs"][0]["firings"]);
+    assert_eq!(slo["pairs"][0]["long"], "40s");
+    assert_eq!(slo["pairs"][0]["short"], "10s");
 }
