@@ -599,6 +599,79 @@ pub fn recorded_selectors(rules: &[&Rule]) -> Vec<String> {
     out
 }
 
+/// Sets the burn-rate factor `from` to `to` in every burn-rate condition of
+/// `expr` that uses it (a pair's two sides); gives how many were changed.
+pub fn set_factor(expr: &mut Expr, from: f64, to: f64) -> usize {
+    match expr {
+        Expr::Paren(p) => set_factor(&mut p.expr, from, to),
+        Expr::Aggregate(a) => set_factor(&mut a.expr, from, to),
+        Expr::Binary(b) if b.op.is_comparison_operator() => {
+            let constant = match b.op.id() {
+                T_LSS | T_LTE => &mut b.lhs,
+                _ => &mut b.rhs,
+            };
+            match burn_product(constant) {
+                Some((f, _, _)) if f == from => set_factor_literal(constant, from, to),
+                _ => set_factor(&mut b.lhs, from, to),
+            }
+        }
+        Expr::Binary(b) => set_factor(&mut b.lhs, from, to) + set_factor(&mut b.rhs, from, to),
+        _ => 0,
+    }
+}
+
+/// Replaces the factor operand of `f * B` (through parentheses).
+fn set_factor_literal(expr: &mut Expr, from: f64, to: f64) -> usize {
+    let mut at = expr;
+    while let Expr::Paren(p) = at {
+        at = &mut p.expr;
+    }
+    let Expr::Binary(b) = at else { return 0 };
+    for side in [&mut b.lhs, &mut b.rhs] {
+        let mut inner: &mut Expr = side;
+        while let Expr::Paren(p) = inner {
+            inner = &mut p.expr;
+        }
+        if let Expr::NumberLiteral(n) = inner {
+            if (n.val - from).abs() <= 1e-11 * from.abs().max(1.0) {
+                n.val = to;
+                return 1;
+            }
+        }
+    }
+    0
+}
+
+/// Byte spans in `expr` of the number literals written for the factor
+/// `factor`: a number equal to it next to a `*` (`14.4 * 0.001`,
+/// `0.001 * 14.4`), for a patch to replace.
+pub fn factor_literals(expr: &str, factor: f64) -> Vec<(usize, usize)> {
+    use lrpar::{Lexeme, Lexer};
+    use promql_parser::parser::token::T_NUMBER;
+    let Ok(lexer) = promql_parser::parser::lexer(expr) else {
+        return Vec::new();
+    };
+    let tokens: Vec<(u16, usize, usize)> = lexer
+        .iter()
+        .filter_map(|l| l.ok())
+        .map(|l| (l.tok_id(), l.span().start(), l.span().end()))
+        .collect();
+    let same = |text: &str| {
+        text.parse::<f64>()
+            .is_ok_and(|v| (v - factor).abs() <= 1e-11 * factor.abs().max(1.0))
+    };
+    (0..tokens.len())
+        .filter(|&i| {
+            let (id, start, end) = tokens[i];
+            id == T_NUMBER
+                && same(&expr[start..end])
+                && (tokens.get(i + 1).is_some_and(|t| t.0 == T_MUL)
+                    || (i > 0 && tokens[i - 1].0 == T_MUL))
+        })
+        .map(|i| (tokens[i].1, tokens[i].2))
+        .collect()
+}
+
 /// The share of the SLO period's budget a pair's burn spends over its long
 /// window before it fires: `f × long ÷ period` (the workbook's 2 %, 5 %, 10 %).
 pub fn budget_share(pair: &WindowPair, period_ms: Millis) -> f64 {

@@ -211,6 +211,43 @@ pub struct Options {
     pub period_ms: Option<Millis>,
 }
 
+/// What the replay of one SLO keeps for the advice: its alerts, period and
+/// budget events.
+#[derive(Debug, Clone)]
+pub struct SloRun {
+    /// The SLO's name.
+    pub name: String,
+    /// Its period in milliseconds.
+    pub period_ms: Millis,
+    /// Its burn-rate alerts.
+    pub alerts: Vec<BurnRateAlert>,
+    /// Its budget events.
+    pub events: Vec<events::Event>,
+}
+
+/// One pair replayed with some factor and `for:`, and scored.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Its episodes.
+    pub episodes: Vec<Episode>,
+    /// Its score against the SLO's events.
+    pub score: score::Score,
+}
+
+impl Outcome {
+    /// Episodes that met a significant event (or a review called real) ÷ episodes.
+    pub fn precision(&self) -> Option<f64> {
+        let n = self.episodes.len();
+        (n > 0).then(|| self.score.true_episodes as f64 / n as f64)
+    }
+
+    /// Significant events met ÷ significant events.
+    pub fn recall(&self) -> Option<f64> {
+        let s = &self.score;
+        (s.significant > 0).then(|| s.detected as f64 / s.significant as f64)
+    }
+}
+
 /// Replays every burn-rate alert in `rules` over `store`.
 pub fn analyse(
     rules: &[&Rule],
@@ -218,10 +255,12 @@ pub fn analyse(
     reviews: Option<&Reviews>,
     options: &Options,
 ) -> SloReport {
-    let recognised = burn_rate::recognise(rules);
-    let times = store.times();
-    let step = store.step_ms;
-    let weeks = (store.span.1 - store.span.0 + step) as f64 / WEEK_MS;
+    analyse_with_runs(&Replayer::new(rules, store, reviews), options).0
+}
+
+/// [`analyse`], also giving each SLO's run for the advice.
+pub fn analyse_with_runs(replayer: &Replayer, options: &Options) -> (SloReport, Vec<SloRun>) {
+    let recognised = burn_rate::recognise(replayer.rules);
     let mut groups: Vec<(String, f64, Vec<&BurnRateAlert>)> = Vec::new();
     for alert in &recognised.alerts {
         let objective = alert.pairs[0].objective;
@@ -233,14 +272,7 @@ pub fn analyse(
             None => groups.push((alert.slo.clone(), objective, vec![alert])),
         }
     }
-    let context = Context {
-        rules,
-        store,
-        times: &times,
-        step,
-        weeks,
-        reviews,
-    };
+    let mut runs = Vec::new();
     let slos = groups
         .into_iter()
         .map(|(name, objective, alerts)| {
@@ -258,34 +290,102 @@ pub fn analyse(
                         .to_string(),
                 ),
             };
-            context.slo(name, objective, period_ms, period_from, &alerts)
+            let (slo, run) = replayer.slo(name, objective, period_ms, period_from, &alerts);
+            runs.push(run);
+            slo
         })
         .collect();
-    SloReport {
+    let store = replayer.store;
+    let report = SloReport {
         replayed: Replayed {
             start: format_millis(store.span.0),
             end: format_millis(store.span.1),
-            step: format_duration(step),
-            weeks,
+            step: format_duration(replayer.step),
+            weeks: replayer.weeks,
         },
         slos,
         not_recognised: recognised.not_recognised,
-    }
+    };
+    (report, runs)
 }
 
-struct Context<'a> {
+/// Replays expressions over a store of series at the series' own times.
+pub struct Replayer<'a> {
     rules: &'a [&'a Rule],
     store: &'a SeriesStore,
-    times: &'a [Millis],
+    times: Vec<Millis>,
     step: Millis,
     weeks: f64,
     reviews: Option<&'a Reviews>,
 }
 
-impl Context<'_> {
+impl<'a> Replayer<'a> {
+    /// A replayer over `store` for the alerts of `rules`, with review verdicts.
+    pub fn new(
+        rules: &'a [&'a Rule],
+        store: &'a SeriesStore,
+        reviews: Option<&'a Reviews>,
+    ) -> Self {
+        let step = store.step_ms;
+        Replayer {
+            rules,
+            store,
+            times: store.times(),
+            step,
+            weeks: (store.span.1 - store.span.0 + step) as f64 / WEEK_MS,
+            reviews,
+        }
+    }
+
+    /// Weeks the series cover.
+    pub fn weeks(&self) -> f64 {
+        self.weeks
+    }
+
+    /// The evaluation step.
+    pub fn step(&self) -> Millis {
+        self.step
+    }
+
+    /// Replays one pair of `alert` with the burn-rate factor `factor` and
+    /// `for: for_ms`, and scores it against `run`'s events.
+    pub fn pair(
+        &self,
+        run: &SloRun,
+        alert: &BurnRateAlert,
+        pair: &WindowPair,
+        factor: f64,
+        for_ms: Millis,
+    ) -> Result<Outcome, String> {
+        let mut expr = promql_parser::parser::parse(&pair.condition)
+            .map_err(|e| format!("`{}`: {e}", pair.condition))?;
+        if factor != pair.factor && burn_rate::set_factor(&mut expr, pair.factor, factor) == 0 {
+            return Err(format!("no factor {} in `{}`", pair.factor, pair.condition));
+        }
+        let evaluator = self.evaluator(expr, &pair.condition)?;
+        let episodes = replay::replay(&evaluator, &self.times, for_ms, alert.keep_firing_for_ms);
+        let rule = self.rules[alert.rule];
+        let verdict = |e: &Episode| self.verdict(rule, e);
+        let share = burn_rate::budget_share(pair, run.period_ms);
+        let tolerance = pair.short.as_ref().unwrap_or(&pair.long).ms;
+        let score = score::score(&episodes, &run.events, share, tolerance, &verdict);
+        Ok(Outcome { episodes, score })
+    }
+}
+
+impl Replayer<'_> {
     /// Parses `text` and builds its evaluator, or says why it cannot be replayed.
     fn prepare(&self, text: &str) -> Result<Evaluator<'_>, String> {
         let expr = promql_parser::parser::parse(text).map_err(|e| format!("`{text}`: {e}"))?;
+        self.evaluator(expr, text)
+    }
+
+    /// The evaluator of a parsed `expr` (written `text`), or why it cannot be replayed.
+    fn evaluator(
+        &self,
+        expr: promql_parser::parser::Expr,
+        text: &str,
+    ) -> Result<Evaluator<'_>, String> {
         let evaluator = Evaluator::new(self.store, expr).map_err(|e| format!("`{text}`: {e}"))?;
         let missing = evaluator.unmatched();
         if !missing.is_empty() {
@@ -308,7 +408,7 @@ impl Context<'_> {
         period_ms: Millis,
         period_from: String,
         alerts: &[&BurnRateAlert],
-    ) -> Slo {
+    ) -> (Slo, SloRun) {
         let mut problems = Vec::new();
         let budget = 1.0 - objective;
         // The error ratio: the shortest window any pair reads.
@@ -322,7 +422,9 @@ impl Context<'_> {
             .min_by_key(|(ms, _)| *ms);
         let events = match &shortest {
             Some((_, text)) => match self.prepare(text) {
-                Ok(evaluator) => events::find(&evaluator, self.times, self.step, budget, period_ms),
+                Ok(evaluator) => {
+                    events::find(&evaluator, &self.times, self.step, budget, period_ms)
+                }
                 Err(why) => {
                     problems.push(format!("budget events: {why}"));
                     Vec::new()
@@ -330,6 +432,13 @@ impl Context<'_> {
             },
             None => Vec::new(),
         };
+        let run = SloRun {
+            name: name.clone(),
+            period_ms,
+            alerts: alerts.iter().map(|a| (*a).clone()).collect(),
+            events,
+        };
+        let events = &run.events;
         let mut pairs = Vec::new();
         let mut alert_reports = Vec::new();
         let mut detections: Vec<Vec<Detection>> = vec![Vec::new(); events.len()];
@@ -338,7 +447,7 @@ impl Context<'_> {
             let whole = self.prepare(&rule.expr).map(|evaluator| {
                 replay::replay(
                     &evaluator,
-                    self.times,
+                    &self.times,
                     alert.for_ms,
                     alert.keep_firing_for_ms,
                 )
@@ -357,16 +466,8 @@ impl Context<'_> {
             });
             for pair in &alert.pairs {
                 let share = burn_rate::budget_share(pair, period_ms);
-                let replayed = self.prepare(&pair.condition).map(|evaluator| {
-                    replay::replay(
-                        &evaluator,
-                        self.times,
-                        alert.for_ms,
-                        alert.keep_firing_for_ms,
-                    )
-                });
-                let episodes = match replayed {
-                    Ok(e) => Some(e),
+                let outcome = match self.pair(&run, alert, pair, pair.factor, alert.for_ms) {
+                    Ok(o) => Some(o),
                     Err(why) => {
                         if alert.pairs.len() > 1 {
                             problems.push(format!(
@@ -378,11 +479,8 @@ impl Context<'_> {
                         None
                     }
                 };
-                let tolerance = pair.short.as_ref().unwrap_or(&pair.long).ms;
-                let verdict = |e: &Episode| self.verdict(rule, e);
-                let scored = episodes
-                    .as_ref()
-                    .map(|e| score::score(e, &events, share, tolerance, &verdict));
+                let episodes = outcome.as_ref().map(|o| &o.episodes);
+                let scored = outcome.as_ref().map(|o| &o.score);
                 for (i, v) in events.iter().enumerate() {
                     let threshold = pair.factor * pair.budget;
                     detections[i].push(Detection {
@@ -397,7 +495,7 @@ impl Context<'_> {
                         }),
                     });
                 }
-                let n = episodes.as_ref().map(Vec::len);
+                let n = episodes.map(Vec::len);
                 pairs.push(PairReport {
                     alert: alert.alert.clone(),
                     location: alert.location.clone(),
@@ -409,13 +507,8 @@ impl Context<'_> {
                     budget_share: share,
                     episodes: n,
                     alerts_per_week: n.map(|n| n as f64 / self.weeks),
-                    precision: scored
-                        .as_ref()
-                        .zip(n)
-                        .and_then(|(s, n)| (n > 0).then(|| s.true_episodes as f64 / n as f64)),
-                    recall: scored.as_ref().and_then(|s| {
-                        (s.significant > 0).then(|| s.detected as f64 / s.significant as f64)
-                    }),
+                    precision: outcome.as_ref().and_then(Outcome::precision),
+                    recall: outcome.as_ref().and_then(Outcome::recall),
                     significant_events: scored.as_ref().map_or(0, |s| s.significant),
                     detected_events: scored.as_ref().map_or(0, |s| s.detected),
                     detection_p50_s: scored.as_ref().and_then(|s| score::median(&s.detections_s)),
@@ -427,25 +520,25 @@ impl Context<'_> {
                         * pair.factor
                         * pair.budget
                         + alert.for_ms as f64 / 1000.0,
-                    firings: episodes.iter().flatten().map(Firing::of).collect(),
+                    firings: episodes.into_iter().flatten().map(Firing::of).collect(),
                 });
             }
         }
-        let events = events
-            .into_iter()
+        let reports = events
+            .iter()
             .zip(detections)
             .map(|(v, detections)| EventReport {
                 start: format_millis(v.start),
                 end: format_millis(v.end),
                 open: v.open,
-                labels: v.labels.into_iter().collect(),
+                labels: label_map(&v.labels),
                 budget_spent: v.budget_spent,
                 mean_error_ratio: v.mean_ratio,
                 peak_error_ratio: v.peak_ratio,
                 detections,
             })
             .collect();
-        Slo {
+        let slo = Slo {
             name,
             objective,
             period: period_text(period_ms),
@@ -454,9 +547,10 @@ impl Context<'_> {
             error_ratio: shortest.map(|(_, s)| s),
             pairs,
             alerts: alert_reports,
-            events,
+            events: reports,
             problems,
-        }
+        };
+        (slo, run)
     }
 
     /// A review's verdict on a replayed episode: by fingerprint and start, by
