@@ -8,6 +8,7 @@
 //! The thresholds every advisor uses are documented in `docs/advice/`.
 
 pub mod backtest;
+pub mod burn_rate;
 pub mod demote;
 pub mod inventory;
 pub mod keep_firing_for;
@@ -52,7 +53,8 @@ pub fn is_paging_severity(severity: &str) -> bool {
 pub struct Advice {
     /// The alert rule (`alertname`), or the team/service a lint is about.
     pub rule: String,
-    /// `raise_for`, `lower_for`, `keep_firing_for`, `threshold`, `remove`, `demote` or `lint`.
+    /// `raise_for`, `lower_for`, `keep_firing_for`, `threshold`, `remove`, `demote`,
+    /// `burn_rate` or `lint`.
     pub kind: &'static str,
     /// `file:line` of the rule, when rule files were given.
     pub location: Option<String>,

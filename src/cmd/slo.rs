@@ -3,8 +3,9 @@
 //! against the budget events (precision, recall, detection and reset time).
 //!
 //! Usage: `alertnoise slo --rules R --metrics DIR [--reviews F]
-//! [--slo-period 30d] [--out OUT [--force]]` writes `OUT/slo.json` and
-//! `OUT/slo.md` (without `--out`, prints the Markdown); `alertnoise slo --rules
+//! [--slo-period 30d] [--out OUT [--force]]` writes `OUT/slo.json`,
+//! `OUT/slo.md` and `OUT/slo.patch` (the `burn_rate` advice's changes to the
+//! rule files; without `--out`, prints the Markdown); `alertnoise slo --rules
 //! R --print-query [--server URL] [--since T] [--until T] [--step D]` prints
 //! the commands that export the series the replay needs.
 
@@ -33,7 +34,7 @@ pub struct Args {
     /// The SLO period for every SLO (default: what the rules say, else 30d).
     #[arg(long, value_name = "DURATION")]
     pub slo_period: Option<String>,
-    /// Write slo.json and slo.md into this directory.
+    /// Write slo.json, slo.md and slo.patch into this directory.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Replace --out if alertnoise wrote it.
@@ -79,7 +80,13 @@ pub fn run(args: &Args) -> Result<()> {
             eprintln!("alertnoise: warning: {p}");
         }
     }
-    let report = slo::analyse(&rules, &store, reviews.as_ref(), &Options { period_ms });
+    let replayer = slo::Replayer::new(&rules, &store, reviews.as_ref());
+    let (mut report, runs) = slo::analyse_with_runs(&replayer, &Options { period_ms });
+    report.advice = crate::advice::burn_rate::advise(&replayer, &runs, &files);
+    let (patch, notes) = crate::advice::combined_patch(&files, &report.advice);
+    for note in notes {
+        eprintln!("alertnoise: warning: no patch: {note}");
+    }
     if report.slos.is_empty() {
         let mut why = format!(
             "no SLO burn-rate alert in {} (an alert comparing two windows' error ratios with `f * budget`)",
@@ -107,7 +114,8 @@ pub fn run(args: &Args) -> Result<()> {
                 "slo.json",
                 crate::report::slo::json(&report).as_bytes(),
             )?;
-            crate::outdir::write_file(dir, "slo.md", markdown.as_bytes())
+            crate::outdir::write_file(dir, "slo.md", markdown.as_bytes())?;
+            crate::outdir::write_file(dir, "slo.patch", patch.as_bytes())
         }),
         None => super::print_out(&markdown),
     }

@@ -42,6 +42,26 @@ pub fn markdown(report: &SloReport) -> String {
     for slo in &report.slos {
         slo_section(slo, &mut out);
     }
+    if !report.advice.is_empty() {
+        out.push_str("## Advice\n\n");
+        for a in &report.advice {
+            out.push_str(&format!(
+                "- **{}** ({}): {}\n",
+                a.rule,
+                a.location.as_deref().unwrap_or("?"),
+                a.summary
+            ));
+            if let Some(patch) = &a.patch {
+                out.push_str(&format!(
+                    "\n  ```diff\n  {}\n  ```\n",
+                    patch.trim_end().replace('\n', "\n  ")
+                ));
+            } else if let Some(note) = &a.patch_note {
+                out.push_str(&format!("  (No patch: {note}.)\n"));
+            }
+        }
+        out.push('\n');
+    }
     if !report.not_recognised.is_empty() {
         out.push_str("## Not read as burn-rate alerts\n\n");
         for n in &report.not_recognised {

@@ -26,6 +26,8 @@ pub enum Change {
     KeepFiringFor(Millis),
     /// Replace the threshold literal.
     Threshold(f64),
+    /// Replace a burn-rate factor (every literal of it next to a `*`): from, to.
+    Factor(f64, f64),
     /// Set the value of an existing label.
     Label(String, String),
     /// Delete the rule.
@@ -122,6 +124,7 @@ fn edits_for(
             }
         }],
         Change::Threshold(value) => vec![threshold_edit(text, rule, *value)?],
+        Change::Factor(from, to) => factor_edits(text, rule, *from, *to)?,
         Change::Label(name, value) => {
             let current = rule
                 .labels
@@ -225,6 +228,53 @@ fn threshold_edit(text: &str, rule: &Rule, value: f64) -> Result<Edit, String> {
     })
 }
 
+/// The burn-rate factor's literals in the file: the n-th occurrence of a
+/// literal's text in `expr` is the n-th in the value's region of the file, as
+/// for a threshold.
+fn factor_edits(text: &str, rule: &Rule, from: f64, to: f64) -> Result<Vec<Edit>, String> {
+    let spans = super::burn_rate::factor_literals(&rule.expr, from);
+    if spans.is_empty() {
+        return Err(format!(
+            "rule `{}`: no factor {} written as a number in its expression",
+            rule.name,
+            format_value(from)
+        ));
+    }
+    let region = &text[rule.expr_span.start..rule.expr_span.end];
+    spans
+        .iter()
+        .map(|&(start, end)| {
+            let literal = &rule.expr[start..end];
+            let nth = rule.expr[..start].matches(literal).count();
+            let (offset, _) = region.match_indices(literal).nth(nth).ok_or_else(|| {
+                format!(
+                    "rule `{}`: the factor literal was not found in the file",
+                    rule.name
+                )
+            })?;
+            let start = rule.expr_span.start + offset;
+            Ok(Edit {
+                start,
+                end: start + literal.len(),
+                text: format_value(to),
+            })
+        })
+        .collect()
+}
+
+/// `expr` with the factor's literals replaced, as the read-back expects it.
+fn with_factor(expr: &str, from: f64, to: f64) -> String {
+    let mut out = String::with_capacity(expr.len());
+    let mut at = 0;
+    for (start, end) in super::burn_rate::factor_literals(expr, from) {
+        out.push_str(&expr[at..start]);
+        out.push_str(&format_value(to));
+        at = end;
+    }
+    out.push_str(&expr[at..]);
+    out
+}
+
 /// The lines of a rule's block, with the comment lines directly above it.
 fn remove_block(text: &str, lines: &LineIndex, rule: &Rule) -> Result<Edit, String> {
     if rule.block.flow {
@@ -302,6 +352,7 @@ pub fn verify(file: &RuleFile, changes: &[(usize, Change)], new_text: &str) -> R
                     e.labels.insert(k.clone(), v.clone());
                 }
                 Change::Remove => removed = true,
+                Change::Factor(from, to) => e.expr = with_factor(&e.expr, *from, *to),
                 Change::Threshold(v) => {
                     if let Some(lit) = rule.threshold.located().and_then(|l| l.literal.as_ref()) {
                         e.expr = format!(

@@ -40,6 +40,8 @@ pub struct SloReport {
     pub slos: Vec<Slo>,
     /// Rules with a burn-rate condition that could not be read whole.
     pub not_recognised: Vec<NotRecognised>,
+    /// `burn_rate` advice (filled by the caller that advises).
+    pub advice: Vec<crate::advice::Advice>,
 }
 
 /// The range the series cover.
@@ -305,6 +307,7 @@ pub fn analyse_with_runs(replayer: &Replayer, options: &Options) -> (SloReport, 
         },
         slos,
         not_recognised: recognised.not_recognised,
+        advice: Vec::new(),
     };
     (report, runs)
 }

@@ -642,3 +642,235 @@ fn replayed_pair_fires_as_prometheus_did_on_the_series_it_recorded() {
     assert_eq!(slo["pairs"][0]["long"], "40s");
     assert_eq!(slo["pairs"][0]["short"], "10s");
 }
+
+/// A 90 % SLO on the same series: 14.4 × its 10 % budget is an error ratio of 144 %.
+const NINETY_PERCENT_RULE: &str = r#"
+  - alert: ShopLowObjectiveBurn
+    expr: |
+      max(slo:sli_error:ratio_rate1h{sloth_id="shop-availability"} > (14.4 * (1 - 0.90))) without (sloth_window)
+      and
+      max(slo:sli_error:ratio_rate5m{sloth_id="shop-availability"} > (14.4 * (1 - 0.90))) without (sloth_window)
+    for: 2m
+    labels:
+      severity: critical
+"#;
+
+/// Runs `slo` on the scenario's series with `rules`; gives the report.
+fn slo_on_scenario(dir: &std::path::Path, name: &str, rules: &str) -> serde_json::Value {
+    let metrics = dir.join("metrics");
+    if !metrics.exists() {
+        write_recorded_series(&metrics, &scenario().0);
+    }
+    let rules = write(dir, name, rules);
+    let out = dir.join(format!("out-{name}"));
+    run_ok(
+        bin()
+            .args(["slo", "--rules"])
+            .arg(&rules)
+            .arg("--metrics")
+            .arg(&metrics)
+            .arg("--out")
+            .arg(&out),
+    );
+    read_json(&out.join("slo.json"))
+}
+
+fn advice_for<'a>(report: &'a serde_json::Value, alert: &str) -> &'a serde_json::Value {
+    report["advice"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["rule"] == alert)
+        .unwrap_or_else(|| panic!("no advice for {alert}: {}", report["advice"]))
+}
+
+/// Applies an advice's patch in `dir` with `patch -p1` and checks the result with promtool.
+fn apply_and_check(dir: &std::path::Path, advice: &serde_json::Value) {
+    let patch = advice["patch"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no patch: {advice}"));
+    let mut child = Command::new("patch")
+        .args(["-p1", "--quiet"])
+        .current_dir(dir)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), patch.as_bytes()).unwrap();
+    assert!(child.wait().unwrap().success(), "{patch}");
+    if have("promtool") {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "yml") {
+                run_ok(Command::new("promtool").args(["check", "rules"]).arg(&path));
+            }
+        }
+    }
+}
+
+#[test]
+fn burn_rate_advice_is_replayed_and_its_patch_does_what_the_replay_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let rules = format!("{SCENARIO_RULES}{NINETY_PERCENT_RULE}");
+    // The patch is applied from the directory the rule files are in.
+    let report = {
+        let metrics = d.join("metrics");
+        write_recorded_series(&metrics, &scenario().0);
+        write(d, "slo.yml", &rules);
+        let out = d.join("out");
+        run_ok(bin().current_dir(d).args([
+            "slo",
+            "--rules",
+            "slo.yml",
+            "--metrics",
+            "metrics",
+            "--out",
+            "out",
+        ]));
+        read_json(&out.join("slo.json"))
+    };
+    // The fast pair pages on the spikes (none spent its 2 %): a higher factor
+    // keeps the outage and drops them. The burn it missed was caught by the slow pair.
+    let fast = advice_for(&report, "ShopFastBurn");
+    assert_eq!(fast["kind"], "burn_rate");
+    assert_eq!(fast["change"]["factor"], 28.8, "{fast:#}");
+    assert_eq!(fast["evidence"]["before"]["episodes"], 3);
+    assert_eq!(fast["evidence"]["after"]["episodes"], 1);
+    assert_eq!(fast["evidence"]["after"]["precision"], 1.0);
+    assert_eq!(fast["evidence"]["after"]["detected_events"], 1);
+    assert!(fast["evidence"]["detection_added_s"].as_f64().unwrap() > 0.0);
+    // The 90 % SLO's pair can never fire.
+    let low = advice_for(&report, "ShopLowObjectiveBurn");
+    assert!(
+        low["summary"].as_str().unwrap().contains("can never fire"),
+        "{low}"
+    );
+    let factor = low["change"]["factor"].as_f64().unwrap();
+    assert!(factor * 0.1 < 1.0, "{low}");
+    assert!(
+        report["advice"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["rule"] != "ShopSlowBurn"),
+        "the slow pair does its job"
+    );
+    // slo.patch holds both; applied, promtool accepts it, and the replay of the
+    // patched rules gives what the advice said.
+    let patch = std::fs::read_to_string(d.join("out/slo.patch")).unwrap();
+    let combined = serde_json::json!({"patch": patch});
+    apply_and_check(d, &combined);
+    let patched = std::fs::read_to_string(d.join("slo.yml")).unwrap();
+    assert!(
+        patched.contains("(28.8 * 0.001)") && !patched.contains("(14.4 * 0.001)"),
+        "{patched}"
+    );
+    assert!(
+        patched.contains(&format!("({} * (1 - 0.90))", factor)),
+        "{patched}"
+    );
+    let again = slo_on_scenario(d, "patched.yml", &patched);
+    let fast_again = again["slos"][0]["pairs"][0].clone();
+    assert_eq!(fast_again["factor"], 28.8);
+    assert_eq!(
+        fast_again["episodes"],
+        fast["evidence"]["after"]["episodes"]
+    );
+    assert_eq!(
+        fast_again["precision"],
+        fast["evidence"]["after"]["precision"]
+    );
+    assert_eq!(
+        fast_again["detection_p50_s"],
+        fast["evidence"]["after"]["detection_p50_s"]
+    );
+    assert!(
+        again["advice"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["rule"] != "ShopFastBurn"),
+        "{}",
+        again["advice"]
+    );
+}
+
+#[test]
+fn a_burn_no_pair_caught_gets_a_lower_factor() {
+    let dir = tempfile::tempdir().unwrap();
+    // Only the fast pair: nothing catches the 10-hour burn at 10× the budget rate.
+    let fast_only = SCENARIO_RULES
+        .split("  - alert: ShopSlowBurn")
+        .next()
+        .unwrap()
+        .to_string();
+    let report = slo_on_scenario(dir.path(), "fast.yml", &fast_only);
+    let advice = advice_for(&report, "ShopFastBurn");
+    assert!(
+        advice["summary"]
+            .as_str()
+            .unwrap()
+            .contains("missed 1 budget event"),
+        "{advice}"
+    );
+    let factor = advice["change"]["factor"].as_f64().unwrap();
+    // The burn's 1h ratio is 1 %: the factor must bring 1.44 % under it.
+    assert!(factor * 0.001 < 0.01 && factor >= 7.2, "{advice}");
+    assert_eq!(advice["evidence"]["after"]["detected_events"], 2);
+    assert_eq!(advice["evidence"]["before"]["detected_events"], 1);
+    let patch = advice["patch"].as_str().unwrap();
+    assert!(patch.contains(&format!("({} * 0.001)", factor)), "{patch}");
+}
+
+#[test]
+fn a_ticket_that_only_fires_during_pages_is_called_a_duplicate() {
+    let dir = tempfile::tempdir().unwrap();
+    // A ticket on the fast windows at a higher factor: it fires on the outage
+    // and the last spike, each time after the page already fired.
+    let ticket = r#"
+  - alert: ShopTicketBurn
+    expr: |
+      max(slo:sli_error:ratio_rate1h{sloth_id="shop-availability"} > (20 * 0.001)) without (sloth_window)
+      and
+      max(slo:sli_error:ratio_rate5m{sloth_id="shop-availability"} > (20 * 0.001)) without (sloth_window)
+    for: 2m
+    labels:
+      severity: warning
+"#;
+    let report = slo_on_scenario(
+        dir.path(),
+        "ticket.yml",
+        &format!("{SCENARIO_RULES}{ticket}"),
+    );
+    let advice = advice_for(&report, "ShopTicketBurn");
+    assert!(
+        advice["summary"]
+            .as_str()
+            .unwrap()
+            .contains("while ShopFastBurn was already paging"),
+        "{advice}"
+    );
+    assert_eq!(
+        advice["evidence"]["inhibit_rule"]["source_matchers"][0],
+        "alertname=\"ShopFastBurn\""
+    );
+    assert_eq!(advice["evidence"]["ticket_episodes"], 2);
+    assert!(advice["patch"].is_null());
+    // A ticket that fires alone (the slow burn, as a warning) is not one.
+    let slow_ticket = SCENARIO_RULES.replacen(
+        "for: 15m\n    labels:\n      severity: critical",
+        "for: 15m\n    labels:\n      severity: warning",
+        1,
+    );
+    assert_ne!(slow_ticket, SCENARIO_RULES);
+    let report = slo_on_scenario(dir.path(), "slow-ticket.yml", &slow_ticket);
+    assert!(
+        report["advice"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| !a["summary"].as_str().unwrap().contains("already paging")),
+        "{}",
+        report["advice"]
+    );
+}
