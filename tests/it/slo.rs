@@ -874,3 +874,88 @@ fn a_ticket_that_only_fires_during_pages_is_called_a_duplicate() {
         report["advice"]
     );
 }
+
+#[test]
+fn review_verdicts_decide_which_replayed_episodes_were_real() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let report = slo_on_scenario(d, "slo.yml", SCENARIO_RULES);
+    let firings = report["slos"][0]["pairs"][0]["firings"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(firings.len(), 3);
+    // The meeting called the last spike's page actionable (someone fixed a bad
+    // deploy), by rule and start time, and the outage's page not (by fingerprint
+    // of the alert's labels: a planned failover).
+    let spike = firings[2]["start"].as_str().unwrap();
+    let outage = firings[0]["start"].as_str().unwrap();
+    let mut labels: std::collections::BTreeMap<String, String> = firings[0]["labels"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+        .collect();
+    labels.insert("alertname".into(), "ShopFastBurn".into());
+    labels.insert("severity".into(), "critical".into());
+    let fingerprint = alertnoise::fingerprint::fingerprint(&labels);
+    let reviews = write(
+        d,
+        "reviews.csv",
+        &format!(
+            "rule,fingerprint,starts_at,actionable\nShopFastBurn,,{spike},yes\n,{fingerprint},{outage},no\n"
+        ),
+    );
+    let out = d.join("reviewed");
+    run_ok(
+        bin()
+            .args(["slo", "--rules"])
+            .arg(d.join("slo.yml"))
+            .arg("--metrics")
+            .arg(d.join("metrics"))
+            .arg("--reviews")
+            .arg(&reviews)
+            .arg("--out")
+            .arg(&out),
+    );
+    let reviewed = read_json(&out.join("slo.json"));
+    let fast = &reviewed["slos"][0]["pairs"][0];
+    // Real: the spike (by review); not: the outage (by review) and the third spike (by the budget rule).
+    close(
+        fast["precision"].as_f64().unwrap(),
+        1.0 / 3.0,
+        "reviewed precision",
+    );
+    assert_eq!(
+        report["slos"][0]["pairs"][0]["precision"], fast["precision"],
+        "same share, other episodes"
+    );
+    // Recall is about budget events, not reviews: unchanged.
+    assert_eq!(fast["recall"], 0.5);
+    // Only the spike's verdict: two real episodes of three.
+    let only_spike = write(
+        d,
+        "only-spike.csv",
+        &format!("rule,starts_at,actionable\nShopFastBurn,{spike},yes\n"),
+    );
+    let out = d.join("reviewed-spike");
+    run_ok(
+        bin()
+            .args(["slo", "--rules"])
+            .arg(d.join("slo.yml"))
+            .arg("--metrics")
+            .arg(d.join("metrics"))
+            .arg("--reviews")
+            .arg(&only_spike)
+            .arg("--out")
+            .arg(&out),
+    );
+    let spike_only = read_json(&out.join("slo.json"));
+    close(
+        spike_only["slos"][0]["pairs"][0]["precision"]
+            .as_f64()
+            .unwrap(),
+        2.0 / 3.0,
+        "one more real",
+    );
+}
