@@ -42,6 +42,13 @@ pub struct Args {
     /// --since and --until then also take durations (`7d`, the default).
     #[arg(long, value_name = "URL")]
     pub prometheus: Option<String>,
+    /// query_range answers of the series the rules' SLO burn-rate alerts read
+    /// (see `alertnoise slo`): adds the SLO section and slo.json.
+    #[arg(long, value_name = "PATH")]
+    pub metrics: Vec<PathBuf>,
+    /// The SLO period for --metrics (default: what the rules say, else 30d).
+    #[arg(long, value_name = "DURATION")]
+    pub slo_period: Option<String>,
     /// With --prometheus: Prometheus' `http_config` YAML (credentials, TLS).
     #[arg(
         long = "http.config.file",
@@ -152,6 +159,25 @@ pub fn run(args: &Args) -> Result<()> {
         )),
         None => None,
     };
+    let slo = match args.metrics.is_empty() {
+        true => None,
+        false => {
+            if analysis.rule_files.is_empty() {
+                return Err(crate::error::Error::Usage(
+                    "--metrics replays the rules' SLO burn-rate alerts: give the rule files with --rules".into(),
+                ));
+            }
+            let period = super::slo::parse_period(args.slo_period.as_deref())?;
+            Some(crate::timings::stage("slo", || {
+                super::slo::replay_and_advise(
+                    &analysis.rule_files,
+                    &args.metrics,
+                    args.history.reviews.as_deref(),
+                    period,
+                )
+            })?)
+        }
+    };
     let columns: Vec<String> = analysis
         .metrics
         .get_column_names()
@@ -169,6 +195,7 @@ pub fn run(args: &Args) -> Result<()> {
             with_rules: !analysis.rule_files.is_empty(),
             rules_fetched_from: &analysis.rules_fetched_from,
             trends: trends.as_ref(),
+            slo: slo.as_ref().map(|(report, patch)| (report, patch.as_str())),
         })
     })?;
     if let Some(dir) = &args.history_dir {

@@ -64,29 +64,9 @@ pub fn run(args: &Args) -> Result<()> {
     if args.print_query {
         return print_query(args, &rules);
     }
-    let period_ms =
-        args.slo_period
-            .as_deref()
-            .map(|p| {
-                parse_duration(p).ok().filter(|ms| *ms > 0).ok_or_else(|| {
-                    Error::Usage(format!("--slo-period {p}: not a positive duration"))
-                })
-            })
-            .transpose()?;
-    let store = slo::series::load(&args.metrics)?;
-    let reviews = args.reviews.as_deref().map(crate::reviews::read);
-    if let Some(r) = &reviews {
-        for p in &r.problems {
-            eprintln!("alertnoise: warning: {p}");
-        }
-    }
-    let replayer = slo::Replayer::new(&rules, &store, reviews.as_ref());
-    let (mut report, runs) = slo::analyse_with_runs(&replayer, &Options { period_ms });
-    report.advice = crate::advice::burn_rate::advise(&replayer, &runs, &files);
-    let (patch, notes) = crate::advice::combined_patch(&files, &report.advice);
-    for note in notes {
-        eprintln!("alertnoise: warning: no patch: {note}");
-    }
+    let period_ms = parse_period(args.slo_period.as_deref())?;
+    let (report, patch) =
+        replay_and_advise(&files, &args.metrics, args.reviews.as_deref(), period_ms)?;
     if report.slos.is_empty() {
         let mut why = format!(
             "no SLO burn-rate alert in {} (an alert comparing two windows' error ratios with `f * budget`)",
@@ -119,6 +99,44 @@ pub fn run(args: &Args) -> Result<()> {
         }),
         None => super::print_out(&markdown),
     }
+}
+
+/// The SLO report of the burn-rate alerts in `files` over the series in
+/// `metrics`, with its `burn_rate` advice, and their combined patch; for
+/// `slo` and `report --metrics` alike.
+pub fn replay_and_advise(
+    files: &[crate::rules::RuleFile],
+    metrics: &[PathBuf],
+    reviews: Option<&std::path::Path>,
+    period_ms: Option<crate::timefmt::Millis>,
+) -> Result<(slo::SloReport, String)> {
+    let rules: Vec<&Rule> = files.iter().flat_map(|f| &f.rules).collect();
+    let store = slo::series::load(metrics)?;
+    let reviews = reviews.map(crate::reviews::read);
+    if let Some(r) = &reviews {
+        for p in &r.problems {
+            eprintln!("alertnoise: warning: {p}");
+        }
+    }
+    let replayer = slo::Replayer::new(&rules, &store, reviews.as_ref());
+    let (mut report, runs) = slo::analyse_with_runs(&replayer, &Options { period_ms });
+    report.advice = crate::advice::burn_rate::advise(&replayer, &runs, files);
+    let (patch, notes) = crate::advice::combined_patch(files, &report.advice);
+    for note in notes {
+        eprintln!("alertnoise: warning: no patch: {note}");
+    }
+    Ok((report, patch))
+}
+
+/// `--slo-period` as milliseconds.
+pub fn parse_period(text: Option<&str>) -> Result<Option<crate::timefmt::Millis>> {
+    text.map(|p| {
+        parse_duration(p)
+            .ok()
+            .filter(|ms| *ms > 0)
+            .ok_or_else(|| Error::Usage(format!("--slo-period {p}: not a positive duration")))
+    })
+    .transpose()
 }
 
 fn print_query(args: &Args, rules: &[&Rule]) -> Result<()> {

@@ -429,6 +429,7 @@ pub fn render(input: &ReportInput) -> Result<String> {
             problems => model.problems,
             more_problems => model.more_problems,
             with_trends => input.trends.is_some(),
+            slo => input.slo.map(|(report, _)| Serde(report)),
         },
     )
 }

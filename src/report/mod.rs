@@ -53,6 +53,8 @@ pub struct ReportInput<'a> {
     pub rules_fetched_from: &'a [String],
     /// With `--history`: each rule's noise score over the last runs.
     pub trends: Option<&'a std::collections::BTreeMap<String, Vec<f64>>>,
+    /// With `--metrics`: the SLO burn-rate replay and its advice's patch.
+    pub slo: Option<(&'a crate::slo::SloReport, &'a str)>,
 }
 
 /// The files a report directory gets (`--outputs md,html,json`);
@@ -182,6 +184,10 @@ impl ReportWriter {
                 let patch = input.advice.patch.as_deref().unwrap_or_default();
                 write_file(tmp, "advice.patch", patch.as_bytes())?;
             }
+            if let Some((report, patch)) = input.slo {
+                write_file(tmp, "slo.json", slo::json(report).as_bytes())?;
+                write_file(tmp, "slo.patch", patch.as_bytes())?;
+            }
         }
         write_pages(tmp, &input, self.outputs)?;
         if let Some(kept) = self.keep.as_ref().filter(|k| k.exists()) {
@@ -211,6 +217,10 @@ fn write_pages(tmp: &Path, input: &ReportInput, outputs: Outputs) -> Result<()> 
                 input.trends,
             )
         })?;
+        let md = match input.slo {
+            Some((report, _)) => slo::insert_section(&md, report),
+            None => md,
+        };
         write_file(tmp, "report.md", md.as_bytes())?;
     }
     if outputs.html {

@@ -29,6 +29,22 @@ fn pair_name(p: &PairReport) -> String {
     }
 }
 
+/// `report.md` with the SLO section before its data-quality section (or at
+/// the end), its headings one level down.
+pub fn insert_section(page: &str, report: &SloReport) -> String {
+    let section: String = markdown(report)
+        .lines()
+        .map(|l| match l.starts_with('#') {
+            true => format!("#{l}\n"),
+            false => format!("{l}\n"),
+        })
+        .collect();
+    match page.find("\n## Data quality") {
+        Some(at) => format!("{}\n{}{}", &page[..at], section, &page[at..]),
+        None => format!("{page}\n{section}"),
+    }
+}
+
 /// `slo.md`: what the weekly review reads.
 pub fn markdown(report: &SloReport) -> String {
     let r = &report.replayed;

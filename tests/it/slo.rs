@@ -959,3 +959,76 @@ fn review_verdicts_decide_which_replayed_episodes_were_real() {
         "one more real",
     );
 }
+
+#[test]
+fn report_with_metrics_has_the_slo_section_and_the_same_slo_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let alone = slo_on_scenario(d, "slo.yml", SCENARIO_RULES);
+    let history = write(
+        d,
+        "history.csv",
+        "rule,starts_at,ends_at,severity\nShopFastBurn,2026-01-05T02:03:00Z,2026-01-05T02:25:00Z,critical\n",
+    );
+    let out = d.join("report");
+    run_ok(
+        bin()
+            .arg("report")
+            .arg(&history)
+            .arg("--rules")
+            .arg(d.join("slo.yml"))
+            .arg("--metrics")
+            .arg(d.join("metrics"))
+            .arg("--out")
+            .arg(&out),
+    );
+    assert_eq!(
+        read_json(&out.join("slo.json")),
+        alone,
+        "report --metrics and slo agree"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("slo.patch")).unwrap(),
+        std::fs::read_to_string(d.join("out-slo.yml/slo.patch")).unwrap()
+    );
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    let slo_at = md.find("## SLO burn-rate alerts").expect("the SLO section");
+    assert!(slo_at < md.find("## Data quality").unwrap());
+    assert!(
+        md.contains("| ShopSlowBurn | 6h/30m | 6 | 15m | critical | 5.0 % | 2 |"),
+        "{md}"
+    );
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("<h2 id=\"slo\">SLO burn-rate alerts</h2>"));
+    assert!(
+        html.contains("<td>ShopFastBurn</td><td>1h/5m</td><td>14.4</td><td>2m</td>"),
+        "{html}"
+    );
+    // Without rule files there is nothing to replay.
+    let no_rules = bin()
+        .arg("report")
+        .arg(&history)
+        .arg("--metrics")
+        .arg(d.join("metrics"))
+        .arg("--out")
+        .arg(d.join("no-rules"))
+        .output()
+        .unwrap();
+    assert_eq!(no_rules.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&no_rules.stderr).contains("give the rule files with --rules"));
+    // A --metrics directory without answers says so.
+    std::fs::create_dir_all(d.join("empty")).unwrap();
+    let empty = bin()
+        .args(["slo", "--rules"])
+        .arg(d.join("slo.yml"))
+        .arg("--metrics")
+        .arg(d.join("empty"))
+        .output()
+        .unwrap();
+    assert_eq!(empty.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&empty.stderr).contains("no query_range answers"),
+        "{}",
+        String::from_utf8_lossy(&empty.stderr)
+    );
+}
