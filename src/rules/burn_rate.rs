@@ -696,6 +696,37 @@ mod tests {
         assert_eq!(name_window("job:errors_1h"), Some(3_600_000));
     }
 
+    proptest::proptest! {
+        /// Any expression put together from burn-rate pieces is read or
+        /// refused with a reason, never a panic.
+        #[test]
+        fn any_expression_is_read_or_refused(pieces in proptest::collection::vec(0usize..16, 1..12)) {
+            const PIECES: [&str; 16] = [
+                "x:ratio_rate5m", "x:ratio_rate1h", " > ", " < ", "(14.4 * 0.001)", "(1 - 0.999)",
+                " and ", " or ", " and on (a) ", "max(", ") without (w)", "sum by (c) (", ")",
+                "rate(y[5m])", " * ", "6",
+            ];
+            let expr: String = pieces.iter().map(|&i| PIECES[i]).collect();
+            let Ok(rules) = crate::rules::file::parse_rules(
+                "p.yml",
+                &format!("groups:\n- name: g\n  rules:\n  - alert: A\n    expr: {}\n", serde_json::to_string(&expr).unwrap()),
+                0,
+            ) else {
+                return Ok(());
+            };
+            let refs: Vec<&Rule> = rules.iter().collect();
+            let found = recognise(&refs);
+            for alert in &found.alerts {
+                proptest::prop_assert!(!alert.pairs.is_empty());
+                for pair in &alert.pairs {
+                    proptest::prop_assert!(pair.budget > 0.0 && pair.budget < 1.0);
+                    proptest::prop_assert!(pair.short.as_ref().is_none_or(|s| s.ms < pair.long.ms));
+                }
+            }
+            let _ = recorded_selectors(&refs);
+        }
+    }
+
     #[test]
     fn objectives_are_rounded_to_what_was_meant() {
         assert_eq!(round_objective(1.0 - 0.0009999999999999432), 0.999);

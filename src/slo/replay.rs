@@ -149,6 +149,33 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// The replay of `x > 0.5` agrees with the threshold backtest's own
+        /// model of Prometheus (`advice::backtest::firings`), an independent
+        /// implementation, on any series, `for:` and `keep_firing_for:`.
+        #[test]
+        fn agrees_with_the_backtest_model(
+            values in proptest::collection::vec(0u8..2, 1..60),
+            for_steps in 0i64..5,
+            keep_steps in 0i64..4,
+        ) {
+            let values: Vec<f64> = values.into_iter().map(f64::from).collect();
+            let (for_ms, keep_ms) = (for_steps * 60_000, keep_steps * 60_000);
+            let ours = episodes(&values, "x > 0.5", for_ms, keep_ms);
+            let series = crate::advice::backtest::Series {
+                labels: Default::default(),
+                samples: values.iter().enumerate().map(|(i, v)| (i as Millis * 60_000, *v)).collect(),
+            };
+            let last = (values.len() as i64 - 1) * 60_000;
+            let theirs: Vec<(Millis, Option<Millis>)> =
+                crate::advice::backtest::firings(&series, ">", 0.5, for_ms, keep_ms, 60_000)
+                    .into_iter()
+                    .map(|(s, e)| (s / 60_000, (e <= last).then_some(e / 60_000)))
+                    .collect();
+            proptest::prop_assert_eq!(ours, theirs);
+        }
+    }
+
     #[test]
     fn keep_firing_for_holds_across_a_gap_and_open_alerts_stay_open() {
         let v = [1.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0];
