@@ -32,8 +32,13 @@ pub const LOW_PRECISION: f64 = 0.5;
 struct Candidate {
     factor: f64,
     for_ms: Millis,
+    /// A minimum-traffic guard: requests over the long window, and the guard's PromQL.
+    guard: Option<(f64, String)>,
     outcome: Outcome,
 }
+
+/// A setting to replay: factor, `for:`, and an optional minimum of requests.
+type Setting = (f64, Millis, Option<f64>);
 
 impl Candidate {
     fn figures(&self, weeks: f64) -> Value {
@@ -41,6 +46,7 @@ impl Candidate {
         json!({
             "factor": self.factor,
             "for": format_duration(self.for_ms),
+            "min_requests": self.guard.as_ref().map(|g| g.0),
             "episodes": o.episodes.len(),
             "alerts_per_week": o.episodes.len() as f64 / weeks,
             "precision": o.precision(),
@@ -146,6 +152,9 @@ fn edits(
     if let Some(f) = change.and_then(|c| c.get("factor")).and_then(Value::as_f64) {
         changes.push((fi, ri, Change::Factor(pair.factor, f)));
     }
+    if let Some(guard) = change.and_then(|c| c.get("guard")).and_then(Value::as_str) {
+        changes.push((fi, ri, Change::Guard(guard.to_string())));
+    }
     if let Some(ms) = change
         .and_then(|c| c.get("for"))
         .and_then(Value::as_str)
@@ -205,20 +214,76 @@ fn replay_all(
     run: &SloRun,
     alert: &BurnRateAlert,
     pair: &WindowPair,
-    settings: &[(f64, Millis)],
+    settings: &[Setting],
 ) -> Vec<Candidate> {
     settings
         .iter()
-        .filter(|(f, _)| *f > 0.0 && f * pair.budget < 1.0)
-        .filter_map(|&(factor, for_ms)| {
-            let outcome = replayer.pair(run, alert, pair, factor, for_ms).ok()?;
+        .filter(|(f, _, _)| *f > 0.0 && f * pair.budget < 1.0)
+        .filter_map(|&(factor, for_ms, min)| {
+            let guard = match (min, &run.requests) {
+                (Some(n), Some(selector)) => Some((
+                    n,
+                    crate::rules::burn_rate::traffic_guard(selector, pair.long.ms, n),
+                )),
+                _ => None,
+            };
+            let outcome = replayer
+                .pair_with(
+                    run,
+                    alert,
+                    pair,
+                    factor,
+                    for_ms,
+                    guard.as_ref().map(|g| g.1.as_str()),
+                )
+                .ok()?;
             Some(Candidate {
                 factor,
                 for_ms,
+                guard,
                 outcome,
             })
         })
         .collect()
+}
+
+/// Minimum-traffic guards worth trying: just above the requests over the
+/// long window at each episode that was not real, lowest first (single-pair
+/// alerts with `--requests` only: the guard goes on the whole expression).
+fn guard_levels(
+    replayer: &Replayer,
+    run: &SloRun,
+    alert: &BurnRateAlert,
+    pair: &WindowPair,
+    now: &Outcome,
+) -> Vec<f64> {
+    let Some(selector) = &run.requests else {
+        return Vec::new();
+    };
+    if alert.pairs.len() != 1 {
+        return Vec::new();
+    }
+    let false_starts: Vec<Millis> = now
+        .episodes
+        .iter()
+        .zip(&now.score.real)
+        .filter(|(_, real)| !**real)
+        .map(|(e, _)| e.active_at)
+        .collect();
+    let Ok(rates) = replayer.sum_at(selector, &false_starts) else {
+        return Vec::new();
+    };
+    let window_s = pair.long.ms as f64 / 1000.0;
+    let mut levels: Vec<f64> = rates
+        .into_iter()
+        .flatten()
+        .map(|rate| round3(rate * window_s * 1.05))
+        .filter(|n| *n > 0.0)
+        .collect();
+    levels.sort_by(f64::total_cmp);
+    levels.dedup();
+    levels.truncate(8);
+    levels
 }
 
 /// The chosen candidate's change, summary numbers and the evidence.
@@ -237,6 +302,10 @@ fn describe(
     }
     if chosen.for_ms != alert.for_ms {
         change.insert("for".into(), json!(format_duration(chosen.for_ms)));
+    }
+    if let Some((n, guard)) = &chosen.guard {
+        change.insert("min_requests".into(), json!(n));
+        change.insert("guard".into(), json!(guard));
     }
     advice.change = Some(Value::Object(change));
     let detection = |c: &Candidate| median(&c.outcome.score.detections_s);
@@ -272,6 +341,13 @@ fn setting(c: &Candidate, alert: &BurnRateAlert, pair: &WindowPair) -> String {
     if c.for_ms != alert.for_ms {
         parts.push(format!("for: {}", format_duration(c.for_ms)));
     }
+    if let Some((n, _)) = &c.guard {
+        parts.push(format!(
+            "a guard of at least {} requests in {}",
+            format_value(*n),
+            pair.long.text
+        ));
+    }
     parts.join(" and ")
 }
 
@@ -292,9 +368,9 @@ fn never_fires(
     now: &Outcome,
 ) -> Option<Advice> {
     let most = 1.0 / pair.budget;
-    let settings: Vec<(f64, Millis)> = [0.9, 0.6, 0.3]
+    let settings: Vec<Setting> = [0.9, 0.6, 0.3]
         .iter()
-        .map(|s| (round3(most * s), alert.for_ms))
+        .map(|s| (round3(most * s), alert.for_ms, None))
         .collect();
     let all = replay_all(replayer, run, alert, pair, &settings);
     // The most recall, then precision, then the largest factor (fewest pages).
@@ -308,6 +384,7 @@ fn never_fires(
     let before = Candidate {
         factor: pair.factor,
         for_ms: alert.for_ms,
+        guard: None,
         outcome: now.clone(),
     };
     let summary = format!(
@@ -334,11 +411,11 @@ fn missed(
     now: &Outcome,
     unseen: usize,
 ) -> Option<Advice> {
-    let mut settings = Vec::new();
+    let mut settings: Vec<Setting> = Vec::new();
     for scale in [1.0, 0.9, 0.8, 0.7, 0.6, 0.5] {
         for for_ms in [alert.for_ms, alert.for_ms / 2, 0] {
-            let setting = (round3(pair.factor * scale), for_ms);
-            if !settings.contains(&setting) && setting != (pair.factor, alert.for_ms) {
+            let setting = (round3(pair.factor * scale), for_ms, None);
+            if !settings.contains(&setting) && setting != (pair.factor, alert.for_ms, None) {
                 settings.push(setting);
             }
         }
@@ -359,6 +436,7 @@ fn missed(
     let before = Candidate {
         factor: pair.factor,
         for_ms: alert.for_ms,
+        guard: None,
         outcome: now.clone(),
     };
     let summary = format!(
@@ -389,18 +467,22 @@ fn imprecise(
     now: &Outcome,
 ) -> Option<Advice> {
     let step = replayer.step();
-    let mut settings = Vec::new();
+    let mut settings: Vec<Setting> = Vec::new();
     for scale in [1.0, 1.25, 1.5, 2.0] {
         for for_ms in [
             alert.for_ms,
             (alert.for_ms * 2).max(2 * step),
             (alert.for_ms * 3).max(3 * step),
         ] {
-            let setting = (round3(pair.factor * scale), for_ms);
-            if !settings.contains(&setting) && setting != (pair.factor, alert.for_ms) {
+            let setting = (round3(pair.factor * scale), for_ms, None);
+            if !settings.contains(&setting) && setting != (pair.factor, alert.for_ms, None) {
                 settings.push(setting);
             }
         }
+    }
+    // With the SLO's requests: a minimum-traffic guard, as it is.
+    for n in guard_levels(replayer, run, alert, pair, now) {
+        settings.push((pair.factor, alert.for_ms, Some(n)));
     }
     let all = replay_all(replayer, run, alert, pair, &settings);
     // Keep every event it caught; then precision, fewer episodes, earlier detection.
@@ -421,6 +503,7 @@ fn imprecise(
     let before = Candidate {
         factor: pair.factor,
         for_ms: alert.for_ms,
+        guard: None,
         outcome: now.clone(),
     };
     let summary = format!(

@@ -49,6 +49,10 @@ pub struct Args {
     /// The SLO period for --metrics (default: what the rules say, else 30d).
     #[arg(long, value_name = "DURATION")]
     pub slo_period: Option<String>,
+    /// With --metrics: a recorded series of the SLO's requests per second
+    /// (see `alertnoise slo --requests`).
+    #[arg(long, value_name = "[SLO=]SELECTOR")]
+    pub requests: Vec<String>,
     /// With --prometheus: Prometheus' `http_config` YAML (credentials, TLS).
     #[arg(
         long = "http.config.file",
@@ -167,13 +171,16 @@ pub fn run(args: &Args) -> Result<()> {
                     "--metrics replays the rules' SLO burn-rate alerts: give the rule files with --rules".into(),
                 ));
             }
-            let period = super::slo::parse_period(args.slo_period.as_deref())?;
+            let options = crate::slo::Options {
+                period_ms: super::slo::parse_period(args.slo_period.as_deref())?,
+                requests: super::slo::parse_requests(&args.requests),
+            };
             Some(crate::timings::stage("slo", || {
                 super::slo::replay_and_advise(
                     &analysis.rule_files,
                     &args.metrics,
                     args.history.reviews.as_deref(),
-                    period,
+                    &options,
                 )
             })?)
         }

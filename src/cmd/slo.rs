@@ -34,6 +34,11 @@ pub struct Args {
     /// The SLO period for every SLO (default: what the rules say, else 30d).
     #[arg(long, value_name = "DURATION")]
     pub slo_period: Option<String>,
+    /// A recorded series of the SLO's requests per second in --metrics
+    /// (`job:http_requests:rate5m{job="api"}`), for one SLO (`NAME=SELECTOR`)
+    /// or all: the advice may then recommend a minimum-traffic guard.
+    #[arg(long, value_name = "[SLO=]SELECTOR")]
+    pub requests: Vec<String>,
     /// Write slo.json, slo.md and slo.patch into this directory.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -64,9 +69,12 @@ pub fn run(args: &Args) -> Result<()> {
     if args.print_query {
         return print_query(args, &rules);
     }
-    let period_ms = parse_period(args.slo_period.as_deref())?;
+    let options = Options {
+        period_ms: parse_period(args.slo_period.as_deref())?,
+        requests: parse_requests(&args.requests),
+    };
     let (report, patch) =
-        replay_and_advise(&files, &args.metrics, args.reviews.as_deref(), period_ms)?;
+        replay_and_advise(&files, &args.metrics, args.reviews.as_deref(), &options)?;
     if report.slos.is_empty() {
         let mut why = format!(
             "no SLO burn-rate alert in {} (an alert comparing two windows' error ratios with `f * budget`)",
@@ -108,7 +116,7 @@ pub fn replay_and_advise(
     files: &[crate::rules::RuleFile],
     metrics: &[PathBuf],
     reviews: Option<&std::path::Path>,
-    period_ms: Option<crate::timefmt::Millis>,
+    options: &Options,
 ) -> Result<(slo::SloReport, String)> {
     let rules: Vec<&Rule> = files.iter().flat_map(|f| &f.rules).collect();
     let store = slo::series::load(metrics)?;
@@ -119,13 +127,33 @@ pub fn replay_and_advise(
         }
     }
     let replayer = slo::Replayer::new(&rules, &store, reviews.as_ref());
-    let (mut report, runs) = slo::analyse_with_runs(&replayer, &Options { period_ms });
+    let (mut report, runs) = slo::analyse_with_runs(&replayer, options);
     report.advice = crate::advice::burn_rate::advise(&replayer, &runs, files);
     let (patch, notes) = crate::advice::combined_patch(files, &report.advice);
     for note in notes {
         eprintln!("alertnoise: warning: no patch: {note}");
     }
     Ok((report, patch))
+}
+
+/// `--requests [SLO=]SELECTOR` values: the SLO's name is split off only
+/// when what precedes the first `=` is a plain name (a selector's own
+/// `{job="api"}` is not split).
+pub fn parse_requests(values: &[String]) -> Vec<(Option<String>, String)> {
+    values
+        .iter()
+        .map(|v| match v.split_once('=') {
+            Some((slo, selector))
+                if !slo.is_empty()
+                    && !slo.contains(['{', '(', '"', ' '])
+                    && !selector.is_empty()
+                    && !selector.starts_with(['~', '=']) =>
+            {
+                (Some(slo.to_string()), selector.to_string())
+            }
+            _ => (None, v.clone()),
+        })
+        .collect()
 }
 
 /// `--slo-period` as milliseconds.

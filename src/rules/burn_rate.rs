@@ -599,6 +599,21 @@ pub fn recorded_selectors(rules: &[&Rule]) -> Vec<String> {
     out
 }
 
+/// A minimum-traffic guard on requests over a window: `sum(SELECTOR) * SECONDS > N`
+/// (a per-second request rate times the window is the requests in it).
+pub fn traffic_guard(selector: &str, window_ms: Millis, min_requests: f64) -> String {
+    format!(
+        "sum({selector}) * {} > {}",
+        window_ms / 1000,
+        super::threshold::format_value(min_requests)
+    )
+}
+
+/// `expr` with a guard every alert must also pass: `(expr) and on() guard`.
+pub fn guarded(expr: &str, guard: &str) -> String {
+    format!("({}) and on() {guard}", expr.trim_end())
+}
+
 /// Sets the burn-rate factor `from` to `to` in every burn-rate condition of
 /// `expr` that uses it (a pair's two sides); gives how many were changed.
 pub fn set_factor(expr: &mut Expr, from: f64, to: f64) -> usize {

@@ -28,6 +28,8 @@ pub enum Change {
     Threshold(f64),
     /// Replace a burn-rate factor (every literal of it next to a `*`): from, to.
     Factor(f64, f64),
+    /// Add a condition every alert must also pass: `(expr) and on() GUARD`.
+    Guard(String),
     /// Set the value of an existing label.
     Label(String, String),
     /// Delete the rule.
@@ -125,6 +127,19 @@ fn edits_for(
         }],
         Change::Threshold(value) => vec![threshold_edit(text, rule, *value)?],
         Change::Factor(from, to) => factor_edits(text, rule, *from, *to)?,
+        Change::Guard(guard) => {
+            // The whole value, written again double-quoted (JSON's escapes
+            // are YAML's); what follows the value (a block scalar's newline
+            // and the next key's indentation) stays.
+            let start = value_start(text, lines, rule)?;
+            let region = &text[start..rule.expr_span.end];
+            let new = super::burn_rate::guarded(&rule.expr, guard);
+            vec![Edit {
+                start,
+                end: start + region.trim_end().len(),
+                text: serde_json::to_string(&new).map_err(|e| e.to_string())?,
+            }]
+        }
         Change::Label(name, value) => {
             let current = rule
                 .labels
@@ -262,6 +277,28 @@ fn factor_edits(text: &str, rule: &Rule, from: f64, to: f64) -> Result<Vec<Edit>
         .collect()
 }
 
+/// Where `expr`'s value begins, its block indicator (`|`, `>-`) or quote
+/// included: the first character after `expr:` on the key's line (a block
+/// scalar's own span starts at its first content line).
+fn value_start(text: &str, lines: &LineIndex, rule: &Rule) -> Result<usize, String> {
+    let line = rule
+        .block
+        .keys
+        .iter()
+        .find(|(k, _)| k == "expr")
+        .map(|(_, l)| *l)
+        .ok_or_else(|| format!("rule `{}`: no `expr` key found", rule.name))?;
+    let line_start = lines.start(line);
+    let line_text = &text[line_start..lines.start(line + 1).max(line_start)];
+    let key = line_text
+        .find("expr")
+        .and_then(|i| line_text[i + 4..].find(':').map(|j| i + 4 + j + 1))
+        .ok_or_else(|| format!("rule `{}`: `expr:` not found on line {line}", rule.name))?;
+    let after = &line_text[key..];
+    let value = key + (after.len() - after.trim_start_matches([' ', '\t']).len());
+    Ok((line_start + value).min(rule.expr_span.start))
+}
+
 /// `expr` with the factor's literals replaced, as the read-back expects it.
 fn with_factor(expr: &str, from: f64, to: f64) -> String {
     let mut out = String::with_capacity(expr.len());
@@ -353,6 +390,7 @@ pub fn verify(file: &RuleFile, changes: &[(usize, Change)], new_text: &str) -> R
                 }
                 Change::Remove => removed = true,
                 Change::Factor(from, to) => e.expr = with_factor(&e.expr, *from, *to),
+                Change::Guard(guard) => e.expr = super::burn_rate::guarded(&e.expr, guard),
                 Change::Threshold(v) => {
                     if let Some(lit) = rule.threshold.located().and_then(|l| l.literal.as_ref()) {
                         e.expr = format!(
@@ -386,4 +424,24 @@ pub fn verify(file: &RuleFile, changes: &[(usize, Change)], new_text: &str) -> R
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod guard_tests {
+    use super::*;
+
+    #[test]
+    fn a_guard_rewrites_a_block_expr_as_one_quoted_line() {
+        let text = "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: |\n      x:ratio_rate1h > (14.4 * 0.001)\n      and\n      x:ratio_rate5m > (14.4 * 0.001)\n    for: 2m\n";
+        let rules = parse_rules("r.yml", text, 0).unwrap();
+        let file = RuleFile {
+            path: "r.yml".into(),
+            name: "r.yml".into(),
+            text: text.into(),
+            rules,
+        };
+        let out = apply(&file, &[(0, Change::Guard("sum(r) * 3600 > 10".into()))]);
+        let out = out.unwrap();
+        assert!(out.contains("    expr: \"(x:ratio_rate1h > (14.4 * 0.001)\\nand\\nx:ratio_rate5m > (14.4 * 0.001)) and on() sum(r) * 3600 > 10\"\n    for: 2m\n"), "{out}");
+    }
 }

@@ -211,6 +211,9 @@ pub struct Detection {
 pub struct Options {
     /// `--slo-period`: the period for every SLO, instead of what the rules say.
     pub period_ms: Option<Millis>,
+    /// `--requests [SLO=]SELECTOR`: a recorded series of requests per second,
+    /// for one SLO or (without `SLO=`) every SLO.
+    pub requests: Vec<(Option<String>, String)>,
 }
 
 /// What the replay of one SLO keeps for the advice: its alerts, period and
@@ -225,6 +228,8 @@ pub struct SloRun {
     pub alerts: Vec<BurnRateAlert>,
     /// Its budget events.
     pub events: Vec<events::Event>,
+    /// The selector of its requests per second (`--requests`), if given.
+    pub requests: Option<String>,
 }
 
 /// One pair replayed with some factor and `for:`, and scored.
@@ -292,7 +297,13 @@ pub fn analyse_with_runs(replayer: &Replayer, options: &Options) -> (SloReport, 
                         .to_string(),
                 ),
             };
-            let (slo, run) = replayer.slo(name, objective, period_ms, period_from, &alerts);
+            let (slo, mut run) = replayer.slo(name, objective, period_ms, period_from, &alerts);
+            run.requests = options
+                .requests
+                .iter()
+                .find(|(slo, _)| slo.as_deref() == Some(run.name.as_str()))
+                .or_else(|| options.requests.iter().find(|(slo, _)| slo.is_none()))
+                .map(|(_, selector)| selector.clone());
             runs.push(run);
             slo
         })
@@ -340,6 +351,18 @@ impl<'a> Replayer<'a> {
         }
     }
 
+    /// The value of `sum(selector)` at each of `times` (absent: `None`).
+    pub fn sum_at(&self, selector: &str, times: &[Millis]) -> Result<Vec<Option<f64>>, String> {
+        let evaluator = self.prepare(&format!("sum({selector})"))?;
+        Ok(times
+            .iter()
+            .map(|&t| match evaluator.at(t) {
+                evaluate::Value::Vector(v) => v.first().map(|s| s.value),
+                evaluate::Value::Scalar(x) => Some(x),
+            })
+            .collect())
+    }
+
     /// Weeks the series cover.
     pub fn weeks(&self) -> f64 {
         self.weeks
@@ -360,12 +383,28 @@ impl<'a> Replayer<'a> {
         factor: f64,
         for_ms: Millis,
     ) -> Result<Outcome, String> {
-        let mut expr = promql_parser::parser::parse(&pair.condition)
-            .map_err(|e| format!("`{}`: {e}", pair.condition))?;
+        self.pair_with(run, alert, pair, factor, for_ms, None)
+    }
+
+    /// [`Replayer::pair`] with a guard every alert must also pass (`and on() GUARD`).
+    pub fn pair_with(
+        &self,
+        run: &SloRun,
+        alert: &BurnRateAlert,
+        pair: &WindowPair,
+        factor: f64,
+        for_ms: Millis,
+        guard: Option<&str>,
+    ) -> Result<Outcome, String> {
+        let text = match guard {
+            Some(g) => burn_rate::guarded(&pair.condition, g),
+            None => pair.condition.clone(),
+        };
+        let mut expr = promql_parser::parser::parse(&text).map_err(|e| format!("`{text}`: {e}"))?;
         if factor != pair.factor && burn_rate::set_factor(&mut expr, pair.factor, factor) == 0 {
             return Err(format!("no factor {} in `{}`", pair.factor, pair.condition));
         }
-        let evaluator = self.evaluator(expr, &pair.condition)?;
+        let evaluator = self.evaluator(expr, &text)?;
         let episodes = replay::replay(&evaluator, &self.times, for_ms, alert.keep_firing_for_ms);
         let rule = self.rules[alert.rule];
         let verdict = |e: &Episode| self.verdict(rule, e);
@@ -440,6 +479,7 @@ impl Replayer<'_> {
             period_ms,
             alerts: alerts.iter().map(|a| (*a).clone()).collect(),
             events,
+            requests: None,
         };
         let events = &run.events;
         let mut pairs = Vec::new();

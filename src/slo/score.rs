@@ -22,6 +22,8 @@ use crate::timefmt::Millis;
 pub struct Score {
     /// Episodes that met a significant event, or that a review called actionable.
     pub true_episodes: usize,
+    /// For each episode (in the order given), whether it was real.
+    pub real: Vec<bool>,
     /// Significant events.
     pub significant: usize,
     /// Significant events some episode met.
@@ -63,9 +65,9 @@ pub fn score(
         significant: significant.iter().filter(|s| **s).count(),
         ..Score::default()
     };
-    out.true_episodes = episodes
+    out.real = episodes
         .iter()
-        .filter(|e| {
+        .map(|e| {
             verdict(e).unwrap_or_else(|| {
                 events
                     .iter()
@@ -73,7 +75,8 @@ pub fn score(
                     .any(|(v, s)| *s && meets(e, v, tolerance))
             })
         })
-        .count();
+        .collect();
+    out.true_episodes = out.real.iter().filter(|r| **r).count();
     for (v, s) in events.iter().zip(&significant) {
         let met: Vec<&Episode> = episodes.iter().filter(|e| meets(e, v, tolerance)).collect();
         let detection = met

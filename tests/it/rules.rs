@@ -262,7 +262,9 @@ fn patches_of_real_rule_files_apply_with_git_and_patch_and_pass_promtool() {
                     Change::Label(_, v) => want_severity = Some(v.clone()),
                     Change::Threshold(v) => want_value = Some(*v),
                     Change::Remove => unreachable!(),
-                    Change::Factor(..) => unreachable!("these rules have no burn-rate factor"),
+                    Change::Factor(..) | Change::Guard(_) => {
+                        unreachable!("these rules have no burn-rate pairs")
+                    }
                 }
             }
             assert_eq!(after.for_ms, want_for, "{}: for", after.name);

@@ -1032,3 +1032,73 @@ fn report_with_metrics_has_the_slo_section_and_the_same_slo_json() {
         String::from_utf8_lossy(&empty.stderr)
     );
 }
+
+#[test]
+fn pages_at_night_with_little_traffic_get_a_minimum_traffic_guard() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let metrics = d.join("metrics");
+    write_recorded_series(&metrics, &scenario().0);
+    // 100 requests a second, but half a request a second from 11:00 to 14:00
+    // on the first day: the spikes come then.
+    let values: Vec<serde_json::Value> = (0..=(2 * DAY / 30))
+        .map(|k| {
+            let t = T + 30 * k;
+            let quiet = (T + 11 * 3600..T + 14 * 3600).contains(&t);
+            serde_json::json!([t, if quiet { "0.5" } else { "100" }])
+        })
+        .collect();
+    let answer = serde_json::json!({"status": "success", "data": {"resultType": "matrix", "result": [{
+        "metric": {"__name__": "shop:requests:rate5m", "job": "shop"}, "values": values}]}});
+    std::fs::write(metrics.join("requests.json"), answer.to_string()).unwrap();
+    write(d, "slo.yml", SCENARIO_RULES);
+    run_ok(bin().current_dir(d).args([
+        "slo",
+        "--rules",
+        "slo.yml",
+        "--metrics",
+        "metrics",
+        "--requests",
+        "shop-availability=shop:requests:rate5m",
+        "--out",
+        "out",
+    ]));
+    let report = read_json(&d.join("out/slo.json"));
+    let advice = advice_for(&report, "ShopFastBurn");
+    // 0.5 requests a second over the 1h window is 1,800 requests; the guard sits just above.
+    assert_eq!(advice["change"]["min_requests"], 1890.0, "{advice:#}");
+    assert_eq!(
+        advice["change"]["guard"],
+        "sum(shop:requests:rate5m) * 3600 > 1890"
+    );
+    assert!(
+        advice["change"].get("factor").is_none(),
+        "the guard detects earlier than a higher factor: {advice:#}"
+    );
+    assert_eq!(advice["evidence"]["after"]["episodes"], 1);
+    assert_eq!(advice["evidence"]["after"]["detection_p50_s"], 150.0);
+    assert!(advice["summary"]
+        .as_str()
+        .unwrap()
+        .contains("a guard of at least 1890 requests in 1h"));
+    // Applied, promtool accepts it, and the replay of the patched rule agrees.
+    apply_and_check(d, advice);
+    let patched = std::fs::read_to_string(d.join("slo.yml")).unwrap();
+    assert!(
+        patched.contains("and on() sum(shop:requests:rate5m) * 3600 > 1890"),
+        "{patched}"
+    );
+    run_ok(bin().current_dir(d).args([
+        "slo",
+        "--rules",
+        "slo.yml",
+        "--metrics",
+        "metrics",
+        "--out",
+        "again",
+    ]));
+    let again = read_json(&d.join("again/slo.json"));
+    assert_eq!(again["slos"][0]["pairs"][0]["episodes"], 1);
+    assert_eq!(again["slos"][0]["pairs"][0]["precision"], 1.0);
+    assert_eq!(again["slos"][0]["pairs"][0]["detection_p50_s"], 150.0);
+}
