@@ -299,6 +299,28 @@ pub fn run(args: &Args) -> Result<()> {
     for warning in crate::rules::duplicate_warnings(&files) {
         eprintln!("warning: {warning}");
     }
+    // An SLO burn-rate alert compares two windows with one burn rate: it is
+    // replayed by `alertnoise slo`, whose series --print-query gives.
+    let all: Vec<&Rule> = files.iter().flat_map(|f| &f.rules).collect();
+    let burn = crate::rules::burn_rate::recorded_selectors(&all, Some(&args.alert));
+    if !burn.is_empty() {
+        if !args.print_query {
+            return Err(usage(format!(
+                "`{}` is an SLO burn-rate alert (two windows at one burn rate): replay it with `alertnoise slo --rules … --metrics …` (its series: `alertnoise backtest --print-query` or `alertnoise slo --print-query`)",
+                args.alert
+            )));
+        }
+        return super::slo::print_selector_queries(
+            &burn,
+            &super::slo::ExportRange {
+                server: &args.server,
+                since: args.since.as_deref(),
+                until: args.until.as_deref(),
+                step: &args.step,
+            },
+            &args.rules,
+        );
+    }
     let (_, _, rule) = find_rule(&files, &args.alert)?;
     if args.print_query {
         return print_query(args, rule);

@@ -168,26 +168,57 @@ pub fn parse_period(text: Option<&str>) -> Result<Option<crate::timefmt::Millis>
 }
 
 fn print_query(args: &Args, rules: &[&Rule]) -> Result<()> {
-    let selectors = crate::rules::burn_rate::recorded_selectors(rules);
+    let selectors = crate::rules::burn_rate::recorded_selectors(rules, None);
+    print_selector_queries(
+        &selectors,
+        &ExportRange {
+            server: &args.server,
+            since: args.since.as_deref(),
+            until: args.until.as_deref(),
+            step: &args.step,
+        },
+        &args.rules,
+    )
+}
+
+/// Where and over what range `--print-query` exports.
+pub struct ExportRange<'a> {
+    /// The Prometheus server.
+    pub server: &'a str,
+    /// `--since` as given.
+    pub since: Option<&'a str>,
+    /// `--until` as given.
+    pub until: Option<&'a str>,
+    /// `--step` as given.
+    pub step: &'a str,
+}
+
+/// Prints the promtool and curl commands that export `selectors` into
+/// `metrics/`, then the `slo` command that replays them.
+pub fn print_selector_queries(
+    selectors: &[String],
+    range: &ExportRange,
+    rules: &[PathBuf],
+) -> Result<()> {
     if selectors.is_empty() {
         return Err(Error::Usage(
             "no SLO burn-rate alert in the rule files: nothing to export".into(),
         ));
     }
     let tz = chrono_tz::Tz::UTC;
-    let step = parse_duration(&args.step).map_err(|e| Error::Usage(format!("--step: {e}")))?;
-    let until = match &args.until {
+    let step = parse_duration(range.step).map_err(|e| Error::Usage(format!("--step: {e}")))?;
+    let until = match range.until {
         Some(t) => parse_bound("--until", t, tz)?,
         None => {
             let now = chrono::Utc::now().timestamp_millis();
             now - now % 60_000
         }
     };
-    let since = match &args.since {
+    let since = match range.since {
         Some(t) => parse_bound("--since", t, tz)?,
         None => until - 7 * 86_400_000,
     };
-    let server = args.server.trim_end_matches('/');
+    let server = range.server.trim_end_matches('/');
     let mut out = format!(
         "# The recorded series the burn-rate alerts read, {} to {} at {}:\nmkdir -p metrics\n",
         format_millis(since),
@@ -215,7 +246,7 @@ fn print_query(args: &Args, rules: &[&Rule]) -> Result<()> {
     }
     out.push_str(&format!(
         "# then:\nalertnoise slo --rules {} --metrics metrics\n",
-        args.rules
+        rules
             .iter()
             .map(|p| super::shell_quote(&p.display().to_string()))
             .collect::<Vec<_>>()

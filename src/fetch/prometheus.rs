@@ -166,7 +166,7 @@ pub fn fetch(
             for (i, (file, text)) in rule_files(&groups).iter().enumerate() {
                 rules.extend(crate::rules::file::parse_rules(file, text, i)?);
             }
-            crate::rules::burn_rate::recorded_selectors(&rules.iter().collect::<Vec<_>>())
+            crate::rules::burn_rate::recorded_selectors(&rules.iter().collect::<Vec<_>>(), None)
         }
         false => Vec::new(),
     };

@@ -580,10 +580,15 @@ fn sloth_days(r: &Rule) -> Option<Millis> {
 
 /// The selectors of every recognised burn-rate alert's expression as PromQL,
 /// distinct, in the order written: the series a replay needs recorded (for
-/// `slo --print-query` and `fetch prometheus --metrics-for-rules`).
-pub fn recorded_selectors(rules: &[&Rule]) -> Vec<String> {
+/// `slo --print-query` and `fetch prometheus --metrics-for-rules`); `only`
+/// keeps the alerts of that name.
+pub fn recorded_selectors(rules: &[&Rule], only: Option<&str>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for alert in recognise(rules).alerts {
+    let alerts = recognise(rules).alerts;
+    for alert in alerts
+        .iter()
+        .filter(|a| only.is_none_or(|name| a.alert == name))
+    {
         let Ok(expr) = promql_parser::parser::parse(&rules[alert.rule].expr) else {
             continue;
         };
@@ -738,7 +743,7 @@ mod tests {
                     proptest::prop_assert!(pair.short.as_ref().is_none_or(|s| s.ms < pair.long.ms));
                 }
             }
-            let _ = recorded_selectors(&refs);
+            let _ = recorded_selectors(&refs, None);
         }
     }
 

@@ -1102,3 +1102,72 @@ fn pages_at_night_with_little_traffic_get_a_minimum_traffic_guard() {
     assert_eq!(again["slos"][0]["pairs"][0]["precision"], 1.0);
     assert_eq!(again["slos"][0]["pairs"][0]["detection_p50_s"], 150.0);
 }
+
+#[test]
+fn print_query_names_exactly_the_series_the_burn_rate_alerts_read() {
+    let rules = fixture("handmade/slo/sloth-30d.yml");
+    let out = run_ok(
+        bin()
+            .args([
+                "slo",
+                "--print-query",
+                "--server",
+                "http://prom:9090",
+                "--until",
+                "2026-11-30T00:00:00Z",
+                "--rules",
+            ])
+            .arg(&rules),
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let promtool: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("promtool query range"))
+        .collect();
+    // Page: 5m, 1h, 30m, 6h; ticket: 2h, 1d, (6h again), 3d.
+    assert_eq!(promtool.len(), 7, "{text}");
+    for window in ["5m", "1h", "30m", "6h", "2h", "1d", "3d"] {
+        assert!(
+            promtool.iter().any(|l| l.contains(&format!(
+                "slo:sli_error:ratio_rate{window}{{sloth_id=\"checkout-requests-availability\""
+            ))),
+            "{window}: {text}"
+        );
+    }
+    assert!(
+        text.contains("--start 2026-11-23T00:00:00.000Z --end 2026-11-30T00:00:00.000Z"),
+        "{text}"
+    );
+    assert!(text.contains("alertnoise slo --rules"));
+    // backtest --print-query of a burn-rate alert gives the same series; without it, says to use slo.
+    let bt = run_ok(
+        bin()
+            .args([
+                "backtest",
+                "--print-query",
+                "--alert",
+                "CheckoutHighErrorRate",
+                "--server",
+                "http://prom:9090",
+                "--until",
+                "2026-11-30T00:00:00Z",
+                "--rules",
+            ])
+            .arg(&rules),
+    );
+    assert_eq!(String::from_utf8(bt.stdout).unwrap(), text);
+    let refused = bin()
+        .args([
+            "backtest",
+            "--alert",
+            "CheckoutHighErrorRate",
+            "--series",
+            "x.json",
+            "--rules",
+        ])
+        .arg(&rules)
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("alertnoise slo"));
+}
