@@ -22,7 +22,7 @@
 
 use crate::error::{Error, Result};
 use crate::problem::Problem;
-use crate::sources::query_range::{sample_time, series_list, smallest_gap};
+use crate::sources::query_range::{parse_series, series_list, smallest_gap};
 use crate::timefmt::Millis;
 use serde::Serialize;
 use serde_json::Value;
@@ -65,38 +65,11 @@ pub fn read_series(file: &str, text: &str) -> Result<SeriesSet> {
     let list = series_list(&answer).map_err(|why| bad(0, why))?;
     let mut series = Vec::new();
     for (i, s) in list.iter().enumerate() {
-        let labels = s
-            .get("metric")
-            .and_then(Value::as_object)
-            .ok_or_else(|| bad(0, format!("series #{}: no `metric` object", i + 1)))?
-            .iter()
-            .filter(|(k, _)| *k != "__name__")
-            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+        let (labels, samples) = parse_series(s, i).map_err(|why| bad(0, why))?;
+        let labels = labels
+            .into_iter()
+            .filter(|(k, _)| k != "__name__")
             .collect();
-        let values = s
-            .get("values")
-            .and_then(Value::as_array)
-            .ok_or_else(|| bad(0, format!("series #{}: no `values` list", i + 1)))?;
-        let mut samples = Vec::with_capacity(values.len());
-        for v in values {
-            let x = v
-                .get(1)
-                .and_then(Value::as_str)
-                .and_then(|x| x.parse::<f64>().ok());
-            match (sample_time(v), x) {
-                (Some(t), Some(x)) => samples.push((t, x)),
-                _ => {
-                    return Err(bad(
-                        0,
-                        format!(
-                            "series #{}: sample {v} is not [epoch seconds, \"value\"]",
-                            i + 1
-                        ),
-                    ))
-                }
-            }
-        }
-        samples.sort_by_key(|(t, _)| *t);
         series.push(Series { labels, samples });
     }
     let step = smallest_gap(series.iter().map(|s| s.samples.iter().map(|(t, _)| *t)));

@@ -41,6 +41,16 @@ struct Candidate {
 type Setting = (f64, Millis, Option<f64>);
 
 impl Candidate {
+    /// The pair as written, with its replay.
+    fn current(alert: &BurnRateAlert, pair: &WindowPair, now: &Outcome) -> Candidate {
+        Candidate {
+            factor: pair.factor,
+            for_ms: alert.for_ms,
+            guard: None,
+            outcome: now.clone(),
+        }
+    }
+
     fn figures(&self, weeks: f64) -> Value {
         let o = &self.outcome;
         json!({
@@ -381,12 +391,7 @@ fn never_fires(
             -c.factor,
         )
     })?;
-    let before = Candidate {
-        factor: pair.factor,
-        for_ms: alert.for_ms,
-        guard: None,
-        outcome: now.clone(),
-    };
+    let before = Candidate::current(alert, pair, now);
     let summary = format!(
         "{} {} can never fire at a {} % objective: {}× the {} budget is an error ratio of {:.0} %; {} can ({} episodes replayed, recall {}).",
         alert.alert,
@@ -433,12 +438,7 @@ fn missed(
     if chosen.outcome.score.detected <= now.score.detected {
         return None;
     }
-    let before = Candidate {
-        factor: pair.factor,
-        for_ms: alert.for_ms,
-        guard: None,
-        outcome: now.clone(),
-    };
+    let before = Candidate::current(alert, pair, now);
     let summary = format!(
         "{} {} missed {} budget event{} that no pair of the SLO caught (each spent at least {:.1} % of the budget); with {} it catches {} of {} (was {}), {} episodes (was {}), precision {} (was {}).",
         alert.alert,
@@ -500,12 +500,7 @@ fn imprecise(
     if chosen.outcome.precision().unwrap_or(0.0) <= now.precision().unwrap_or(0.0) {
         return None;
     }
-    let before = Candidate {
-        factor: pair.factor,
-        for_ms: alert.for_ms,
-        guard: None,
-        outcome: now.clone(),
-    };
+    let before = Candidate::current(alert, pair, now);
     let summary = format!(
         "{} {} fires on events that spent less than its {:.1} % of the budget: precision {} over {} episodes; {} keeps every event it caught ({}) at precision {} over {} episode{}.",
         alert.alert,

@@ -13,7 +13,6 @@
 //! the fingerprint of the series' labels with the rule's labels and `alertname`,
 //! as Prometheus builds an alert's labels).
 
-use super::history::parse_bound;
 use crate::advice::backtest::{load_series, Candidate, SeriesSet, Truth};
 use crate::advice::threshold::{self, Backtest};
 use crate::analysis::{self, Options};
@@ -44,18 +43,9 @@ pub struct Args {
     /// Print the promtool command and the HTTP URL that export the series, and stop.
     #[arg(long)]
     pub print_query: bool,
-    /// The Prometheus server for --print-query.
-    #[arg(long, default_value = "http://localhost:9090")]
-    pub server: String,
-    /// Start of the exported range (default: 7 days before --until).
-    #[arg(long)]
-    pub since: Option<String>,
-    /// End of the exported range (default: now, to the minute).
-    #[arg(long)]
-    pub until: Option<String>,
-    /// The query step for --print-query (use the rule group's evaluation interval).
-    #[arg(long, default_value = "1m")]
-    pub step: String,
+    /// The server and range for --print-query.
+    #[command(flatten)]
+    pub export: super::ExportArgs,
     /// The `for:` steps replayed besides 0s and the current one.
     #[arg(long, default_value = "1m,2m,5m,10m,15m,30m,1h", value_delimiter = ',')]
     pub steps: Vec<String>,
@@ -106,21 +96,8 @@ fn print_query(args: &Args, rule: &Rule) -> Result<()> {
     let Some(located) = rule.threshold.located() else {
         return Err(usage(format!("{}: no threshold located", rule.location())));
     };
-    let tz = chrono_tz::Tz::UTC;
-    let step = parse_duration(&args.step).map_err(|e| usage(format!("--step: {e}")))?;
-    let until = match &args.until {
-        Some(t) => parse_bound("--until", t, tz)?,
-        None => {
-            let now = chrono::Utc::now().timestamp_millis();
-            now - now % 60_000
-        }
-    };
-    let since = match &args.since {
-        Some(t) => parse_bound("--since", t, tz)?,
-        None => until - 7 * 86_400_000,
-    };
+    let (since, until, step, server) = args.export.range()?;
     let (start, end) = (format_millis(since), format_millis(until));
-    let server = args.server.trim_end_matches('/');
     let file = format!("{}.series.json", rule.name);
     let url = format!(
         "{server}/api/v1/query_range?query={}&start={}&end={}&step={}",
@@ -310,16 +287,7 @@ pub fn run(args: &Args) -> Result<()> {
                 args.alert
             )));
         }
-        return super::slo::print_selector_queries(
-            &burn,
-            &super::slo::ExportRange {
-                server: &args.server,
-                since: args.since.as_deref(),
-                until: args.until.as_deref(),
-                step: &args.step,
-            },
-            &args.rules,
-        );
+        return super::slo::print_selector_queries(&burn, &args.export, &args.rules);
     }
     let (_, _, rule) = find_rule(&files, &args.alert)?;
     if args.print_query {

@@ -12,6 +12,51 @@ pub mod sample;
 pub mod simulate;
 pub mod slo;
 
+/// Where and over what range `--print-query` exports series (`backtest`, `slo`).
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// The Prometheus server for --print-query.
+    #[arg(long, default_value = "http://localhost:9090")]
+    pub server: String,
+    /// Start of the exported range (default: 7 days before --until).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// End of the exported range (default: now, to the minute).
+    #[arg(long)]
+    pub until: Option<String>,
+    /// The query step for --print-query (use the rule group's evaluation interval).
+    #[arg(long, default_value = "1m")]
+    pub step: String,
+}
+
+impl ExportArgs {
+    /// `(since, until, step)` in milliseconds, and the server without a trailing `/`.
+    pub fn range(
+        &self,
+    ) -> crate::error::Result<(
+        crate::timefmt::Millis,
+        crate::timefmt::Millis,
+        crate::timefmt::Millis,
+        &str,
+    )> {
+        let tz = chrono_tz::Tz::UTC;
+        let step = crate::timefmt::parse_duration(&self.step)
+            .map_err(|e| crate::error::Error::Usage(format!("--step: {e}")))?;
+        let until = match &self.until {
+            Some(t) => history::parse_bound("--until", t, tz)?,
+            None => {
+                let now = chrono::Utc::now().timestamp_millis();
+                now - now % 60_000
+            }
+        };
+        let since = match &self.since {
+            Some(t) => history::parse_bound("--since", t, tz)?,
+            None => until - 7 * 86_400_000,
+        };
+        Ok((since, until, step, self.server.trim_end_matches('/')))
+    }
+}
+
 /// Quotes text for a POSIX shell command line.
 pub fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))

@@ -9,7 +9,6 @@
 //! R --print-query [--server URL] [--since T] [--until T] [--step D]` prints
 //! the commands that export the series the replay needs.
 
-use super::history::parse_bound;
 use crate::error::{Error, Result};
 use crate::rules::{load_rule_files, Rule};
 use crate::slo::{self, Options};
@@ -48,18 +47,9 @@ pub struct Args {
     /// Print the promtool and curl commands that export the series, and stop.
     #[arg(long)]
     pub print_query: bool,
-    /// The Prometheus server for --print-query.
-    #[arg(long, default_value = "http://localhost:9090")]
-    pub server: String,
-    /// Start of the exported range (default: 7 days before --until).
-    #[arg(long)]
-    pub since: Option<String>,
-    /// End of the exported range (default: now, to the minute).
-    #[arg(long)]
-    pub until: Option<String>,
-    /// The query step for --print-query (use the rule group's evaluation interval).
-    #[arg(long, default_value = "1m")]
-    pub step: String,
+    /// The server and range for --print-query.
+    #[command(flatten)]
+    pub export: super::ExportArgs,
 }
 
 /// Runs `alertnoise slo`.
@@ -169,35 +159,14 @@ pub fn parse_period(text: Option<&str>) -> Result<Option<crate::timefmt::Millis>
 
 fn print_query(args: &Args, rules: &[&Rule]) -> Result<()> {
     let selectors = crate::rules::burn_rate::recorded_selectors(rules, None);
-    print_selector_queries(
-        &selectors,
-        &ExportRange {
-            server: &args.server,
-            since: args.since.as_deref(),
-            until: args.until.as_deref(),
-            step: &args.step,
-        },
-        &args.rules,
-    )
-}
-
-/// Where and over what range `--print-query` exports.
-pub struct ExportRange<'a> {
-    /// The Prometheus server.
-    pub server: &'a str,
-    /// `--since` as given.
-    pub since: Option<&'a str>,
-    /// `--until` as given.
-    pub until: Option<&'a str>,
-    /// `--step` as given.
-    pub step: &'a str,
+    print_selector_queries(&selectors, &args.export, &args.rules)
 }
 
 /// Prints the promtool and curl commands that export `selectors` into
 /// `metrics/`, then the `slo` command that replays them.
 pub fn print_selector_queries(
     selectors: &[String],
-    range: &ExportRange,
+    export: &super::ExportArgs,
     rules: &[PathBuf],
 ) -> Result<()> {
     if selectors.is_empty() {
@@ -205,20 +174,7 @@ pub fn print_selector_queries(
             "no SLO burn-rate alert in the rule files: nothing to export".into(),
         ));
     }
-    let tz = chrono_tz::Tz::UTC;
-    let step = parse_duration(range.step).map_err(|e| Error::Usage(format!("--step: {e}")))?;
-    let until = match range.until {
-        Some(t) => parse_bound("--until", t, tz)?,
-        None => {
-            let now = chrono::Utc::now().timestamp_millis();
-            now - now % 60_000
-        }
-    };
-    let since = match range.since {
-        Some(t) => parse_bound("--since", t, tz)?,
-        None => until - 7 * 86_400_000,
-    };
-    let server = range.server.trim_end_matches('/');
+    let (since, until, step, server) = export.range()?;
     let mut out = format!(
         "# The recorded series the burn-rate alerts read, {} to {} at {}:\nmkdir -p metrics\n",
         format_millis(since),

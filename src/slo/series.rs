@@ -6,7 +6,7 @@
 
 use crate::error::{Error, Result};
 use crate::problem::Problem;
-use crate::sources::query_range::{sample_time, series_list, smallest_gap};
+use crate::sources::query_range::{parse_series, series_list, smallest_gap};
 use crate::timefmt::Millis;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -176,38 +176,8 @@ pub fn read_answer(file: &Path, text: &str, store: &mut SeriesStore) -> Result<(
         .map_err(|e| bad(e.line() as u64, format!("not a query_range answer: {e}")))?;
     let list = series_list(&answer).map_err(|why| bad(0, why))?;
     for (i, s) in list.iter().enumerate() {
-        let mut labels: Labels = s
-            .get("metric")
-            .and_then(Value::as_object)
-            .ok_or_else(|| bad(0, format!("series #{}: no `metric` object", i + 1)))?
-            .iter()
-            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-            .collect();
+        let (mut labels, mut samples) = parse_series(s, i).map_err(|why| bad(0, why))?;
         labels.sort();
-        let values = s
-            .get("values")
-            .and_then(Value::as_array)
-            .ok_or_else(|| bad(0, format!("series #{}: no `values` list", i + 1)))?;
-        let mut samples = Vec::with_capacity(values.len());
-        for v in values {
-            let x = v
-                .get(1)
-                .and_then(Value::as_str)
-                .and_then(|x| x.parse::<f64>().ok());
-            match (sample_time(v), x) {
-                (Some(t), Some(x)) => samples.push((t, x)),
-                _ => {
-                    return Err(bad(
-                        0,
-                        format!(
-                            "series #{}: sample {v} is not [epoch seconds, \"value\"]",
-                            i + 1
-                        ),
-                    ))
-                }
-            }
-        }
-        samples.sort_by_key(|(t, _)| *t);
         samples.dedup_by_key(|(t, _)| *t);
         store.add(labels, samples);
     }

@@ -38,6 +38,44 @@ pub fn series_list(answer: &Value) -> Result<&Vec<Value>, String> {
     }
 }
 
+/// A series as read: its labels and its `(time, value)` samples.
+pub type ParsedSeries = (Vec<(String, String)>, Vec<(Millis, f64)>);
+
+/// One series of an answer: its labels (`__name__` included when present)
+/// and its `(time, value)` samples sorted by time; or why it cannot be read
+/// (`index` is the series' 0-based place in the answer, for the message).
+pub fn parse_series(series: &Value, index: usize) -> Result<ParsedSeries, String> {
+    let labels = series
+        .get("metric")
+        .and_then(Value::as_object)
+        .ok_or_else(|| format!("series #{}: no `metric` object", index + 1))?
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+        .collect();
+    let values = series
+        .get("values")
+        .and_then(Value::as_array)
+        .ok_or_else(|| format!("series #{}: no `values` list", index + 1))?;
+    let mut samples = Vec::with_capacity(values.len());
+    for v in values {
+        let x = v
+            .get(1)
+            .and_then(Value::as_str)
+            .and_then(|x| x.parse::<f64>().ok());
+        match (sample_time(v), x) {
+            (Some(t), Some(x)) => samples.push((t, x)),
+            _ => {
+                return Err(format!(
+                    "series #{}: sample {v} is not [epoch seconds, \"value\"]",
+                    index + 1
+                ))
+            }
+        }
+    }
+    samples.sort_by_key(|(t, _)| *t);
+    Ok((labels, samples))
+}
+
 /// A sample's time in epoch milliseconds: `[seconds, "value"]` with 0 ≤ seconds < 10¹¹.
 pub fn sample_time(sample: &Value) -> Option<Millis> {
     sample
