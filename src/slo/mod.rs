@@ -400,7 +400,8 @@ impl<'a> Replayer<'a> {
             Some(g) => burn_rate::guarded(&pair.condition, g),
             None => pair.condition.clone(),
         };
-        let mut expr = promql_parser::parser::parse(&text).map_err(|e| format!("`{text}`: {e}"))?;
+        let mut expr =
+            promql_parser::parser::parse(&text).map_err(|e| format!("`{}`: {e}", text.trim()))?;
         if factor != pair.factor && burn_rate::set_factor(&mut expr, pair.factor, factor) == 0 {
             return Err(format!("no factor {} in `{}`", pair.factor, pair.condition));
         }
@@ -418,7 +419,8 @@ impl<'a> Replayer<'a> {
 impl Replayer<'_> {
     /// Parses `text` and builds its evaluator, or says why it cannot be replayed.
     fn prepare(&self, text: &str) -> Result<Evaluator<'_>, String> {
-        let expr = promql_parser::parser::parse(text).map_err(|e| format!("`{text}`: {e}"))?;
+        let expr =
+            promql_parser::parser::parse(text).map_err(|e| format!("`{}`: {e}", text.trim()))?;
         self.evaluator(expr, text)
     }
 
@@ -428,7 +430,8 @@ impl Replayer<'_> {
         expr: promql_parser::parser::Expr,
         text: &str,
     ) -> Result<Evaluator<'_>, String> {
-        let evaluator = Evaluator::new(self.store, expr).map_err(|e| format!("`{text}`: {e}"))?;
+        let evaluator =
+            Evaluator::new(self.store, expr).map_err(|e| format!("`{}`: {e}", text.trim()))?;
         let missing = evaluator.unmatched();
         if !missing.is_empty() {
             return Err(format!(
