@@ -204,6 +204,10 @@ pub struct Detection {
     /// `long × factor × budget ÷ ratio` plus `for:`; null when the ratio never
     /// reaches `factor × budget`.
     pub expected_detection_s: Option<f64>,
+    /// The share of the period's budget the event had spent when the pair
+    /// fired (its mean ratio over the detection time, at most what the
+    /// whole event spent); null when missed.
+    pub budget_spent_before_alert: Option<f64>,
 }
 
 /// Settings of an SLO replay.
@@ -529,12 +533,17 @@ impl Replayer<'_> {
                 let scored = outcome.as_ref().map(|o| &o.score);
                 for (i, v) in events.iter().enumerate() {
                     let threshold = pair.factor * pair.budget;
+                    let detection_s = scored.as_ref().and_then(|s| s.per_event[i]);
                     detections[i].push(Detection {
                         alert: alert.alert.clone(),
                         long: pair.long.text.clone(),
                         short: pair.short.as_ref().map(|w| w.text.clone()),
                         significant: v.budget_spent >= share,
-                        detection_s: scored.as_ref().and_then(|s| s.per_event[i]),
+                        detection_s,
+                        budget_spent_before_alert: detection_s.map(|d| {
+                            (d * 1000.0 * v.mean_ratio / (budget * period_ms as f64))
+                                .min(v.budget_spent)
+                        }),
                         expected_detection_s: (v.mean_ratio > threshold).then(|| {
                             pair.long.ms as f64 / 1000.0 * threshold / v.mean_ratio
                                 + alert.for_ms as f64 / 1000.0

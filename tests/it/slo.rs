@@ -425,6 +425,15 @@ fn replay_against_hand_computed_windows() {
     assert_eq!(burn_event[0]["detection_s"], serde_json::Value::Null);
     assert_eq!(burn_event[0]["significant"], true);
     assert_eq!(burn_event[1]["detection_s"], burn_detection);
+    // What the burn had spent when the slow pair fired: 3.84 h at ~1 % of a 0.1 % budget over 30 days.
+    let before = burn_event[1]["budget_spent_before_alert"].as_f64().unwrap();
+    let mean = events[5]["mean_error_ratio"].as_f64().unwrap();
+    close(
+        before,
+        burn_detection * mean / (0.001 * 2_592_000.0),
+        "budget before the alert",
+    );
+    assert!((before - 0.0533).abs() < 0.001, "{before}");
     // The Markdown says the same.
     let md = std::fs::read_to_string(out.join("slo.md")).unwrap();
     assert!(
