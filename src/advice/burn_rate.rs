@@ -301,10 +301,12 @@ fn describe(
     mut advice: Advice,
     replayer: &Replayer,
     alert: &BurnRateAlert,
-    now: &Candidate,
+    pair: &WindowPair,
+    now: &Outcome,
     chosen: &Candidate,
     all: &[Candidate],
 ) -> Advice {
+    let now = &Candidate::current(alert, pair, now);
     let weeks = replayer.weeks();
     let mut change = Map::new();
     if chosen.factor != now.factor {
@@ -361,6 +363,22 @@ fn setting(c: &Candidate, alert: &BurnRateAlert, pair: &WindowPair) -> String {
     parts.join(" and ")
 }
 
+/// The factor scaled by each of `scales` (three significant digits) with
+/// each `for:` of `fors`, each setting once, the current one left out.
+fn grid(alert: &BurnRateAlert, pair: &WindowPair, scales: &[f64], fors: &[Millis]) -> Vec<Setting> {
+    let current = (pair.factor, alert.for_ms, None);
+    let mut settings: Vec<Setting> = Vec::new();
+    for scale in scales {
+        for &for_ms in fors {
+            let setting = (round3(pair.factor * scale), for_ms, None);
+            if !settings.contains(&setting) && setting != current {
+                settings.push(setting);
+            }
+        }
+    }
+    settings
+}
+
 /// Best by `key` (smaller first); ties keep the earlier candidate.
 fn best_by<K: PartialOrd>(all: &[Candidate], key: impl Fn(&Candidate) -> K) -> Option<&Candidate> {
     all.iter()
@@ -391,7 +409,6 @@ fn never_fires(
             -c.factor,
         )
     })?;
-    let before = Candidate::current(alert, pair, now);
     let summary = format!(
         "{} {} can never fire at a {} % objective: {}× the {} budget is an error ratio of {:.0} %; {} can ({} episodes replayed, recall {}).",
         alert.alert,
@@ -405,7 +422,7 @@ fn never_fires(
         percent(chosen.outcome.recall()),
     );
     let advice = base_advice(alert, pair, summary);
-    Some(describe(advice, replayer, alert, &before, chosen, &all))
+    Some(describe(advice, replayer, alert, pair, now, chosen, &all))
 }
 
 fn missed(
@@ -416,15 +433,12 @@ fn missed(
     now: &Outcome,
     unseen: usize,
 ) -> Option<Advice> {
-    let mut settings: Vec<Setting> = Vec::new();
-    for scale in [1.0, 0.9, 0.8, 0.7, 0.6, 0.5] {
-        for for_ms in [alert.for_ms, alert.for_ms / 2, 0] {
-            let setting = (round3(pair.factor * scale), for_ms, None);
-            if !settings.contains(&setting) && setting != (pair.factor, alert.for_ms, None) {
-                settings.push(setting);
-            }
-        }
-    }
+    let settings = grid(
+        alert,
+        pair,
+        &[1.0, 0.9, 0.8, 0.7, 0.6, 0.5],
+        &[alert.for_ms, alert.for_ms / 2, 0],
+    );
     let all = replay_all(replayer, run, alert, pair, &settings);
     // More events caught, then precision, then the smallest change.
     let chosen = best_by(&all, |c| {
@@ -438,7 +452,6 @@ fn missed(
     if chosen.outcome.score.detected <= now.score.detected {
         return None;
     }
-    let before = Candidate::current(alert, pair, now);
     let summary = format!(
         "{} {} missed {} budget event{} that no pair of the SLO caught (each spent at least {:.1} % of the budget); with {} it catches {} of {} (was {}), {} episodes (was {}), precision {} (was {}).",
         alert.alert,
@@ -456,7 +469,7 @@ fn missed(
         percent(now.precision()),
     );
     let advice = base_advice(alert, pair, summary);
-    Some(describe(advice, replayer, alert, &before, chosen, &all))
+    Some(describe(advice, replayer, alert, pair, now, chosen, &all))
 }
 
 fn imprecise(
@@ -467,19 +480,16 @@ fn imprecise(
     now: &Outcome,
 ) -> Option<Advice> {
     let step = replayer.step();
-    let mut settings: Vec<Setting> = Vec::new();
-    for scale in [1.0, 1.25, 1.5, 2.0] {
-        for for_ms in [
+    let mut settings = grid(
+        alert,
+        pair,
+        &[1.0, 1.25, 1.5, 2.0],
+        &[
             alert.for_ms,
             (alert.for_ms * 2).max(2 * step),
             (alert.for_ms * 3).max(3 * step),
-        ] {
-            let setting = (round3(pair.factor * scale), for_ms, None);
-            if !settings.contains(&setting) && setting != (pair.factor, alert.for_ms, None) {
-                settings.push(setting);
-            }
-        }
-    }
+        ],
+    );
     // With the SLO's requests: a minimum-traffic guard, as it is.
     for n in guard_levels(replayer, run, alert, pair, now) {
         settings.push((pair.factor, alert.for_ms, Some(n)));
@@ -500,7 +510,6 @@ fn imprecise(
     if chosen.outcome.precision().unwrap_or(0.0) <= now.precision().unwrap_or(0.0) {
         return None;
     }
-    let before = Candidate::current(alert, pair, now);
     let summary = format!(
         "{} {} fires on events that spent less than its {:.1} % of the budget: precision {} over {} episodes; {} keeps every event it caught ({}) at precision {} over {} episode{}.",
         alert.alert,
@@ -515,7 +524,7 @@ fn imprecise(
         if chosen.outcome.episodes.len() == 1 { "" } else { "s" },
     );
     let advice = base_advice(alert, pair, summary);
-    Some(describe(advice, replayer, alert, &before, chosen, &kept))
+    Some(describe(advice, replayer, alert, pair, now, chosen, &kept))
 }
 
 /// Ticket alerts (not paging) whose every episode overlapped a paging pair's

@@ -87,11 +87,7 @@ pub fn run(args: &Args) -> Result<()> {
     let markdown = crate::report::slo::markdown(&report);
     match &args.out {
         Some(out) => crate::outdir::write_dir(out, args.force, "slo.json", |dir| {
-            crate::outdir::write_file(
-                dir,
-                "slo.json",
-                crate::report::slo::json(&report).as_bytes(),
-            )?;
+            crate::outdir::write_file(dir, "slo.json", &crate::report::slo::json(&report)?)?;
             crate::outdir::write_file(dir, "slo.md", markdown.as_bytes())?;
             crate::outdir::write_file(dir, "slo.patch", patch.as_bytes())
         }),

@@ -185,7 +185,7 @@ impl ReportWriter {
                 write_file(tmp, "advice.patch", patch.as_bytes())?;
             }
             if let Some((report, patch)) = input.slo {
-                write_file(tmp, "slo.json", slo::json(report).as_bytes())?;
+                write_file(tmp, "slo.json", &slo::json(report)?)?;
                 write_file(tmp, "slo.patch", patch.as_bytes())?;
             }
         }

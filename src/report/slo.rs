@@ -6,10 +6,8 @@ use crate::slo::{PairReport, Slo, SloReport};
 use crate::timefmt::{format_duration, Millis};
 
 /// `slo.json`: the report as pretty JSON with a trailing newline.
-pub fn json(report: &SloReport) -> String {
-    let mut text = serde_json::to_string_pretty(report).expect("the SLO report serialises");
-    text.push('\n');
-    text
+pub fn json(report: &SloReport) -> crate::error::Result<Vec<u8>> {
+    super::pretty_json(report, "slo.json")
 }
 
 fn percent(x: Option<f64>) -> String {

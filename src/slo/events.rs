@@ -73,13 +73,12 @@ pub fn find(
                 }
             }
         }
-        let ended: Vec<Labels> = open
-            .keys()
-            .filter(|l| !above.contains_key(*l))
-            .cloned()
-            .collect();
-        for labels in ended {
-            let o = open.remove(&labels).expect("listed as open");
+        let (still, ended): (BTreeMap<Labels, Open>, BTreeMap<Labels, Open>) =
+            std::mem::take(&mut open)
+                .into_iter()
+                .partition(|(l, _)| above.contains_key(l));
+        open = still;
+        for (labels, o) in ended {
             out.push(close(labels, o, t, false));
         }
         for (labels, ratio) in above {

@@ -671,15 +671,27 @@ fn slo_on_scenario(dir: &std::path::Path, name: &str, rules: &str) -> serde_json
         write_recorded_series(&metrics, &scenario().0);
     }
     let rules = write(dir, name, rules);
-    let out = dir.join(format!("out-{name}"));
+    slo_json(dir, &rules, &[], &format!("out-{name}"))
+}
+
+/// Runs `slo` on `rules` and `dir/metrics` with `extra` arguments, into
+/// `dir/out`; gives its slo.json.
+fn slo_json(
+    dir: &std::path::Path,
+    rules: &std::path::Path,
+    extra: &[&std::ffi::OsStr],
+    out: &str,
+) -> serde_json::Value {
+    let out = dir.join(out);
     run_ok(
         bin()
             .args(["slo", "--rules"])
-            .arg(&rules)
+            .arg(rules)
             .arg("--metrics")
-            .arg(&metrics)
+            .arg(dir.join("metrics"))
             .arg("--out")
-            .arg(&out),
+            .arg(&out)
+            .args(extra),
     );
     read_json(&out.join("slo.json"))
 }
@@ -915,19 +927,12 @@ fn review_verdicts_decide_which_replayed_episodes_were_real() {
             "rule,fingerprint,starts_at,actionable\nShopFastBurn,,{spike},yes\n,{fingerprint},{outage},no\n"
         ),
     );
-    let out = d.join("reviewed");
-    run_ok(
-        bin()
-            .args(["slo", "--rules"])
-            .arg(d.join("slo.yml"))
-            .arg("--metrics")
-            .arg(d.join("metrics"))
-            .arg("--reviews")
-            .arg(&reviews)
-            .arg("--out")
-            .arg(&out),
+    let reviewed = slo_json(
+        d,
+        &d.join("slo.yml"),
+        &["--reviews".as_ref(), reviews.as_os_str()],
+        "reviewed",
     );
-    let reviewed = read_json(&out.join("slo.json"));
     let fast = &reviewed["slos"][0]["pairs"][0];
     // Real: the spike (by review); not: the outage (by review) and the third spike (by the budget rule).
     close(
@@ -947,19 +952,12 @@ fn review_verdicts_decide_which_replayed_episodes_were_real() {
         "only-spike.csv",
         &format!("rule,starts_at,actionable\nShopFastBurn,{spike},yes\n"),
     );
-    let out = d.join("reviewed-spike");
-    run_ok(
-        bin()
-            .args(["slo", "--rules"])
-            .arg(d.join("slo.yml"))
-            .arg("--metrics")
-            .arg(d.join("metrics"))
-            .arg("--reviews")
-            .arg(&only_spike)
-            .arg("--out")
-            .arg(&out),
+    let spike_only = slo_json(
+        d,
+        &d.join("slo.yml"),
+        &["--reviews".as_ref(), only_spike.as_os_str()],
+        "reviewed-spike",
     );
-    let spike_only = read_json(&out.join("slo.json"));
     close(
         spike_only["slos"][0]["pairs"][0]["precision"]
             .as_f64()
