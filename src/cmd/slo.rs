@@ -155,6 +155,19 @@ pub fn parse_period(text: Option<&str>) -> Result<Option<crate::timefmt::Millis>
 
 fn print_query(args: &Args, rules: &[&Rule]) -> Result<()> {
     let selectors = crate::rules::burn_rate::recorded_selectors(rules, None);
+    if selectors.is_empty() {
+        let inline: Vec<String> = crate::rules::burn_rate::recognise(rules)
+            .alerts
+            .into_iter()
+            .map(|a| format!("{} ({})", a.alert, a.location))
+            .collect();
+        if !inline.is_empty() {
+            return Err(Error::Usage(format!(
+                "the burn-rate alerts {} compute their ratios inline (`rate(…[5m])`), so there is no recorded series to export; record each ratio with a recording rule and alert on it, as Sloth and Pyrra do",
+                inline.join(", ")
+            )));
+        }
+    }
     print_selector_queries(&selectors, &args.export, &args.rules)
 }
 

@@ -1177,4 +1177,16 @@ fn print_query_names_exactly_the_series_the_burn_rate_alerts_read() {
         .unwrap();
     assert_eq!(refused.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("alertnoise slo"));
+    // An alert that computes its ratio inline has no recorded series: the message says so.
+    let inline = bin()
+        .args(["slo", "--print-query", "--rules"])
+        .arg(root().join("sample-data/rules"))
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&inline.stderr);
+    assert_eq!(inline.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("CheckoutSLOBudgetFastBurn") && said.contains("compute their ratios inline"),
+        "{said}"
+    );
 }
