@@ -5,10 +5,12 @@
 use crate::advice::{self, inventory::AdviceReport};
 use crate::episodes::{self, Episode, EpisodeTable, LabelNames};
 use crate::error::{Error, Result};
+use crate::metrics::receivers::ReceiversReport;
 use crate::metrics::{self, off_hours::BusinessHours, Settings, Window};
 use crate::problem::{Problem, Severity};
 use crate::report::rows::{self, Row};
 use crate::report::summary::{self, Counts, InputInfo, ProblemsInfo, ReviewsInfo, Summary};
+use crate::routing::{routed::route_table, AlertmanagerConfig, Routed};
 use crate::rules::RuleFile;
 use crate::sources::rule_name::RuleFrom;
 use crate::sources::ReadContext;
@@ -55,6 +57,11 @@ pub struct Options {
     pub map: Vec<(String, String)>,
     /// `--rule-from`.
     pub rule_from: RuleFrom,
+    /// `--alertmanager-config`: the routing tree every episode is routed through.
+    pub alertmanager_config: Option<PathBuf>,
+    /// `--paging-receiver`: receivers that page besides those with a
+    /// paging integration.
+    pub paging_receivers: Vec<String>,
 }
 
 impl Options {
@@ -79,6 +86,8 @@ impl Options {
             strict: false,
             map: Vec::new(),
             rule_from: RuleFrom::Title,
+            alertmanager_config: None,
+            paging_receivers: Vec::new(),
         }
     }
 }
@@ -114,6 +123,11 @@ pub struct Analysis {
     pub rules_fetched_from: Vec<String>,
     /// Metric series of rules' left-hand sides (`--series`), by alert name.
     pub series: BTreeMap<String, advice::backtest::SeriesSet>,
+    /// With `--alertmanager-config`: the configuration and where the
+    /// history's label sets were routed.
+    pub routing: Option<(AlertmanagerConfig, Routed)>,
+    /// With `--alertmanager-config`: the Receivers section's figures.
+    pub receivers: Option<ReceiversReport>,
 }
 
 fn fail_if_strict(strict: bool, problems: &[Problem]) -> Result<()> {
@@ -143,6 +157,7 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
         .map(|f| f.manifest.url.clone())
         .collect();
     let rule_files = crate::rules::load_rule_files(&rule_paths)?;
+    let config = load_alertmanager_config(options)?;
     let mut series = BTreeMap::new();
     for (name, path) in &options.series {
         series.insert(name.clone(), advice::backtest::load_series(path)?);
@@ -198,6 +213,11 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
     }
     stage("proxy verdicts", || crate::reviews::apply_proxy(&mut table));
     stage("share times", || table.share_times());
+    let routed = config.as_ref().map(|config| {
+        let routed = stage("routing", || route_table(config, &table));
+        table.set_receivers(routed.receivers.clone());
+        routed
+    });
 
     let starts: Vec<Millis> = table.starts().iter().flatten().collect();
     let ends: Vec<Millis> = table.ends().iter().flatten().collect();
@@ -237,6 +257,19 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
         count(&table, &rules, &settings, &facts, &severities, files.len())
     })?;
     drop(severities);
+    let routing = config.zip(routed);
+    let receivers = routing.as_ref().map(|(config, routed)| {
+        stage("receivers", || {
+            metrics::receivers::compute(
+                &table,
+                &options.label_names,
+                &window,
+                config,
+                routed,
+                &options.paging_receivers,
+            )
+        })
+    });
     let summary = Summary {
         schema_version: crate::report::SCHEMA_VERSION,
         tool: format!("alertnoise {}", env!("CARGO_PKG_VERSION")),
@@ -281,7 +314,34 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
         rule_files,
         rules_fetched_from,
         series,
+        routing,
+        receivers,
     })
+}
+
+/// `--alertmanager-config`, read before the history (a mistake in it
+/// stops the run at once), with `--paging-receiver` checked against it.
+fn load_alertmanager_config(options: &Options) -> Result<Option<AlertmanagerConfig>> {
+    let Some(path) = &options.alertmanager_config else {
+        if !options.paging_receivers.is_empty() {
+            return Err(Error::Usage(
+                "--paging-receiver names a receiver of --alertmanager-config: give that too".into(),
+            ));
+        }
+        return Ok(None);
+    };
+    let config = AlertmanagerConfig::load(path)?;
+    for name in &options.paging_receivers {
+        if config.receiver(name).is_none() {
+            let known: Vec<&str> = config.receivers.iter().map(|r| r.name.as_str()).collect();
+            return Err(Error::Usage(format!(
+                "--paging-receiver: {} has no receiver `{name}` (it has: {})",
+                config.name,
+                known.join(", ")
+            )));
+        }
+    }
+    Ok(Some(config))
 }
 
 impl Analysis {

@@ -161,7 +161,7 @@ impl Default for LabelNames {
 }
 
 /// The canonical column names, in table order.
-pub const COLUMNS: [&str; 19] = [
+pub const COLUMNS: [&str; 20] = [
     "source",
     "rule",
     "fingerprint",
@@ -181,6 +181,7 @@ pub const COLUMNS: [&str; 19] = [
     "actionable_source",
     "incident_id",
     "auto_resolved",
+    "receivers",
 ];
 
 /// A UTC datetime column of some rows' times: the milliseconds copied as
@@ -476,9 +477,28 @@ impl<'a> FrameMaker<'a> {
             }
             "incident_id" => self.coded(name, table.incident_ids(), rows)?,
             "auto_resolved" => Column::new(name.into(), &table.auto_resolved_column()[rows]),
+            "receivers" => receivers_column(name, table, rows),
             other => polars_bail!(ColumnNotFound: "no episode column {other}"),
         })
     }
+}
+
+/// The `receivers` column (a list of receiver names per row, in routing
+/// order): null in every row when no Alertmanager configuration was given.
+fn receivers_column(name: &str, table: &EpisodeTable, rows: Range<usize>) -> Column {
+    use polars::chunked_array::builder::ListStringChunkedBuilder;
+    let Some(receivers) = table.receivers() else {
+        return Column::full_null(
+            name.into(),
+            rows.len(),
+            &DataType::List(Box::new(DataType::String)),
+        );
+    };
+    let mut builder = ListStringChunkedBuilder::new(name.into(), rows.len(), rows.len());
+    for row in rows {
+        builder.append_values_iter(receivers.of_row(row));
+    }
+    builder.finish().into_column()
 }
 
 /// Builds the canonical polars frame from the episode table, its columns

@@ -71,6 +71,15 @@ pub struct HistoryArgs {
     /// (its `rule` group, else group 1, in the title).
     #[arg(long, value_name = "SPEC", default_value = "title")]
     pub rule_from: String,
+    /// Alertmanager's configuration (`alertmanager.yml`, or a saved
+    /// `/api/v2/status` answer): every episode is routed through its tree,
+    /// giving the receivers column and the report's Receivers section.
+    #[arg(long, value_name = "FILE")]
+    pub alertmanager_config: Option<PathBuf>,
+    /// A receiver that pages someone although it has no PagerDuty,
+    /// Opsgenie, VictorOps or incident.io integration. Repeatable.
+    #[arg(long, value_name = "NAME")]
+    pub paging_receiver: Vec<String>,
 }
 
 fn usage(e: String) -> Error {
@@ -180,6 +189,8 @@ impl HistoryArgs {
             map,
             rule_from,
             series,
+            alertmanager_config: self.alertmanager_config.clone(),
+            paging_receivers: self.paging_receiver.clone(),
             format: self.format.clone(),
             rules: self.rules.clone(),
             reviews: self.reviews.clone(),

@@ -203,6 +203,7 @@ pub fn run(args: &Args) -> Result<()> {
             rules_fetched_from: &analysis.rules_fetched_from,
             trends: trends.as_ref(),
             slo: slo.as_ref().map(|(report, patch)| (report, patch.as_str())),
+            receivers: analysis.receivers.as_ref(),
         })
     })?;
     if let Some(dir) = &args.history_dir {

@@ -462,6 +462,31 @@ pub struct EpisodeTable {
     incident_id: TextColumn,
     auto_resolved: Vec<Option<bool>>,
     paging_key: TextColumn,
+    receivers: Option<ReceiversColumn>,
+}
+
+/// The receivers column: which Alertmanager receivers each row's alerts
+/// were routed to, as a code per row into the distinct lists of
+/// receivers. Set once the table is final (see `routing::routed`);
+/// appending rows clears it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReceiversColumn {
+    /// The receivers' names, in the configuration's order.
+    pub names: Vec<String>,
+    /// The distinct lists of receivers rows reach: indices into `names`, in
+    /// routing-tree order (a receiver reached by two routes twice).
+    pub lists: Vec<Vec<u32>>,
+    /// Per row: its list's index in `lists`.
+    pub codes: Vec<u32>,
+}
+
+impl ReceiversColumn {
+    /// The receivers of a row, in routing order.
+    pub fn of_row(&self, row: usize) -> impl Iterator<Item = &str> + '_ {
+        self.lists[self.codes[row] as usize]
+            .iter()
+            .map(|&r| self.names[r as usize].as_str())
+    }
 }
 
 impl EpisodeTable {
@@ -561,6 +586,7 @@ impl EpisodeTable {
     /// [`EpisodeTable::append`] with this table's [`TextIndex`], for
     /// appending many pieces one after another.
     pub fn append_indexed(&mut self, other: EpisodeTable, index: &mut TextIndex) {
+        self.receivers = None;
         let (theirs, labels, rest) = other.into_coded_and_rest();
         self.append_uncoded_all(vec![rest]);
         let known = index.of_labels(&self.labels);
@@ -720,6 +746,9 @@ impl EpisodeTable {
         }
         self.source.codes = gather(&self.source.codes, order);
         self.labels.codes = gather(&self.labels.codes, order);
+        if let Some(receivers) = &mut self.receivers {
+            receivers.codes = gather(&receivers.codes, order);
+        }
         for times in [
             &mut self.starts_at,
             &mut self.ends_at,
@@ -898,6 +927,18 @@ impl EpisodeTable {
     /// `auto_resolved` of every row.
     pub fn auto_resolved_column(&self) -> &[Option<bool>] {
         &self.auto_resolved
+    }
+
+    /// Records where every label set's alerts were routed; `None` when no
+    /// Alertmanager configuration was given.
+    pub fn set_receivers(&mut self, receivers: ReceiversColumn) {
+        assert_eq!(receivers.codes.len(), self.len(), "a receiver list per row");
+        self.receivers = Some(receivers);
+    }
+
+    /// The receivers column, when routing was applied.
+    pub fn receivers(&self) -> Option<&ReceiversColumn> {
+        self.receivers.as_ref()
     }
 }
 

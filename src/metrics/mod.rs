@@ -12,6 +12,7 @@ pub mod duration;
 pub mod flapping;
 pub mod noise;
 pub mod off_hours;
+pub mod receivers;
 pub mod silencing;
 pub mod volume;
 

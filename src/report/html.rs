@@ -430,6 +430,7 @@ pub fn render(input: &ReportInput) -> Result<String> {
             more_problems => model.more_problems,
             with_trends => input.trends.is_some(),
             slo => input.slo.map(|(report, _)| Serde(report)),
+            receivers => input.receivers.map(Serde),
         },
     )
 }

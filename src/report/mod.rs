@@ -11,6 +11,7 @@ pub mod html;
 pub mod markdown;
 pub mod page;
 pub mod parquet;
+pub mod receivers;
 pub mod report_dir;
 pub mod retro;
 pub mod rows;
@@ -55,6 +56,8 @@ pub struct ReportInput<'a> {
     pub trends: Option<&'a std::collections::BTreeMap<String, Vec<f64>>>,
     /// With `--metrics`: the SLO burn-rate replay and its advice's patch.
     pub slo: Option<(&'a crate::slo::SloReport, &'a str)>,
+    /// With `--alertmanager-config`: the Receivers section's figures.
+    pub receivers: Option<&'a crate::metrics::receivers::ReceiversReport>,
 }
 
 /// The files a report directory gets (`--outputs md,html,json`);
@@ -188,6 +191,9 @@ impl ReportWriter {
                 write_file(tmp, "slo.json", &slo::json(report)?)?;
                 write_file(tmp, "slo.patch", patch.as_bytes())?;
             }
+            if let Some(report) = input.receivers {
+                write_file(tmp, "receivers.json", &receivers::json(report)?)?;
+            }
         }
         write_pages(tmp, &input, self.outputs)?;
         if let Some(kept) = self.keep.as_ref().filter(|k| k.exists()) {
@@ -217,6 +223,10 @@ fn write_pages(tmp: &Path, input: &ReportInput, outputs: Outputs) -> Result<()> 
                 input.trends,
             )
         })?;
+        let md = match input.receivers {
+            Some(report) => receivers::insert_section(&md, report),
+            None => md,
+        };
         let md = match input.slo {
             Some((report, _)) => slo::insert_section(&md, report),
             None => md,

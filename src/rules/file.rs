@@ -16,6 +16,7 @@ use super::{threshold, Block, Rule, RuleKind, Span, Value};
 use crate::error::{Error, Result};
 use crate::problem::Problem;
 use crate::timefmt::parse_duration;
+use crate::yaml_text::{get, YamlText as Source};
 use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -111,44 +112,7 @@ pub fn parse_rules(name: &str, text: &str, file_index: usize) -> Result<Vec<Rule
     Ok(rules)
 }
 
-/// A file's text with the helpers that turn saphyr's character positions into bytes and lines.
-struct Source<'a> {
-    name: &'a str,
-    text: &'a str,
-    /// Byte offset of every character, only when the text is not ASCII.
-    char_bytes: Option<Vec<usize>>,
-}
-
-impl<'a> Source<'a> {
-    fn new(name: &'a str, text: &'a str) -> Self {
-        let char_bytes = (!text.is_ascii()).then(|| {
-            let mut v: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
-            v.push(text.len());
-            v
-        });
-        Source {
-            name,
-            text,
-            char_bytes,
-        }
-    }
-
-    fn byte(&self, char_index: usize) -> usize {
-        match &self.char_bytes {
-            Some(v) => v.get(char_index).copied().unwrap_or(self.text.len()),
-            None => char_index.min(self.text.len()),
-        }
-    }
-
-    fn error_at(&self, line: u64, column: u64, reason: String) -> Error {
-        Error::BadInput(Problem::skipped(self.name, line, column, reason))
-    }
-
-    fn error(&self, node: &MarkedYaml, reason: String) -> Error {
-        let m = node.span.start;
-        self.error_at(m.line() as u64, m.col() as u64 + 1, reason)
-    }
-
+impl Source<'_> {
     /// The `groups` sequences of one YAML document.
     fn group_lists<'n>(&self, doc: &'n MarkedYaml<'n>) -> Result<Vec<&'n MarkedYaml<'n>>> {
         match &doc.data {
@@ -164,7 +128,7 @@ impl<'a> Source<'a> {
         if let Some(groups) = get(doc, "groups") {
             return Ok(vec![groups]);
         }
-        let kind = get(doc, "kind").and_then(|k| scalar_text(self, k));
+        let kind = get(doc, "kind").and_then(|k| self.scalar_text(k));
         match kind.as_deref() {
             Some("PrometheusRule") => match get(doc, "spec").and_then(|s| get(s, "groups")) {
                 Some(groups) => Ok(vec![groups]),
@@ -203,7 +167,7 @@ impl<'a> Source<'a> {
                 ));
             }
             let name = get(group, "name")
-                .and_then(|n| scalar_text(self, n))
+                .and_then(|n| self.scalar_text(n))
                 .ok_or_else(|| self.error(group, "group without `name`".into()))?;
             let Some(rules) = get(group, "rules") else {
                 continue;
@@ -230,7 +194,7 @@ impl<'a> Source<'a> {
         let mut keys = Vec::new();
         let mut last_line = node.span.start.line() as u64;
         for (key, value) in map.iter() {
-            let key_text = scalar_text(self, key).unwrap_or_default();
+            let key_text = self.scalar_text(key).unwrap_or_default();
             if !RULE_KEYS.contains(&key_text.as_str()) {
                 return Err(self.error(
                     key,
@@ -240,8 +204,8 @@ impl<'a> Source<'a> {
             keys.push((key_text, key.span.start.line() as u64));
             last_line = last_line.max(self.last_line(value));
         }
-        let alert = get(node, "alert").and_then(|v| scalar_text(self, v));
-        let record = get(node, "record").and_then(|v| scalar_text(self, v));
+        let alert = get(node, "alert").and_then(|v| self.scalar_text(v));
+        let record = get(node, "record").and_then(|v| self.scalar_text(v));
         let (name, kind) = match (alert, record) {
             (Some(a), None) => (a, RuleKind::Alerting),
             (None, Some(r)) => (r, RuleKind::Recording),
@@ -260,7 +224,8 @@ impl<'a> Source<'a> {
         }
         let expr_node = get(node, "expr")
             .ok_or_else(|| self.error(node, format!("rule `{name}` has no `expr`")))?;
-        let expr = scalar_text(self, expr_node)
+        let expr = self
+            .scalar_text(expr_node)
             .filter(|e| !e.trim().is_empty())
             .ok_or_else(|| self.error(expr_node, format!("rule `{name}`: `expr` is empty")))?;
         let ast = promql_parser::parser::parse(&expr).map_err(|e| {
@@ -327,7 +292,7 @@ impl<'a> Source<'a> {
         if matches!(node.data, YamlData::Value(Scalar::Null)) {
             return Ok((None, None));
         }
-        let text = scalar_text(self, node).ok_or_else(|| {
+        let text = self.scalar_text(node).ok_or_else(|| {
             self.error(node, format!("rule `{name}`: `{key}` must be a duration"))
         })?;
         let ms = parse_duration(&text)
@@ -348,8 +313,8 @@ impl<'a> Source<'a> {
         match &node.data {
             YamlData::Mapping(map) => {
                 for (k, v) in map.iter() {
-                    let k_text = scalar_text(self, k).unwrap_or_default();
-                    let v_text = scalar_text(self, v).ok_or_else(|| {
+                    let k_text = self.scalar_text(k).unwrap_or_default();
+                    let v_text = self.scalar_text(v).ok_or_else(|| {
                         self.error(
                             v,
                             format!("rule `{name}`: {key} `{k_text}` must be a string"),
@@ -404,31 +369,6 @@ impl<'a> Source<'a> {
                 node.span.start.line() as u64 + newlines
             }
         }
-    }
-}
-
-/// The value under `key` in a mapping node.
-fn get<'n>(node: &'n MarkedYaml<'n>, key: &str) -> Option<&'n MarkedYaml<'n>> {
-    let YamlData::Mapping(map) = &node.data else {
-        return None;
-    };
-    map.iter()
-        .find(|(k, _)| matches!(&k.data, YamlData::Value(Scalar::String(s)) if s == key))
-        .map(|(_, v)| v)
-}
-
-/// A scalar's value as Prometheus reads it into a string field: strings as
-/// they are, other plain scalars (`1`, `0.5`, `true`) as written in the file.
-fn scalar_text(source: &Source, node: &MarkedYaml) -> Option<String> {
-    match &node.data {
-        YamlData::Value(Scalar::String(s)) => Some(s.to_string()),
-        YamlData::Value(Scalar::Null) => None,
-        YamlData::Value(_) => {
-            let start = source.byte(node.span.start.index());
-            let end = source.byte(node.span.end.index());
-            Some(source.text.get(start..end)?.trim().to_string())
-        }
-        _ => None,
     }
 }
 

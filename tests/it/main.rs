@@ -22,6 +22,7 @@ mod metrics;
 mod prometheus_replay;
 mod property;
 mod retro;
+mod routing;
 mod rules;
 mod sample;
 mod slo;

@@ -1,0 +1,466 @@
+//! Reading `alertmanager.yml` (or the `config.original` of a fetched
+//! `/api/v2/status` answer): the routing tree and the receivers, checked as
+//! Alertmanager checks them when it loads the file.
+//!
+//! Only what routing needs is read: `route` (every level's `receiver`,
+//! `group_by`, `match`, `match_re`, `matchers`, `continue`, `routes`,
+//! `mute_time_intervals`, `active_time_intervals`) and `receivers` (each
+//! one's name and which integrations it has). Other keys are left alone.
+//! Errors name the file, line and column.
+
+use super::matchers::{parse_matchers, sort_matchers, MatchType, Matcher};
+use super::tree::Route;
+use crate::error::{Error, Result};
+use crate::yaml_text::{get, YamlText};
+use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
+use std::path::Path;
+
+/// Integrations that page a person: a receiver with one of them is a paging
+/// receiver (`--paging-receiver` names more).
+pub const PAGING_INTEGRATIONS: [&str; 4] = [
+    "pagerduty_configs",
+    "opsgenie_configs",
+    "victorops_configs",
+    "incidentio_configs",
+];
+
+/// One `receivers:` entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Receiver {
+    /// Its name.
+    pub name: String,
+    /// The integrations it has (`slack_configs`, …), in file order; none
+    /// makes it a blackhole (notifications go nowhere).
+    pub integrations: Vec<String>,
+    /// The line of its `name:`.
+    pub line: u64,
+}
+
+impl Receiver {
+    /// Whether one of its integrations pages someone.
+    pub fn pages(&self) -> bool {
+        self.integrations
+            .iter()
+            .any(|i| PAGING_INTEGRATIONS.contains(&i.as_str()))
+    }
+}
+
+/// A loaded Alertmanager configuration.
+#[derive(Debug, Clone)]
+pub struct AlertmanagerConfig {
+    /// The file's name as given.
+    pub name: String,
+    /// The routing tree's root.
+    pub route: Route,
+    /// The receivers, in file order.
+    pub receivers: Vec<Receiver>,
+}
+
+impl AlertmanagerConfig {
+    /// Reads `alertmanager.yml`, or a saved `/api/v2/status` answer (JSON
+    /// whose `config.original` holds the YAML).
+    pub fn load(path: &Path) -> Result<AlertmanagerConfig> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let name = path.display().to_string();
+        if text.trim_start().starts_with('{') {
+            let status: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+                YamlText::new(&name, &text).error_at(
+                    e.line() as u64,
+                    e.column() as u64,
+                    format!("invalid JSON: {e}"),
+                )
+            })?;
+            let Some(original) = status.pointer("/config/original").and_then(|v| v.as_str()) else {
+                return Err(YamlText::new(&name, &text).error_at(
+                    1,
+                    1,
+                    "a JSON file here must be Alertmanager's /api/v2/status answer, with config.original".into(),
+                ));
+            };
+            return AlertmanagerConfig::parse(&format!("{name} (config.original)"), original);
+        }
+        AlertmanagerConfig::parse(&name, &text)
+    }
+
+    /// Parses the text of an Alertmanager configuration named `name`.
+    pub fn parse(name: &str, text: &str) -> Result<AlertmanagerConfig> {
+        let source = YamlText::new(name, text);
+        let documents = MarkedYaml::load_from_str(text).map_err(|e| {
+            let m = e.marker();
+            source.error_at(
+                m.line() as u64,
+                m.col() as u64 + 1,
+                format!("invalid YAML: {}", e.info()),
+            )
+        })?;
+        let Some(doc) = documents.first().filter(|d| d.data.is_mapping()) else {
+            return Err(source.error_at(
+                1,
+                1,
+                "an Alertmanager configuration is a mapping with `route` and `receivers`".into(),
+            ));
+        };
+        let reader = Reader { source: &source };
+        let receivers = reader.receivers(doc)?;
+        let Some(root) = get(doc, "route") else {
+            return Err(source.error(doc, "no route provided in config".into()));
+        };
+        let mut counter = 0;
+        let route = reader.route(root, None, &mut counter)?;
+        reader.check_root(root, &route)?;
+        reader.check_receivers(&route, &receivers)?;
+        Ok(AlertmanagerConfig {
+            name: name.to_string(),
+            route,
+            receivers,
+        })
+    }
+
+    /// The receiver of this name.
+    pub fn receiver(&self, name: &str) -> Option<&Receiver> {
+        self.receivers.iter().find(|r| r.name == name)
+    }
+}
+
+struct Reader<'a> {
+    source: &'a YamlText<'a>,
+}
+
+impl Reader<'_> {
+    fn error(&self, node: &MarkedYaml, reason: String) -> Error {
+        self.source.error(node, reason)
+    }
+
+    fn string(&self, node: &MarkedYaml, what: &str) -> Result<String> {
+        match &node.data {
+            YamlData::Value(Scalar::Null) => Ok(String::new()),
+            _ => self
+                .source
+                .scalar_text(node)
+                .ok_or_else(|| self.error(node, format!("`{what}` must be a string"))),
+        }
+    }
+
+    fn strings(&self, node: &MarkedYaml, what: &str) -> Result<Vec<String>> {
+        match &node.data {
+            YamlData::Value(Scalar::Null) => Ok(Vec::new()),
+            YamlData::Sequence(items) => items.iter().map(|i| self.string(i, what)).collect(),
+            _ => Err(self.error(node, format!("`{what}` must be a list"))),
+        }
+    }
+
+    fn mapping<'n>(
+        &self,
+        node: &'n MarkedYaml<'n>,
+        what: &str,
+    ) -> Result<Vec<(&'n MarkedYaml<'n>, &'n MarkedYaml<'n>)>> {
+        match &node.data {
+            YamlData::Value(Scalar::Null) => Ok(Vec::new()),
+            YamlData::Mapping(map) => Ok(map.iter().collect()),
+            _ => Err(self.error(node, format!("`{what}` must be a mapping"))),
+        }
+    }
+
+    fn receivers(&self, doc: &MarkedYaml) -> Result<Vec<Receiver>> {
+        let Some(list) = get(doc, "receivers") else {
+            return Ok(Vec::new());
+        };
+        let YamlData::Sequence(items) = &list.data else {
+            return Err(self.error(list, "`receivers` must be a list".into()));
+        };
+        let mut receivers: Vec<Receiver> = Vec::new();
+        for item in items {
+            let mut receiver = Receiver {
+                name: String::new(),
+                integrations: Vec::new(),
+                line: item.span.start.line() as u64,
+            };
+            for (key, value) in self.mapping(item, "receivers[]")? {
+                let key_text = self.string(key, "receivers[] key")?;
+                if key_text == "name" {
+                    receiver.name = self.string(value, "name")?;
+                    receiver.line = value.span.start.line() as u64;
+                } else if key_text.ends_with("_configs")
+                    && matches!(&value.data, YamlData::Sequence(s) if !s.is_empty())
+                {
+                    receiver.integrations.push(key_text);
+                }
+            }
+            if receiver.name.is_empty() {
+                return Err(self.error(item, "missing name in receiver".into()));
+            }
+            if receivers.iter().any(|r| r.name == receiver.name) {
+                return Err(self.error(
+                    item,
+                    format!("notification config name {:?} is not unique", receiver.name),
+                ));
+            }
+            receivers.push(receiver);
+        }
+        Ok(receivers)
+    }
+
+    /// One route and its children: what it does not set, it inherits.
+    fn route(
+        &self,
+        node: &MarkedYaml,
+        parent: Option<&Route>,
+        counter: &mut usize,
+    ) -> Result<Route> {
+        let mut route = Route {
+            receiver: parent.map(|p| p.receiver.clone()).unwrap_or_default(),
+            receiver_line: None,
+            group_by: parent.and_then(|p| p.group_by.clone()),
+            matchers: Vec::new(),
+            continue_matching: false,
+            mute_time_intervals: Vec::new(),
+            active_time_intervals: Vec::new(),
+            routes: Vec::new(),
+            line: node.span.start.line() as u64,
+            index: 0,
+            depth: parent.map_or(0, |p| p.depth + 1),
+            key: String::new(),
+        };
+        let mut children = None;
+        for (key, value) in self.mapping(node, "route")? {
+            match self.string(key, "route key")?.as_str() {
+                "receiver" => {
+                    let name = self.string(value, "receiver")?;
+                    if !name.is_empty() {
+                        route.receiver = name;
+                        route.receiver_line = Some(value.span.start.line() as u64);
+                    }
+                }
+                "group_by" => route.group_by = Some(self.strings(value, "group_by")?),
+                "continue" => match &value.data {
+                    YamlData::Value(Scalar::Boolean(b)) => route.continue_matching = *b,
+                    _ => return Err(self.error(value, "`continue` must be true or false".into())),
+                },
+                "match" => {
+                    for (k, v) in self.mapping(value, "match")? {
+                        let label = self.label_name(k)?;
+                        let value_text = self.string(v, "match value")?;
+                        route.matchers.push(
+                            Matcher::new(MatchType::Equal, &label, &value_text)
+                                .map_err(|e| self.error(v, e))?,
+                        );
+                    }
+                }
+                "match_re" => {
+                    for (k, v) in self.mapping(value, "match_re")? {
+                        let label = self.label_name(k)?;
+                        let value_text = self.string(v, "match_re value")?;
+                        // Alertmanager keeps the compiled, anchored form.
+                        Matcher::new(MatchType::Regexp, &label, &value_text)
+                            .map_err(|e| self.error(v, e))?;
+                        let anchored = format!("^(?:{value_text})$");
+                        route.matchers.push(
+                            Matcher::new(MatchType::Regexp, &label, &anchored)
+                                .map_err(|e| self.error(v, e))?,
+                        );
+                    }
+                }
+                "matchers" => {
+                    let YamlData::Sequence(lines) = &value.data else {
+                        return Err(self.error(value, "`matchers` must be a list".into()));
+                    };
+                    for line in lines {
+                        let text = self.string(line, "matchers")?;
+                        let parsed = parse_matchers(&text).map_err(|e| self.error(line, e))?;
+                        route.matchers.extend(parsed);
+                    }
+                }
+                "mute_time_intervals" => {
+                    route.mute_time_intervals = self.strings(value, "mute_time_intervals")?
+                }
+                "active_time_intervals" => {
+                    route.active_time_intervals = self.strings(value, "active_time_intervals")?
+                }
+                "routes" => children = Some(value),
+                _ => {}
+            }
+        }
+        sort_matchers(&mut route.matchers);
+        route.key = match parent {
+            Some(p) => format!("{}/{}", p.key, route.matchers_text()),
+            None => route.matchers_text(),
+        };
+        if let Some(list) = children {
+            match &list.data {
+                YamlData::Value(Scalar::Null) => {}
+                YamlData::Sequence(items) => {
+                    for item in items {
+                        let child = self.route(item, Some(&route), counter)?;
+                        route.routes.push(child);
+                    }
+                }
+                _ => return Err(self.error(list, "`routes` must be a list".into())),
+            }
+        }
+        // Numbered as Alertmanager numbers them: children before their parent.
+        route.index = *counter;
+        *counter += 1;
+        Ok(route)
+    }
+
+    fn label_name(&self, node: &MarkedYaml) -> Result<String> {
+        let name = self.string(node, "label name")?;
+        let valid = name
+            .char_indices()
+            .all(|(i, c)| c.is_ascii_alphabetic() || c == '_' || (i > 0 && c.is_ascii_digit()));
+        if name.is_empty() || !valid {
+            return Err(self.error(node, format!("invalid label name {name:?}")));
+        }
+        Ok(name)
+    }
+
+    fn check_root(&self, node: &MarkedYaml, root: &Route) -> Result<()> {
+        let problem = if root.receiver.is_empty() {
+            Some("root route must specify a default receiver")
+        } else if !root.matchers.is_empty() {
+            Some("root route must not have any matchers")
+        } else if !root.mute_time_intervals.is_empty() {
+            Some("root route must not have any mute time intervals")
+        } else if !root.active_time_intervals.is_empty() {
+            Some("root route must not have any active time intervals")
+        } else if root.continue_matching {
+            Some("cannot have continue in root route")
+        } else {
+            None
+        };
+        match problem {
+            Some(reason) => Err(self.error(node, reason.into())),
+            None => Ok(()),
+        }
+    }
+
+    fn check_receivers(&self, route: &Route, receivers: &[Receiver]) -> Result<()> {
+        if !receivers.iter().any(|r| r.name == route.receiver) {
+            return Err(self.source.error_at(
+                route.receiver_line.unwrap_or(route.line),
+                1,
+                format!("undefined receiver {:?} used in route", route.receiver),
+            ));
+        }
+        route
+            .routes
+            .iter()
+            .try_for_each(|child| self.check_receivers(child, receivers))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHOP: &str = r#"
+route:
+  receiver: default
+  group_by: [alertname]
+  routes:
+    - matchers: ['severity="critical"']
+      receiver: pager
+      continue: true
+      routes:
+        - match: {team: payments}
+          receiver: payments-pager
+    - match_re:
+        severity: warning|info
+      receiver: slack
+receivers:
+  - name: default
+  - name: pager
+    pagerduty_configs:
+      - routing_key: x
+  - name: payments-pager
+    opsgenie_configs:
+      - api_key: y
+  - name: slack
+    slack_configs: [{channel: '#alerts'}]
+"#;
+
+    #[test]
+    fn reads_the_tree_with_inheritance_and_numbering() {
+        let config = AlertmanagerConfig::parse("am.yml", SHOP).unwrap();
+        let root = &config.route;
+        assert_eq!(root.receiver, "default");
+        assert_eq!(root.routes.len(), 2);
+        let pager = &root.routes[0];
+        assert!(pager.continue_matching);
+        assert_eq!(pager.group_by, Some(vec!["alertname".to_string()]));
+        assert_eq!(pager.routes[0].receiver, "payments-pager");
+        assert_eq!(pager.routes[0].line, 10);
+        // Alertmanager's numbering: children first, the root last.
+        assert_eq!(pager.routes[0].index, 0);
+        assert_eq!(pager.index, 1);
+        assert_eq!(root.routes[1].index, 2);
+        assert_eq!(root.index, 3);
+        assert!(config.receiver("pager").unwrap().pages());
+        assert!(config.receiver("payments-pager").unwrap().pages());
+        assert!(!config.receiver("slack").unwrap().pages());
+        assert!(config.receiver("default").unwrap().integrations.is_empty());
+    }
+
+    #[test]
+    fn refuses_what_alertmanager_refuses_naming_the_line() {
+        let undefined = SHOP.replace("receiver: slack", "receiver: nobody");
+        let e = AlertmanagerConfig::parse("am.yml", &undefined)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("am.yml:14") && e.contains("undefined receiver \"nobody\""),
+            "{e}"
+        );
+        let e = AlertmanagerConfig::parse(
+            "am.yml",
+            "route:\n  receiver: a\n  match: {x: y}\nreceivers: [{name: a}]\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("root route must not have any matchers"), "{e}");
+        let e =
+            AlertmanagerConfig::parse("am.yml", "route:\n  routes: []\nreceivers: [{name: a}]\n")
+                .unwrap_err()
+                .to_string();
+        assert!(e.contains("default receiver"), "{e}");
+        let e = AlertmanagerConfig::parse(
+            "am.yml",
+            "route:\n  receiver: a\n  routes:\n    - matchers: ['a=\"b']\nreceivers: [{name: a}]\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("am.yml:4") && e.contains("unescaped double quote"),
+            "{e}"
+        );
+        let e = AlertmanagerConfig::parse(
+            "am.yml",
+            "receivers: [{name: a}, {name: a}]\nroute: {receiver: a}\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("not unique"), "{e}");
+        let e = AlertmanagerConfig::parse("am.yml", "route: [\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("am.yml:") && e.contains("invalid YAML"), "{e}");
+    }
+
+    #[test]
+    fn match_values_are_read_as_written() {
+        let config = AlertmanagerConfig::parse(
+            "am.yml",
+            "route:\n  receiver: a\n  routes:\n    - match: {code: 2.50, flag: true}\n      receiver: a\nreceivers: [{name: a}]\n",
+        )
+        .unwrap();
+        let values: Vec<&str> = config.route.routes[0]
+            .matchers
+            .iter()
+            .map(|m| m.value.as_str())
+            .collect();
+        assert_eq!(values, ["2.50", "true"]);
+    }
+}

@@ -1,0 +1,15 @@
+//! Alertmanager's routing tree applied to history: which receivers every
+//! episode reached (`--alertmanager-config`).
+//!
+//! [`config`] reads `alertmanager.yml`, [`matchers`] reads and applies label
+//! matchers, [`tree`] walks the routing tree as Alertmanager's dispatcher
+//! does, and [`routed`] routes every label set of the episode table once.
+
+pub mod config;
+pub mod matchers;
+pub mod routed;
+pub mod tree;
+
+pub use config::{AlertmanagerConfig, Receiver};
+pub use routed::Routed;
+pub use tree::Route;
