@@ -183,7 +183,7 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
         crate::sources::read_all(&files, options.format.as_deref(), &context)
     })?;
     let assembled = stage("assemble episodes", || {
-        crate::sources::assemble::assemble(read.output)
+        crate::sources::assemble::assemble_routed(read.output, config.as_ref())
     });
     let mut problems = assembled.problems;
     // Rules Prometheus loads are never refused; what is doubtful is said.

@@ -11,6 +11,7 @@
 use super::matchers::{parse_matchers, sort_matchers, MatchType, Matcher};
 use super::tree::Route;
 use crate::error::{Error, Result};
+use crate::timefmt::Millis;
 use crate::yaml_text::{get, YamlText};
 use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
 use std::path::Path;
@@ -144,6 +145,12 @@ impl Reader<'_> {
         }
     }
 
+    fn duration(&self, node: &MarkedYaml, what: &str) -> Result<Millis> {
+        let text = self.string(node, what)?;
+        crate::timefmt::parse_duration(&text)
+            .map_err(|e| self.error(node, format!("`{what}`: {e}")))
+    }
+
     fn strings(&self, node: &MarkedYaml, what: &str) -> Result<Vec<String>> {
         match &node.data {
             YamlData::Value(Scalar::Null) => Ok(Vec::new()),
@@ -214,6 +221,9 @@ impl Reader<'_> {
             receiver: parent.map(|p| p.receiver.clone()).unwrap_or_default(),
             receiver_line: None,
             group_by: parent.and_then(|p| p.group_by.clone()),
+            group_wait_ms: parent.map_or(30_000, |p| p.group_wait_ms),
+            group_interval_ms: parent.map_or(300_000, |p| p.group_interval_ms),
+            repeat_interval_ms: parent.map_or(4 * 3_600_000, |p| p.repeat_interval_ms),
             matchers: Vec::new(),
             continue_matching: false,
             mute_time_intervals: Vec::new(),
@@ -235,6 +245,13 @@ impl Reader<'_> {
                     }
                 }
                 "group_by" => route.group_by = Some(self.strings(value, "group_by")?),
+                "group_wait" => route.group_wait_ms = self.duration(value, "group_wait")?,
+                "group_interval" => {
+                    route.group_interval_ms = self.duration(value, "group_interval")?
+                }
+                "repeat_interval" => {
+                    route.repeat_interval_ms = self.duration(value, "repeat_interval")?
+                }
                 "continue" => match &value.data {
                     YamlData::Value(Scalar::Boolean(b)) => route.continue_matching = *b,
                     _ => return Err(self.error(value, "`continue` must be true or false".into())),
@@ -364,6 +381,7 @@ route:
     - matchers: ['severity="critical"']
       receiver: pager
       continue: true
+      repeat_interval: 1h
       routes:
         - match: {team: payments}
           receiver: payments-pager
@@ -391,8 +409,14 @@ receivers:
         let pager = &root.routes[0];
         assert!(pager.continue_matching);
         assert_eq!(pager.group_by, Some(vec!["alertname".to_string()]));
+        assert_eq!(pager.repeat_interval_ms, 3_600_000);
+        assert_eq!(pager.routes[0].repeat_interval_ms, 3_600_000);
+        assert_eq!(
+            (root.group_wait_ms, root.repeat_interval_ms),
+            (30_000, 4 * 3_600_000)
+        );
         assert_eq!(pager.routes[0].receiver, "payments-pager");
-        assert_eq!(pager.routes[0].line, 10);
+        assert_eq!(pager.routes[0].line, 11);
         // Alertmanager's numbering: children first, the root last.
         assert_eq!(pager.routes[0].index, 0);
         assert_eq!(pager.index, 1);
@@ -411,7 +435,7 @@ receivers:
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains("am.yml:14") && e.contains("undefined receiver \"nobody\""),
+            e.contains("am.yml:15") && e.contains("undefined receiver \"nobody\""),
             "{e}"
         );
         let e = AlertmanagerConfig::parse(

@@ -79,7 +79,7 @@ impl fmt::Display for Matcher {
 }
 
 /// Go's `strconv.Quote` for the printable texts labels hold.
-fn go_quote(text: &str) -> String {
+pub fn go_quote(text: &str) -> String {
     let mut out = String::from("\"");
     for c in text.chars() {
         match c {

@@ -3,6 +3,7 @@
 
 use super::matchers::{all_match, Matcher};
 use crate::interned::LabelMap;
+use crate::timefmt::Millis;
 
 /// One node of the routing tree, with what it inherits already applied.
 #[derive(Debug, Clone)]
@@ -16,6 +17,12 @@ pub struct Route {
     /// What an alert must match to enter the route (`match`, `match_re`,
     /// `matchers` together).
     pub matchers: Vec<Matcher>,
+    /// `group_wait`, its own or inherited (Alertmanager's default: 30s).
+    pub group_wait_ms: Millis,
+    /// `group_interval`, its own or inherited (default 5m).
+    pub group_interval_ms: Millis,
+    /// `repeat_interval`, its own or inherited (default 4h).
+    pub repeat_interval_ms: Millis,
     /// `continue: true`: later siblings are tried after this one matched.
     pub continue_matching: bool,
     /// `mute_time_intervals`: alerts still reach the route, but are not
@@ -74,6 +81,22 @@ impl Route {
             .into_iter()
             .map(|r| r.receiver.as_str())
             .collect()
+    }
+
+    /// The group key of the notifications this route sends for an alert
+    /// with these labels, as Alertmanager writes it into webhook bodies
+    /// (`groupKey`) and hashes into PagerDuty's dedup key and Opsgenie's
+    /// alias: the route's key, `:`, and the alert's `group_by` labels
+    /// (all of them for `...`; those it lacks left out).
+    pub fn group_key(&self, labels: &LabelMap) -> String {
+        let by = self.group_by.as_deref().unwrap_or_default();
+        let all = by.iter().any(|l| l == "...");
+        let pairs: Vec<String> = labels
+            .iter()
+            .filter(|(name, _)| all || by.contains(name))
+            .map(|(name, value)| format!("{name}={}", super::matchers::go_quote(value)))
+            .collect();
+        format!("{}:{{{}}}", self.key, pairs.join(", "))
     }
 
     /// Every route of the tree, the root first, then depth first in file
@@ -160,5 +183,24 @@ receivers: [{name: root}, {name: not-db}, {name: env}, {name: no-env}, {name: db
             .map(|r| r.receiver.as_str())
             .collect();
         assert_eq!(walked, ["root", "not-db", "env", "no-env", "db"]);
+    }
+
+    #[test]
+    fn group_keys_are_the_route_key_and_the_group_by_labels() {
+        let config = AlertmanagerConfig::parse(
+            "am.yml",
+            "route:\n  receiver: a\n  group_by: [alertname, cluster]\n  routes:\n    - matchers: [team=db]\n      group_by: ['...']\nreceivers: [{name: a}]\n",
+        )
+        .unwrap();
+        let alert = labels(&[("alertname", "Disk \"full\""), ("team", "db"), ("x", "1")]);
+        // The root groups by alertname and cluster; the alert lacks cluster.
+        assert_eq!(
+            config.route.group_key(&alert),
+            r#"{}:{alertname="Disk \"full\""}"#
+        );
+        assert_eq!(
+            config.route.routes[0].group_key(&alert),
+            r#"{}/{team="db"}:{alertname="Disk \"full\"", team="db", x="1"}"#
+        );
     }
 }

@@ -6,6 +6,7 @@
 //! `fetch pagerduty` saves them), the Prometheus rule file, and the review
 //! meeting's verdicts.
 
+pub mod alertmanager_file;
 pub mod notify;
 pub mod paging;
 pub mod rules_file;
@@ -15,6 +16,7 @@ pub mod series;
 use crate::error::Result;
 use crate::fingerprint::fingerprint;
 use crate::outdir::write_file;
+use crate::routing::AlertmanagerConfig;
 use crate::timefmt::{format_millis, Millis};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -47,13 +49,17 @@ const RULE_VERDICTS: [(&str, &str); 2] = [
     ),
 ];
 
+/// The receiver whose notifications the sample's webhook archive holds.
+const ARCHIVE_RECEIVER: &str = "archive";
+
 /// Writes the sample into `dir`.
 pub fn write(dir: &Path, spec: &SampleSpec) -> Result<()> {
     let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
     let rules = scenario::rules();
     let history = scenario::history(&mut rng, spec.start, spec.weeks);
     let end = spec.start + spec.weeks as i64 * 7 * 86_400_000;
-    let timing = notify::Timing::default();
+    let config =
+        AlertmanagerConfig::parse("alertmanager.yml", alertmanager_file::ALERTMANAGER_YAML)?;
     let mut notifications = Vec::new();
     let mut seen: Vec<scenario::TrueEpisode> = Vec::new();
     for (r, rule) in rules.iter().enumerate() {
@@ -61,15 +67,27 @@ pub fn write(dir: &Path, spec: &SampleSpec) -> Result<()> {
             history.iter().filter(|e| e.rule == r).collect();
         episodes.sort_by_key(|e| e.start);
         let mut notified = std::collections::BTreeSet::new();
-        notify::notify_group(
-            rule,
-            &episodes,
-            &timing,
-            end,
-            &mut rng,
-            &mut notifications,
-            &mut notified,
-        );
+        // Every instance of a rule shares the labels routing reads.
+        let labels = scenario::labels(rule, 0);
+        for route in config.route.matching(&labels) {
+            let group_key = route.group_key(&labels);
+            let timing = notify::Route {
+                receiver: &route.receiver,
+                group_key: &group_key,
+                group_wait: route.group_wait_ms,
+                group_interval: route.group_interval_ms,
+                repeat_interval: route.repeat_interval_ms,
+            };
+            notify::notify_group(
+                rule,
+                &episodes,
+                &timing,
+                end,
+                &mut rng,
+                &mut notifications,
+                &mut notified,
+            );
+        }
         // Only what reached people can be reviewed.
         seen.extend(
             episodes
@@ -83,10 +101,10 @@ pub fn write(dir: &Path, spec: &SampleSpec) -> Result<()> {
         let from = spec.start + week as i64 * 7 * 86_400_000;
         let to = from + 7 * 86_400_000;
         let mut lines = String::new();
-        for n in notifications
-            .iter()
-            .filter(|n| n.received_at >= from && n.received_at < to)
-        {
+        // What the archive receiver (`alertnoise collect`) was sent.
+        for n in notifications.iter().filter(|n| {
+            n.received_at >= from && n.received_at < to && n.body["receiver"] == ARCHIVE_RECEIVER
+        }) {
             let line =
                 serde_json::json!({"received_at": format_millis(n.received_at), "body": n.body});
             lines.push_str(&line.to_string());
@@ -112,7 +130,13 @@ pub fn write(dir: &Path, spec: &SampleSpec) -> Result<()> {
     }
     // Its own random stream, so the other files do not change with it.
     let mut paging_rng = ChaCha8Rng::seed_from_u64(spec.seed ^ 0x5041_4745);
-    for (name, text) in paging::pagerduty_pages(&notifications, spec.start, end, &mut paging_rng) {
+    let pagers: Vec<&str> = (config.receivers.iter())
+        .filter(|r| r.integrations.iter().any(|i| i == "pagerduty_configs"))
+        .map(|r| r.name.as_str())
+        .collect();
+    for (name, text) in
+        paging::pagerduty_pages(&notifications, &pagers, spec.start, end, &mut paging_rng)
+    {
         write_file(dir, &name, text.as_bytes())?;
     }
     let last_week = end - 7 * 86_400_000;
@@ -129,6 +153,11 @@ pub fn write(dir: &Path, spec: &SampleSpec) -> Result<()> {
         dir,
         "rules/acme-shop.rules.yml",
         rules_file::RULES_YAML.as_bytes(),
+    )?;
+    write_file(
+        dir,
+        "alertmanager.yml",
+        alertmanager_file::ALERTMANAGER_YAML.as_bytes(),
     )?;
     write_file(
         dir,

@@ -15,30 +15,19 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Alertmanager's route timing.
-pub struct Timing {
+/// Where one route sends a rule's group, and when: the route's receiver,
+/// the group's key and the route's timing.
+pub struct Route<'a> {
+    /// The receiver named in every body.
+    pub receiver: &'a str,
+    /// The group's key (`groupKey`).
+    pub group_key: &'a str,
     /// Wait before a new group's first notification.
     pub group_wait: Millis,
     /// Minimum time between notifications of a group that changed.
     pub group_interval: Millis,
-    /// Resend time for an unchanged group, by severity.
-    pub repeat_interval: fn(&str) -> Millis,
-}
-
-impl Default for Timing {
-    fn default() -> Self {
-        Timing {
-            group_wait: 30_000,
-            group_interval: 5 * 60_000,
-            repeat_interval: |severity| {
-                if severity == "critical" {
-                    3_600_000
-                } else {
-                    4 * 3_600_000
-                }
-            },
-        }
-    }
+    /// Resend time for an unchanged group with firing alerts.
+    pub repeat_interval: Millis,
 }
 
 /// One archived notification: when it was received and its body.
@@ -62,14 +51,6 @@ pub fn go_time(millis: Millis) -> String {
     } else {
         let frac = format!("{ms:03}");
         format!("{base}.{}Z", frac.trim_end_matches('0'))
-    }
-}
-
-fn receiver(rule: &RuleSpec) -> String {
-    if rule.severity == "critical" {
-        "pagerduty-oncall".to_string()
-    } else {
-        format!("slack-{}", rule.team)
     }
 }
 
@@ -103,19 +84,20 @@ fn common(alerts: &[Value], key: &str) -> Value {
     json!(shared)
 }
 
-/// Simulates Alertmanager for one rule's episodes (one group), appending
-/// notifications; records in `notified` the (instance, start) of every
-/// episode that appeared in at least one of them.
+/// Simulates Alertmanager for one rule's episodes (one group) at one
+/// route, appending notifications; records in `notified` the (instance,
+/// start) of every episode that appeared in at least one of them.
+#[allow(clippy::too_many_arguments)]
 pub fn notify_group(
     rule: &RuleSpec,
     episodes: &[&TrueEpisode],
-    timing: &Timing,
+    timing: &Route,
     history_end: Millis,
     rng: &mut ChaCha8Rng,
     out: &mut Vec<Notification>,
     notified: &mut BTreeSet<(usize, Millis)>,
 ) {
-    let repeat = (timing.repeat_interval)(rule.severity);
+    let repeat = timing.repeat_interval;
     let mut next = 0; // episodes[..next] have entered the group
     let mut active: Vec<usize> = Vec::new(); // entered, not yet sent as resolved
     while next < episodes.len() {
@@ -161,7 +143,7 @@ pub fn notify_group(
                 out.push(Notification {
                     received_at: received,
                     body: json!({
-                        "receiver": receiver(rule),
+                        "receiver": timing.receiver,
                         "status": if firing.is_empty() { "resolved" } else { "firing" },
                         "alerts": alerts,
                         "groupLabels": {"alertname": rule.name},
@@ -169,7 +151,7 @@ pub fn notify_group(
                         "commonAnnotations": common(&alerts, "annotations"),
                         "externalURL": "http://alertmanager.acme-shop.example:9093",
                         "version": "4",
-                        "groupKey": format!("{{}}:{{alertname=\"{}\"}}", rule.name),
+                        "groupKey": timing.group_key,
                         "truncatedAlerts": 0,
                     }),
                 });

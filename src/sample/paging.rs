@@ -1,5 +1,6 @@
-//! The sample company pages through PagerDuty: Alertmanager's `pagerduty-oncall`
-//! receiver (critical rules) sends PagerDuty Events v2 with the group key's
+//! The sample company pages through PagerDuty: Alertmanager's PagerDuty
+//! receivers (`pagerduty-oncall` for critical rules, `payments-pager`)
+//! send PagerDuty Events v2 with the group key's
 //! SHA-256 as the dedup key, and PagerDuty keeps one incident per key while
 //! the group fires. This turns those notifications into the `/incidents` and
 //! `/log_entries` pages `alertnoise fetch pagerduty` saves: who acknowledged
@@ -14,9 +15,6 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-
-/// The receiver that pages.
-const PAGING_RECEIVER: &str = "pagerduty-oncall";
 
 /// Who carries the pager, a week each in turn.
 const ROTATION: [(&str, &str); 4] = [
@@ -47,11 +45,16 @@ fn dedup_key(group_key: &str) -> String {
 }
 
 /// The incidents PagerDuty opens for the paging notifications (sorted by time).
-fn incidents(notifications: &[Notification], start: Millis, rng: &mut ChaCha8Rng) -> Vec<Incident> {
+fn incidents(
+    notifications: &[Notification],
+    pagers: &[&str],
+    start: Millis,
+    rng: &mut ChaCha8Rng,
+) -> Vec<Incident> {
     let mut open: BTreeMap<String, usize> = BTreeMap::new();
     let mut out: Vec<Incident> = Vec::new();
     for n in notifications {
-        if n.body["receiver"] != PAGING_RECEIVER {
+        if !pagers.iter().any(|p| n.body["receiver"] == *p) {
             continue;
         }
         let group_key = n.body["groupKey"].as_str().unwrap_or_default();
@@ -214,15 +217,16 @@ fn pages(key: &str, records: Vec<Value>, since: Millis) -> Vec<(String, String)>
         .collect()
 }
 
-/// The `/incidents` and `/log_entries` pages of the sample's paging
-/// notifications over `[start, end)`, as (file name, text).
+/// The `/incidents` and `/log_entries` pages of the notifications sent to
+/// the PagerDuty receivers `pagers` over `[start, end)`, as (file name, text).
 pub fn pagerduty_pages(
     notifications: &[Notification],
+    pagers: &[&str],
     start: Millis,
     end: Millis,
     rng: &mut ChaCha8Rng,
 ) -> Vec<(String, String)> {
-    let incidents = incidents(notifications, start, rng);
+    let incidents = incidents(notifications, pagers, start, rng);
     let mut entries: Vec<(Millis, Value)> = incidents.iter().flat_map(log_entries).collect();
     entries.retain(|(at, _)| *at < end);
     entries.sort_by_key(|(at, _)| *at);

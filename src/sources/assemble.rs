@@ -18,8 +18,9 @@ use super::pagerduty_log_entries::{self, IncidentLog};
 use super::{prometheus_alerts, SourceOutput};
 use crate::episode_merge::{self, Merged};
 use crate::episode_table::EpisodeTable;
-use crate::episodes::Episode;
+use crate::episodes::{Episode, Labels};
 use crate::problem::Problem;
+use crate::routing::AlertmanagerConfig;
 use crate::timefmt::Millis;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -101,6 +102,12 @@ pub struct Assembled {
 
 /// Assembles the output of every file.
 pub fn assemble(output: SourceOutput) -> Assembled {
+    assemble_routed(output, None)
+}
+
+/// [`assemble`] knowing Alertmanager's configuration: paging incidents
+/// also join onto the episodes whose routes' group keys they carry.
+pub fn assemble_routed(output: SourceOutput, routing: Option<&AlertmanagerConfig>) -> Assembled {
     let SourceOutput {
         mut episodes,
         tables,
@@ -118,7 +125,10 @@ pub fn assemble(output: SourceOutput) -> Assembled {
     joins.incident_logs = apply_logs(&mut episodes, incident_logs, &mut problems);
     joins.duplicate_incidents = fold_duplicate_incidents(&mut episodes, &mut problems);
     let mut merged = episode_merge::merge(tables, episodes);
-    joins.paging = join_paging(&mut merged);
+    joins.paging = join_paging(&mut merged, routing);
+    if routing.is_none() {
+        problems.extend(unjoined_paging(&joins.paging, &merged.table));
+    }
     joins.silences = apply_silences(&mut merged.table, &silences);
     Assembled {
         episodes: merged.table,
@@ -330,7 +340,15 @@ pub fn group_key_hash(group_key: &str) -> String {
 /// episode its incident id, acknowledgement and auto-resolve; each episode
 /// takes the earliest such incident. Joined incidents are then not episodes
 /// of their own.
-fn join_paging(merged: &mut Merged) -> BTreeMap<String, PagingJoin> {
+///
+/// With the Alertmanager configuration, an episode is also known by the
+/// group keys of the routes its labels reach: what the paging receiver's
+/// notifications carried, even when the history holds another receiver's
+/// (an archive's) bodies.
+fn join_paging(
+    merged: &mut Merged,
+    routing: Option<&AlertmanagerConfig>,
+) -> BTreeMap<String, PagingJoin> {
     let Merged {
         table,
         index,
@@ -351,6 +369,7 @@ fn join_paging(merged: &mut Merged) -> BTreeMap<String, PagingJoin> {
     let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
     // Every episode of a group carries its group key: hash each key once.
     let mut hashes: HashMap<&str, String> = HashMap::new();
+    let mut routed_keys: HashMap<usize, Vec<String>> = HashMap::new();
     for episode in table.iter() {
         if is_incident_source(episode.source()) || episode.starts_at().is_none() {
             continue;
@@ -366,6 +385,14 @@ fn join_paging(merged: &mut Merged) -> BTreeMap<String, PagingJoin> {
                 .entry(key.as_str())
                 .or_insert_with(|| group_key_hash(key));
             by_key.entry(hash.clone()).or_default().push(i);
+        }
+        if let Some(config) = routing {
+            let keys = routed_keys
+                .entry(episode.labels().address())
+                .or_insert_with(|| routed_group_keys(config, episode.labels(), episode.rule()));
+            for key in keys.iter() {
+                by_key.entry(key.clone()).or_default().push(i);
+            }
         }
     }
     // Earliest incidents first, so each episode takes the first that paged for it.
@@ -424,6 +451,59 @@ fn join_paging(merged: &mut Merged) -> BTreeMap<String, PagingJoin> {
         join_keys.clear();
     }
     counts
+}
+
+/// A warning per paging source none of whose keyed incidents joined the
+/// Alertmanager history read beside it: the sign of a webhook archive fed by
+/// its own receiver (docs/collect.md), whose group keys are not the paging
+/// receiver's. Every such incident then counts as an episode of its own.
+fn unjoined_paging(paging: &BTreeMap<String, PagingJoin>, table: &EpisodeTable) -> Vec<Problem> {
+    let has_alertmanager = table
+        .iter()
+        .any(|e| e.source() == super::alertmanager_webhook::NAME);
+    if !has_alertmanager {
+        return Vec::new();
+    }
+    (paging.iter())
+        .filter(|(_, join)| join.with_key > 0 && join.joined == 0)
+        .map(|(source, join)| {
+            Problem::warning(
+                source,
+                0,
+                0,
+                format!(
+                    "none of the {} incidents with a dedup key joined an Alertmanager episode, so each \
+                     counts as an episode of its own: if the webhook history comes from an archive \
+                     receiver of its own (docs/collect.md), give --alertmanager-config so that the \
+                     paging routes' group keys are known (docs/formats/joins.md)",
+                    join.with_key
+                ),
+            )
+        })
+        .collect()
+}
+
+/// The group keys (and their SHA-256) of the notifications Alertmanager
+/// sends for an alert with these labels, one per route it reaches; the
+/// rule is its `alertname` when the labels lack one.
+fn routed_group_keys(config: &AlertmanagerConfig, labels: &Labels, rule: &str) -> Vec<String> {
+    let with_name;
+    let map = match labels.contains_key("alertname") {
+        true => labels.map(),
+        false => {
+            let mut map = labels.map().clone();
+            map.insert("alertname".into(), rule.into());
+            with_name = map;
+            &with_name
+        }
+    };
+    let mut keys = Vec::new();
+    for route in config.route.matching(map) {
+        let key = route.group_key(map);
+        keys.push(group_key_hash(&key));
+        keys.push(key);
+    }
+    keys
 }
 
 /// Marks every episode a silence matched while it fired.

@@ -320,6 +320,8 @@ fn the_sample_report_renders_cleanly_and_its_tables_sort() {
         &[
             "--series",
             "RabbitmqQueueDepth=sample-data/series/RabbitmqQueueDepth.json",
+            "--alertmanager-config",
+            "sample-data/alertmanager.yml",
         ],
     );
     let mut browser = Browser::start();

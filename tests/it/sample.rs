@@ -127,7 +127,7 @@ fn the_sample_report_finds_what_the_scenario_planted() {
 }
 
 /// The command that makes `reports/sample/` (run from the repository root).
-pub const SAMPLE_REPORT_ARGS: [&str; 11] = [
+pub const SAMPLE_REPORT_ARGS: [&str; 13] = [
     "report",
     "sample-data/alertmanager",
     "sample-data/pagerduty",
@@ -137,6 +137,8 @@ pub const SAMPLE_REPORT_ARGS: [&str; 11] = [
     "sample-data/rules",
     "--series",
     "RabbitmqQueueDepth=sample-data/series/RabbitmqQueueDepth.json",
+    "--alertmanager-config",
+    "sample-data/alertmanager.yml",
     "--out",
     "reports/sample",
 ];
@@ -153,7 +155,10 @@ fn the_committed_sample_report_is_what_the_current_code_makes() {
         "{}",
         String::from_utf8_lossy(&result.stderr)
     );
-    for file in REPORT_FILES.iter().chain(&["advice.patch"]) {
+    for file in REPORT_FILES
+        .iter()
+        .chain(&["advice.patch", "receivers.json"])
+    {
         let made = std::fs::read(out.join(file)).unwrap();
         let committed = std::fs::read(root().join("reports/sample").join(file)).unwrap_or_default();
         // Text files are compared as text, so that a failure shows the difference.
