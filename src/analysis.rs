@@ -365,6 +365,9 @@ impl Analysis {
                 steps_ms: options.steps_ms.clone(),
                 label_names: &options.label_names,
                 series: &self.series,
+                episodes: &self.episode_table,
+                routing: self.routing.as_ref().map(|(config, _)| config),
+                paging_receivers: &options.paging_receivers,
             })
         })
     }

@@ -88,12 +88,18 @@ impl AdviceReport {
                 never_fired.remove(&r.rule);
             }
         }
-        let (patch, patch_notes) = if ctx.files.is_empty() {
+        let (mut patch, mut patch_notes) = if ctx.files.is_empty() {
             (None, Vec::new())
         } else {
             let (text, notes) = combined_patch(ctx.files, &advice);
             (Some(text), notes)
         };
+        // The inhibit_rules entries, as one hunk of alertmanager.yml.
+        match super::inhibit::combined_patch(ctx.routing, &advice) {
+            Ok(hunk) if hunk.is_empty() => {}
+            Ok(hunk) => patch.get_or_insert_with(String::new).push_str(&hunk),
+            Err(e) => patch_notes.push(format!("alertmanager.yml: {e}")),
+        }
         AdviceReport {
             advice,
             rules,

@@ -10,6 +10,7 @@
 pub mod backtest;
 pub mod burn_rate;
 pub mod demote;
+pub mod inhibit;
 pub mod inventory;
 pub mod keep_firing_for;
 pub mod lint;
@@ -21,6 +22,7 @@ pub mod threshold;
 
 use crate::episodes::{EpisodeRef, EpisodeTable, LabelNames};
 use crate::metrics::Window;
+use crate::routing::AlertmanagerConfig;
 use crate::rules::patch::{self, Change};
 use crate::rules::{Rule, RuleFile, RuleKind};
 use crate::timefmt::{format_duration, Millis};
@@ -184,9 +186,32 @@ pub struct Context<'a> {
     pub label_names: &'a LabelNames,
     /// Metric series of rules' left-hand sides, by alert name (`--series`).
     pub series: &'a BTreeMap<String, backtest::SeriesSet>,
+    /// The episode table (for advice across rules: `inhibit`).
+    pub episodes: &'a EpisodeTable,
+    /// `--alertmanager-config`, when given.
+    pub routing: Option<&'a AlertmanagerConfig>,
+    /// `--paging-receiver`.
+    pub paging_receivers: &'a [String],
 }
 
 impl Context<'_> {
+    /// Whether an episode paged someone: it reached a paging receiver
+    /// (with `--alertmanager-config`), else its severity is a paging one.
+    pub fn pages(&self, e: &EpisodeRef) -> bool {
+        if let (Some(config), Some(receivers)) = (self.routing, self.episodes.receivers()) {
+            return receivers.of_row(e.row()).any(|name| {
+                config.receiver(name).is_some_and(|r| r.pages())
+                    || self.paging_receivers.iter().any(|p| p == name)
+            });
+        }
+        let severity = e.severity().or_else(|| {
+            e.labels()
+                .get(&self.label_names.severity)
+                .map(String::as_str)
+        });
+        severity.is_some_and(is_paging_severity)
+    }
+
     /// Replays a target under `new`.
     pub fn effect(&self, target: &Target, new: Setting) -> Effect {
         let mut history = target.history.lock().unwrap_or_else(|e| e.into_inner());
@@ -506,6 +531,7 @@ pub fn advise(ctx: &Context) -> Vec<Advice> {
         .collect();
     out.extend(advisors.iter().flat_map(|a| a.advise_files(ctx)));
     attach_patches(ctx.files, &mut out);
+    out.extend(inhibit::advise(ctx));
     let kinds: Vec<&str> = advisors.iter().map(|a| a.kind()).collect();
     out.sort_by(|a, b| {
         let rank = |k: &str| kinds.iter().position(|x| *x == k).unwrap_or(usize::MAX);

@@ -56,6 +56,8 @@ pub struct AdviceSection {
     pub fetched_from: String,
     /// Whether `advice.patch` changes anything.
     pub has_patch: bool,
+    /// Whether `advice.patch` adds `inhibit_rules` to alertmanager.yml.
+    pub patches_alertmanager: bool,
     /// The recommendations (not the lints), in `advice.json`'s order.
     pub advice: Vec<AdviceRow>,
     lints: Vec<LintRow>,
@@ -124,6 +126,8 @@ impl AdviceSection {
         let mut section = AdviceSection {
             with_rules,
             has_patch: report.patch.as_deref().is_some_and(|p| !p.is_empty()),
+            patches_alertmanager: (report.advice.iter())
+                .any(|a| a.kind == "inhibit" && a.patch.is_some()),
             ..AdviceSection::default()
         };
         for (index, a) in report.advice.iter().enumerate() {

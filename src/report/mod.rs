@@ -183,7 +183,7 @@ impl ReportWriter {
                 "advice.json",
                 &pretty_json(input.advice, "advice.json")?,
             )?;
-            if input.with_rules {
+            if input.with_rules || input.advice.patch.is_some() {
                 let patch = input.advice.patch.as_deref().unwrap_or_default();
                 write_file(tmp, "advice.patch", patch.as_bytes())?;
             }

@@ -8,9 +8,10 @@
 //! one's name and which integrations it has). Other keys are left alone.
 //! Errors name the file, line and column.
 
-use super::matchers::{parse_matchers, sort_matchers, MatchType, Matcher};
+use super::matchers::{all_match, parse_matchers, sort_matchers, MatchType, Matcher};
 use super::tree::Route;
 use crate::error::{Error, Result};
+use crate::interned::LabelMap;
 use crate::timefmt::Millis;
 use crate::yaml_text::{get, YamlText};
 use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
@@ -46,6 +47,38 @@ impl Receiver {
     }
 }
 
+/// One `inhibit_rules` entry.
+#[derive(Debug, Clone)]
+pub struct InhibitRule {
+    /// What the muting alert must match (`source_matchers`, `source_match`, `source_match_re`).
+    pub source: Vec<Matcher>,
+    /// What the muted alert must match.
+    pub target: Vec<Matcher>,
+    /// Labels whose values must be equal in both.
+    pub equal: Vec<String>,
+    /// The line the entry starts on.
+    pub line: u64,
+}
+
+impl InhibitRule {
+    /// Whether this entry mutes an alert with `target` labels while one
+    /// with `source` labels fires (as Alertmanager's inhibitor decides:
+    /// both match, the `equal` labels' values are the same, a missing
+    /// label being ""; an alert does not mute itself).
+    pub fn mutes(&self, source: &LabelMap, target: &LabelMap) -> bool {
+        fn value<'l>(labels: &'l LabelMap, name: &str) -> &'l str {
+            labels.get(name).map_or("", String::as_str)
+        }
+        source != target
+            && all_match(&self.source, source)
+            && all_match(&self.target, target)
+            && self
+                .equal
+                .iter()
+                .all(|l| value(source, l) == value(target, l))
+    }
+}
+
 /// A loaded Alertmanager configuration.
 #[derive(Debug, Clone)]
 pub struct AlertmanagerConfig {
@@ -55,6 +88,11 @@ pub struct AlertmanagerConfig {
     pub route: Route,
     /// The receivers, in file order.
     pub receivers: Vec<Receiver>,
+    /// The `inhibit_rules`, in file order.
+    pub inhibit_rules: Vec<InhibitRule>,
+    /// The YAML text, when it was read from a YAML file (a patch can then
+    /// be written against it); `None` for a `/api/v2/status` answer.
+    pub text: Option<String>,
 }
 
 impl AlertmanagerConfig {
@@ -81,7 +119,10 @@ impl AlertmanagerConfig {
                     "a JSON file here must be Alertmanager's /api/v2/status answer, with config.original".into(),
                 ));
             };
-            return AlertmanagerConfig::parse(&format!("{name} (config.original)"), original);
+            let mut config =
+                AlertmanagerConfig::parse(&format!("{name} (config.original)"), original)?;
+            config.text = None;
+            return Ok(config);
         }
         AlertmanagerConfig::parse(&name, &text)
     }
@@ -113,16 +154,27 @@ impl AlertmanagerConfig {
         let route = reader.route(root, None, &mut counter)?;
         reader.check_root(root, &route)?;
         reader.check_receivers(&route, &receivers)?;
+        let inhibit_rules = reader.inhibit_rules(doc)?;
         Ok(AlertmanagerConfig {
             name: name.to_string(),
             route,
             receivers,
+            inhibit_rules,
+            text: Some(text.to_string()),
         })
     }
 
     /// The receiver of this name.
     pub fn receiver(&self, name: &str) -> Option<&Receiver> {
         self.receivers.iter().find(|r| r.name == name)
+    }
+}
+
+/// A sequence node's items (none for anything else).
+fn sequence<'n>(node: &'n MarkedYaml<'n>) -> &'n [MarkedYaml<'n>] {
+    match &node.data {
+        YamlData::Sequence(items) => items,
+        _ => &[],
     }
 }
 
@@ -321,6 +373,48 @@ impl Reader<'_> {
         route.index = *counter;
         *counter += 1;
         Ok(route)
+    }
+
+    /// The matchers of one side of an inhibit rule: `{side}_matchers`,
+    /// `{side}_match` and `{side}_match_re`.
+    fn side_matchers(&self, node: &MarkedYaml, side: &str) -> Result<Vec<Matcher>> {
+        let mut matchers = Vec::new();
+        if let Some(list) = get(node, &format!("{side}_matchers")) {
+            for line in self.strings(list, "matchers")?.iter().zip(sequence(list)) {
+                let parsed = parse_matchers(line.0).map_err(|e| self.error(line.1, e))?;
+                matchers.extend(parsed);
+            }
+        }
+        for (key, kind) in [("match", MatchType::Equal), ("match_re", MatchType::Regexp)] {
+            if let Some(map) = get(node, &format!("{side}_{key}")) {
+                for (k, v) in self.mapping(map, key)? {
+                    let label = self.label_name(k)?;
+                    let value = self.string(v, key)?;
+                    matchers
+                        .push(Matcher::new(kind, &label, &value).map_err(|e| self.error(v, e))?);
+                }
+            }
+        }
+        Ok(matchers)
+    }
+
+    fn inhibit_rules(&self, doc: &MarkedYaml) -> Result<Vec<InhibitRule>> {
+        let Some(list) = get(doc, "inhibit_rules") else {
+            return Ok(Vec::new());
+        };
+        let mut rules = Vec::new();
+        for item in sequence(list) {
+            rules.push(InhibitRule {
+                source: self.side_matchers(item, "source")?,
+                target: self.side_matchers(item, "target")?,
+                equal: match get(item, "equal") {
+                    Some(equal) => self.strings(equal, "equal")?,
+                    None => Vec::new(),
+                },
+                line: item.span.start.line() as u64,
+            });
+        }
+        Ok(rules)
     }
 
     fn label_name(&self, node: &MarkedYaml) -> Result<String> {

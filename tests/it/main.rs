@@ -18,6 +18,7 @@ mod fetch_prometheus;
 mod fetch_tls;
 mod fixtures;
 mod formats;
+mod inhibit;
 mod metrics;
 mod prometheus_replay;
 mod property;

@@ -1,0 +1,449 @@
+//! `inhibit`: a rule whose alerts fire because another rule's did — the
+//! host is down, so its scrape target is down and its service is slow —
+//! and an Alertmanager `inhibit_rules` entry that mutes them while the
+//! cause fires, with its effect replayed on the history.
+//!
+//! **Firing together.** For a label `L` of [`EQUAL_LABELS`], an episode of
+//! rule T is *explained* by rule S when an episode of S with the same value
+//! of `L` started at most [`START_WITHIN_MS`] before it (or at the same
+//! time) and was still firing, or ended at most [`END_WITHIN_MS`] before
+//! it, when T's ended ("fires after it and resolves with it"). By chance
+//! alone, an episode of T with value `v` would find an S episode starting
+//! in the [`START_WITHIN_MS`] before it with probability about
+//! `n_S(v) × START_WITHIN_MS ÷ window` (S's episodes on `v` spread evenly
+//! over the window); summed over T's episodes this is the number expected
+//! by chance. S → T on `L` is advised when at least [`MIN_TOGETHER`] of T's
+//! episodes are explained, at least [`MIN_SHARE`] of T's episodes with `L`
+//! are, and at least [`MIN_LIFT`] times as many as chance gives. When both
+//! directions qualify, the one with more explained episodes is kept; when
+//! several labels do, the one that explains the most. S → T is left out
+//! when a third rule explains both S and T: the cause is that rule, and S
+//! and T are fellow symptoms of it.
+//!
+//! **The replay.** Alertmanager mutes a target alert while a source alert
+//! with equal values of the `equal` labels fires. An episode of T is hidden
+//! when an S episode with its value of `L` started no later than it and
+//! fired until it ended; one that started before its source is not (its
+//! first notification went out before the source fired), nor one that
+//! outlived its source (it is sent when the source resolves). Hidden
+//! episodes take their notifications, and their pages (a paging severity,
+//! or a paging receiver with `--alertmanager-config`), with them. An
+//! entry that would hide an actionable episode whose hiding source episode
+//! was not itself acted on is never advised: nobody would have acted.
+
+use super::simulate::Effect;
+use super::{evidence, Advice, Context};
+use crate::episodes::EpisodeRef;
+use crate::routing::patch::{with_inhibit_rules, InhibitEntry};
+use crate::routing::AlertmanagerConfig;
+use crate::rules::patch::unified_diff;
+use crate::timefmt::Millis;
+use serde_json::json;
+use std::collections::{BTreeMap, HashMap};
+
+/// The labels two alerts must share a value of to be one cause's.
+pub const EQUAL_LABELS: [&str; 8] = [
+    "instance",
+    "job",
+    "service",
+    "cluster",
+    "namespace",
+    "node",
+    "host",
+    "pod",
+];
+
+/// How long after the source's start the target may start.
+pub const START_WITHIN_MS: Millis = 5 * 60_000;
+
+/// How long after the source's end the target may end.
+pub const END_WITHIN_MS: Millis = 5 * 60_000;
+
+/// The fewest explained target episodes an advice needs.
+pub const MIN_TOGETHER: u64 = 5;
+
+/// The share of the target's episodes (with the label) that must be explained.
+pub const MIN_SHARE: f64 = 0.5;
+
+/// How many times more often than chance the two must fire together.
+pub const MIN_LIFT: f64 = 10.0;
+
+/// Rules that fire together on one label: the source, the target, and how
+/// often.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Together {
+    /// The rule whose alerts come first (the cause).
+    pub source: String,
+    /// The rule whose alerts follow.
+    pub target: String,
+    /// The label whose value they share.
+    pub equal: &'static str,
+    /// Target episodes explained by a source episode.
+    pub explained: u64,
+    /// Target episodes with the label.
+    pub target_episodes: u64,
+    /// Explained episodes chance alone would give.
+    pub expected_by_chance: f64,
+}
+
+/// One fired episode in the window with a value of the label.
+#[derive(Clone, Copy)]
+struct Firing<'a> {
+    rule: u32,
+    start: Millis,
+    /// `Millis::MAX` while still firing.
+    end: Millis,
+    episode: EpisodeRef<'a>,
+}
+
+/// The window's fired episodes with a value of `label`, grouped by value
+/// and sorted by start.
+fn by_value<'a>(ctx: &Context<'a>, label: &str) -> HashMap<&'a str, Vec<Firing<'a>>> {
+    let mut groups: HashMap<&str, Vec<Firing>> = HashMap::new();
+    let codes = ctx.episodes.rules().codes();
+    for e in ctx.episodes.iter() {
+        let Some(start) = e.starts_at() else { continue };
+        if start < ctx.window.since || start >= ctx.window.until {
+            continue;
+        }
+        let Some(value) = e.labels().get(label) else {
+            continue;
+        };
+        groups.entry(value.as_str()).or_default().push(Firing {
+            rule: codes[e.row()],
+            start,
+            end: e.ends_at().unwrap_or(Millis::MAX),
+            episode: e,
+        });
+    }
+    for firings in groups.values_mut() {
+        firings.sort_by_key(|f| (f.start, f.rule));
+    }
+    groups
+}
+
+/// Whether `source` explains `target` (see the module's docs).
+fn explains(source: &Firing, target: &Firing) -> bool {
+    source.rule != target.rule
+        && source.start <= target.start
+        && target.start - source.start <= START_WITHIN_MS
+        && (source.end == Millis::MAX || target.end <= source.end.saturating_add(END_WITHIN_MS))
+}
+
+/// Every pair of rules that fires together on some label, as the module's
+/// docs decide, the strongest label per pair.
+pub fn fire_together(ctx: &Context) -> Vec<Together> {
+    let names = ctx.episodes.rules().values();
+    let name = |code: u32| {
+        (code.checked_sub(1))
+            .and_then(|i| names.get(i as usize))
+            .map_or(String::new(), |n| n.to_string())
+    };
+    let window_ms = (ctx.window.until - ctx.window.since).max(1) as f64;
+    let mut found: BTreeMap<(u32, u32), Together> = BTreeMap::new();
+    for label in EQUAL_LABELS {
+        let groups = by_value(ctx, label);
+        // Per (source, target): explained target episodes; per (rule, value): episodes.
+        let mut explained: HashMap<(u32, u32), u64> = HashMap::new();
+        let mut with_label: HashMap<u32, u64> = HashMap::new();
+        let mut per_value: HashMap<(u32, &str), u64> = HashMap::new();
+        for (value, firings) in &groups {
+            let mut first = 0;
+            for (i, target) in firings.iter().enumerate() {
+                *with_label.entry(target.rule).or_default() += 1;
+                *per_value.entry((target.rule, value)).or_default() += 1;
+                while firings[first].start < target.start.saturating_sub(START_WITHIN_MS) {
+                    first += 1;
+                }
+                let mut sources: Vec<u32> = (firings[first..i].iter())
+                    .chain(
+                        firings[i + 1..]
+                            .iter()
+                            .take_while(|f| f.start == target.start),
+                    )
+                    .filter(|s| explains(s, target))
+                    .map(|s| s.rule)
+                    .collect();
+                sources.sort_unstable();
+                sources.dedup();
+                for s in sources {
+                    *explained.entry((s, target.rule)).or_default() += 1;
+                }
+            }
+        }
+        for (&(s, t), &count) in &explained {
+            let total = with_label.get(&t).copied().unwrap_or(0);
+            if count < MIN_TOGETHER || (count as f64) < MIN_SHARE * total as f64 {
+                continue;
+            }
+            // Chance: S's episodes on the target's value, spread over the window.
+            let expected: f64 = (groups.iter())
+                .map(|(value, firings)| {
+                    let n_s = per_value.get(&(s, *value)).copied().unwrap_or(0) as f64;
+                    let n_t = firings.iter().filter(|f| f.rule == t).count() as f64;
+                    n_t * (n_s * START_WITHIN_MS as f64 / window_ms).min(1.0)
+                })
+                .sum();
+            if (count as f64) < MIN_LIFT * expected {
+                continue;
+            }
+            let candidate = Together {
+                source: name(s),
+                target: name(t),
+                equal: label,
+                explained: count,
+                target_episodes: total,
+                expected_by_chance: expected,
+            };
+            match found.get(&(s, t)) {
+                Some(known) if known.explained >= count => {}
+                _ => {
+                    found.insert((s, t), candidate);
+                }
+            }
+        }
+    }
+    // One direction per pair of rules: the one that explains more.
+    let mut one_way: BTreeMap<(u32, u32), Together> = BTreeMap::new();
+    for (&(s, t), together) in &found {
+        if let Some(reverse) = found.get(&(t, s)) {
+            let better =
+                (reverse.explained, &reverse.source) > (together.explained, &together.source);
+            if better {
+                continue;
+            }
+        }
+        one_way.insert((s, t), together.clone());
+    }
+    // Causes, not fellow symptoms: S → T goes when a rule S' explains both.
+    (one_way.iter())
+        .filter(|((s, t), _)| {
+            !(one_way.keys()).any(|(cause, of)| of == s && one_way.contains_key(&(*cause, *t)))
+        })
+        .map(|(_, together)| together.clone())
+        .collect()
+}
+
+/// What an inhibition of `together.target` by `together.source` would have
+/// done to the history.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Replayed {
+    /// Target episodes in the window (fired).
+    pub episodes: u64,
+    /// Target episodes hidden (never notified).
+    pub hidden: u64,
+    /// Target episodes that started before a source episode on their value
+    /// that then covered them: inhibition mutes them only once they were sent.
+    pub started_first: u64,
+    /// Notifications of the target, and of the hidden episodes.
+    pub notifications: u64,
+    /// Notifications the hidden episodes had.
+    pub notifications_hidden: u64,
+    /// Hidden episodes that paged someone.
+    pub pages_hidden: u64,
+    /// Hidden episodes reviewed (or proxied) actionable.
+    pub actionable_hidden: u64,
+    /// Of those, the ones whose hiding source episode was not itself actionable.
+    pub actionable_hidden_unacted_source: u64,
+    /// Whether any hidden episode has a known verdict.
+    pub verdicts_known: bool,
+    /// The labels of one source alert and one target alert it hides.
+    pub example: Option<(crate::interned::LabelMap, crate::interned::LabelMap)>,
+}
+
+/// Replays the inhibition on the history (see the module's docs).
+pub fn replay(ctx: &Context, together: &Together, pages: impl Fn(&EpisodeRef) -> bool) -> Replayed {
+    let groups = by_value(ctx, together.equal);
+    let names = ctx.episodes.rules().values();
+    let code = |name: &str| {
+        names
+            .iter()
+            .position(|n| n.as_str() == name)
+            .map_or(u32::MAX, |i| i as u32 + 1)
+    };
+    let (source, target) = (code(&together.source), code(&together.target));
+    let mut out = Replayed::default();
+    for firings in groups.values() {
+        let sources: Vec<&Firing> = firings.iter().filter(|f| f.rule == source).collect();
+        for t in firings.iter().filter(|f| f.rule == target) {
+            out.episodes += 1;
+            let notifications = u64::from(t.episode.notification_count());
+            out.notifications += notifications;
+            let covering = sources
+                .iter()
+                .find(|s| s.start <= t.start && s.end >= t.end);
+            let Some(s) = covering else {
+                let later = (sources.iter())
+                    .any(|s| s.start > t.start && s.start < t.end && s.end >= t.end);
+                out.started_first += u64::from(later);
+                continue;
+            };
+            out.hidden += 1;
+            if out.example.is_none() {
+                let labels = |e: &EpisodeRef| e.labels().map().clone();
+                out.example = Some((labels(&s.episode), labels(&t.episode)));
+            }
+            out.notifications_hidden += notifications;
+            out.pages_hidden += u64::from(pages(&t.episode));
+            out.verdicts_known |= t.episode.actionable().is_some();
+            if t.episode.actionable() == Some(true) {
+                out.actionable_hidden += 1;
+                if s.episode.actionable() != Some(true) {
+                    out.actionable_hidden_unacted_source += 1;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The `inhibit` advice: one per pair of rules that fire together, whose
+/// inhibition hides no actionable alert of an unacted cause.
+pub fn advise(ctx: &Context) -> Vec<Advice> {
+    let pairs = fire_together(ctx);
+    let mut targets_of_source: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::new();
+    for p in &pairs {
+        (targets_of_source
+            .entry((p.source.as_str(), p.equal))
+            .or_default())
+        .push(&p.target);
+    }
+    let mut out = Vec::new();
+    for together in &pairs {
+        let pages = |e: &EpisodeRef| ctx.pages(e);
+        let replayed = replay(ctx, together, pages);
+        if replayed.hidden == 0 || replayed.actionable_hidden_unacted_source > 0 {
+            continue;
+        }
+        // An entry of the configuration already mutes these alerts.
+        let inhibited = |(source, target): &(_, _)| {
+            (ctx.routing.iter())
+                .flat_map(|c| &c.inhibit_rules)
+                .any(|r| r.mutes(source, target))
+        };
+        if replayed.example.as_ref().is_some_and(inhibited) {
+            continue;
+        }
+        out.push(advice(ctx, together, &replayed, &targets_of_source));
+    }
+    out
+}
+
+fn advice(
+    ctx: &Context,
+    together: &Together,
+    replayed: &Replayed,
+    targets_of_source: &BTreeMap<(&str, &str), Vec<&str>>,
+) -> Advice {
+    let (source, target, equal) = (&together.source, &together.target, together.equal);
+    let entry = json!({
+        "source_matchers": [format!("alertname=\"{source}\"")],
+        "target_matchers": [format!("alertname=\"{target}\"")],
+        "equal": [equal],
+    });
+    let siblings: Vec<&str> = (targets_of_source.get(&(source.as_str(), equal)))
+        .map(|t| t.iter().copied().filter(|t| *t != target).collect())
+        .unwrap_or_default();
+    let group_by = (!siblings.is_empty()).then(|| {
+        format!(
+            ". {source} also takes {} down with it: `group_by: [{equal}]` on their route sends them as one notification",
+            siblings.join(", ")
+        )
+    });
+    let summary = format!(
+        "{target} fired with {source} on the same {equal} {} of {} times (chance: {:.1}): inhibit it while {source} fires. \
+         Replayed: {} of {} episodes hidden, {} notifications and {} pages fewer, {} actionable alerts hidden{}",
+        together.explained,
+        together.target_episodes,
+        together.expected_by_chance,
+        replayed.hidden,
+        replayed.episodes,
+        replayed.notifications_hidden,
+        replayed.pages_hidden,
+        replayed.actionable_hidden,
+        group_by.clone().unwrap_or_default()
+    );
+    let mut a = Advice {
+        rule: target.clone(),
+        kind: "inhibit",
+        location: ctx.routing.map(|c| c.name.clone()),
+        change: Some(json!({ "inhibit_rules": [entry] })),
+        summary,
+        evidence: evidence(json!({
+            "source": source,
+            "equal": equal,
+            "explained": together.explained,
+            "target_episodes": together.target_episodes,
+            "expected_by_chance": (together.expected_by_chance * 1000.0).round() / 1000.0,
+            "started_before_source": replayed.started_first,
+            "hidden": replayed.hidden,
+            "pages_removed": replayed.pages_hidden,
+            "actionable_hidden": replayed.actionable_hidden,
+            "group_by": group_by.is_some().then(|| json!({"labels": [equal], "rules": siblings})),
+        })),
+        effect: Some(Effect {
+            episodes_before: replayed.episodes,
+            episodes_after: replayed.episodes - replayed.hidden,
+            notifications_before: replayed.notifications,
+            notifications_after: replayed.notifications - replayed.notifications_hidden,
+            actionable_lost: replayed
+                .verdicts_known
+                .then_some(replayed.actionable_hidden),
+            ..Effect::default()
+        }),
+        alternatives: Vec::new(),
+        confidence: super::confidence(
+            together.target_episodes,
+            u64::from(replayed.verdicts_known) * replayed.hidden,
+        ),
+        patch: None,
+        patch_note: None,
+        edits: Vec::new(),
+    };
+    let entry = entry_of(&a);
+    match ctx.routing.map(|c| (c, &c.text)) {
+        None => a.patch_note = Some("give --alertmanager-config for a patch to alertmanager.yml".into()),
+        Some((_, None)) => {
+            a.patch_note = Some(
+                "the configuration was read from an /api/v2/status answer: add the entry to alertmanager.yml by hand".into(),
+            )
+        }
+        Some((config, Some(text))) => {
+            match entry.map(|e| with_inhibit_rules(&config.name, text, &[e])) {
+                Some(Ok(patched)) => a.patch = Some(unified_diff(&config.name, text, &patched)),
+                Some(Err(e)) => a.patch_note = Some(e),
+                None => {}
+            }
+        }
+    }
+    a
+}
+
+/// The `inhibit_rules` entry an `inhibit` advice stands for.
+pub fn entry_of(advice: &Advice) -> Option<InhibitEntry> {
+    let source = advice.evidence.get("source")?.as_str()?;
+    let equal = advice.evidence.get("equal")?.as_str()?;
+    (advice.kind == "inhibit").then(|| InhibitEntry {
+        source: source.to_string(),
+        target: advice.rule.clone(),
+        equal: vec![equal.to_string()],
+    })
+}
+
+/// The hunk of `alertmanager.yml` that adds every `inhibit` advice's entry
+/// (empty when there is none, or no configuration file to patch); the
+/// reason when it cannot be written.
+pub fn combined_patch(
+    config: Option<&AlertmanagerConfig>,
+    advice: &[Advice],
+) -> Result<String, String> {
+    let entries: Vec<InhibitEntry> = advice.iter().filter_map(entry_of).collect();
+    let Some((config, Some(text))) = config.map(|c| (c, &c.text)) else {
+        return Ok(String::new());
+    };
+    if entries.is_empty() {
+        return Ok(String::new());
+    }
+    let patched = with_inhibit_rules(&config.name, text, &entries)?;
+    Ok(unified_diff(&config.name, text, &patched))
+}
