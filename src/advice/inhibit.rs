@@ -351,7 +351,7 @@ fn advice(
         )
     });
     let summary = format!(
-        "{target} fired with {source} on the same {equal} {} of {} times (chance: {:.1}): inhibit it while {source} fires. \
+        "{target} fired with {source} on the same {equal} {} of {} times (chance: {:.3}): inhibit it while {source} fires. \
          Replayed: {} of {} episodes hidden, {} notifications and {} pages fewer, {} actionable alerts hidden{}",
         together.explained,
         together.target_episodes,
@@ -410,7 +410,7 @@ fn advice(
         }
         Some((config, Some(text))) => {
             match entry.map(|e| with_inhibit_rules(&config.name, text, &[e])) {
-                Some(Ok(patched)) => a.patch = Some(unified_diff(&config.name, text, &patched)),
+                Some(Ok(patched)) => a.patch = Some(unified_diff(&diff_name(config), text, &patched)),
                 Some(Err(e)) => a.patch_note = Some(e),
                 None => {}
             }
@@ -445,5 +445,10 @@ pub fn combined_patch(
         return Ok(String::new());
     }
     let patched = with_inhibit_rules(&config.name, text, &entries)?;
-    Ok(unified_diff(&config.name, text, &patched))
+    Ok(unified_diff(&diff_name(config), text, &patched))
+}
+
+/// The configuration file's name in a patch (see [`super::diff_path`]).
+fn diff_name(config: &AlertmanagerConfig) -> String {
+    super::diff_path(std::path::Path::new(&config.name))
 }

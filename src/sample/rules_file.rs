@@ -29,6 +29,16 @@ groups:
         annotations:
           summary: Checkout is burning its error budget 14x too fast
           runbook_url: https://runbooks.acme-shop.example/CheckoutSLOBudgetFastBurn
+      - alert: CheckoutLatencyHigh
+        expr: histogram_quantile(0.99, sum by (le, instance) (rate(http_request_duration_seconds_bucket{service="checkout-api"}[5m]))) > 1
+        for: 2m
+        labels:
+          severity: critical
+          team: checkout
+          service: checkout-api
+        annotations:
+          summary: p99 latency of checkout on this instance above 1s
+          runbook_url: https://runbooks.acme-shop.example/CheckoutLatencyHigh
   - name: payments
     rules:
       - alert: PaymentsLatencyHigh
@@ -63,6 +73,27 @@ groups:
           service: hosts
         annotations:
           summary: Less than 10% disk space left on /
+      # A host outage, and what it takes down with it (alertmanager.yml has no
+      # inhibit_rules yet: one outage pages three times).
+      - alert: HostDown
+        expr: up{job="node"} == 0 and on (instance) probe_success{job="icmp"} == 0
+        for: 1m
+        labels:
+          severity: critical
+          team: platform
+          service: hosts
+        annotations:
+          summary: The host does not answer pings and its exporter is down
+          runbook_url: https://runbooks.acme-shop.example/HostDown
+      - alert: TargetDown
+        expr: up{job="node"} == 0
+        labels:
+          severity: critical
+          team: platform
+          service: hosts
+        annotations:
+          summary: Prometheus cannot scrape the target
+          runbook_url: https://runbooks.acme-shop.example/TargetDown
   - name: orders
     rules:
       # More than 50 messages waiting is a reason to pay attention.

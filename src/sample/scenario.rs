@@ -55,6 +55,19 @@ pub enum Pattern {
     Event { per_day: f64, duration: Millis },
     /// Fires at night on most nights.
     Nightly { nights_per_week: f64 },
+    /// A host outage: rare, on one of the instances, and it matters.
+    Outage {
+        per_week: f64,
+        min: Millis,
+        max: Millis,
+    },
+    /// Fires because rule `cause` fired on the same `instance`: starts up
+    /// to `max_delay` after it, resolves with it (up to a minute earlier),
+    /// and needs no action of its own.
+    Follows {
+        cause: &'static str,
+        max_delay: Millis,
+    },
 }
 
 /// The truth about one episode.
@@ -170,6 +183,51 @@ pub fn rules() -> Vec<RuleSpec> {
             summary: "The nightly report export has not succeeded for over an hour",
             pattern: Pattern::Nightly {
                 nights_per_week: 4.0,
+            },
+        },
+        // A host going down takes its scrape target and the checkout
+        // latency on it down too: three pages for one cause.
+        RuleSpec {
+            name: "HostDown",
+            severity: "critical",
+            team: "platform",
+            service: "hosts",
+            instances: ["web-1", "web-2", "web-3", "db-1"]
+                .map(|h| vec![("instance", h), ("job", "node")])
+                .to_vec(),
+            summary: "The host does not answer pings and its exporter is down",
+            pattern: Pattern::Outage {
+                per_week: 1.5,
+                min: 10 * MINUTE,
+                max: 45 * MINUTE,
+            },
+        },
+        RuleSpec {
+            name: "TargetDown",
+            severity: "critical",
+            team: "platform",
+            service: "hosts",
+            instances: ["web-1", "web-2", "web-3", "db-1"]
+                .map(|h| vec![("instance", h), ("job", "node")])
+                .to_vec(),
+            summary: "Prometheus cannot scrape the target",
+            pattern: Pattern::Follows {
+                cause: "HostDown",
+                max_delay: 90_000,
+            },
+        },
+        RuleSpec {
+            name: "CheckoutLatencyHigh",
+            severity: "critical",
+            team: "checkout",
+            service: "checkout-api",
+            instances: ["web-1", "web-2", "web-3"]
+                .map(|h| vec![("instance", h)])
+                .to_vec(),
+            summary: "p99 latency of checkout on this instance above 1s",
+            pattern: Pattern::Follows {
+                cause: "HostDown",
+                max_delay: 4 * MINUTE,
             },
         },
     ]
@@ -303,6 +361,16 @@ pub fn history(rng: &mut ChaCha8Rng, start: Millis, weeks: u32) -> Vec<TrueEpiso
                         push(0, s, s + duration, false, &mut out);
                     }
                 }
+                Pattern::Outage { per_week, min, max } => {
+                    for _ in 0..poisson_count(rng, per_week / 7.0) {
+                        let instance = rng.random_range(0..rule.instances.len());
+                        let s = start_on(rng, day, 0.5);
+                        let dur = range(rng, *min, *max);
+                        push(instance, s, s + dur, true, &mut out);
+                    }
+                }
+                // Made from the cause's episodes once every day is done.
+                Pattern::Follows { .. } => {}
                 Pattern::Nightly { nights_per_week } => {
                     if rng.random_bool(nights_per_week / 7.0) {
                         let s = day + 2 * HOUR + range(rng, 0, 90 * MINUTE);
@@ -311,6 +379,43 @@ pub fn history(rng: &mut ChaCha8Rng, start: Millis, weeks: u32) -> Vec<TrueEpiso
                     }
                 }
             }
+        }
+    }
+    // Followers: an episode for every episode of the cause on an instance
+    // with the same `instance` label.
+    for (r, rule) in rules.iter().enumerate() {
+        let Pattern::Follows { cause, max_delay } = rule.pattern else {
+            continue;
+        };
+        let Some(c) = rules.iter().position(|x| x.name == cause) else {
+            continue;
+        };
+        let instance_of = |spec: &RuleSpec, i: usize| {
+            spec.instances[i]
+                .iter()
+                .find(|(k, _)| *k == "instance")
+                .map(|(_, v)| *v)
+        };
+        let mut causes: Vec<TrueEpisode> = out.iter().filter(|e| e.rule == c).cloned().collect();
+        causes.sort_by_key(|e| (e.start, e.instance));
+        for e in causes {
+            let Some(i) = (0..rule.instances.len()).find(|&i| {
+                instance_of(rule, i).is_some()
+                    && instance_of(rule, i) == instance_of(&rules[c], e.instance)
+            }) else {
+                continue;
+            };
+            let s = e.start + range(rng, 20_000, max_delay);
+            let end = e
+                .end
+                .map(|end| (end - range(rng, 0, MINUTE)).max(s + 30_000));
+            out.push(TrueEpisode {
+                rule: r,
+                instance: i,
+                start: s,
+                end,
+                actionable: false,
+            });
         }
     }
     // One instance never overlaps itself: drop episodes that start before the

@@ -197,5 +197,5 @@ fn the_sample_rule_file_passes_promtool() {
         "{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains("SUCCESS: 10 rules found"), "{stdout}");
+    assert!(stdout.contains("SUCCESS: 13 rules found"), "{stdout}");
 }
