@@ -62,6 +62,8 @@ pub struct Options {
     /// `--paging-receiver`: receivers that page besides those with a
     /// paging integration.
     pub paging_receivers: Vec<String>,
+    /// `--stuck`: episodes firing longer than this are stuck.
+    pub stuck_ms: Millis,
 }
 
 impl Options {
@@ -88,6 +90,7 @@ impl Options {
             rule_from: RuleFrom::Title,
             alertmanager_config: None,
             paging_receivers: Vec::new(),
+            stuck_ms: metrics::stuck::DEFAULT_STUCK_MS,
         }
     }
 }
@@ -128,6 +131,10 @@ pub struct Analysis {
     pub routing: Option<(AlertmanagerConfig, Routed)>,
     /// With `--alertmanager-config`: the Receivers section's figures.
     pub receivers: Option<ReceiversReport>,
+    /// The noisiest instances of each noisy rule.
+    pub instances: Vec<metrics::instances::RuleInstances>,
+    /// Episodes firing longer than `--stuck`, and rules that never resolve.
+    pub stuck: metrics::stuck::StuckReport,
 }
 
 fn fail_if_strict(strict: bool, problems: &[Problem]) -> Result<()> {
@@ -251,6 +258,12 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
         metrics::compute(&facts, &settings, table.rules().values(), &severities.texts)
     })?;
     let mut rules = stage("rows", || rows::frame_to_rows(&metrics_frame))?;
+    let instances = stage("instances", || {
+        metrics::instances::noisiest(&facts, &settings, &table)
+    })?;
+    let stuck = stage("stuck", || {
+        metrics::stuck::stuck(&table, &window, options.stuck_ms)
+    });
     advice::inventory::fill_current_for(&mut rules, &rule_files);
 
     let counts = stage("counts", || {
@@ -316,6 +329,8 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
         series,
         routing,
         receivers,
+        instances,
+        stuck,
     })
 }
 

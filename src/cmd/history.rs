@@ -80,6 +80,10 @@ pub struct HistoryArgs {
     /// Opsgenie, VictorOps or incident.io integration. Repeatable.
     #[arg(long, value_name = "NAME")]
     pub paging_receiver: Vec<String>,
+    /// An episode firing longer than this is stuck (the report's Stuck
+    /// alerts section).
+    #[arg(long, default_value = "3d")]
+    pub stuck: String,
 }
 
 fn usage(e: String) -> Error {
@@ -191,6 +195,11 @@ impl HistoryArgs {
             series,
             alertmanager_config: self.alertmanager_config.clone(),
             paging_receivers: self.paging_receiver.clone(),
+            stuck_ms: match parse_duration(&self.stuck) {
+                Ok(ms) if ms > 0 => ms,
+                Ok(_) => return Err(usage("--stuck: must be longer than 0s".into())),
+                Err(e) => return Err(usage(format!("--stuck: {e}"))),
+            },
             format: self.format.clone(),
             rules: self.rules.clone(),
             reviews: self.reviews.clone(),

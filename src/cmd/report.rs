@@ -34,7 +34,8 @@ pub struct Args {
     pub history_dir: Option<PathBuf>,
     /// Which outputs to write, comma-separated: `md` (report.md), `html`
     /// (report.html), `json` (rules.json/csv, advice.json/patch,
-    /// episodes.parquet). `summary.json` is always written.
+    /// episodes.parquet, instances.json, stuck.json, receivers.json).
+    /// `summary.json` is always written.
     #[arg(long, value_name = "md,html,json", default_value = "md,html,json")]
     pub outputs: String,
     /// Fetch the history and rules from this Prometheus first (as `fetch
@@ -204,6 +205,8 @@ pub fn run(args: &Args) -> Result<()> {
             trends: trends.as_ref(),
             slo: slo.as_ref().map(|(report, patch)| (report, patch.as_str())),
             receivers: analysis.receivers.as_ref(),
+            instances: &analysis.instances,
+            stuck: &analysis.stuck,
         })
     })?;
     if let Some(dir) = &args.history_dir {

@@ -10,10 +10,12 @@ pub mod acknowledgement;
 pub mod actionability;
 pub mod duration;
 pub mod flapping;
+pub mod instances;
 pub mod noise;
 pub mod off_hours;
 pub mod receivers;
 pub mod silencing;
+pub mod stuck;
 pub mod volume;
 
 use crate::episodes::{self, EpisodeTable, LabelNames, Name, RankedTexts};

@@ -431,6 +431,8 @@ pub fn render(input: &ReportInput) -> Result<String> {
             with_trends => input.trends.is_some(),
             slo => input.slo.map(|(report, _)| Serde(report)),
             receivers => input.receivers.map(Serde),
+            instances => Serde(input.instances),
+            stuck => Serde(input.stuck),
         },
     )
 }

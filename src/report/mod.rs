@@ -8,6 +8,7 @@ pub mod charts;
 pub mod compare;
 pub mod history;
 pub mod html;
+pub mod instances;
 pub mod markdown;
 pub mod page;
 pub mod parquet;
@@ -18,6 +19,7 @@ pub mod rows;
 pub mod rules_csv;
 pub mod rules_json;
 pub mod slo;
+pub mod stuck;
 pub mod summary;
 pub mod terminal;
 
@@ -58,6 +60,10 @@ pub struct ReportInput<'a> {
     pub slo: Option<(&'a crate::slo::SloReport, &'a str)>,
     /// With `--alertmanager-config`: the Receivers section's figures.
     pub receivers: Option<&'a crate::metrics::receivers::ReceiversReport>,
+    /// The noisiest instances of each noisy rule.
+    pub instances: &'a [crate::metrics::instances::RuleInstances],
+    /// Stuck alerts.
+    pub stuck: &'a crate::metrics::stuck::StuckReport,
 }
 
 /// The files a report directory gets (`--outputs md,html,json`);
@@ -69,7 +75,8 @@ pub struct Outputs {
     /// `report.html`.
     pub html: bool,
     /// The data files: `rules.json`, `rules.csv`, `episodes.parquet`,
-    /// `advice.json` and (with rule files) `advice.patch`.
+    /// `advice.json`, `instances.json`, `stuck.json`, and where they apply
+    /// `advice.patch`, `receivers.json`, `slo.json`, `slo.patch`.
     pub json: bool,
 }
 
@@ -194,6 +201,8 @@ impl ReportWriter {
             if let Some(report) = input.receivers {
                 write_file(tmp, "receivers.json", &receivers::json(report)?)?;
             }
+            write_file(tmp, "instances.json", &instances::json(input.instances)?)?;
+            write_file(tmp, "stuck.json", &stuck::json(input.stuck)?)?;
         }
         write_pages(tmp, &input, self.outputs)?;
         if let Some(kept) = self.keep.as_ref().filter(|k| k.exists()) {
@@ -223,10 +232,12 @@ fn write_pages(tmp: &Path, input: &ReportInput, outputs: Outputs) -> Result<()> 
                 input.trends,
             )
         })?;
+        let md = instances::insert_section(&md, input.instances);
         let md = match input.receivers {
             Some(report) => receivers::insert_section(&md, report),
             None => md,
         };
+        let md = stuck::insert_section(&md, input.stuck);
         let md = match input.slo {
             Some((report, _)) => slo::insert_section(&md, report),
             None => md,

@@ -418,6 +418,21 @@ pub fn history(rng: &mut ChaCha8Rng, start: Millis, weeks: u32) -> Vec<TrueEpiso
             });
         }
     }
+    // batch-1's disk filled up six days before the end and nobody cleaned
+    // it: still firing when the history ends (a stuck alert).
+    if let Some(disk) = rules.iter().position(|r| r.name == "DiskSpaceLow") {
+        let stuck_from = end_of_history - 6 * DAY + 3 * HOUR;
+        out.retain(|e| {
+            !(e.rule == disk && e.instance == 1 && e.end.is_none_or(|end| end > stuck_from))
+        });
+        out.push(TrueEpisode {
+            rule: disk,
+            instance: 1,
+            start: stuck_from,
+            end: None,
+            actionable: false,
+        });
+    }
     // One instance never overlaps itself: drop episodes that start before the
     // previous episode of the same instance ended.
     out.sort_by_key(|e| (e.rule, e.instance, e.start));

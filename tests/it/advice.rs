@@ -301,7 +301,7 @@ fn the_replay_baseline_agrees_with_the_metrics() {
         );
         compared += 1;
     }
-    assert_eq!(compared, 8, "every rule that fired");
+    assert_eq!(compared, 11, "every rule that fired");
 }
 
 /// Patch hunks are read back a round of rules at a time; a round that does

@@ -136,11 +136,14 @@ pub fn sample_advice(out: &Path, extra: &[&str]) -> serde_json::Value {
 /// `patch` there with `git apply`, and returns the patched file.
 pub fn apply_to_sample_rules(repo: &Path, patch: &str) -> PathBuf {
     let rules = "sample-data/rules/acme-shop.rules.yml";
-    write(
-        repo,
-        rules,
-        &std::fs::read_to_string(root().join(rules)).unwrap(),
-    );
+    // The patch also adds inhibit_rules to the sample's Alertmanager configuration.
+    for file in [rules, "sample-data/alertmanager.yml"] {
+        write(
+            repo,
+            file,
+            &std::fs::read_to_string(root().join(file)).unwrap(),
+        );
+    }
     let patch_file = write(repo, "advice.patch", patch);
     run_ok(Command::new("git").current_dir(repo).args(["init", "-q"]));
     run_ok(

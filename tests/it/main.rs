@@ -23,6 +23,7 @@ mod metrics;
 mod prometheus_replay;
 mod property;
 mod retro;
+mod reviewer_lists;
 mod routing;
 mod rules;
 mod sample;

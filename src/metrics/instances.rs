@@ -1,0 +1,137 @@
+//! The noisiest instances of each noisy rule: the fix is often one host or
+//! one job, not the rule (`instances.json` and the report's "Noisiest
+//! instances" section).
+//!
+//! Per rule with noisy episodes in the window, its instances (fingerprints)
+//! by noisy episodes (as `noisy_episodes` counts them: short, refire, or
+//! reviewed not actionable), the most first; each instance named by the
+//! labels that tell it apart from the rule's other instances.
+
+use super::{count_true, windowed, Settings, INSTANCE_COLUMN, RULE_COLUMN};
+use crate::episodes::EpisodeTable;
+use crate::interned::LabelMap;
+use polars::prelude::*;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// How many instances each rule lists.
+pub const PER_RULE: usize = 5;
+
+/// One instance of a rule and its noise.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct NoisyInstance {
+    /// Its fingerprint.
+    pub fingerprint: String,
+    /// The labels whose values differ between the rule's instances.
+    pub labels: BTreeMap<String, String>,
+    /// Its noisy episodes in the window.
+    pub noisy_episodes: u64,
+    /// All its episodes in the window.
+    pub episodes: u64,
+}
+
+/// One noisy rule's instances.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RuleInstances {
+    /// The rule.
+    pub rule: String,
+    /// How many instances fired in the window.
+    pub instances: usize,
+    /// The rule's noisy episodes.
+    pub noisy_episodes: u64,
+    /// Share of the noisy episodes the listed instances had.
+    pub listed_share: f64,
+    /// The noisiest instances, at most [`PER_RULE`].
+    pub top: Vec<NoisyInstance>,
+}
+
+/// The noisiest instances of every rule with noisy episodes and more than
+/// one instance, rules by noisy episodes (the most first), then name.
+pub fn noisiest(
+    facts: &DataFrame,
+    settings: &Settings,
+    table: &EpisodeTable,
+) -> PolarsResult<Vec<RuleInstances>> {
+    let counts = windowed(facts.clone(), settings)
+        .group_by([col(RULE_COLUMN), col(INSTANCE_COLUMN)])
+        .agg([
+            count_true(col("noisy")).alias("noisy"),
+            len().cast(DataType::UInt64).alias("episodes"),
+        ])
+        .collect()?;
+    let rules = counts.column(RULE_COLUMN)?.u32()?.clone();
+    let instances = counts.column(INSTANCE_COLUMN)?.u32()?.clone();
+    let noisy = counts.column("noisy")?.cast(&DataType::UInt64)?;
+    let noisy = noisy.u64()?;
+    let episodes = counts.column("episodes")?.u64()?.clone();
+    let mut by_rule: BTreeMap<u32, Vec<(u32, u64, u64)>> = BTreeMap::new();
+    for i in 0..counts.height() {
+        let (Some(rule), Some(instance)) = (rules.get(i), instances.get(i)) else {
+            continue;
+        };
+        by_rule.entry(rule).or_default().push((
+            instance,
+            noisy.get(i).unwrap_or(0),
+            episodes.get(i).unwrap_or(0),
+        ));
+    }
+    // A row of each fingerprint, for its labels.
+    let wanted: BTreeSet<u32> = by_rule.values().flatten().map(|(f, _, _)| *f).collect();
+    let mut labels_of: HashMap<u32, &LabelMap> = HashMap::new();
+    for (row, &code) in table.fingerprints().codes().iter().enumerate() {
+        if wanted.contains(&code) && !labels_of.contains_key(&code) {
+            labels_of.insert(code, table.label_sets().get(row).map());
+        }
+    }
+    let rule_names = table.rules().values();
+    let fingerprints = table.fingerprints().values();
+    let name = |values: &[crate::interned::Name], code: u32| {
+        (code.checked_sub(1))
+            .and_then(|i| values.get(i as usize))
+            .map_or(String::new(), |n| n.to_string())
+    };
+    let mut out: Vec<RuleInstances> = Vec::new();
+    for (rule, mut list) in by_rule {
+        let total: u64 = list.iter().map(|(_, n, _)| n).sum();
+        if total == 0 || list.len() < 2 {
+            continue;
+        }
+        list.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
+        let empty = LabelMap::new();
+        let sets: Vec<&LabelMap> = list
+            .iter()
+            .map(|(f, _, _)| labels_of.get(f).copied().unwrap_or(&empty))
+            .collect();
+        // The labels whose values are not the same for every instance.
+        let names: BTreeSet<&String> = sets.iter().flat_map(|s| s.keys()).collect();
+        let differing: Vec<&String> = names
+            .into_iter()
+            .filter(|n| sets.iter().any(|s| s.get(*n) != sets[0].get(*n)))
+            .collect();
+        let top: Vec<NoisyInstance> = (list.iter().zip(&sets))
+            .take(PER_RULE)
+            .map(|(&(f, n, e), set)| NoisyInstance {
+                fingerprint: name(fingerprints, f),
+                labels: (differing.iter())
+                    .filter_map(|l| Some(((*l).clone(), set.get(*l)?.clone())))
+                    .collect(),
+                noisy_episodes: n,
+                episodes: e,
+            })
+            .collect();
+        let listed: u64 = top.iter().map(|i| i.noisy_episodes).sum();
+        out.push(RuleInstances {
+            rule: name(rule_names, rule),
+            instances: list.len(),
+            noisy_episodes: total,
+            listed_share: (listed as f64 / total as f64 * 1000.0).round() / 1000.0,
+            top,
+        });
+    }
+    out.sort_by(|a, b| {
+        (b.noisy_episodes)
+            .cmp(&a.noisy_episodes)
+            .then_with(|| a.rule.cmp(&b.rule))
+    });
+    Ok(out)
+}
