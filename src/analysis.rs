@@ -64,6 +64,10 @@ pub struct Options {
     pub paging_receivers: Vec<String>,
     /// `--stuck`: episodes firing longer than this are stuck.
     pub stuck_ms: Millis,
+    /// `--sleep-hours`.
+    pub sleep_hours: metrics::responders::SleepHours,
+    /// `--responder-tz`: responders' own time zones.
+    pub responder_zones: BTreeMap<String, chrono_tz::Tz>,
 }
 
 impl Options {
@@ -91,6 +95,8 @@ impl Options {
             alertmanager_config: None,
             paging_receivers: Vec::new(),
             stuck_ms: metrics::stuck::DEFAULT_STUCK_MS,
+            sleep_hours: metrics::responders::SleepHours::default(),
+            responder_zones: BTreeMap::new(),
         }
     }
 }
@@ -135,6 +141,8 @@ pub struct Analysis {
     pub instances: Vec<metrics::instances::RuleInstances>,
     /// Episodes firing longer than `--stuck`, and rules that never resolve.
     pub stuck: metrics::stuck::StuckReport,
+    /// The pages people received, and who carried the load.
+    pub responders: metrics::responders::RespondersReport,
 }
 
 fn fail_if_strict(strict: bool, problems: &[Problem]) -> Result<()> {
@@ -193,6 +201,7 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
         crate::sources::assemble::assemble_routed(read.output, config.as_ref())
     });
     let mut problems = assembled.problems;
+    let pages = assembled.pages;
     // Rules Prometheus loads are never refused; what is doubtful is said.
     problems.extend(crate::rules::duplicate_warnings(&rule_files));
     fail_if_strict(options.strict, &problems)?;
@@ -264,6 +273,15 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
     let stuck = stage("stuck", || {
         metrics::stuck::stuck(&table, &window, options.stuck_ms)
     });
+    let responders = stage("responders", || {
+        let settings = metrics::responders::ResponderSettings {
+            business_hours: options.business_hours.clone(),
+            business_hours_text: options.business_hours_text.clone(),
+            sleep: options.sleep_hours,
+            zones: options.responder_zones.clone(),
+        };
+        metrics::responders::responders(&pages, &window, &settings)
+    });
     advice::inventory::fill_current_for(&mut rules, &rule_files);
 
     let counts = stage("counts", || {
@@ -331,6 +349,7 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
         receivers,
         instances,
         stuck,
+        responders,
     })
 }
 

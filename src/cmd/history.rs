@@ -84,6 +84,14 @@ pub struct HistoryArgs {
     /// alerts section).
     #[arg(long, default_value = "3d")]
     pub stuck: String,
+    /// Sleep hours in each responder's time zone, for the responder load
+    /// (PagerDuty's Operational Reviews: 22:00-08:00).
+    #[arg(long, value_name = "HH:MM-HH:MM", default_value = "22:00-08:00")]
+    pub sleep_hours: String,
+    /// A responder's own time zone (else --tz), e.g. `"Mei Chen=Asia/Singapore"`.
+    /// Repeatable.
+    #[arg(long, value_name = "NAME=ZONE")]
+    pub responder_tz: Vec<String>,
 }
 
 fn usage(e: String) -> Error {
@@ -195,6 +203,22 @@ impl HistoryArgs {
             series,
             alertmanager_config: self.alertmanager_config.clone(),
             paging_receivers: self.paging_receiver.clone(),
+            sleep_hours: crate::metrics::responders::SleepHours::parse(&self.sleep_hours)
+                .map_err(|e| usage(format!("--sleep-hours: {e}")))?,
+            responder_zones: self
+                .responder_tz
+                .iter()
+                .map(|pair| {
+                    let (name, zone) = pair
+                        .rsplit_once('=')
+                        .filter(|(n, z)| !n.trim().is_empty() && !z.trim().is_empty())
+                        .ok_or_else(|| usage(format!("--responder-tz: `{pair}` is not NAME=ZONE")))?;
+                    let tz: chrono_tz::Tz = zone.trim().parse().map_err(|_| {
+                        usage(format!("--responder-tz: `{zone}` is not an IANA time zone (e.g. Europe/Berlin)"))
+                    })?;
+                    Ok((name.trim().to_string(), tz))
+                })
+                .collect::<Result<_>>()?,
             stuck_ms: match parse_duration(&self.stuck) {
                 Ok(ms) if ms > 0 => ms,
                 Ok(_) => return Err(usage("--stuck: must be longer than 0s".into())),

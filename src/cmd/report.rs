@@ -207,6 +207,7 @@ pub fn run(args: &Args) -> Result<()> {
             receivers: analysis.receivers.as_ref(),
             instances: &analysis.instances,
             stuck: &analysis.stuck,
+            responders: &analysis.responders,
         })
     })?;
     if let Some(dir) = &args.history_dir {

@@ -14,6 +14,7 @@ pub mod instances;
 pub mod noise;
 pub mod off_hours;
 pub mod receivers;
+pub mod responders;
 pub mod silencing;
 pub mod stuck;
 pub mod volume;

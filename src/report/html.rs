@@ -307,6 +307,10 @@ pub fn render(input: &ReportInput) -> Result<String> {
     );
     let facts = input.charts;
     let weeks = summary.window.days / 7.0;
+    let responders_svg = match input.responders.responders.is_empty() {
+        true => String::new(),
+        false => super::responders::chart(input.responders)?,
+    };
     let charted: Vec<&LeaderRow> = model.leaders.iter().take(CHARTED).collect();
     let bars: Vec<leaderboard::NoiseBar> = charted
         .iter()
@@ -433,6 +437,8 @@ pub fn render(input: &ReportInput) -> Result<String> {
             receivers => input.receivers.map(Serde),
             instances => Serde(input.instances),
             stuck => Serde(input.stuck),
+            responders => Serde(input.responders),
+            responders_svg => responders_svg,
         },
     )
 }

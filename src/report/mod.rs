@@ -14,6 +14,7 @@ pub mod page;
 pub mod parquet;
 pub mod receivers;
 pub mod report_dir;
+pub mod responders;
 pub mod retro;
 pub mod rows;
 pub mod rules_csv;
@@ -64,6 +65,8 @@ pub struct ReportInput<'a> {
     pub instances: &'a [crate::metrics::instances::RuleInstances],
     /// Stuck alerts.
     pub stuck: &'a crate::metrics::stuck::StuckReport,
+    /// The responder load.
+    pub responders: &'a crate::metrics::responders::RespondersReport,
 }
 
 /// The files a report directory gets (`--outputs md,html,json`);
@@ -203,6 +206,7 @@ impl ReportWriter {
             }
             write_file(tmp, "instances.json", &instances::json(input.instances)?)?;
             write_file(tmp, "stuck.json", &stuck::json(input.stuck)?)?;
+            write_file(tmp, "responders.json", &responders::json(input.responders)?)?;
         }
         write_pages(tmp, &input, self.outputs)?;
         if let Some(kept) = self.keep.as_ref().filter(|k| k.exists()) {
@@ -237,6 +241,7 @@ fn write_pages(tmp: &Path, input: &ReportInput, outputs: Outputs) -> Result<()> 
             Some(report) => receivers::insert_section(&md, report),
             None => md,
         };
+        let md = responders::insert_section(&md, input.responders);
         let md = stuck::insert_section(&md, input.stuck);
         let md = match input.slo {
             Some((report, _)) => slo::insert_section(&md, report),

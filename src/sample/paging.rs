@@ -34,6 +34,8 @@ struct Incident {
     alerts: u64,
     acked: Option<(Millis, usize)>,
     resolved: Option<(Millis, Option<usize>)>,
+    /// Who was on call (an index of [`ROTATION`]).
+    oncall: usize,
 }
 
 /// The hex SHA-256 of a group key: Alertmanager's PagerDuty dedup key.
@@ -74,6 +76,7 @@ fn incidents(
                     created: at,
                     alerts,
                     acked: None,
+                    oncall: 0,
                     resolved: None,
                 });
                 open.insert(group_key.to_string(), out.len() - 1);
@@ -92,6 +95,7 @@ fn incidents(
     for incident in &mut out {
         let week = ((incident.created - start).max(0) / (7 * 86_400_000)) as usize;
         let responder = week % ROTATION.len();
+        incident.oncall = responder;
         let hour = (incident.created / 3_600_000).rem_euclid(24);
         let night = !(7..22).contains(&hour);
         // Minutes to acknowledge: quick by day, slower when woken up.
@@ -169,6 +173,7 @@ fn log_entries(incident: &Incident) -> Vec<(Millis, Value)> {
             "summary": match kind {
                 "trigger_log_entry" => "Triggered through the API.".to_string(),
                 "acknowledge_log_entry" => format!("Acknowledged by {}.", agent["summary"].as_str().unwrap_or_default()),
+                "notify_log_entry" => format!("Notified {}.", agent["summary"].as_str().unwrap_or_default()),
                 _ => format!("Resolved by {}.", agent["summary"].as_str().unwrap_or_default()),
             },
             "created_at": format_millis(at),
@@ -182,6 +187,32 @@ fn log_entries(incident: &Incident) -> Vec<(Millis, Value)> {
         incident.created,
         entry("trigger_log_entry", incident.created, service(), 0),
     )];
+    // The on-call engineer is notified (a push by day, a phone call at
+    // night); fifteen minutes without an acknowledgement escalate to the
+    // next in the rotation.
+    let notify = |at: Millis, who: usize, n: usize| {
+        let hour = (at / 3_600_000).rem_euclid(24);
+        let channel = if (7..22).contains(&hour) {
+            "push_notification"
+        } else {
+            "phone"
+        };
+        let mut e = entry("notify_log_entry", at, service(), n);
+        e["user"] = user(who);
+        e["channel"] = json!({"type": channel});
+        (at, e)
+    };
+    out.push(notify(incident.created + 15_000, incident.oncall, 3));
+    let escalate_at = incident.created + 15 * 60_000;
+    let acked_in_time = incident.acked.is_some_and(|(at, _)| at < escalate_at);
+    let resolved_before = incident.resolved.is_some_and(|(at, _)| at < escalate_at);
+    if !acked_in_time && !resolved_before {
+        out.push(notify(
+            escalate_at + 10_000,
+            (incident.oncall + 1) % ROTATION.len(),
+            4,
+        ));
+    }
     if let Some((at, who)) = incident.acked {
         out.push((at, entry("acknowledge_log_entry", at, user(who), 1)));
     }

@@ -98,6 +98,8 @@ pub struct Assembled {
     pub problems: Vec<Problem>,
     /// What the joins did.
     pub joins: Joins,
+    /// Every page to a person (see `sources::pages`).
+    pub pages: Vec<super::pages::Page>,
 }
 
 /// Assembles the output of every file.
@@ -122,6 +124,7 @@ pub fn assemble_routed(output: SourceOutput, routing: Option<&AlertmanagerConfig
     episodes.extend(alerts);
     problems.extend(alert_problems);
     joins.snapshots = close_vanished(&mut episodes, &snapshots);
+    let notices = notices_of(&incident_logs);
     joins.incident_logs = apply_logs(&mut episodes, incident_logs, &mut problems);
     joins.duplicate_incidents = fold_duplicate_incidents(&mut episodes, &mut problems);
     let mut merged = episode_merge::merge(tables, episodes);
@@ -130,10 +133,12 @@ pub fn assemble_routed(output: SourceOutput, routing: Option<&AlertmanagerConfig
         problems.extend(unjoined_paging(&joins.paging, &merged.table));
     }
     joins.silences = apply_silences(&mut merged.table, &silences);
+    let pages = super::pages::pages(&merged.table, &notices);
     Assembled {
         episodes: merged.table,
         problems,
         joins,
+        pages,
     }
 }
 
@@ -177,6 +182,36 @@ fn close_vanished(episodes: &mut [Episode], snapshots: &[Snapshot]) -> SnapshotJ
 
 /// Applies PagerDuty log entries to the incidents they belong to; incidents
 /// only the log knows become episodes from their trigger entry.
+/// The people each incident's log says were paged, and its first acknowledger.
+fn notices_of(logs: &[IncidentLog]) -> BTreeMap<String, super::pages::IncidentNotices> {
+    let mut out: BTreeMap<String, super::pages::IncidentNotices> = BTreeMap::new();
+    for log in logs {
+        let known = out.entry(log.incident_id.clone()).or_default();
+        known.notices.extend(log.notified.iter().cloned());
+        known.notices.sort();
+        known.notices.dedup();
+        if known.rule.is_empty() {
+            known.rule = log.rule.clone();
+        }
+    }
+    // The first acknowledgement over every log of the incident.
+    let mut first: BTreeMap<&str, (Millis, Option<String>)> = BTreeMap::new();
+    for log in logs {
+        if let Some((at, by)) = &log.first_ack {
+            let slot = first.entry(&log.incident_id).or_insert((*at, by.clone()));
+            if *at < slot.0 {
+                *slot = (*at, by.clone());
+            }
+        }
+    }
+    for (id, (_, by)) in first {
+        if let Some(known) = out.get_mut(id) {
+            known.acked_by = by;
+        }
+    }
+    out
+}
+
 fn apply_logs(
     episodes: &mut Vec<Episode>,
     logs: Vec<IncidentLog>,

@@ -24,6 +24,7 @@ pub mod pagerduty_analytics;
 pub mod pagerduty_csv;
 pub mod pagerduty_incidents;
 pub mod pagerduty_log_entries;
+pub mod pages;
 pub mod prometheus_alerts;
 pub mod query_range;
 pub mod rule_name;

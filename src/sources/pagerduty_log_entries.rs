@@ -10,6 +10,8 @@
 //! integration, a timeout) is an auto-resolve. Logs join onto the incidents
 //! of `/incidents` pages by incident id in any file of the run; an incident
 //! that only the log knows becomes an episode from its trigger entry.
+//! Every `notify_log_entry` is a page to a person (its `user`, by the
+//! `channel` PagerDuty used): what the responder load counts.
 //! See `docs/formats/pagerduty.md`.
 
 use super::incident::{json_text, json_time};
@@ -28,6 +30,17 @@ pub struct PagerdutyLogEntries;
 /// The name in the `source` column (for incidents only the log knows).
 pub const NAME: &str = "pagerduty-log-entries";
 
+/// One `notify_log_entry`: a person paged about an incident.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Notice {
+    /// When PagerDuty notified them.
+    pub at: Millis,
+    /// Who (the user's name, `user.summary`).
+    pub user: String,
+    /// How: `sms`, `phone`, `push_notification`, `email`, … (`channel.type`).
+    pub channel: Option<String>,
+}
+
 /// What the log says about one incident.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct IncidentLog {
@@ -45,6 +58,8 @@ pub struct IncidentLog {
     pub unacknowledged: u32,
     /// The last resolve and whether it was automatic (not by a user).
     pub resolved: Option<(Millis, bool)>,
+    /// The people notified about it, in time order.
+    pub notified: Vec<Notice>,
     /// Where its first entry was read.
     pub origin: Origin,
 }
@@ -73,6 +88,9 @@ impl IncidentLog {
         if self.rule.is_empty() {
             self.rule = other.rule;
         }
+        self.notified.extend(other.notified);
+        self.notified.sort();
+        self.notified.dedup();
     }
 }
 
@@ -132,7 +150,7 @@ impl Source for PagerdutyLogEntries {
 }
 
 /// One entry as a log of its incident; `None` for kinds that say nothing
-/// about acknowledgement or resolution (notify, escalate, annotate, …).
+/// about acknowledgement, resolution or who was paged (escalate, annotate, …).
 fn read_entry(
     entry: &Value,
     namer: &mut RuleNamer,
@@ -166,6 +184,16 @@ fn read_entry(
         }
         "unacknowledge_log_entry" => log.unacknowledged = 1,
         "resolve_log_entry" => log.resolved = Some((at, !is_user(agent))),
+        "notify_log_entry" => {
+            let Some(user) = json_text(entry, "/user/summary") else {
+                return Err("notify_log_entry without `user.summary`; skipped".into());
+            };
+            log.notified.push(Notice {
+                at,
+                user,
+                channel: json_text(entry, "/channel/type"),
+            });
+        }
         _ => return Ok(None),
     }
     let title = json_text(entry, "/incident/summary").unwrap_or_default();

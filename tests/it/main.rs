@@ -22,6 +22,7 @@ mod inhibit;
 mod metrics;
 mod prometheus_replay;
 mod property;
+mod responders;
 mod retro;
 mod reviewer_lists;
 mod routing;

@@ -117,9 +117,9 @@ fn stuck_alerts_and_rules_that_never_resolve() {
     assert_eq!(
         listed,
         [
-            (r#"{"instance":"a"}"#, 10.0 * 86_400.0),
-            (r#"{"instance":"c"}"#, 4.0 * 86_400.0),
-            (r#"{"instance":"b"}"#, 4.0 * 86_400.0),
+            (r#"{"alertname":"Stale","instance":"a"}"#, 10.0 * 86_400.0),
+            (r#"{"alertname":"Long","instance":"c"}"#, 4.0 * 86_400.0),
+            (r#"{"alertname":"Stale","instance":"b"}"#, 4.0 * 86_400.0),
         ]
     );
     assert_eq!(stuck["episodes"][0]["ends_at"], Value::Null);

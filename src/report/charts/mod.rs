@@ -9,6 +9,7 @@ pub mod gantt;
 pub mod heatmap;
 pub mod leaderboard;
 pub mod sparkline;
+pub mod stacked;
 pub mod tradeoff;
 
 use crate::error::{Error, Result};
