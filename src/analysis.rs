@@ -143,6 +143,8 @@ pub struct Analysis {
     pub stuck: metrics::stuck::StuckReport,
     /// The pages people received, and who carried the load.
     pub responders: metrics::responders::RespondersReport,
+    /// Where silences were read: their hygiene.
+    pub silences: Option<metrics::silence_hygiene::SilenceHygiene>,
 }
 
 fn fail_if_strict(strict: bool, problems: &[Problem]) -> Result<()> {
@@ -202,6 +204,7 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
     });
     let mut problems = assembled.problems;
     let pages = assembled.pages;
+    let silence_uses = assembled.silences;
     // Rules Prometheus loads are never refused; what is doubtful is said.
     problems.extend(crate::rules::duplicate_warnings(&rule_files));
     fail_if_strict(options.strict, &problems)?;
@@ -282,6 +285,7 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
         };
         metrics::responders::responders(&pages, &window, &settings)
     });
+    let silences = metrics::silence_hygiene::hygiene(&silence_uses, &window);
     advice::inventory::fill_current_for(&mut rules, &rule_files);
 
     let counts = stage("counts", || {
@@ -350,6 +354,7 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
         instances,
         stuck,
         responders,
+        silences,
     })
 }
 

@@ -208,6 +208,7 @@ pub fn run(args: &Args) -> Result<()> {
             instances: &analysis.instances,
             stuck: &analysis.stuck,
             responders: &analysis.responders,
+            silences: analysis.silences.as_ref(),
         })
     })?;
     if let Some(dir) = &args.history_dir {

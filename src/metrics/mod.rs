@@ -15,6 +15,7 @@ pub mod noise;
 pub mod off_hours;
 pub mod receivers;
 pub mod responders;
+pub mod silence_hygiene;
 pub mod silencing;
 pub mod stuck;
 pub mod volume;

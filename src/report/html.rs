@@ -438,6 +438,7 @@ pub fn render(input: &ReportInput) -> Result<String> {
             instances => Serde(input.instances),
             stuck => Serde(input.stuck),
             responders => Serde(input.responders),
+            silences => input.silences.map(Serde),
             responders_svg => responders_svg,
         },
     )

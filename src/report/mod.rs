@@ -19,6 +19,7 @@ pub mod retro;
 pub mod rows;
 pub mod rules_csv;
 pub mod rules_json;
+pub mod silences;
 pub mod slo;
 pub mod stuck;
 pub mod summary;
@@ -67,6 +68,8 @@ pub struct ReportInput<'a> {
     pub stuck: &'a crate::metrics::stuck::StuckReport,
     /// The responder load.
     pub responders: &'a crate::metrics::responders::RespondersReport,
+    /// Where silences were read: their hygiene.
+    pub silences: Option<&'a crate::metrics::silence_hygiene::SilenceHygiene>,
 }
 
 /// The files a report directory gets (`--outputs md,html,json`);
@@ -207,6 +210,9 @@ impl ReportWriter {
             write_file(tmp, "instances.json", &instances::json(input.instances)?)?;
             write_file(tmp, "stuck.json", &stuck::json(input.stuck)?)?;
             write_file(tmp, "responders.json", &responders::json(input.responders)?)?;
+            if let Some(report) = input.silences {
+                write_file(tmp, "silences.json", &silences::json(report)?)?;
+            }
         }
         write_pages(tmp, &input, self.outputs)?;
         if let Some(kept) = self.keep.as_ref().filter(|k| k.exists()) {
@@ -242,6 +248,10 @@ fn write_pages(tmp: &Path, input: &ReportInput, outputs: Outputs) -> Result<()> 
             None => md,
         };
         let md = responders::insert_section(&md, input.responders);
+        let md = match input.silences {
+            Some(report) => silences::insert_section(&md, report),
+            None => md,
+        };
         let md = stuck::insert_section(&md, input.stuck);
         let md = match input.slo {
             Some((report, _)) => slo::insert_section(&md, report),

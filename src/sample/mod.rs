@@ -159,6 +159,23 @@ pub fn write(dir: &Path, spec: &SampleSpec) -> Result<()> {
         "alertmanager.yml",
         alertmanager_file::ALERTMANAGER_YAML.as_bytes(),
     )?;
+    // The maintenance window: silenced two minutes into the first CPU alert
+    // on web-2 of the second week (after its first notification went out).
+    let cpu = rules.iter().position(|r| r.name == "HostHighCpu");
+    let web2 = cpu.and_then(|r| {
+        (rules[r].instances.iter()).position(|i| i.iter().any(|(_, v)| *v == "web-2:9100"))
+    });
+    let maintenance = (history.iter())
+        .filter(|e| Some(e.rule) == cpu && Some(e.instance) == web2)
+        .map(|e| e.start)
+        .filter(|&s| s >= spec.start + 7 * 86_400_000)
+        .min()
+        .unwrap_or(spec.start + 9 * 86_400_000);
+    write_file(
+        dir,
+        "alertmanager/silences.json",
+        silences_json(spec.start, end, maintenance).as_bytes(),
+    )?;
     write_file(
         dir,
         "reviews.csv",
@@ -176,6 +193,65 @@ pub fn write(dir: &Path, spec: &SampleSpec) -> Result<()> {
         .as_bytes(),
     )?;
     Ok(())
+}
+
+/// Alertmanager's `/api/v2/silences` answer at the end of the history: a
+/// fortnight's silence over batch-1's full disk (longer than a week), a
+/// maintenance window over web-2 set while its CPU alert fired, and one
+/// whose alert name is misspelt (it matched nothing). Each was set after
+/// the alerts it matched had been notified, as the archive shows them.
+fn silences_json(start: Millis, end: Millis, maintenance: Millis) -> String {
+    let day = 86_400_000;
+    let silence = |id: &str,
+                   matchers: serde_json::Value,
+                   from: Millis,
+                   until: Millis,
+                   by: &str,
+                   comment: &str| {
+        let state = if until <= end { "expired" } else { "active" };
+        serde_json::json!({
+            "id": id, "status": {"state": state}, "updatedAt": format_millis(from),
+            "comment": comment, "createdBy": by, "matchers": matchers,
+            "startsAt": format_millis(from), "endsAt": format_millis(until),
+        })
+    };
+    let equal = |name: &str, value: &str| serde_json::json!({"name": name, "value": value, "isRegex": false, "isEqual": true});
+    let answer = serde_json::json!([
+        silence(
+            "5c1f0a3e-6b0d-4f7e-9a51-2d8e1b7c4a10",
+            serde_json::json!([
+                equal("alertname", "DiskSpaceLow"),
+                equal("instance", "batch-1:9100")
+            ]),
+            end - 5 * day,
+            end + 9 * day,
+            "jonas.weber@acme-shop.example",
+            "batch-1 disk full, new disk ordered",
+        ),
+        silence(
+            "8e2b7d41-3c9a-4f60-b1d2-7a5e0c9f3b62",
+            serde_json::json!([
+                equal("alertname", "HostHighCpu"),
+                equal("instance", "web-2:9100")
+            ]),
+            maintenance + 2 * 60_000,
+            maintenance + 5 * 3_600_000,
+            "priya.raman@acme-shop.example",
+            "web-2 kernel upgrade",
+        ),
+        silence(
+            "0d4c9b8a-1e2f-4a3b-8c7d-6e5f4a3b2c1d",
+            serde_json::json!([equal("alertname", "HostHighCPU")]),
+            start + 16 * day + 20 * 3_600_000,
+            start + 17 * day + 2 * 3_600_000,
+            "mei.chen@acme-shop.example",
+            "load test",
+        ),
+    ]);
+    format!(
+        "{}\n",
+        serde_json::to_string_pretty(&answer).unwrap_or_default()
+    )
 }
 
 /// The review meeting's verdicts on the episodes that were notified:

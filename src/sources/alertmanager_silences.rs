@@ -11,8 +11,8 @@
 
 use super::{json_records, InputFile, ReadContext, Source, SourceOutput};
 use crate::problem::{LineIndex, Problem};
+use crate::routing::matchers::{all_match, MatchType, Matcher};
 use crate::timefmt::{parse_stamp, Millis, Stamp};
-use regex::Regex;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -21,34 +21,6 @@ pub struct AlertmanagerSilences;
 
 /// The format's name.
 pub const NAME: &str = "alertmanager-silences";
-
-/// How one matcher compares a label's value.
-#[derive(Debug, Clone)]
-pub enum Test {
-    /// `=` (true) or `!=` (false).
-    Equal(String, bool),
-    /// `=~` (true) or `!~` (false), anchored.
-    Regex(Regex, bool),
-}
-
-/// One matcher of a silence.
-#[derive(Debug, Clone)]
-pub struct Matcher {
-    /// The label name.
-    pub name: String,
-    /// The comparison.
-    pub test: Test,
-}
-
-impl Matcher {
-    /// Whether a label value (`""` when absent) satisfies the matcher.
-    pub fn matches(&self, value: &str) -> bool {
-        match &self.test {
-            Test::Equal(v, equal) => (value == v) == *equal,
-            Test::Regex(re, equal) => re.is_match(value) == *equal,
-        }
-    }
-}
 
 /// A silence: its matchers and when it was in force.
 #[derive(Debug, Clone)]
@@ -61,14 +33,22 @@ pub struct Silence {
     pub starts_at: Millis,
     /// In force until (exclusive).
     pub ends_at: Millis,
+    /// Who made it (`createdBy`).
+    pub created_by: String,
+    /// Why (`comment`).
+    pub comment: String,
 }
 
 impl Silence {
     /// Whether the silence matches this label set.
     pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
-        self.matchers
-            .iter()
-            .all(|m| m.matches(labels.get(&m.name).map_or("", String::as_str)))
+        all_match(&self.matchers, labels)
+    }
+
+    /// Its matchers as Alertmanager prints them (`{alertname="X",…}`).
+    pub fn matchers_text(&self) -> String {
+        let parts: Vec<String> = self.matchers.iter().map(|m| m.to_string()).collect();
+        format!("{{{}}}", parts.join(","))
     }
 
     /// Whether it was in force at some time in [start, end) (`end` None: open).
@@ -85,6 +65,10 @@ struct RawSilence {
     starts_at: String,
     #[serde(rename = "endsAt")]
     ends_at: String,
+    #[serde(rename = "createdBy", default)]
+    created_by: String,
+    #[serde(default)]
+    comment: String,
 }
 
 #[derive(Deserialize)]
@@ -158,27 +142,28 @@ fn read_silence(raw: RawSilence) -> Result<Silence, String> {
     }
     let mut matchers = Vec::with_capacity(raw.matchers.len());
     for m in raw.matchers {
-        let equal = m.is_equal.unwrap_or(true);
-        let test = if m.is_regex {
-            let re = Regex::new(&format!("^(?:{})$", m.value)).map_err(|e| {
-                let why = e.to_string();
-                let why = why.lines().last().unwrap_or("invalid").trim().to_string();
-                format!(
-                    "silence {id}: matcher {}=~\"{}\" is not a valid regular expression ({why}); silence skipped",
-                    m.name, m.value
-                )
-            })?;
-            Test::Regex(re, equal)
-        } else {
-            Test::Equal(m.value, equal)
+        let kind = match (m.is_regex, m.is_equal.unwrap_or(true)) {
+            (false, true) => MatchType::Equal,
+            (false, false) => MatchType::NotEqual,
+            (true, true) => MatchType::Regexp,
+            (true, false) => MatchType::NotRegexp,
         };
-        matchers.push(Matcher { name: m.name, test });
+        let matcher = Matcher::new(kind, &m.name, &m.value).map_err(|e| {
+            let why = e.lines().last().unwrap_or("invalid").trim().to_string();
+            format!(
+                "silence {id}: matcher {}=~\"{}\" is not a valid regular expression ({why}); silence skipped",
+                m.name, m.value
+            )
+        })?;
+        matchers.push(matcher);
     }
     Ok(Silence {
         id,
         matchers,
         starts_at,
         ends_at,
+        created_by: raw.created_by,
+        comment: raw.comment,
     })
 }
 

@@ -100,6 +100,19 @@ pub struct Assembled {
     pub joins: Joins,
     /// Every page to a person (see `sources::pages`).
     pub pages: Vec<super::pages::Page>,
+    /// Every silence read (once per id: the last answer's), and what it matched.
+    pub silences: Vec<SilenceUse>,
+}
+
+/// A silence and the episodes it matched while they fired.
+#[derive(Debug, Clone)]
+pub struct SilenceUse {
+    /// The silence.
+    pub silence: Silence,
+    /// Episodes it matched while in force.
+    pub episodes: u64,
+    /// Those episodes by rule.
+    pub rules: BTreeMap<String, u64>,
 }
 
 /// Assembles the output of every file.
@@ -133,12 +146,14 @@ pub fn assemble_routed(output: SourceOutput, routing: Option<&AlertmanagerConfig
         problems.extend(unjoined_paging(&joins.paging, &merged.table));
     }
     joins.silences = apply_silences(&mut merged.table, &silences);
+    let silence_uses = silence_uses(&merged.table, silences);
     let pages = super::pages::pages(&merged.table, &notices);
     Assembled {
         episodes: merged.table,
         problems,
         joins,
         pages,
+        silences: silence_uses,
     }
 }
 
@@ -539,6 +554,38 @@ fn routed_group_keys(config: &AlertmanagerConfig, labels: &Labels, rule: &str) -
         keys.push(key);
     }
     keys
+}
+
+/// Each silence once (the last answer's state of it: a silence expired
+/// early ends when it was expired), with the episodes it matched.
+fn silence_uses(table: &EpisodeTable, silences: Vec<Silence>) -> Vec<SilenceUse> {
+    let mut by_id: BTreeMap<String, Silence> = BTreeMap::new();
+    for (i, silence) in silences.into_iter().enumerate() {
+        let key = match silence.id.is_empty() {
+            true => format!("#{i}"),
+            false => silence.id.clone(),
+        };
+        by_id.insert(key, silence);
+    }
+    by_id
+        .into_values()
+        .map(|silence| {
+            let mut rules: BTreeMap<String, u64> = BTreeMap::new();
+            let mut episodes = 0;
+            for e in table.iter() {
+                let Some(start) = e.starts_at() else { continue };
+                if silence.overlaps(start, e.ends_at()) && silence.matches(e.labels()) {
+                    episodes += 1;
+                    *rules.entry(e.rule().to_string()).or_default() += 1;
+                }
+            }
+            SilenceUse {
+                silence,
+                episodes,
+                rules,
+            }
+        })
+        .collect()
 }
 
 /// Marks every episode a silence matched while it fired.

@@ -28,6 +28,7 @@ mod reviewer_lists;
 mod routing;
 mod rules;
 mod sample;
+mod silence_hygiene;
 mod slo;
 mod sources;
 mod webhook_blocks;

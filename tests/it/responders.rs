@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 
 /// A PagerDuty incident as `GET /incidents` lists it.
 fn incident(id: &str, title: &str, created: &str) -> Value {
-    json!({"id": id, "type": "incident", "title": title, "summary": format!("[#1] {title}"),
-           "created_at": created, "status": "resolved", "incident_key": format!("key-{id}"),
+    json!({"id": id, "type": "incident", "incident_number": id[1..].parse::<u64>().unwrap(),
+           "title": title, "summary": format!("[#1] {title}"), "created_at": created, "status": "resolved", "incident_key": format!("key-{id}"),
            "service": {"id": "PSVC", "type": "service_reference", "summary": "shop"}})
 }
 
