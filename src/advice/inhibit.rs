@@ -97,29 +97,48 @@ struct Firing<'a> {
 }
 
 /// The window's fired episodes with a value of `label`, grouped by value
-/// and sorted by start.
-fn by_value<'a>(ctx: &Context<'a>, label: &str) -> HashMap<&'a str, Vec<Firing<'a>>> {
-    let mut groups: HashMap<&str, Vec<Firing>> = HashMap::new();
+/// and sorted by start. Each distinct label set is looked up once.
+fn by_value<'a>(ctx: &Context<'a>, label: &str) -> Vec<(&'a str, Vec<Firing<'a>>)> {
+    let sets = ctx.episodes.label_sets();
+    let mut values: Vec<&'a str> = Vec::new();
+    let mut index: HashMap<&'a str, u32> = HashMap::new();
+    let group_of: Vec<Option<u32>> = (sets.values().iter())
+        .map(|set| {
+            let value = set.get(label)?.as_str();
+            Some(*index.entry(value).or_insert_with(|| {
+                values.push(value);
+                values.len() as u32 - 1
+            }))
+        })
+        .collect();
+    if values.is_empty() {
+        return Vec::new();
+    }
+    let mut groups: Vec<Vec<Firing>> = vec![Vec::new(); values.len()];
     let codes = ctx.episodes.rules().codes();
     for e in ctx.episodes.iter() {
+        let Some(group) = group_of[sets.codes()[e.row()] as usize] else {
+            continue;
+        };
         let Some(start) = e.starts_at() else { continue };
         if start < ctx.window.since || start >= ctx.window.until {
             continue;
         }
-        let Some(value) = e.labels().get(label) else {
-            continue;
-        };
-        groups.entry(value.as_str()).or_default().push(Firing {
+        groups[group as usize].push(Firing {
             rule: codes[e.row()],
             start,
             end: e.ends_at().unwrap_or(Millis::MAX),
             episode: e,
         });
     }
-    for firings in groups.values_mut() {
+    for firings in &mut groups {
         firings.sort_by_key(|f| (f.start, f.rule));
     }
-    groups
+    values
+        .into_iter()
+        .zip(groups)
+        .filter(|(_, g)| !g.is_empty())
+        .collect()
 }
 
 /// Whether `source` explains `target` (see the module's docs).
@@ -148,6 +167,7 @@ pub fn fire_together(ctx: &Context) -> Vec<Together> {
         let mut with_label: HashMap<u32, u64> = HashMap::new();
         let mut per_value: HashMap<(u32, &str), u64> = HashMap::new();
         for (value, firings) in &groups {
+            let value: &str = value;
             let mut first = 0;
             for (i, target) in firings.iter().enumerate() {
                 *with_label.entry(target.rule).or_default() += 1;
@@ -263,7 +283,7 @@ pub fn replay(ctx: &Context, together: &Together, pages: impl Fn(&EpisodeRef) ->
     };
     let (source, target) = (code(&together.source), code(&together.target));
     let mut out = Replayed::default();
-    for firings in groups.values() {
+    for (_, firings) in &groups {
         let sources: Vec<&Firing> = firings.iter().filter(|f| f.rule == source).collect();
         for t in firings.iter().filter(|f| f.rule == target) {
             out.episodes += 1;

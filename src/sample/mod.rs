@@ -159,7 +159,7 @@ pub fn write(dir: &Path, spec: &SampleSpec) -> Result<()> {
         "alertmanager.yml",
         alertmanager_file::ALERTMANAGER_YAML.as_bytes(),
     )?;
-    // The maintenance window: silenced two minutes into the first CPU alert
+    // The maintenance window: silenced twenty seconds into the first CPU alert
     // on web-2 of the second week (after its first notification went out).
     let cpu = rules.iter().position(|r| r.name == "HostHighCpu");
     let web2 = cpu.and_then(|r| {
@@ -234,7 +234,7 @@ fn silences_json(start: Millis, end: Millis, maintenance: Millis) -> String {
                 equal("alertname", "HostHighCpu"),
                 equal("instance", "web-2:9100")
             ]),
-            maintenance + 2 * 60_000,
+            maintenance + 20_000,
             maintenance + 5 * 3_600_000,
             "priya.raman@acme-shop.example",
             "web-2 kernel upgrade",

@@ -169,6 +169,23 @@ fn every_label_set_reaches_the_receivers_amtool_names() {
 }
 
 #[test]
+fn the_sample_reports_receivers_are_what_amtool_says_of_its_configuration() {
+    if !have_amtool() {
+        return;
+    }
+    // The committed sample report, routed through the sample company's file.
+    let config = root().join("sample-data/alertmanager.yml");
+    let mut checked = std::collections::BTreeSet::new();
+    for (labels, receivers) in parquet_receivers(&root().join("reports/sample")) {
+        let receivers = receivers.expect("the sample report is routed").join(",");
+        if checked.insert(labels.clone()) {
+            assert_eq!(receivers, amtool_receivers(&config, &labels), "{labels:?}");
+        }
+    }
+    assert!(checked.len() >= 20, "{}", checked.len());
+}
+
+#[test]
 fn the_real_routing_fixture_routes_as_amtool_does() {
     if !have_amtool() {
         return;
