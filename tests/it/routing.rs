@@ -94,8 +94,11 @@ fn history(sets: &[BTreeMap<String, String>]) -> String {
     csv
 }
 
+/// An episode's labels and its receivers (none without a configuration).
+type Routed = (BTreeMap<String, String>, Option<Vec<String>>);
+
 /// The `labels` and `receivers` columns of a report's episodes.parquet.
-fn parquet_receivers(dir: &Path) -> Vec<(BTreeMap<String, String>, Option<Vec<String>>)> {
+fn parquet_receivers(dir: &Path) -> Vec<Routed> {
     let file = std::fs::File::open(dir.join("episodes.parquet")).unwrap();
     let frame = ParquetReader::new(file).finish().unwrap();
     let labels = frame.column("labels").unwrap().str().unwrap().clone();
