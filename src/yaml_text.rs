@@ -31,6 +31,20 @@ impl<'a> YamlText<'a> {
         }
     }
 
+    /// The file's YAML documents, each node with its position; invalid YAML
+    /// is an error at its line and column.
+    pub fn documents(&self) -> crate::error::Result<Vec<MarkedYaml<'a>>> {
+        use saphyr::LoadableYamlNode;
+        MarkedYaml::load_from_str(self.text).map_err(|e| {
+            let m = e.marker();
+            self.error_at(
+                m.line() as u64,
+                m.col() as u64 + 1,
+                format!("invalid YAML: {}", e.info()),
+            )
+        })
+    }
+
     /// The byte offset of saphyr's character index.
     pub fn byte(&self, char_index: usize) -> usize {
         match &self.char_bytes {

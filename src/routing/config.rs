@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::interned::LabelMap;
 use crate::timefmt::Millis;
 use crate::yaml_text::{get, YamlText};
-use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
+use saphyr::{MarkedYaml, Scalar, YamlData};
 use std::path::Path;
 
 /// Integrations that page a person: a receiver with one of them is a paging
@@ -130,14 +130,7 @@ impl AlertmanagerConfig {
     /// Parses the text of an Alertmanager configuration named `name`.
     pub fn parse(name: &str, text: &str) -> Result<AlertmanagerConfig> {
         let source = YamlText::new(name, text);
-        let documents = MarkedYaml::load_from_str(text).map_err(|e| {
-            let m = e.marker();
-            source.error_at(
-                m.line() as u64,
-                m.col() as u64 + 1,
-                format!("invalid YAML: {}", e.info()),
-            )
-        })?;
+        let documents = source.documents()?;
         let Some(doc) = documents.first().filter(|d| d.data.is_mapping()) else {
             return Err(source.error_at(
                 1,

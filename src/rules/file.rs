@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::problem::Problem;
 use crate::timefmt::parse_duration;
 use crate::yaml_text::{get, YamlText as Source};
-use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
+use saphyr::{MarkedYaml, Scalar, YamlData};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
@@ -95,14 +95,7 @@ fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
 /// Parses the text of one rule file.
 pub fn parse_rules(name: &str, text: &str, file_index: usize) -> Result<Vec<Rule>> {
     let source = Source::new(name, text);
-    let documents = MarkedYaml::load_from_str(text).map_err(|e| {
-        let m = e.marker();
-        source.error_at(
-            m.line() as u64,
-            m.col() as u64 + 1,
-            format!("invalid YAML: {}", e.info()),
-        )
-    })?;
+    let documents = source.documents()?;
     let mut rules = Vec::new();
     for doc in &documents {
         for groups in source.group_lists(doc)? {

@@ -88,6 +88,9 @@ pub struct TrueEpisode {
 /// The sample company's rules.
 pub fn rules() -> Vec<RuleSpec> {
     let host = |h: &'static str| vec![("instance", h), ("job", "node")];
+    // The hosts by name (relabelled so), as the outage rules see them.
+    let named_hosts: Vec<Vec<(&str, &str)>> =
+        ["web-1", "web-2", "web-3", "db-1"].map(host).to_vec();
     vec![
         RuleSpec {
             name: "CheckoutHighErrorRate",
@@ -192,9 +195,7 @@ pub fn rules() -> Vec<RuleSpec> {
             severity: "critical",
             team: "platform",
             service: "hosts",
-            instances: ["web-1", "web-2", "web-3", "db-1"]
-                .map(|h| vec![("instance", h), ("job", "node")])
-                .to_vec(),
+            instances: named_hosts.clone(),
             summary: "The host does not answer pings and its exporter is down",
             pattern: Pattern::Outage {
                 per_week: 1.5,
@@ -207,9 +208,7 @@ pub fn rules() -> Vec<RuleSpec> {
             severity: "critical",
             team: "platform",
             service: "hosts",
-            instances: ["web-1", "web-2", "web-3", "db-1"]
-                .map(|h| vec![("instance", h), ("job", "node")])
-                .to_vec(),
+            instances: named_hosts.clone(),
             summary: "Prometheus cannot scrape the target",
             pattern: Pattern::Follows {
                 cause: "HostDown",

@@ -4,7 +4,7 @@
 //! the target alerts while the source fires.
 
 use super::alertmanager_live::{http, start_alertmanager, wait_for};
-use super::common::{bin, have, write};
+use super::common::{bin, have, run_ok, write};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -68,29 +68,24 @@ fn report(dir: &std::path::Path, csv: &str) -> (Value, std::path::PathBuf) {
     write(dir, "history.csv", csv);
     write(dir, "alertmanager.yml", CONFIG);
     let out = dir.join("report");
-    let run = bin()
-        .current_dir(dir)
-        .args([
-            "report",
-            "history.csv",
-            "--alertmanager-config",
-            "alertmanager.yml",
-        ])
-        .args(["--paging-receiver", "oncall"])
-        .args([
-            "--since",
-            "2026-01-05",
-            "--until",
-            "2026-01-12",
-            "--out",
-            "report",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+    run_ok(
+        bin()
+            .current_dir(dir)
+            .args([
+                "report",
+                "history.csv",
+                "--alertmanager-config",
+                "alertmanager.yml",
+            ])
+            .args(["--paging-receiver", "oncall"])
+            .args([
+                "--since",
+                "2026-01-05",
+                "--until",
+                "2026-01-12",
+                "--out",
+                "report",
+            ]),
     );
     let advice = serde_json::from_slice(&std::fs::read(out.join("advice.json")).unwrap()).unwrap();
     (advice, out)

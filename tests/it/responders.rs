@@ -4,7 +4,7 @@
 //! across Europe/Berlin's change of time, with shifts over the SRE book's
 //! limit (`responders.json` and the report's Responders section).
 
-use super::common::{bin, write};
+use super::common::{bin, run_ok, write};
 use serde_json::{json, Value};
 
 /// A PagerDuty incident as `GET /incidents` lists it.
@@ -71,29 +71,24 @@ fn pages_are_counted_in_each_responders_own_hours_across_a_change_of_time() {
          QueueDepth,queue=b,2026-10-27T22:30:00Z,2026-10-27T23:00:00Z,2026-10-27T22:35:00Z,Cy\n\
          QueueDepth,queue=c,2026-10-27T22:40:00Z,2026-10-27T23:10:00Z,,\n",
     );
-    let run = bin()
-        .current_dir(dir.path())
-        .args(["report", "incidents.json", "log.json", "episodes.csv"])
-        .args([
-            "--tz",
-            "Europe/Berlin",
-            "--responder-tz",
-            "Bo=America/New_York",
-        ])
-        .args([
-            "--since",
-            "2026-10-19",
-            "--until",
-            "2026-11-02",
-            "--out",
-            "report",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+    run_ok(
+        bin()
+            .current_dir(dir.path())
+            .args(["report", "incidents.json", "log.json", "episodes.csv"])
+            .args([
+                "--tz",
+                "Europe/Berlin",
+                "--responder-tz",
+                "Bo=America/New_York",
+            ])
+            .args([
+                "--since",
+                "2026-10-19",
+                "--until",
+                "2026-11-02",
+                "--out",
+                "report",
+            ]),
     );
     let report: Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("report/responders.json")).unwrap())

@@ -3,22 +3,17 @@
 //! `stuck.json` and their report sections), checked against counts made
 //! by hand.
 
-use super::common::{bin, write};
+use super::common::{bin, run_ok, write};
 use serde_json::Value;
 
 fn report(dir: &std::path::Path, csv: &str, extra: &[&str]) -> std::path::PathBuf {
     write(dir, "history.csv", csv);
     let out = dir.join("report");
-    let run = bin()
-        .current_dir(dir)
-        .args(["report", "history.csv", "--out", "report", "--force"])
-        .args(extra)
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+    run_ok(
+        bin()
+            .current_dir(dir)
+            .args(["report", "history.csv", "--out", "report", "--force"])
+            .args(extra),
     );
     out
 }

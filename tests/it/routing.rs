@@ -3,7 +3,7 @@
 //! `amtool config routes test` prints (Debian's `prometheus-alertmanager`),
 //! and the report's receivers column and section say the same.
 
-use super::common::{bin, root, write};
+use super::common::{bin, root, run_ok, write};
 use polars::prelude::*;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -125,24 +125,19 @@ fn every_label_set_reaches_the_receivers_amtool_names() {
     assert!(sets.len() > 200, "{}", sets.len());
     let input = write(dir.path(), "history.csv", &history(&sets));
     let out = dir.path().join("report");
-    let run = bin()
-        .current_dir(root())
-        .arg("report")
-        .arg(&input)
-        .args([
-            "--alertmanager-config",
-            NESTED,
-            "--outputs",
-            "json,md",
-            "--out",
-        ])
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+    run_ok(
+        bin()
+            .current_dir(root())
+            .arg("report")
+            .arg(&input)
+            .args([
+                "--alertmanager-config",
+                NESTED,
+                "--outputs",
+                "json,md",
+                "--out",
+            ])
+            .arg(&out),
     );
     let rows = parquet_receivers(&out);
     assert_eq!(rows.len(), sets.len());
@@ -230,18 +225,13 @@ fn the_report_says_who_was_reached_and_what_the_routing_gets_wrong() {
     let sets = label_sets();
     let input = write(dir.path(), "history.csv", &history(&sets));
     let out = dir.path().join("report");
-    let run = bin()
-        .current_dir(root())
-        .arg("report")
-        .arg(&input)
-        .args(["--alertmanager-config", NESTED, "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+    run_ok(
+        bin()
+            .current_dir(root())
+            .arg("report")
+            .arg(&input)
+            .args(["--alertmanager-config", NESTED, "--out"])
+            .arg(&out),
     );
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("receivers.json")).unwrap()).unwrap();

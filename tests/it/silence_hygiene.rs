@@ -2,7 +2,7 @@
 //! nothing, and who silenced each rule (`silences.json` and the report's
 //! section), from Alertmanager's `/api/v2/silences` answers.
 
-use super::common::{bin, write};
+use super::common::{bin, run_ok, write};
 use serde_json::{json, Value};
 
 fn silence(id: &str, matchers: Value, from: &str, until: &str, by: &str, comment: &str) -> Value {
@@ -63,28 +63,23 @@ fn long_unused_and_who_silenced_what() {
         "silences-2.json",
         &json!([disk_later]).to_string(),
     );
-    let run = bin()
-        .current_dir(dir.path())
-        .args([
-            "report",
-            "history.csv",
-            "silences-1.json",
-            "silences-2.json",
-        ])
-        .args([
-            "--since",
-            "2026-01-05",
-            "--until",
-            "2026-01-12",
-            "--out",
-            "report",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+    run_ok(
+        bin()
+            .current_dir(dir.path())
+            .args([
+                "report",
+                "history.csv",
+                "silences-1.json",
+                "silences-2.json",
+            ])
+            .args([
+                "--since",
+                "2026-01-05",
+                "--until",
+                "2026-01-12",
+                "--out",
+                "report",
+            ]),
     );
     let report: Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("report/silences.json")).unwrap())
