@@ -33,6 +33,7 @@
 
 use super::simulate::Effect;
 use super::{evidence, Advice, Context};
+use crate::episode_table::NO_TIME;
 use crate::episodes::EpisodeRef;
 use crate::routing::patch::{with_inhibit_rules, InhibitEntry};
 use crate::routing::AlertmanagerConfig;
@@ -88,17 +89,32 @@ pub struct Together {
 
 /// One fired episode in the window with a value of the label.
 #[derive(Clone, Copy)]
-struct Firing<'a> {
+struct Firing {
     rule: u32,
+    row: u32,
     start: Millis,
     /// `Millis::MAX` while still firing.
     end: Millis,
-    episode: EpisodeRef<'a>,
+}
+
+/// The window's fired episodes with a value of a label, grouped by value
+/// (one flat list sorted by value, start and rule; a range of it per value).
+struct ByValue<'a> {
+    values: Vec<&'a str>,
+    firings: Vec<Firing>,
+    ranges: Vec<std::ops::Range<usize>>,
+}
+
+impl<'a> ByValue<'a> {
+    /// Each value with its episodes, by start.
+    fn groups(&self) -> impl Iterator<Item = (&'a str, &[Firing])> + '_ {
+        (self.values.iter().zip(&self.ranges)).map(|(v, r)| (*v, &self.firings[r.clone()]))
+    }
 }
 
 /// The window's fired episodes with a value of `label`, grouped by value
 /// and sorted by start. Each distinct label set is looked up once.
-fn by_value<'a>(ctx: &Context<'a>, label: &str) -> Vec<(&'a str, Vec<Firing<'a>>)> {
+fn by_value<'a>(ctx: &Context<'a>, label: &str) -> ByValue<'a> {
     let sets = ctx.episodes.label_sets();
     let mut values: Vec<&'a str> = Vec::new();
     let mut index: HashMap<&'a str, u32> = HashMap::new();
@@ -111,34 +127,53 @@ fn by_value<'a>(ctx: &Context<'a>, label: &str) -> Vec<(&'a str, Vec<Firing<'a>>
             }))
         })
         .collect();
-    if values.is_empty() {
-        return Vec::new();
-    }
-    let mut groups: Vec<Vec<Firing>> = vec![Vec::new(); values.len()];
-    let codes = ctx.episodes.rules().codes();
-    for e in ctx.episodes.iter() {
-        let Some(group) = group_of[sets.codes()[e.row()] as usize] else {
-            continue;
-        };
-        let Some(start) = e.starts_at() else { continue };
-        if start < ctx.window.since || start >= ctx.window.until {
-            continue;
+    let mut keyed: Vec<(u32, Firing)> = Vec::new();
+    if !values.is_empty() {
+        let codes = ctx.episodes.rules().codes();
+        let (starts, ends) = (ctx.episodes.starts().millis(), ctx.episodes.ends().millis());
+        for (row, &set) in sets.codes().iter().enumerate() {
+            let (Some(group), start) = (group_of[set as usize], starts[row]) else {
+                continue;
+            };
+            if start == NO_TIME || start < ctx.window.since || start >= ctx.window.until {
+                continue;
+            }
+            let end = match ends[row] {
+                NO_TIME => Millis::MAX,
+                end => end,
+            };
+            let rule = codes[row];
+            keyed.push((
+                group,
+                Firing {
+                    rule,
+                    row: row as u32,
+                    start,
+                    end,
+                },
+            ));
         }
-        groups[group as usize].push(Firing {
-            rule: codes[e.row()],
-            start,
-            end: e.ends_at().unwrap_or(Millis::MAX),
-            episode: e,
-        });
     }
-    for firings in &mut groups {
-        firings.sort_by_key(|f| (f.start, f.rule));
+    keyed.sort_unstable_by_key(|(g, f)| (*g, f.start, f.rule, f.row));
+    let mut ranges: Vec<std::ops::Range<usize>> = vec![0..0; values.len()];
+    let mut at = 0;
+    while at < keyed.len() {
+        let group = keyed[at].0;
+        let from = at;
+        while at < keyed.len() && keyed[at].0 == group {
+            at += 1;
+        }
+        ranges[group as usize] = from..at;
     }
-    values
-        .into_iter()
-        .zip(groups)
-        .filter(|(_, g)| !g.is_empty())
-        .collect()
+    let firings = keyed.into_iter().map(|(_, f)| f).collect();
+    let (values, ranges) = (values.into_iter().zip(ranges))
+        .filter(|(_, r)| !r.is_empty())
+        .unzip();
+    ByValue {
+        values,
+        firings,
+        ranges,
+    }
 }
 
 /// Whether `source` explains `target` (see the module's docs).
@@ -166,8 +201,7 @@ pub fn fire_together(ctx: &Context) -> Vec<Together> {
         let mut explained: HashMap<(u32, u32), u64> = HashMap::new();
         let mut with_label: HashMap<u32, u64> = HashMap::new();
         let mut per_value: HashMap<(u32, &str), u64> = HashMap::new();
-        for (value, firings) in &groups {
-            let value: &str = value;
+        for (value, firings) in groups.groups() {
             let mut first = 0;
             for (i, target) in firings.iter().enumerate() {
                 *with_label.entry(target.rule).or_default() += 1;
@@ -197,9 +231,9 @@ pub fn fire_together(ctx: &Context) -> Vec<Together> {
                 continue;
             }
             // Chance: S's episodes on the target's value, spread over the window.
-            let expected: f64 = (groups.iter())
+            let expected: f64 = (groups.groups())
                 .map(|(value, firings)| {
-                    let n_s = per_value.get(&(s, *value)).copied().unwrap_or(0) as f64;
+                    let n_s = per_value.get(&(s, value)).copied().unwrap_or(0) as f64;
                     let n_t = firings.iter().filter(|f| f.rule == t).count() as f64;
                     n_t * (n_s * START_WITHIN_MS as f64 / window_ms).min(1.0)
                 })
@@ -283,11 +317,12 @@ pub fn replay(ctx: &Context, together: &Together, pages: impl Fn(&EpisodeRef) ->
     };
     let (source, target) = (code(&together.source), code(&together.target));
     let mut out = Replayed::default();
-    for (_, firings) in &groups {
+    for (_, firings) in groups.groups() {
         let sources: Vec<&Firing> = firings.iter().filter(|f| f.rule == source).collect();
         for t in firings.iter().filter(|f| f.rule == target) {
             out.episodes += 1;
-            let notifications = u64::from(t.episode.notification_count());
+            let target_episode = ctx.episodes.get(t.row as usize);
+            let notifications = u64::from(target_episode.notification_count());
             out.notifications += notifications;
             let covering = sources
                 .iter()
@@ -301,14 +336,17 @@ pub fn replay(ctx: &Context, together: &Together, pages: impl Fn(&EpisodeRef) ->
             out.hidden += 1;
             if out.example.is_none() {
                 let labels = |e: &EpisodeRef| e.labels().map().clone();
-                out.example = Some((labels(&s.episode), labels(&t.episode)));
+                out.example = Some((
+                    labels(&ctx.episodes.get(s.row as usize)),
+                    labels(&target_episode),
+                ));
             }
             out.notifications_hidden += notifications;
-            out.pages_hidden += u64::from(pages(&t.episode));
-            out.verdicts_known |= t.episode.actionable().is_some();
-            if t.episode.actionable() == Some(true) {
+            out.pages_hidden += u64::from(pages(&target_episode));
+            out.verdicts_known |= target_episode.actionable().is_some();
+            if target_episode.actionable() == Some(true) {
                 out.actionable_hidden += 1;
-                if s.episode.actionable() != Some(true) {
+                if ctx.episodes.get(s.row as usize).actionable() != Some(true) {
                     out.actionable_hidden_unacted_source += 1;
                 }
             }

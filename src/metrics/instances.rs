@@ -12,7 +12,7 @@ use crate::episodes::EpisodeTable;
 use crate::interned::LabelMap;
 use polars::prelude::*;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// How many instances each rule lists.
 pub const PER_RULE: usize = 5;
@@ -76,13 +76,17 @@ pub fn noisiest(
         ));
     }
     // A row of each fingerprint, for its labels.
-    let wanted: BTreeSet<u32> = by_rule.values().flatten().map(|(f, _, _)| *f).collect();
-    let mut labels_of: HashMap<u32, &LabelMap> = HashMap::new();
+    let mut first_row: Vec<u32> = vec![u32::MAX; table.fingerprints().values().len() + 1];
     for (row, &code) in table.fingerprints().codes().iter().enumerate() {
-        if wanted.contains(&code) && !labels_of.contains_key(&code) {
-            labels_of.insert(code, table.label_sets().get(row).map());
+        let slot = &mut first_row[code as usize];
+        if *slot == u32::MAX {
+            *slot = row as u32;
         }
     }
+    let labels_of = |code: &u32| -> Option<&LabelMap> {
+        let row = *first_row.get(*code as usize)?;
+        (row != u32::MAX).then(|| table.label_sets().get(row as usize).map())
+    };
     let rule_names = table.rules().values();
     let fingerprints = table.fingerprints().values();
     let name = |values: &[crate::interned::Name], code: u32| {
@@ -100,7 +104,7 @@ pub fn noisiest(
         let empty = LabelMap::new();
         let sets: Vec<&LabelMap> = list
             .iter()
-            .map(|(f, _, _)| labels_of.get(f).copied().unwrap_or(&empty))
+            .map(|(f, _, _)| labels_of(f).unwrap_or(&empty))
             .collect();
         // The labels whose values are not the same for every instance.
         let names: BTreeSet<&String> = sets.iter().flat_map(|s| s.keys()).collect();

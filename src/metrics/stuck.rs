@@ -10,10 +10,10 @@
 //! the window ended inside it.
 
 use super::Window;
+use crate::episode_table::NO_TIME;
 use crate::episodes::EpisodeTable;
 use crate::timefmt::{format_duration, format_millis, Millis};
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 /// The default `--stuck`.
 pub const DEFAULT_STUCK_MS: Millis = 3 * 86_400_000;
@@ -67,15 +67,16 @@ pub struct StuckReport {
 /// Finds the stuck alerts of `window` (see the module's docs).
 pub fn stuck(table: &EpisodeTable, window: &Window, stuck_ms: Millis) -> StuckReport {
     let mut long: Vec<(Millis, usize)> = Vec::new();
-    // Per rule: episodes in the window, still firing, resolved inside it.
-    let mut per_rule: BTreeMap<&str, (u64, u64, u64)> = BTreeMap::new();
-    for e in table.iter() {
-        let Some(start) = e.starts_at() else { continue };
-        let end = e.ends_at();
-        if start >= window.until || end.is_some_and(|end| end < window.since) {
+    // Per rule code: episodes in the window, still firing, resolved inside it.
+    let rules = table.rules();
+    let mut per_rule = vec![(0u64, 0u64, 0u64); rules.values().len() + 1];
+    let (starts, ends) = (table.starts().millis(), table.ends().millis());
+    for (row, (&start, &end)) in starts.iter().zip(ends).enumerate() {
+        let end = (end != NO_TIME).then_some(end);
+        if start == NO_TIME || start >= window.until || end.is_some_and(|end| end < window.since) {
             continue;
         }
-        let counts = per_rule.entry(e.rule().as_str()).or_default();
+        let counts = &mut per_rule[rules.codes()[row] as usize];
         counts.0 += 1;
         match end {
             Some(end) if end < window.until => counts.2 += 1,
@@ -83,7 +84,7 @@ pub fn stuck(table: &EpisodeTable, window: &Window, stuck_ms: Millis) -> StuckRe
         }
         let firing = end.unwrap_or(window.until).min(window.until) - start;
         if firing > stuck_ms {
-            long.push((firing, e.row()));
+            long.push((firing, row));
         }
     }
     long.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
@@ -107,14 +108,19 @@ pub fn stuck(table: &EpisodeTable, window: &Window, stuck_ms: Millis) -> StuckRe
         stuck: format_duration(stuck_ms),
         total: long.len(),
         episodes,
-        never_resolve: per_rule
-            .into_iter()
-            .filter(|(_, (episodes, _, resolved))| *episodes > 0 && *resolved == 0)
-            .map(|(rule, (episodes, still_firing, _))| NeverResolves {
-                rule: rule.to_string(),
-                episodes,
-                still_firing,
-            })
-            .collect(),
+        never_resolve: {
+            let mut rows: Vec<NeverResolves> = (per_rule.iter().enumerate())
+                .filter(|(_, (episodes, _, resolved))| *episodes > 0 && *resolved == 0)
+                .map(|(code, &(episodes, still_firing, _))| NeverResolves {
+                    rule: (code.checked_sub(1))
+                        .and_then(|i| rules.values().get(i))
+                        .map_or(String::new(), |n| n.to_string()),
+                    episodes,
+                    still_firing,
+                })
+                .collect();
+            rows.sort_by(|a, b| a.rule.cmp(&b.rule));
+            rows
+        },
     }
 }
