@@ -199,42 +199,40 @@ pub fn fire_together(ctx: &Context) -> Vec<Together> {
         let groups = by_value(ctx, label);
         // Per (source, target): explained target episodes; per (rule, value): episodes.
         let mut explained: HashMap<(u32, u32), u64> = HashMap::new();
-        let mut with_label: HashMap<u32, u64> = HashMap::new();
-        let mut per_value: HashMap<(u32, &str), u64> = HashMap::new();
-        for (value, firings) in groups.groups() {
+        let mut with_label = vec![0u64; names.len() + 1];
+        let mut sources: Vec<u32> = Vec::new();
+        for (_, firings) in groups.groups() {
             let mut first = 0;
             for (i, target) in firings.iter().enumerate() {
-                *with_label.entry(target.rule).or_default() += 1;
-                *per_value.entry((target.rule, value)).or_default() += 1;
+                with_label[target.rule as usize] += 1;
                 while firings[first].start < target.start.saturating_sub(START_WITHIN_MS) {
                     first += 1;
                 }
-                let mut sources: Vec<u32> = (firings[first..i].iter())
-                    .chain(
-                        firings[i + 1..]
-                            .iter()
-                            .take_while(|f| f.start == target.start),
-                    )
-                    .filter(|s| explains(s, target))
-                    .map(|s| s.rule)
-                    .collect();
-                sources.sort_unstable();
-                sources.dedup();
-                for s in sources {
+                sources.clear();
+                let simultaneous = firings[i + 1..]
+                    .iter()
+                    .take_while(|f| f.start == target.start);
+                for s in firings[first..i].iter().chain(simultaneous) {
+                    if explains(s, target) && !sources.contains(&s.rule) {
+                        sources.push(s.rule);
+                    }
+                }
+                for &s in &sources {
                     *explained.entry((s, target.rule)).or_default() += 1;
                 }
             }
         }
         for (&(s, t), &count) in &explained {
-            let total = with_label.get(&t).copied().unwrap_or(0);
+            let total = with_label[t as usize];
             if count < MIN_TOGETHER || (count as f64) < MIN_SHARE * total as f64 {
                 continue;
             }
             // Chance: S's episodes on the target's value, spread over the window.
             let expected: f64 = (groups.groups())
-                .map(|(value, firings)| {
-                    let n_s = per_value.get(&(s, value)).copied().unwrap_or(0) as f64;
-                    let n_t = firings.iter().filter(|f| f.rule == t).count() as f64;
+                .map(|(_, firings)| {
+                    let count =
+                        |rule: u32| firings.iter().filter(|f| f.rule == rule).count() as f64;
+                    let (n_s, n_t) = (count(s), count(t));
                     n_t * (n_s * START_WITHIN_MS as f64 / window_ms).min(1.0)
                 })
                 .sum();
