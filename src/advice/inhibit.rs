@@ -98,7 +98,7 @@ struct Firing {
 }
 
 /// The window's fired episodes with a value of a label, grouped by value
-/// (one flat list sorted by value, start and rule; a range of it per value).
+/// (one flat list, a range of it per value, each sorted by start and rule).
 struct ByValue<'a> {
     values: Vec<&'a str>,
     firings: Vec<Firing>,
@@ -127,10 +127,11 @@ fn by_value<'a>(ctx: &Context<'a>, label: &str) -> ByValue<'a> {
             }))
         })
         .collect();
-    let mut keyed: Vec<(u32, Firing)> = Vec::new();
+    // Bucketed by value (counted, then placed), each bucket sorted by start.
+    let mut counts = vec![0usize; values.len() + 1];
+    let mut group_rows: Vec<(u32, u32)> = Vec::new();
+    let starts = ctx.episodes.starts().millis();
     if !values.is_empty() {
-        let codes = ctx.episodes.rules().codes();
-        let (starts, ends) = (ctx.episodes.starts().millis(), ctx.episodes.ends().millis());
         for (row, &set) in sets.codes().iter().enumerate() {
             let (Some(group), start) = (group_of[set as usize], starts[row]) else {
                 continue;
@@ -138,34 +139,42 @@ fn by_value<'a>(ctx: &Context<'a>, label: &str) -> ByValue<'a> {
             if start == NO_TIME || start < ctx.window.since || start >= ctx.window.until {
                 continue;
             }
-            let end = match ends[row] {
-                NO_TIME => Millis::MAX,
-                end => end,
-            };
-            let rule = codes[row];
-            keyed.push((
-                group,
-                Firing {
-                    rule,
-                    row: row as u32,
-                    start,
-                    end,
-                },
-            ));
+            counts[group as usize + 1] += 1;
+            group_rows.push((group, row as u32));
         }
     }
-    keyed.sort_unstable_by_key(|(g, f)| (*g, f.start, f.rule, f.row));
-    let mut ranges: Vec<std::ops::Range<usize>> = vec![0..0; values.len()];
-    let mut at = 0;
-    while at < keyed.len() {
-        let group = keyed[at].0;
-        let from = at;
-        while at < keyed.len() && keyed[at].0 == group {
-            at += 1;
-        }
-        ranges[group as usize] = from..at;
+    for g in 1..counts.len() {
+        counts[g] += counts[g - 1];
     }
-    let firings = keyed.into_iter().map(|(_, f)| f).collect();
+    let ranges: Vec<std::ops::Range<usize>> = (0..values.len())
+        .map(|g| counts[g]..counts[g + 1])
+        .collect();
+    let (codes, ends) = (ctx.episodes.rules().codes(), ctx.episodes.ends().millis());
+    let blank = Firing {
+        rule: 0,
+        row: 0,
+        start: 0,
+        end: 0,
+    };
+    let mut firings = vec![blank; group_rows.len()];
+    let mut next = counts;
+    for (group, row) in group_rows {
+        let r = row as usize;
+        let end = match ends[r] {
+            NO_TIME => Millis::MAX,
+            end => end,
+        };
+        firings[next[group as usize]] = Firing {
+            rule: codes[r],
+            row,
+            start: starts[r],
+            end,
+        };
+        next[group as usize] += 1;
+    }
+    for range in &ranges {
+        firings[range.clone()].sort_unstable_by_key(|f| (f.start, f.rule, f.row));
+    }
     let (values, ranges) = (values.into_iter().zip(ranges))
         .filter(|(_, r)| !r.is_empty())
         .unzip();
