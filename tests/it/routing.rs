@@ -97,6 +97,22 @@ fn history(sets: &[BTreeMap<String, String>]) -> String {
 /// An episode's labels and its receivers (none without a configuration).
 type Routed = (BTreeMap<String, String>, Option<Vec<String>>);
 
+/// `report` on a history of `sets` routed through `nested.yml`, in `dir`;
+/// gives the report's folder.
+fn nested_report(dir: &Path, sets: &[BTreeMap<String, String>]) -> std::path::PathBuf {
+    let input = write(dir, "history.csv", &history(sets));
+    let out = dir.join("report");
+    run_ok(
+        bin()
+            .current_dir(root())
+            .arg("report")
+            .arg(&input)
+            .args(["--alertmanager-config", NESTED, "--out"])
+            .arg(&out),
+    );
+    out
+}
+
 /// The `labels` and `receivers` columns of a report's episodes.parquet.
 fn parquet_receivers(dir: &Path) -> Vec<Routed> {
     let file = std::fs::File::open(dir.join("episodes.parquet")).unwrap();
@@ -123,22 +139,7 @@ fn every_label_set_reaches_the_receivers_amtool_names() {
     let dir = tempfile::tempdir().unwrap();
     let sets = label_sets();
     assert!(sets.len() > 200, "{}", sets.len());
-    let input = write(dir.path(), "history.csv", &history(&sets));
-    let out = dir.path().join("report");
-    run_ok(
-        bin()
-            .current_dir(root())
-            .arg("report")
-            .arg(&input)
-            .args([
-                "--alertmanager-config",
-                NESTED,
-                "--outputs",
-                "json,md",
-                "--out",
-            ])
-            .arg(&out),
-    );
+    let out = nested_report(dir.path(), &sets);
     let rows = parquet_receivers(&out);
     assert_eq!(rows.len(), sets.len());
     let config = root().join(NESTED);
@@ -223,16 +224,7 @@ fn route_matchers_print_as_amtool_prints_the_tree() {
 fn the_report_says_who_was_reached_and_what_the_routing_gets_wrong() {
     let dir = tempfile::tempdir().unwrap();
     let sets = label_sets();
-    let input = write(dir.path(), "history.csv", &history(&sets));
-    let out = dir.path().join("report");
-    run_ok(
-        bin()
-            .current_dir(root())
-            .arg("report")
-            .arg(&input)
-            .args(["--alertmanager-config", NESTED, "--out"])
-            .arg(&out),
-    );
+    let out = nested_report(dir.path(), &sets);
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("receivers.json")).unwrap()).unwrap();
     // Every episode was archived, by the tap.
