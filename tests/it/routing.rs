@@ -360,3 +360,24 @@ fn without_a_configuration_the_receivers_column_is_null() {
     assert!(rows.iter().all(|(_, r)| r.is_none()));
     assert!(!out.join("receivers.json").exists());
 }
+
+#[test]
+fn a_saved_status_answer_is_read_as_its_configuration() {
+    // Debian's Alertmanager 0.25 answering /api/v2/status, as `fetch
+    // alertmanager` saves it (status.json): its config.original, normalised
+    // by Alertmanager (`continue: false` at the root), has one receiver.
+    let path = root().join("tests/fixtures/handmade/alertmanager-api-v2-status.json");
+    let config = alertnoise::routing::AlertmanagerConfig::load(&path).unwrap();
+    assert!(config.name.ends_with("(config.original)"), "{}", config.name);
+    assert_eq!(config.route.receiver, "archive");
+    assert!(config.text.is_none(), "no file to patch");
+    let labels: BTreeMap<String, String> = [("alertname".to_string(), "X".to_string())].into();
+    assert_eq!(config.route.receivers(&labels), ["archive"]);
+    // A JSON file that is not a status answer is refused, naming the file.
+    let dir = tempfile::tempdir().unwrap();
+    let other = write(dir.path(), "alerts.json", r#"{"data": []}"#);
+    let e = alertnoise::routing::AlertmanagerConfig::load(&other)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("alerts.json") && e.contains("config.original"), "{e}");
+}
