@@ -76,7 +76,8 @@ fn code_fence(text: &str) -> String {
     "`".repeat(longest.max(2) + 1)
 }
 
-/// `for: 5m`, `keep_firing_for: 10m`, `severity: warning`, `remove`.
+/// `for: 5m`, `keep_firing_for: 10m`, `severity: warning`, `remove`,
+/// an inhibition's source and equal labels.
 fn spell_change(change: &Option<Value>) -> String {
     let Some(Value::Object(map)) = change else {
         return "-".into();
@@ -85,6 +86,17 @@ fn spell_change(change: &Option<Value>) -> String {
         .iter()
         .map(|(k, v)| match v {
             Value::Bool(true) if k == "remove" => "remove the rule".into(),
+            Value::Array(entries) if k == "inhibit_rules" => (entries.iter())
+                .map(|e| {
+                    let first = |key: &str| e[key][0].as_str().unwrap_or_default().to_string();
+                    format!(
+                        "inhibit while `{}` fires, equal `{}`",
+                        first("source_matchers"),
+                        first("equal")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
             Value::Object(inner) => inner
                 .iter()
                 .map(|(ik, iv)| format!("`{ik}: {}`", iv.as_str().unwrap_or_default()))

@@ -368,7 +368,11 @@ fn a_saved_status_answer_is_read_as_its_configuration() {
     // by Alertmanager (`continue: false` at the root), has one receiver.
     let path = root().join("tests/fixtures/handmade/alertmanager-api-v2-status.json");
     let config = alertnoise::routing::AlertmanagerConfig::load(&path).unwrap();
-    assert!(config.name.ends_with("(config.original)"), "{}", config.name);
+    assert!(
+        config.name.ends_with("(config.original)"),
+        "{}",
+        config.name
+    );
     assert_eq!(config.route.receiver, "archive");
     assert!(config.text.is_none(), "no file to patch");
     let labels: BTreeMap<String, String> = [("alertname".to_string(), "X".to_string())].into();
@@ -379,5 +383,8 @@ fn a_saved_status_answer_is_read_as_its_configuration() {
     let e = alertnoise::routing::AlertmanagerConfig::load(&other)
         .unwrap_err()
         .to_string();
-    assert!(e.contains("alerts.json") && e.contains("config.original"), "{e}");
+    assert!(
+        e.contains("alerts.json") && e.contains("config.original"),
+        "{e}"
+    );
 }
