@@ -196,19 +196,15 @@ fn explains(source: &Firing, target: &Firing) -> bool {
 /// Every pair of rules that fires together on some label, as the module's
 /// docs decide, the strongest label per pair.
 pub fn fire_together(ctx: &Context) -> Vec<Together> {
-    let names = ctx.episodes.rules().values();
-    let name = |code: u32| {
-        (code.checked_sub(1))
-            .and_then(|i| names.get(i as usize))
-            .map_or(String::new(), |n| n.to_string())
-    };
+    let rules = ctx.episodes.rules();
+    let name = |code: u32| rules.text_or_empty(code);
     let window_ms = (ctx.window.until - ctx.window.since).max(1) as f64;
     let mut found: BTreeMap<(u32, u32), Together> = BTreeMap::new();
     for label in EQUAL_LABELS {
         let groups = by_value(ctx, label);
         // Per (source, target): explained target episodes; per (rule, value): episodes.
         let mut explained: HashMap<(u32, u32), u64> = HashMap::new();
-        let mut with_label = vec![0u64; names.len() + 1];
+        let mut with_label = vec![0u64; rules.values().len() + 1];
         let mut sources: Vec<u32> = Vec::new();
         for (_, firings) in groups.groups() {
             let mut first = 0;

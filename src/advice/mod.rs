@@ -345,9 +345,7 @@ pub fn targets<'a>(
     let mut by_name: BTreeMap<&str, Vec<EpisodeRef>> = BTreeMap::new();
     for (code, eps) in by_code.into_iter().enumerate() {
         if !eps.is_empty() {
-            let name = code
-                .checked_sub(1)
-                .map_or("", |i| rules.values()[i].as_str());
+            let name = rules.text_of(code as u32).map_or("", |n| n.as_str());
             match by_name.entry(name) {
                 std::collections::btree_map::Entry::Vacant(slot) => {
                     slot.insert(eps);

@@ -44,10 +44,18 @@ pub struct TextColumn {
 impl TextColumn {
     /// The row's text, if it has one.
     pub fn get(&self, row: usize) -> Option<&Name> {
-        match self.codes[row] {
-            0 => None,
-            code => Some(&self.values[code as usize - 1]),
-        }
+        self.text_of(self.codes[row])
+    }
+
+    /// The text a code stands for (none for code 0, or a code the column
+    /// does not have).
+    pub fn text_of(&self, code: u32) -> Option<&Name> {
+        self.values.get((code as usize).checked_sub(1)?)
+    }
+
+    /// [`TextColumn::text_of`] as an owned string, empty where there is none.
+    pub fn text_or_empty(&self, code: u32) -> String {
+        self.text_of(code).map_or_else(String::new, Name::to_string)
     }
 
     /// The row's text, or the empty name where it has none.

@@ -87,13 +87,6 @@ pub fn noisiest(
         let row = *first_row.get(*code as usize)?;
         (row != u32::MAX).then(|| table.label_sets().get(row as usize).map())
     };
-    let rule_names = table.rules().values();
-    let fingerprints = table.fingerprints().values();
-    let name = |values: &[crate::interned::Name], code: u32| {
-        (code.checked_sub(1))
-            .and_then(|i| values.get(i as usize))
-            .map_or(String::new(), |n| n.to_string())
-    };
     let mut out: Vec<RuleInstances> = Vec::new();
     for (rule, mut list) in by_rule {
         let total: u64 = list.iter().map(|(_, n, _)| n).sum();
@@ -115,7 +108,7 @@ pub fn noisiest(
         let top: Vec<NoisyInstance> = (list.iter().zip(&sets))
             .take(PER_RULE)
             .map(|(&(f, n, e), set)| NoisyInstance {
-                fingerprint: name(fingerprints, f),
+                fingerprint: table.fingerprints().text_or_empty(f),
                 labels: (differing.iter())
                     .filter_map(|l| Some(((*l).clone(), set.get(*l)?.clone())))
                     .collect(),
@@ -125,7 +118,7 @@ pub fn noisiest(
             .collect();
         let listed: u64 = top.iter().map(|i| i.noisy_episodes).sum();
         out.push(RuleInstances {
-            rule: name(rule_names, rule),
+            rule: table.rules().text_or_empty(rule),
             instances: list.len(),
             noisy_episodes: total,
             listed_share: (listed as f64 / total as f64 * 1000.0).round() / 1000.0,

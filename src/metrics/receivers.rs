@@ -151,12 +151,7 @@ pub fn compute(
         tally.episodes += 1;
         tally.notifications += u64::from(row.notification_count());
     }
-    let rule_name = |code: u32| {
-        let values = table.rules().values();
-        (code.checked_sub(1))
-            .and_then(|i| values.get(i as usize))
-            .map_or_else(String::new, |name| name.to_string())
-    };
+    let rule_name = |code: u32| table.rules().text_or_empty(code);
     let paging: Vec<bool> = config
         .receivers
         .iter()

@@ -112,9 +112,7 @@ pub fn stuck(table: &EpisodeTable, window: &Window, stuck_ms: Millis) -> StuckRe
             let mut rows: Vec<NeverResolves> = (per_rule.iter().enumerate())
                 .filter(|(_, (episodes, _, resolved))| *episodes > 0 && *resolved == 0)
                 .map(|(code, &(episodes, still_firing, _))| NeverResolves {
-                    rule: (code.checked_sub(1))
-                        .and_then(|i| rules.values().get(i))
-                        .map_or(String::new(), |n| n.to_string()),
+                    rule: rules.text_or_empty(code as u32),
                     episodes,
                     still_firing,
                 })

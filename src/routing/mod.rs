@@ -13,5 +13,20 @@ pub mod routed;
 pub mod tree;
 
 pub use config::{AlertmanagerConfig, InhibitRule, Receiver};
+
+use crate::interned::LabelMap;
+use std::borrow::Cow;
+
+/// The labels Alertmanager routes an alert of `rule` by: its own, with
+/// `alertname` set to the rule when they lack one (some exports leave it
+/// out; every alert Alertmanager receives has it).
+pub fn alert_labels<'l>(labels: &'l LabelMap, rule: &str) -> Cow<'l, LabelMap> {
+    if labels.contains_key("alertname") {
+        return Cow::Borrowed(labels);
+    }
+    let mut map = labels.clone();
+    map.insert("alertname".into(), rule.into());
+    Cow::Owned(map)
+}
 pub use routed::Routed;
 pub use tree::Route;

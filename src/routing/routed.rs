@@ -8,7 +8,6 @@
 
 use super::{AlertmanagerConfig, Route};
 use crate::episode_table::{EpisodeTable, ReceiversColumn};
-use crate::interned::LabelMap;
 use rayon::prelude::*;
 use std::collections::HashMap;
 
@@ -45,14 +44,8 @@ pub fn route_table(config: &AlertmanagerConfig, table: &EpisodeTable) -> Routed 
     let mut keys: Vec<(u32, u32)> = Vec::new();
     let codes: Vec<u32> = (sets.codes().iter().zip(rules.codes()))
         .map(|(&set, &rule)| {
-            let key = (
-                set,
-                if lacks_name[set as usize] {
-                    rule
-                } else {
-                    u32::MAX
-                },
-            );
+            // The rule matters only to a set without alertname (0: it does not).
+            let key = (set, if lacks_name[set as usize] { rule } else { 0 });
             *index.entry(key).or_insert_with(|| {
                 keys.push(key);
                 keys.len() as u32 - 1
@@ -69,16 +62,9 @@ pub fn route_table(config: &AlertmanagerConfig, table: &EpisodeTable) -> Routed 
     let routed: Vec<(Vec<u32>, Destination)> = keys
         .par_iter()
         .map(|&(set, rule)| {
-            let labels = &sets.values()[set as usize];
-            let with_name: LabelMap;
-            let map = match rule {
-                u32::MAX => labels.map(),
-                code => {
-                    with_name = with_alertname(labels.map(), rules_name(rules.values(), code));
-                    &with_name
-                }
-            };
-            let ended: Vec<&Route> = config.route.matching(map);
+            let name = rules.text_of(rule).map_or("", |n| n.as_str());
+            let map = super::alert_labels(sets.values()[set as usize].map(), name);
+            let ended: Vec<&Route> = config.route.matching(&map);
             let receivers = ended.iter().map(|r| receiver_index(&r.receiver)).collect();
             let ended_in: Vec<u32> = (ended.iter())
                 .filter_map(|r| walk.iter().position(|w| std::ptr::eq(*w, *r)))
@@ -106,20 +92,6 @@ pub fn route_table(config: &AlertmanagerConfig, table: &EpisodeTable) -> Routed 
         },
         destinations,
     }
-}
-
-/// The rule name of a text column code (0: none).
-fn rules_name(values: &[crate::interned::Name], code: u32) -> &str {
-    (code.checked_sub(1))
-        .and_then(|i| values.get(i as usize))
-        .map_or("", |name| name.as_str())
-}
-
-/// A label set with `alertname` added.
-fn with_alertname(labels: &LabelMap, rule: &str) -> LabelMap {
-    let mut map = labels.clone();
-    map.insert("alertname".into(), rule.into());
-    map
 }
 
 /// Each route's parent's place in the walk (`None` for the root).

@@ -537,19 +537,10 @@ fn unjoined_paging(paging: &BTreeMap<String, PagingJoin>, table: &EpisodeTable) 
 /// sends for an alert with these labels, one per route it reaches; the
 /// rule is its `alertname` when the labels lack one.
 fn routed_group_keys(config: &AlertmanagerConfig, labels: &Labels, rule: &str) -> Vec<String> {
-    let with_name;
-    let map = match labels.contains_key("alertname") {
-        true => labels.map(),
-        false => {
-            let mut map = labels.map().clone();
-            map.insert("alertname".into(), rule.into());
-            with_name = map;
-            &with_name
-        }
-    };
+    let map = crate::routing::alert_labels(labels.map(), rule);
     let mut keys = Vec::new();
-    for route in config.route.matching(map) {
-        let key = route.group_key(map);
+    for route in config.route.matching(&map) {
+        let key = route.group_key(&map);
         keys.push(group_key_hash(&key));
         keys.push(key);
     }
