@@ -403,7 +403,7 @@ pub fn markdown(c: &Comparison) -> String {
                 "| {} | {} | `{}` | {} | {} |\n",
                 md_escape(&a.rule),
                 a.kind,
-                a.change.replace('`', "'").replace('|', "\\|"),
+                super::markdown::md_code(&a.change),
                 md_escape(&a.applied),
                 a.noise
             ));

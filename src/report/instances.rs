@@ -1,6 +1,7 @@
 //! The "Noisiest instances" section of `report.md` and `instances.json`:
 //! per noisy rule, the hosts or jobs its noise comes from.
 
+use super::markdown::{md_code, md_prose};
 use crate::metrics::instances::RuleInstances;
 
 /// How many rules the section lists (all are in `instances.json`).
@@ -39,7 +40,7 @@ pub fn insert_section(page: &str, rules: &[RuleInstances]) -> String {
             .map(|i| {
                 format!(
                     "`{}` ({} of {})",
-                    instance_name(i).replace('`', "'").replace('|', "\\|"),
+                    md_code(&instance_name(i)),
                     i.noisy_episodes,
                     i.episodes
                 )
@@ -47,15 +48,12 @@ pub fn insert_section(page: &str, rules: &[RuleInstances]) -> String {
             .collect();
         section.push_str(&format!(
             "| {} | {} | {} | {:.0} % |\n",
-            r.rule.replace('|', "\\|"),
+            md_prose(&r.rule),
             r.instances,
             top.join(", "),
             r.listed_share * 100.0
         ));
     }
     section.push('\n');
-    match page.find("\n## Recommendations") {
-        Some(at) => format!("{}\n{}{}", &page[..at], section, &page[at..]),
-        None => format!("{page}\n{section}"),
-    }
+    super::insert_before(page, "Recommendations", &section)
 }

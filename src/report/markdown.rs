@@ -74,6 +74,12 @@ pub fn md_prose(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
+/// [`md_prose`] for text inside a `code span` of a table cell: a backtick
+/// would end the span, so it becomes `'`.
+pub fn md_code(s: &str) -> String {
+    md_prose(s).replace('`', "'")
+}
+
 /// Escapes text for a Markdown table cell or heading.
 pub fn md_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

@@ -266,6 +266,16 @@ fn write_pages(tmp: &Path, input: &ReportInput, outputs: Outputs) -> Result<()> 
     Ok(())
 }
 
+/// `page` (a report.md) with `section` put before the line `## {heading}`,
+/// or at the end when the page has no such heading: how the sections that
+/// the template does not hold (SLO, receivers, responders, …) are placed.
+pub fn insert_before(page: &str, heading: &str, section: &str) -> String {
+    match page.find(&format!("\n## {heading}")) {
+        Some(at) => format!("{}\n{}{}", &page[..at], section, &page[at..]),
+        None => format!("{page}\n{section}"),
+    }
+}
+
 /// Serialises a value as pretty JSON with a final newline.
 pub fn pretty_json<T: serde::Serialize + ?Sized>(value: &T, name: &str) -> Result<Vec<u8>> {
     let mut bytes = serde_json::to_vec_pretty(value).map_err(|e| crate::error::Error::Output {

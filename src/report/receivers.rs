@@ -10,18 +10,13 @@ pub fn json(report: &ReceiversReport) -> crate::error::Result<Vec<u8>> {
 }
 
 /// Markdown's table cells: pipes and line breaks escaped.
-fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
-}
+use super::markdown::md_prose as cell;
 
 /// `report.md` with the Receivers section before its data-quality section
 /// (or at the end).
 pub fn insert_section(page: &str, report: &ReceiversReport) -> String {
     let section = markdown(report);
-    match page.find("\n## Data quality") {
-        Some(at) => format!("{}\n{}{}", &page[..at], section, &page[at..]),
-        None => format!("{page}\n{section}"),
-    }
+    super::insert_before(page, "Data quality", &section)
 }
 
 fn findings(out: &mut String, title: &str, explain: &str, rows: &[RuleFinding]) {

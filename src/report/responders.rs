@@ -34,9 +34,7 @@ pub fn chart(report: &RespondersReport) -> crate::error::Result<String> {
     )
 }
 
-fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
-}
+use super::markdown::md_prose as cell;
 
 /// `report.md` with the section before its data-quality section (or at
 /// the end); unchanged when nobody was paged.
@@ -90,8 +88,5 @@ pub fn insert_section(page: &str, report: &RespondersReport) -> String {
         }
         section.push('\n');
     }
-    match page.find("\n## Data quality") {
-        Some(at) => format!("{}\n{}{}", &page[..at], section, &page[at..]),
-        None => format!("{page}\n{section}"),
-    }
+    super::insert_before(page, "Data quality", &section)
 }

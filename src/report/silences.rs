@@ -8,11 +8,7 @@ pub fn json(report: &SilenceHygiene) -> crate::error::Result<Vec<u8>> {
     super::pretty_json(report, "silences.json")
 }
 
-fn cell(text: &str) -> String {
-    text.replace('|', "\\|")
-        .replace('\n', " ")
-        .replace('`', "'")
-}
+use super::markdown::md_code as cell;
 
 fn table(out: &mut String, rows: &[SilenceRow]) {
     out.push_str("| silence | matchers | created by | comment | from | until | length | episodes |\n|---|---|---|---|---|---|---|---:|\n");
@@ -68,8 +64,5 @@ pub fn insert_section(page: &str, report: &SilenceHygiene) -> String {
         }
         section.push('\n');
     }
-    match page.find("\n## Rules with unknown actionability") {
-        Some(at) => format!("{}\n{}{}", &page[..at], section, &page[at..]),
-        None => format!("{page}\n{section}"),
-    }
+    super::insert_before(page, "Rules with unknown actionability", &section)
 }

@@ -37,10 +37,7 @@ pub fn insert_section(page: &str, report: &SloReport) -> String {
             false => format!("{l}\n"),
         })
         .collect();
-    match page.find("\n## Data quality") {
-        Some(at) => format!("{}\n{}{}", &page[..at], section, &page[at..]),
-        None => format!("{page}\n{section}"),
-    }
+    super::insert_before(page, "Data quality", &section)
 }
 
 /// `slo.md`: what the weekly review reads.

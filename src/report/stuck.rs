@@ -1,6 +1,7 @@
 //! The "Stuck alerts" section of `report.md` and `stuck.json`: episodes
 //! that fired longer than `--stuck`, and rules that never resolve.
 
+use super::markdown::{md_code, md_prose};
 use crate::metrics::stuck::StuckReport;
 
 /// How many stuck episodes the section lists.
@@ -31,8 +32,8 @@ pub fn insert_section(page: &str, report: &StuckReport) -> String {
         for e in report.episodes.iter().take(SHOWN) {
             section.push_str(&format!(
                 "| {} | `{}` | {} | {} | {} |\n",
-                e.rule.replace('|', "\\|"),
-                e.labels.replace('`', "'").replace('|', "\\|"),
+                md_prose(&e.rule),
+                md_code(&e.labels),
                 e.starts_at,
                 e.ends_at.as_deref().unwrap_or("still firing"),
                 e.firing
@@ -50,8 +51,5 @@ pub fn insert_section(page: &str, report: &StuckReport) -> String {
         }
         section.push('\n');
     }
-    match page.find("\n## Data quality") {
-        Some(at) => format!("{}\n{}{}", &page[..at], section, &page[at..]),
-        None => format!("{page}\n{section}"),
-    }
+    super::insert_before(page, "Data quality", &section)
 }
