@@ -145,8 +145,8 @@ pub fn assemble_routed(output: SourceOutput, routing: Option<&AlertmanagerConfig
     if routing.is_none() {
         problems.extend(unjoined_paging(&joins.paging, &merged.table));
     }
-    joins.silences = apply_silences(&mut merged.table, &silences);
-    let silence_uses = silence_uses(&merged.table, silences);
+    let (silence_join, silence_uses) = apply_silences(&mut merged.table, silences);
+    joins.silences = silence_join;
     let pages = super::pages::pages(&merged.table, &notices);
     Assembled {
         episodes: merged.table,
@@ -547,64 +547,69 @@ fn routed_group_keys(config: &AlertmanagerConfig, labels: &Labels, rule: &str) -
     keys
 }
 
-/// Each silence once (the last answer's state of it: a silence expired
-/// early ends when it was expired), with the episodes it matched.
-fn silence_uses(table: &EpisodeTable, silences: Vec<Silence>) -> Vec<SilenceUse> {
-    let mut by_id: BTreeMap<String, Silence> = BTreeMap::new();
-    for (i, silence) in silences.into_iter().enumerate() {
-        let key = match silence.id.is_empty() {
-            true => format!("#{i}"),
-            false => silence.id.clone(),
-        };
-        by_id.insert(key, silence);
-    }
-    by_id
-        .into_values()
-        .map(|silence| {
-            let mut rules: BTreeMap<String, u64> = BTreeMap::new();
-            let mut episodes = 0;
-            for e in table.iter() {
-                let Some(start) = e.starts_at() else { continue };
-                if silence.overlaps(start, e.ends_at()) && silence.matches(e.labels()) {
-                    episodes += 1;
-                    *rules.entry(e.rule().to_string()).or_default() += 1;
-                }
-            }
-            SilenceUse {
-                silence,
-                episodes,
-                rules,
-            }
-        })
-        .collect()
-}
-
-/// Marks every episode a silence matched while it fired.
-fn apply_silences(episodes: &mut EpisodeTable, silences: &[Silence]) -> SilenceJoin {
+/// Marks every episode a silence matched while it fired, and gives each
+/// silence once (the last answer's state of it: a silence expired early
+/// ends when it was expired) with the episodes that state matched. Every
+/// state read marks; one pass over the episodes does both.
+fn apply_silences(
+    episodes: &mut EpisodeTable,
+    silences: Vec<Silence>,
+) -> (SilenceJoin, Vec<SilenceUse>) {
     let mut join = SilenceJoin {
         silences: silences.len(),
         episodes_silenced: 0,
     };
-    if silences.is_empty() {
-        return join;
-    }
-    for row in 0..episodes.len() {
-        let episode = episodes.get(row);
-        let Some(start) = episode.starts_at() else {
-            continue;
+    // The last state of each silence, by id (one without an id is its own).
+    let mut last: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, silence) in silences.iter().enumerate() {
+        let key = match silence.id.is_empty() {
+            true => format!("#{i}"),
+            false => silence.id.clone(),
         };
-        let ends_at = episode.ends_at();
-        if silences
-            .iter()
-            .any(|s| s.overlaps(start, ends_at) && s.matches(episode.labels()))
-        {
-            if !episode.silenced() {
-                join.episodes_silenced += 1;
+        last.insert(key, i);
+    }
+    let mut use_of: Vec<Option<usize>> = vec![None; silences.len()];
+    for (at, &i) in last.values().enumerate() {
+        use_of[i] = Some(at);
+    }
+    let mut counts: Vec<(u64, BTreeMap<String, u64>)> = vec![Default::default(); last.len()];
+    if !silences.is_empty() {
+        for row in 0..episodes.len() {
+            let episode = episodes.get(row);
+            let Some(start) = episode.starts_at() else {
+                continue;
+            };
+            let ends_at = episode.ends_at();
+            let mut matched = false;
+            for (i, s) in silences.iter().enumerate() {
+                if !(s.overlaps(start, ends_at) && s.matches(episode.labels())) {
+                    continue;
+                }
+                matched = true;
+                if let Some(at) = use_of[i] {
+                    counts[at].0 += 1;
+                    *counts[at].1.entry(episode.rule().to_string()).or_default() += 1;
+                }
             }
-            episodes.set_silenced(row);
+            if matched {
+                if !episode.silenced() {
+                    join.episodes_silenced += 1;
+                }
+                episodes.set_silenced(row);
+            }
         }
     }
-    join
+    let mut silences: Vec<Option<Silence>> = silences.into_iter().map(Some).collect();
+    let uses = (last.values().zip(counts))
+        .filter_map(|(&i, (episodes, rules))| {
+            Some(SilenceUse {
+                silence: silences[i].take()?,
+                episodes,
+                rules,
+            })
+        })
+        .collect();
+    (join, uses)
 }
 
 #[cfg(test)]
