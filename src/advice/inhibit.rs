@@ -308,9 +308,14 @@ pub struct Replayed {
     pub example: Option<(crate::interned::LabelMap, crate::interned::LabelMap)>,
 }
 
-/// Replays the inhibition on the history (see the module's docs).
-pub fn replay(ctx: &Context, together: &Together, pages: impl Fn(&EpisodeRef) -> bool) -> Replayed {
-    let groups = by_value(ctx, together.equal);
+/// Replays the inhibition on the history (see the module's docs), its
+/// episodes bucketed by the value of its `equal` label.
+fn replay(
+    ctx: &Context,
+    groups: &ByValue,
+    together: &Together,
+    pages: impl Fn(&EpisodeRef) -> bool,
+) -> Replayed {
     let names = ctx.episodes.rules().values();
     let code = |name: &str| {
         names
@@ -369,25 +374,51 @@ pub fn advise(ctx: &Context) -> Vec<Advice> {
             .or_default())
         .push(&p.target);
     }
-    let mut out = Vec::new();
-    for together in &pairs {
-        let pages = |e: &EpisodeRef| ctx.pages(e);
-        let replayed = replay(ctx, together, pages);
-        if replayed.hidden == 0 || replayed.actionable_hidden_unacted_source > 0 {
+    // Each label's buckets made once for all the pairs on it; the advice
+    // in the pairs' order.
+    let mut out: Vec<(usize, Advice)> = Vec::new();
+    for label in EQUAL_LABELS {
+        let on_label: Vec<(usize, &Together)> = (pairs.iter().enumerate())
+            .filter(|(_, p)| p.equal == label)
+            .collect();
+        if on_label.is_empty() {
             continue;
         }
-        // An entry of the configuration already mutes these alerts.
-        let inhibited = |(source, target): &(_, _)| {
-            (ctx.routing.iter())
-                .flat_map(|c| &c.inhibit_rules)
-                .any(|r| r.mutes(source, target))
-        };
-        if replayed.example.as_ref().is_some_and(inhibited) {
-            continue;
+        let groups = by_value(ctx, label);
+        for (at, together) in on_label {
+            if let Some(a) = advice_for(ctx, &groups, together, &targets_of_source) {
+                out.push((at, a));
+            }
         }
-        out.push(advice(ctx, together, &replayed, &targets_of_source));
     }
-    out
+    out.sort_by_key(|(at, _)| *at);
+    out.into_iter().map(|(_, a)| a).collect()
+}
+
+/// The advice for one pair, unless its replay hides nothing, hides an
+/// actionable alert of an unacted cause, or the configuration already
+/// mutes it.
+fn advice_for(
+    ctx: &Context,
+    groups: &ByValue,
+    together: &Together,
+    targets_of_source: &BTreeMap<(&str, &str), Vec<&str>>,
+) -> Option<Advice> {
+    let pages = |e: &EpisodeRef| ctx.pages(e);
+    let replayed = replay(ctx, groups, together, pages);
+    if replayed.hidden == 0 || replayed.actionable_hidden_unacted_source > 0 {
+        return None;
+    }
+    // An entry of the configuration already mutes these alerts.
+    let inhibited = |(source, target): &(_, _)| {
+        (ctx.routing.iter())
+            .flat_map(|c| &c.inhibit_rules)
+            .any(|r| r.mutes(source, target))
+    };
+    if replayed.example.as_ref().is_some_and(inhibited) {
+        return None;
+    }
+    Some(advice(ctx, together, &replayed, targets_of_source))
 }
 
 fn advice(
