@@ -10,10 +10,14 @@
 # episodes and their notification counts, against DuckDB.
 # Each W1 size is also reported with --rules (benches/w1_rules.py: the 500 rules as a Prometheus rule
 # file, so every rule gets its advice): the row "alertnoise+rules" shows what the advice costs.
+# The row "alertnoise-csv" is `report --outputs csv`: rules.csv alone (checked byte-equal to the
+# full report's), the same work as the references; the last column compares them with it.
 # Environment: ROUNDS (default 3: each tool runs this many times per size, alternating; the
 # median is reported), BENCH_DIR (default /tmp/alertnoise-bench: generated inputs are kept
 # there and reused), ALERTNOISE (a binary to measure instead of building the release one),
-# REFERENCES (default "duckdb polars pandas").
+# REFERENCES (default "duckdb polars pandas"), WARM_GIB (touch this many GiB of memory once before
+# measuring: on a freshly booted virtual machine the host backs each page of the guest's memory at
+# its first touch, about 4 s a GiB here, and the first runs pay it; BENCHMARKS.md, Method).
 # Needs: python3 with benches/requirements.txt installed, /usr/bin/time (Debian's `time`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +37,15 @@ if [ -z "${ALERTNOISE:-}" ]; then
   export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/alertnoise-target}"
   cargo build --release --quiet
   ALERTNOISE="$CARGO_TARGET_DIR/release/alertnoise"
+fi
+if [ -n "${WARM_GIB:-}" ]; then
+  python3 -c "
+import mmap, sys
+size = int(float(sys.argv[1]) * 2**30)
+memory = mmap.mmap(-1, size)
+for at in range(0, size, 4096):
+    memory[at] = 1
+" "$WARM_GIB"
 fi
 echo "alertnoise: $("$ALERTNOISE" --version); $(nproc) cores; $(python3 -c 'import duckdb, polars, pandas; print("duckdb", duckdb.__version__, "polars", polars.__version__, "pandas", pandas.__version__)')"
 
@@ -55,17 +68,19 @@ for line in open(times):
     runs.setdefault(name, []).append((float(seconds), int(kib)))
 median = {name: statistics.median(s for s, _ in r) for name, r in runs.items()}
 ours = median["alertnoise"]
-print(f"{'tool':<17}{'wall s':>9}{'MB/s':>9}{unit + '/s':>18}{'peak RSS MiB':>14}  alertnoise is")
+alone = median.get("alertnoise-csv")
+print(f"{'tool':<17}{'wall s':>9}{'MB/s':>9}{unit + '/s':>18}{'peak RSS MiB':>14}  {'report is':<16}rules.csv alone is")
 for name, r in runs.items():
     s = median[name]
     rss = max(k for _, k in r) / 1024
     if name == "alertnoise" or ours <= 0:
-        ratio = ""
-    elif name.startswith("alertnoise+"):
-        ratio = f"{(s / ours - 1) * 100:+.0f} % time"
+        ratio, ratio_alone = "", ""
+    elif name.startswith("alertnoise"):
+        ratio, ratio_alone = f"{(s / ours - 1) * 100:+.0f} % time", ""
     else:
         ratio = f"{s / ours:.2f}x as fast"
-    print(f"{name:<17}{s:>9.2f}{size / 1e6 / s:>9.1f}{units / s:>18,.0f}{rss:>14.0f}  {ratio}")
+        ratio_alone = f"{s / alone:.2f}x as fast" if alone else ""
+    print(f"{name:<17}{s:>9.2f}{size / 1e6 / s:>9.1f}{units / s:>18,.0f}{rss:>14.0f}  {ratio:<16}{ratio_alone}")
 PY
 }
 
@@ -81,6 +96,8 @@ for n in "${sizes[@]}"; do
     run alertnoise "$ALERTNOISE" report "$csv" --out "$dir/out-alertnoise"
     rm -rf "$dir/out-rules"
     run alertnoise+rules "$ALERTNOISE" report "$csv" --rules "$rules" --out "$dir/out-rules"
+    rm -rf "$dir/out-csv"
+    run alertnoise-csv "$ALERTNOISE" report "$csv" --outputs csv --out "$dir/out-csv"
     for ref in "${references[@]}"; do
       run "$ref" python3 "benches/reference/${ref}_metrics.py" "$csv" "$dir/ref-$ref.csv"
     done
@@ -89,6 +106,8 @@ for n in "${sizes[@]}"; do
   printf 'W1: %d episodes, %.0f MB CSV, 500 rules; median of %d alternating runs\n' "$n" "$(echo "$bytes/1000000" | bc -l)" "$rounds"
   reference_outputs=()
   for ref in "${references[@]}"; do reference_outputs+=("$dir/ref-$ref.csv"); done
+  cmp -s "$dir/out-alertnoise/rules.csv" "$dir/out-csv/rules.csv" \
+    || { echo "--outputs csv wrote another rules.csv than the full report" >&2; exit 1; }
   python3 benches/check_equal.py "$dir/out-alertnoise/rules.csv" "${reference_outputs[@]}" \
     | sed "s|$dir/ref-||; s|\.csv:|:|" || { echo "the references disagree with alertnoise: figures not comparable" >&2; exit 1; }
   table "$bytes" "$n" episodes
@@ -102,8 +121,12 @@ for mb in ${W2-300}; do
   for ((r = 1; r <= rounds; r++)); do
     rm -rf "$dir/out-alertnoise"
     run alertnoise "$ALERTNOISE" report "$archive" --out "$dir/out-alertnoise"
+    rm -rf "$dir/out-csv"
+    run alertnoise-csv "$ALERTNOISE" report "$archive" --outputs csv --out "$dir/out-csv"
     run duckdb python3 benches/reference/duckdb_webhooks.py "$archive" "$dir/ref-w2.csv"
   done
+  cmp -s "$dir/out-alertnoise/rules.csv" "$dir/out-csv/rules.csv" \
+    || { echo "--outputs csv wrote another rules.csv than the full report" >&2; exit 1; }
   notifications=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['counts']['notifications'])" "$dir/out-alertnoise/summary.json")
   echo
   printf 'W2: %.0f MB of webhook notifications (JSON lines), %d notifications of alerts; median of %d alternating runs\n' \

@@ -107,8 +107,9 @@ pub struct Analysis {
     /// (`metrics::prepare`): the columns they read, refire and off-hours
     /// flags, the `--by` label.
     pub facts: DataFrame,
-    /// The canonical episode table.
-    pub episode_table: EpisodeTable,
+    /// The canonical episode table (shared with what reads it beside the
+    /// metrics: `report`'s `episodes.parquet`).
+    pub episode_table: std::sync::Arc<EpisodeTable>,
     /// Which labels carry severity, team and service.
     pub label_names: LabelNames,
     /// The table as rows, made by [`Analysis::episode_rows`] when asked.
@@ -159,6 +160,37 @@ fn fail_if_strict(strict: bool, problems: &[Problem]) -> Result<()> {
 
 /// Runs the pipeline.
 pub fn analyze(options: &Options) -> Result<Analysis> {
+    measure(options, gather(options)?)
+}
+
+/// The episode table as the inputs, the review verdicts and the routing
+/// made it, with what the rest of the pipeline needs of the reading
+/// ([`gather`]'s result, which [`measure`] takes): the table is final here,
+/// so `report` writes `episodes.parquet` from it while the metrics and the
+/// advice are made.
+pub struct Gathered {
+    /// The canonical episode table, shared with whatever reads it beside
+    /// the metrics.
+    pub episode_table: std::sync::Arc<EpisodeTable>,
+    /// The analysis window (`--since`/`--until`, else the data's).
+    window: Window,
+    rule_files: Vec<RuleFile>,
+    rules_fetched_from: Vec<String>,
+    config: Option<AlertmanagerConfig>,
+    routed: Option<Routed>,
+    series: BTreeMap<String, advice::backtest::SeriesSet>,
+    files: usize,
+    inputs: Vec<InputInfo>,
+    joins: crate::sources::assemble::Joins,
+    problems: Vec<Problem>,
+    pages: Vec<crate::sources::pages::Page>,
+    silence_uses: Vec<crate::sources::assemble::SilenceUse>,
+    reviews_info: Option<ReviewsInfo>,
+}
+
+/// Reads the inputs into the final episode table: the sources, the
+/// merge into episodes, review verdicts and the proxy, the routing.
+pub fn gather(options: &Options) -> Result<Gathered> {
     // A fetched directory's rule files are the server's rules: used as
     // `--rules` (unless rule files are given), and not read as history.
     let fetched = crate::fetch::manifest::fetched_dirs(&options.inputs)?;
@@ -237,11 +269,13 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
         table.set_receivers(routed.receivers.clone());
         routed
     });
-
-    let starts: Vec<Millis> = table.starts().iter().flatten().collect();
-    let ends: Vec<Millis> = table.ends().iter().flatten().collect();
-    let data_window = metrics::default_window(&starts, &ends)
-        .ok_or_else(|| Error::Usage("no fired episodes in the inputs".into()))?;
+    // Read from the columns (copies of them were 16 bytes an episode of
+    // fresh memory).
+    let data_window = metrics::default_window(
+        table.starts().iter().flatten(),
+        table.ends().iter().flatten(),
+    )
+    .ok_or_else(|| Error::Usage("no fired episodes in the inputs".into()))?;
     let window = Window {
         since: options.since.unwrap_or(data_window.since),
         until: options.until.unwrap_or(data_window.until),
@@ -253,6 +287,48 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
             format_millis(window.since)
         )));
     }
+    Ok(Gathered {
+        episode_table: std::sync::Arc::new(table),
+        window,
+        rule_files,
+        rules_fetched_from,
+        config,
+        routed,
+        series,
+        files: files.len(),
+        inputs: (read.inputs.iter())
+            .map(|(file, format)| InputInfo {
+                file: file.clone(),
+                format: format.map(str::to_string),
+            })
+            .collect(),
+        joins: assembled.joins,
+        problems,
+        pages,
+        silence_uses,
+        reviews_info,
+    })
+}
+
+/// The metrics, the reviewer's lists and the summary of a gathered
+/// history.
+pub fn measure(options: &Options, gathered: Gathered) -> Result<Analysis> {
+    let Gathered {
+        episode_table: table,
+        window,
+        rule_files,
+        rules_fetched_from,
+        config,
+        routed,
+        series,
+        files,
+        inputs,
+        joins,
+        problems,
+        pages,
+        silence_uses,
+        reviews_info,
+    } = gathered;
     let settings = Settings {
         window,
         short_ms: options.short_ms,
@@ -289,7 +365,7 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
     advice::inventory::fill_current_for(&mut rules, &rule_files);
 
     let counts = stage("counts", || {
-        count(&table, &rules, &settings, &facts, &severities, files.len())
+        count(&table, &rules, &settings, &facts, &severities, files)
     })?;
     drop(severities);
     let routing = config.zip(routed);
@@ -321,18 +397,11 @@ pub fn analyze(options: &Options) -> Result<Analysis> {
             business_hours: options.business_hours_text.clone(),
             by: options.by.clone(),
         },
-        inputs: read
-            .inputs
-            .iter()
-            .map(|(file, format)| InputInfo {
-                file: file.clone(),
-                format: format.map(str::to_string),
-            })
-            .collect(),
+        inputs,
         reviews: reviews_info,
         counts,
         rule_files: None,
-        joins: assembled.joins,
+        joins,
         problems: ProblemsInfo::from(&problems),
     };
     Ok(Analysis {

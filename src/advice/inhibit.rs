@@ -127,20 +127,24 @@ fn by_value<'a>(ctx: &Context<'a>, label: &str) -> ByValue<'a> {
             }))
         })
         .collect();
-    // Bucketed by value (counted, then placed), each bucket sorted by start.
-    let mut counts = vec![0usize; values.len() + 1];
-    let mut group_rows: Vec<(u32, u32)> = Vec::new();
+    // Bucketed by value (counted, then placed), each bucket sorted by start:
+    // two passes over the rows instead of a list of every row's bucket (at
+    // ten million episodes, its fresh pages cost more than the pass).
     let starts = ctx.episodes.starts().millis();
+    let (codes, ends) = (ctx.episodes.rules().codes(), ctx.episodes.ends().millis());
+    let window = ctx.window;
+    let rows_with_group = || {
+        (sets.codes().iter().enumerate()).filter_map(|(row, &set)| {
+            let group = group_of[set as usize]?;
+            let start = starts[row];
+            (start != NO_TIME && start >= window.since && start < window.until)
+                .then_some((group, row))
+        })
+    };
+    let mut counts = vec![0usize; values.len() + 1];
     if !values.is_empty() {
-        for (row, &set) in sets.codes().iter().enumerate() {
-            let (Some(group), start) = (group_of[set as usize], starts[row]) else {
-                continue;
-            };
-            if start == NO_TIME || start < ctx.window.since || start >= ctx.window.until {
-                continue;
-            }
+        for (group, _) in rows_with_group() {
             counts[group as usize + 1] += 1;
-            group_rows.push((group, row as u32));
         }
     }
     for g in 1..counts.len() {
@@ -149,28 +153,28 @@ fn by_value<'a>(ctx: &Context<'a>, label: &str) -> ByValue<'a> {
     let ranges: Vec<std::ops::Range<usize>> = (0..values.len())
         .map(|g| counts[g]..counts[g + 1])
         .collect();
-    let (codes, ends) = (ctx.episodes.rules().codes(), ctx.episodes.ends().millis());
     let blank = Firing {
         rule: 0,
         row: 0,
         start: 0,
         end: 0,
     };
-    let mut firings = vec![blank; group_rows.len()];
+    let mut firings = vec![blank; counts.last().copied().unwrap_or(0)];
     let mut next = counts;
-    for (group, row) in group_rows {
-        let r = row as usize;
-        let end = match ends[r] {
-            NO_TIME => Millis::MAX,
-            end => end,
-        };
-        firings[next[group as usize]] = Firing {
-            rule: codes[r],
-            row,
-            start: starts[r],
-            end,
-        };
-        next[group as usize] += 1;
+    if !values.is_empty() {
+        for (group, r) in rows_with_group() {
+            let end = match ends[r] {
+                NO_TIME => Millis::MAX,
+                end => end,
+            };
+            firings[next[group as usize]] = Firing {
+                rule: codes[r],
+                row: r as u32,
+                start: starts[r],
+                end,
+            };
+            next[group as usize] += 1;
+        }
     }
     for range in &ranges {
         firings[range.clone()].sort_unstable_by_key(|f| (f.start, f.rule, f.row));

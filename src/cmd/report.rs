@@ -3,7 +3,7 @@
 //! Usage: `alertnoise report [INPUT]... --out DIR [--rules FILE|DIR]... [--reviews FILE]
 //! [--since T] [--until T] [--short D] [--flap-window D] [--tz ZONE]
 //! [--business-hours SPEC] [--by LABEL] [--format NAME] [--strict] [--force]
-//! [--history DIR] [--outputs md,html,json]`
+//! [--history DIR] [--outputs md,html,json,csv]`
 
 use super::history::HistoryArgs;
 use crate::analysis;
@@ -34,9 +34,10 @@ pub struct Args {
     pub history_dir: Option<PathBuf>,
     /// Which outputs to write, comma-separated: `md` (report.md), `html`
     /// (report.html), `json` (rules.json/csv, advice.json/patch,
-    /// episodes.parquet, instances.json, stuck.json, receivers.json).
+    /// episodes.parquet, instances.json, stuck.json, receivers.json), `csv`
+    /// (rules.csv alone: the per-rule metrics, without the advice).
     /// `summary.json` is always written.
-    #[arg(long, value_name = "md,html,json", default_value = "md,html,json")]
+    #[arg(long, value_name = "md,html,json,csv", default_value = "md,html,json")]
     pub outputs: String,
     /// Fetch the history and rules from this Prometheus first (as `fetch
     /// prometheus` does), keep them under OUT/fetched/, and report on them;
@@ -110,6 +111,37 @@ fn fetch_first(args: &Args, url: &str) -> Result<super::history::HistoryArgs> {
     Ok(history)
 }
 
+/// The metrics of a gathered history, the charts' per-rule sums (when
+/// report.html is written) and the advice (when an output shows it or the
+/// summary counts the rule files' join; `--outputs csv` alone needs neither).
+fn measure_and_advise(
+    options: &analysis::Options,
+    gathered: analysis::Gathered,
+    outputs: crate::report::Outputs,
+) -> Result<(
+    analysis::Analysis,
+    std::collections::BTreeMap<String, crate::report::html::RuleFacts>,
+    crate::advice::inventory::AdviceReport,
+)> {
+    let mut analysis = crate::timings::stage("measure", || analysis::measure(options, gathered))?;
+    // The charts' per-rule sums first, then the episodes' facts frame is let
+    // go before the advice is made.
+    let charts = crate::timings::stage("charts", || match outputs.html {
+        true => crate::report::html::rule_facts(
+            &analysis.facts,
+            &analysis.settings,
+            analysis.episode_table.rules().values(),
+        ),
+        false => Ok(Default::default()),
+    })?;
+    analysis.facts = Default::default();
+    let advice = match outputs.show_advice() || !analysis.rule_files.is_empty() {
+        true => analysis.advice(options),
+        false => Default::default(),
+    };
+    Ok((analysis, charts, advice))
+}
+
 /// Runs `alertnoise report`.
 pub fn run(args: &Args) -> Result<()> {
     let outputs = crate::report::Outputs::parse(&args.outputs)?;
@@ -127,29 +159,29 @@ pub fn run(args: &Args) -> Result<()> {
     };
     let mut options = history.options()?;
     options.by = super::history::check_by(args.by.clone())?;
-    let mut analysis = crate::timings::stage("analyze", || analysis::analyze(&options))?;
+    let gathered = crate::timings::stage("gather", || analysis::gather(&options))?;
     let writer = match args.prometheus {
         Some(_) => {
             crate::report::ReportWriter::start_keeping(&args.out, args.force, outputs, FETCHED)?
         }
         None => crate::report::ReportWriter::start(&args.out, args.force, outputs)?,
     };
-    // The charts' per-rule sums first, then the episodes' facts frame is let
-    // go before the advice and `episodes.parquet` are made side by side.
-    let charts = crate::timings::stage("charts", || match outputs.html {
-        true => crate::report::html::rule_facts(
-            &analysis.facts,
-            &analysis.settings,
-            analysis.episode_table.rules().values(),
-        ),
-        false => Ok(Default::default()),
+    // The table is final: `episodes.parquet` is written from it on a thread
+    // of its own while the metrics, the charts and the advice are made (its
+    // groups are encoded on the same worker threads as theirs, so the cores
+    // stay busy where a stage leaves one idle).
+    let table = std::sync::Arc::clone(&gathered.episode_table);
+    let (analysis, charts, advice) = std::thread::scope(|scope| {
+        let parquet = scope.spawn(|| writer.write_episodes(&table, &options.label_names));
+        let made = measure_and_advise(&options, gathered, outputs);
+        let written = parquet
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        written?;
+        made
     })?;
-    analysis.facts = Default::default();
-    let (advice, written) = rayon::join(
-        || analysis.advice(&options),
-        || writer.write_episodes(&analysis.episode_table, &options.label_names),
-    );
-    written?;
+    drop(table);
+    let mut analysis = analysis;
     analysis.count_rule_files(&advice);
     let run_id = crate::report::history::run_id(
         &analysis.summary.window.since,

@@ -93,7 +93,16 @@ pub fn noisiest(
         if total == 0 || list.len() < 2 {
             continue;
         }
-        list.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
+        // Ties: the instance that fired first (the table's order is by rule
+        // and start), not the codes, which follow the order the inputs'
+        // chunks were read in and differ from run to run.
+        list.sort_by_key(|&(code, noisy, episodes)| {
+            (
+                std::cmp::Reverse(noisy),
+                std::cmp::Reverse(episodes),
+                first_row[code as usize],
+            )
+        });
         let empty = LabelMap::new();
         let sets: Vec<&LabelMap> = list
             .iter()

@@ -136,10 +136,20 @@ pub fn quantile_s(values: Expr, q: f64) -> Expr {
 /// The default window when neither `--since` nor `--until` is given: from
 /// midnight UTC before the first start to midnight UTC after the last time in
 /// the data (start or end), so windows are whole days.
-pub fn default_window(starts: &[Millis], ends: &[Millis]) -> Option<Window> {
+pub fn default_window(
+    starts: impl IntoIterator<Item = Millis>,
+    ends: impl IntoIterator<Item = Millis>,
+) -> Option<Window> {
     const DAY: Millis = 86_400_000;
-    let first = starts.iter().min()?;
-    let last = starts.iter().chain(ends).max()?;
+    let (mut first, mut last) = (Millis::MAX, Millis::MIN);
+    for start in starts {
+        first = first.min(start);
+        last = last.max(start);
+    }
+    if first == Millis::MAX && last == Millis::MIN {
+        return None;
+    }
+    let last = ends.into_iter().fold(last, Millis::max);
     let since = first.div_euclid(DAY) * DAY;
     let until = (last.div_euclid(DAY) + 1) * DAY;
     Some(Window { since, until })

@@ -72,7 +72,7 @@ pub struct ReportInput<'a> {
     pub silences: Option<&'a crate::metrics::silence_hygiene::SilenceHygiene>,
 }
 
-/// The files a report directory gets (`--outputs md,html,json`);
+/// The files a report directory gets (`--outputs md,html,json,csv`);
 /// `summary.json` is always written: it marks the directory as a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Outputs {
@@ -84,29 +84,40 @@ pub struct Outputs {
     /// `advice.json`, `instances.json`, `stuck.json`, and where they apply
     /// `advice.patch`, `receivers.json`, `slo.json`, `slo.patch`.
     pub json: bool,
+    /// `rules.csv` alone (also among the data files): the per-rule
+    /// metrics for a spreadsheet, without the advice or the episodes.
+    pub csv: bool,
 }
 
 impl Outputs {
-    /// Parses a comma-separated list of `md`, `html`, `json`.
+    /// Parses a comma-separated list of `md`, `html`, `json`, `csv`.
     pub fn parse(text: &str) -> Result<Outputs> {
         let mut outputs = Outputs {
             md: false,
             html: false,
             json: false,
+            csv: false,
         };
         for name in text.split(',').map(str::trim) {
             match name {
                 "md" | "markdown" => outputs.md = true,
                 "html" => outputs.html = true,
                 "json" => outputs.json = true,
+                "csv" => outputs.csv = true,
                 other => {
                     return Err(crate::error::Error::Usage(format!(
-                        "--outputs: unknown output `{other}` (choose from md, html, json, comma-separated)"
+                        "--outputs: unknown output `{other}` (choose from md, html, json, csv, comma-separated)"
                     )))
                 }
             }
         }
         Ok(outputs)
+    }
+
+    /// Whether an output shows the advice (`report.md`, `report.html`,
+    /// `advice.json`): without one, `report` need not make it.
+    pub fn show_advice(&self) -> bool {
+        self.md || self.html || self.json
     }
 }
 
@@ -184,13 +195,15 @@ impl ReportWriter {
     pub fn finish(self, input: ReportInput) -> Result<()> {
         let tmp = self.staged.path();
         write_file(tmp, "summary.json", &summary::to_json(input.summary)?)?;
-        if self.outputs.json {
-            write_file(tmp, "rules.json", &rules_json::to_json(input.rules)?)?;
+        if self.outputs.json || self.outputs.csv {
             write_file(
                 tmp,
                 "rules.csv",
                 &rules_csv::to_csv(input.columns, input.rules)?,
             )?;
+        }
+        if self.outputs.json {
+            write_file(tmp, "rules.json", &rules_json::to_json(input.rules)?)?;
             write_file(
                 tmp,
                 "advice.json",

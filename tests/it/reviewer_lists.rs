@@ -139,3 +139,41 @@ fn stuck_alerts_and_rules_that_never_resolve() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--stuck"));
 }
+
+/// Instances with the same counts are listed by which fired first,
+/// whatever order the inputs hold them in: the order must not follow the
+/// order the history was read in (at ten million episodes, read in
+/// parallel chunks, it made `instances.json` differ from run to run).
+#[test]
+fn tied_instances_are_listed_by_first_firing_whatever_the_reading_order() {
+    // web-2 fires first, then web-1, web-2, web-1: the same counts.
+    let lines: Vec<String> = ["web-2", "web-1", "web-2", "web-1"]
+        .iter()
+        .enumerate()
+        .map(|(k, instance)| {
+            let start = 1_767_571_200 + 3_600 * k as i64;
+            format!(
+                "Flappy,instance={instance},{},{}\n",
+                alertnoise::timefmt::format_millis(start * 1000),
+                alertnoise::timefmt::format_millis((start + 60) * 1000)
+            )
+        })
+        .collect();
+    let listed = |lines: &[String]| -> Vec<String> {
+        let csv = format!("rule,labels,starts_at,ends_at\n{}", lines.concat());
+        let dir = tempfile::tempdir().unwrap();
+        let out = report(dir.path(), &csv, &["--outputs", "json"]);
+        let rules = json(&out, "instances.json");
+        let top = rules[0]["top"].as_array().unwrap().clone();
+        assert_eq!(top.len(), 2, "{rules:#?}");
+        assert_eq!(top[0]["noisy_episodes"], top[1]["noisy_episodes"]);
+        assert_eq!(top[0]["episodes"], top[1]["episodes"]);
+        top.iter()
+            .map(|i| i["labels"]["instance"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let in_time_order = listed(&lines);
+    let reversed: Vec<String> = lines.iter().rev().cloned().collect();
+    assert_eq!(in_time_order, ["web-2", "web-1"]);
+    assert_eq!(listed(&reversed), in_time_order);
+}

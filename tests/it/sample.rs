@@ -176,6 +176,68 @@ fn the_committed_sample_report_is_what_the_current_code_makes() {
     }
 }
 
+/// `--outputs csv` writes rules.csv and summary.json alone, the same bytes
+/// as the full report's: with `--rules` the advice is still made (the
+/// summary counts the rule files' join), without them it is skipped and
+/// the metrics are unchanged.
+#[test]
+fn outputs_csv_writes_the_full_reports_rules_csv_and_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[String], out: &std::path::Path| {
+        let mut args = args.to_vec();
+        *args.last_mut().unwrap() = out.display().to_string();
+        args.extend(["--outputs".into(), "csv".into()]);
+        let result = bin().current_dir(root()).args(&args).output().unwrap();
+        assert!(
+            result.status.success(),
+            "{}",
+            String::from_utf8_lossy(&result.stderr)
+        );
+        let mut names: Vec<String> = std::fs::read_dir(out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["rules.csv", "summary.json"]);
+    };
+    let with_rules: Vec<String> = SAMPLE_REPORT_ARGS.iter().map(|s| s.to_string()).collect();
+    let out = dir.path().join("with-rules");
+    run(&with_rules, &out);
+    for file in ["rules.csv", "summary.json"] {
+        assert_eq!(
+            std::fs::read_to_string(out.join(file)).unwrap(),
+            std::fs::read_to_string(root().join("reports/sample").join(file)).unwrap(),
+            "{file}"
+        );
+    }
+    // Without the rule files: the same metrics as a full report without
+    // them, and no rule-file counts in the summary.
+    let mut without = with_rules.clone();
+    let at = without.iter().position(|a| a == "--rules").unwrap();
+    without.drain(at..at + 2);
+    let csv_only = dir.path().join("csv-only");
+    run(&without, &csv_only);
+    let full = dir.path().join("full");
+    let mut args = without.clone();
+    *args.last_mut().unwrap() = full.display().to_string();
+    assert!(bin()
+        .current_dir(root())
+        .args(&args)
+        .output()
+        .unwrap()
+        .status
+        .success());
+    for file in ["rules.csv", "summary.json"] {
+        assert_eq!(
+            std::fs::read_to_string(csv_only.join(file)).unwrap(),
+            std::fs::read_to_string(full.join(file)).unwrap(),
+            "{file}"
+        );
+    }
+    let summary = std::fs::read_to_string(csv_only.join("summary.json")).unwrap();
+    assert!(summary.contains("\"rule_files\": null"), "{summary}");
+}
+
 #[test]
 fn the_sample_rule_file_passes_promtool() {
     // promtool comes from Debian's `prometheus` package, which .ci/run installs.
