@@ -313,22 +313,8 @@ pub fn gather(options: &Options) -> Result<Gathered> {
 /// The metrics, the reviewer's lists and the summary of a gathered
 /// history.
 pub fn measure(options: &Options, gathered: Gathered) -> Result<Analysis> {
-    let Gathered {
-        episode_table: table,
-        window,
-        rule_files,
-        rules_fetched_from,
-        config,
-        routed,
-        series,
-        files,
-        inputs,
-        joins,
-        problems,
-        pages,
-        silence_uses,
-        reviews_info,
-    } = gathered;
+    let g = gathered;
+    let (table, window) = (g.episode_table, g.window);
     let settings = Settings {
         window,
         short_ms: options.short_ms,
@@ -359,16 +345,16 @@ pub fn measure(options: &Options, gathered: Gathered) -> Result<Analysis> {
             sleep: options.sleep_hours,
             zones: options.responder_zones.clone(),
         };
-        metrics::responders::responders(&pages, &window, &settings)
+        metrics::responders::responders(&g.pages, &window, &settings)
     });
-    let silences = metrics::silence_hygiene::hygiene(&silence_uses, &window);
-    advice::inventory::fill_current_for(&mut rules, &rule_files);
+    let silences = metrics::silence_hygiene::hygiene(&g.silence_uses, &window);
+    advice::inventory::fill_current_for(&mut rules, &g.rule_files);
 
     let counts = stage("counts", || {
-        count(&table, &rules, &settings, &facts, &severities, files)
+        count(&table, &rules, &settings, &facts, &severities, g.files)
     })?;
     drop(severities);
-    let routing = config.zip(routed);
+    let routing = g.config.zip(g.routed);
     let receivers = routing.as_ref().map(|(config, routed)| {
         stage("receivers", || {
             metrics::receivers::compute(
@@ -397,12 +383,12 @@ pub fn measure(options: &Options, gathered: Gathered) -> Result<Analysis> {
             business_hours: options.business_hours_text.clone(),
             by: options.by.clone(),
         },
-        inputs,
-        reviews: reviews_info,
+        inputs: g.inputs,
+        reviews: g.reviews_info,
         counts,
         rule_files: None,
-        joins,
-        problems: ProblemsInfo::from(&problems),
+        joins: g.joins,
+        problems: ProblemsInfo::from(&g.problems),
     };
     Ok(Analysis {
         facts,
@@ -412,12 +398,12 @@ pub fn measure(options: &Options, gathered: Gathered) -> Result<Analysis> {
         metrics: metrics_frame,
         rules,
         summary,
-        problems,
+        problems: g.problems,
         window,
         settings,
-        rule_files,
-        rules_fetched_from,
-        series,
+        rule_files: g.rule_files,
+        rules_fetched_from: g.rules_fetched_from,
+        series: g.series,
         routing,
         receivers,
         instances,
