@@ -7,7 +7,7 @@
 //! reviewed not actionable), the most first; each instance named by the
 //! labels that tell it apart from the rule's other instances.
 
-use super::{count_true, windowed, Settings, INSTANCE_COLUMN, RULE_COLUMN};
+use super::{windowed, Settings, INSTANCE_COLUMN, RULE_COLUMN};
 use crate::episodes::EpisodeTable;
 use crate::interned::LabelMap;
 use polars::prelude::*;
@@ -52,28 +52,42 @@ pub fn noisiest(
     settings: &Settings,
     table: &EpisodeTable,
 ) -> PolarsResult<Vec<RuleInstances>> {
-    let counts = windowed(facts.clone(), settings)
-        .group_by([col(RULE_COLUMN), col(INSTANCE_COLUMN)])
-        .agg([
-            count_true(col("noisy")).alias("noisy"),
-            len().cast(DataType::UInt64).alias("episodes"),
-        ])
+    // The windowed episodes' rule, instance and noisy flag (the plan the
+    // metrics run, only these columns), counted per rule and instance in
+    // one pass: an instance's fingerprint names its alert, so each instance
+    // has a slot for the rule it is met with, and a map takes any other.
+    let episodes = windowed(facts.clone(), settings)
+        .select([col(RULE_COLUMN), col(INSTANCE_COLUMN), col("noisy")])
         .collect()?;
-    let rules = counts.column(RULE_COLUMN)?.u32()?.clone();
-    let instances = counts.column(INSTANCE_COLUMN)?.u32()?.clone();
-    let noisy = counts.column("noisy")?.cast(&DataType::UInt64)?;
-    let noisy = noisy.u64()?;
-    let episodes = counts.column("episodes")?.u64()?.clone();
-    let mut by_rule: BTreeMap<u32, Vec<(u32, u64, u64)>> = BTreeMap::new();
-    for i in 0..counts.height() {
-        let (Some(rule), Some(instance)) = (rules.get(i), instances.get(i)) else {
+    let rules = episodes.column(RULE_COLUMN)?.u32()?;
+    let instances = episodes.column(INSTANCE_COLUMN)?.u32()?;
+    let noisy = episodes.column("noisy")?.bool()?;
+    let mut slots: Vec<(u32, u64, u64)> =
+        vec![(u32::MAX, 0, 0); table.fingerprints().values().len() + 1];
+    let mut others: fnv::FnvHashMap<(u32, u32), (u64, u64)> = Default::default();
+    for ((rule, instance), noisy) in rules.iter().zip(instances.iter()).zip(noisy.iter()) {
+        let (Some(rule), Some(instance)) = (rule, instance) else {
             continue;
         };
-        by_rule.entry(rule).or_default().push((
-            instance,
-            noisy.get(i).unwrap_or(0),
-            episodes.get(i).unwrap_or(0),
-        ));
+        let noisy = u64::from(noisy == Some(true));
+        match slots.get_mut(instance as usize) {
+            Some(slot) if slot.0 == rule || slot.0 == u32::MAX => {
+                *slot = (rule, slot.1 + noisy, slot.2 + 1);
+            }
+            _ => {
+                let counts = others.entry((rule, instance)).or_default();
+                *counts = (counts.0 + noisy, counts.1 + 1);
+            }
+        }
+    }
+    let mut by_rule: BTreeMap<u32, Vec<(u32, u64, u64)>> = BTreeMap::new();
+    for (instance, &(rule, noisy, episodes)) in slots.iter().enumerate() {
+        if rule != u32::MAX {
+            (by_rule.entry(rule).or_default()).push((instance as u32, noisy, episodes));
+        }
+    }
+    for (&(rule, instance), &(noisy, episodes)) in &others {
+        (by_rule.entry(rule).or_default()).push((instance, noisy, episodes));
     }
     // A row of each fingerprint, for its labels.
     let mut first_row: Vec<u32> = vec![u32::MAX; table.fingerprints().values().len() + 1];
