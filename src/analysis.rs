@@ -313,8 +313,7 @@ pub fn gather(options: &Options) -> Result<Gathered> {
 /// The metrics, the reviewer's lists and the summary of a gathered
 /// history.
 pub fn measure(options: &Options, gathered: Gathered) -> Result<Analysis> {
-    let g = gathered;
-    let (table, window) = (g.episode_table, g.window);
+    let (table, window) = (gathered.episode_table, gathered.window);
     let settings = Settings {
         window,
         short_ms: options.short_ms,
@@ -345,16 +344,23 @@ pub fn measure(options: &Options, gathered: Gathered) -> Result<Analysis> {
             sleep: options.sleep_hours,
             zones: options.responder_zones.clone(),
         };
-        metrics::responders::responders(&g.pages, &window, &settings)
+        metrics::responders::responders(&gathered.pages, &window, &settings)
     });
-    let silences = metrics::silence_hygiene::hygiene(&g.silence_uses, &window);
-    advice::inventory::fill_current_for(&mut rules, &g.rule_files);
+    let silences = metrics::silence_hygiene::hygiene(&gathered.silence_uses, &window);
+    advice::inventory::fill_current_for(&mut rules, &gathered.rule_files);
 
     let counts = stage("counts", || {
-        count(&table, &rules, &settings, &facts, &severities, g.files)
+        count(
+            &table,
+            &rules,
+            &settings,
+            &facts,
+            &severities,
+            gathered.files,
+        )
     })?;
     drop(severities);
-    let routing = g.config.zip(g.routed);
+    let routing = gathered.config.zip(gathered.routed);
     let receivers = routing.as_ref().map(|(config, routed)| {
         stage("receivers", || {
             metrics::receivers::compute(
@@ -383,12 +389,12 @@ pub fn measure(options: &Options, gathered: Gathered) -> Result<Analysis> {
             business_hours: options.business_hours_text.clone(),
             by: options.by.clone(),
         },
-        inputs: g.inputs,
-        reviews: g.reviews_info,
+        inputs: gathered.inputs,
+        reviews: gathered.reviews_info,
         counts,
         rule_files: None,
-        joins: g.joins,
-        problems: ProblemsInfo::from(&g.problems),
+        joins: gathered.joins,
+        problems: ProblemsInfo::from(&gathered.problems),
     };
     Ok(Analysis {
         facts,
@@ -398,12 +404,12 @@ pub fn measure(options: &Options, gathered: Gathered) -> Result<Analysis> {
         metrics: metrics_frame,
         rules,
         summary,
-        problems: g.problems,
+        problems: gathered.problems,
         window,
         settings,
-        rule_files: g.rule_files,
-        rules_fetched_from: g.rules_fetched_from,
-        series: g.series,
+        rule_files: gathered.rule_files,
+        rules_fetched_from: gathered.rules_fetched_from,
+        series: gathered.series,
         routing,
         receivers,
         instances,

@@ -171,7 +171,7 @@ pub fn run(args: &Args) -> Result<()> {
     // groups are encoded on the same worker threads as theirs, so the cores
     // stay busy where a stage leaves one idle).
     let table = std::sync::Arc::clone(&gathered.episode_table);
-    let (analysis, charts, advice) = std::thread::scope(|scope| {
+    let (mut analysis, charts, advice) = std::thread::scope(|scope| {
         let parquet = scope.spawn(|| writer.write_episodes(&table, &options.label_names));
         let made = measure_and_advise(&options, gathered, outputs);
         let written = parquet
@@ -180,8 +180,6 @@ pub fn run(args: &Args) -> Result<()> {
         written?;
         made
     })?;
-    drop(table);
-    let mut analysis = analysis;
     analysis.count_rule_files(&advice);
     let run_id = crate::report::history::run_id(
         &analysis.summary.window.since,

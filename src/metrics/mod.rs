@@ -141,14 +141,11 @@ pub fn default_window(
     ends: impl IntoIterator<Item = Millis>,
 ) -> Option<Window> {
     const DAY: Millis = 86_400_000;
-    let (mut first, mut last) = (Millis::MAX, Millis::MIN);
-    for start in starts {
-        first = first.min(start);
-        last = last.max(start);
-    }
-    if first == Millis::MAX && last == Millis::MIN {
-        return None;
-    }
+    let mut starts = starts.into_iter();
+    let start = starts.next()?;
+    let (first, last) = starts.fold((start, start), |(first, last), s| {
+        (first.min(s), last.max(s))
+    });
     let last = ends.into_iter().fold(last, Millis::max);
     let since = first.div_euclid(DAY) * DAY;
     let until = (last.div_euclid(DAY) + 1) * DAY;
