@@ -313,109 +313,188 @@ pub fn gather(options: &Options) -> Result<Gathered> {
 /// The metrics, the reviewer's lists and the summary of a gathered
 /// history.
 pub fn measure(options: &Options, gathered: Gathered) -> Result<Analysis> {
-    let (table, window) = (gathered.episode_table, gathered.window);
-    let settings = Settings {
-        window,
-        short_ms: options.short_ms,
-        flap_window_ms: options.flap_window_ms,
-        business_hours: options.business_hours.clone(),
-        by: options.by.clone(),
-    };
-    let severities = stage("severities", || {
-        episodes::ranked_severities(&table, &options.label_names, metrics::SEVERITY_COLUMN)
-    });
-    let facts = stage("episode facts", || {
-        metrics::prepare(&table, &options.label_names, &severities, &settings)
-    })?;
-    let metrics_frame = stage("metrics", || {
-        metrics::compute(&facts, &settings, table.rules().values(), &severities.texts)
-    })?;
-    let mut rules = stage("rows", || rows::frame_to_rows(&metrics_frame))?;
-    let instances = stage("instances", || {
-        metrics::instances::noisiest(&facts, &settings, &table)
-    })?;
-    let stuck = stage("stuck", || {
-        metrics::stuck::stuck(&table, &window, options.stuck_ms)
-    });
-    let responders = stage("responders", || {
-        let settings = metrics::responders::ResponderSettings {
-            business_hours: options.business_hours.clone(),
-            business_hours_text: options.business_hours_text.clone(),
-            sleep: options.sleep_hours,
-            zones: options.responder_zones.clone(),
-        };
-        metrics::responders::responders(&gathered.pages, &window, &settings)
-    });
-    let silences = metrics::silence_hygiene::hygiene(&gathered.silence_uses, &window);
-    advice::inventory::fill_current_for(&mut rules, &gathered.rule_files);
+    let measured = gathered.measure(options)?;
+    Ok(gathered.into_analysis(options, measured))
+}
 
-    let counts = stage("counts", || {
-        count(
-            &table,
-            &rules,
-            &settings,
-            &facts,
-            &severities,
-            gathered.files,
-        )
-    })?;
-    drop(severities);
-    let routing = gathered.config.zip(gathered.routed);
-    let receivers = routing.as_ref().map(|(config, routed)| {
-        stage("receivers", || {
-            metrics::receivers::compute(
-                &table,
-                &options.label_names,
-                &window,
-                config,
-                routed,
-                &options.paging_receivers,
-            )
-        })
-    });
-    let summary = Summary {
-        schema_version: crate::report::SCHEMA_VERSION,
-        tool: format!("alertnoise {}", env!("CARGO_PKG_VERSION")),
-        window: summary::WindowInfo {
-            since: format_millis(window.since),
-            until: format_millis(window.until),
-            days: rows::round(window.days()),
-            from_data: options.since.is_none() && options.until.is_none(),
-        },
-        settings: summary::SettingsInfo {
-            short: format_duration(options.short_ms),
-            flap_window: format_duration(options.flap_window_ms),
-            tz: options.business_hours.tz.name().to_string(),
-            business_hours: options.business_hours_text.clone(),
+/// What the metrics make of a gathered history ([`Gathered::measure`]),
+/// before [`Gathered::into_analysis`] puts it and the history together.
+pub struct Measured {
+    settings: Settings,
+    facts: DataFrame,
+    metrics: DataFrame,
+    rules: Vec<Row>,
+    instances: Vec<metrics::instances::RuleInstances>,
+    stuck: metrics::stuck::StuckReport,
+    responders: metrics::responders::RespondersReport,
+    silences: Option<metrics::silence_hygiene::SilenceHygiene>,
+    receivers: Option<ReceiversReport>,
+    counts: Counts,
+}
+
+impl Gathered {
+    /// Whether rule files were given (or fetched with the history): the
+    /// advice then joins them to the history.
+    pub fn has_rule_files(&self) -> bool {
+        !self.rule_files.is_empty()
+    }
+
+    /// The metrics, the reviewer's lists and the counts of this history.
+    /// They only read it, so the advice ([`Gathered::advice`]) and
+    /// `episodes.parquet` can be made beside them.
+    pub fn measure(&self, options: &Options) -> Result<Measured> {
+        let (table, window) = (&self.episode_table, self.window);
+        let settings = Settings {
+            window,
+            short_ms: options.short_ms,
+            flap_window_ms: options.flap_window_ms,
+            business_hours: options.business_hours.clone(),
             by: options.by.clone(),
-        },
-        inputs: gathered.inputs,
-        reviews: gathered.reviews_info,
-        counts,
-        rule_files: None,
-        joins: gathered.joins,
-        problems: ProblemsInfo::from(&gathered.problems),
-    };
-    Ok(Analysis {
-        facts,
-        episode_table: table,
-        label_names: options.label_names.clone(),
-        rows: std::sync::OnceLock::new(),
-        metrics: metrics_frame,
-        rules,
-        summary,
-        problems: gathered.problems,
-        window,
-        settings,
-        rule_files: gathered.rule_files,
-        rules_fetched_from: gathered.rules_fetched_from,
-        series: gathered.series,
-        routing,
-        receivers,
-        instances,
-        stuck,
-        responders,
-        silences,
+        };
+        let severities = stage("severities", || {
+            episodes::ranked_severities(table, &options.label_names, metrics::SEVERITY_COLUMN)
+        });
+        let facts = stage("episode facts", || {
+            metrics::prepare(table, &options.label_names, &severities, &settings)
+        })?;
+        let metrics_frame = stage("metrics", || {
+            metrics::compute(&facts, &settings, table.rules().values(), &severities.texts)
+        })?;
+        let mut rules = stage("rows", || rows::frame_to_rows(&metrics_frame))?;
+        let instances = stage("instances", || {
+            metrics::instances::noisiest(&facts, &settings, table)
+        })?;
+        let stuck = stage("stuck", || {
+            metrics::stuck::stuck(table, &window, options.stuck_ms)
+        });
+        let responders = stage("responders", || {
+            let settings = metrics::responders::ResponderSettings {
+                business_hours: options.business_hours.clone(),
+                business_hours_text: options.business_hours_text.clone(),
+                sleep: options.sleep_hours,
+                zones: options.responder_zones.clone(),
+            };
+            metrics::responders::responders(&self.pages, &window, &settings)
+        });
+        let silences = metrics::silence_hygiene::hygiene(&self.silence_uses, &window);
+        advice::inventory::fill_current_for(&mut rules, &self.rule_files);
+        let counts = stage("counts", || {
+            count(table, &rules, &settings, &facts, &severities, self.files)
+        })?;
+        drop(severities);
+        let receivers = (self.config.as_ref().zip(self.routed.as_ref())).map(|(config, routed)| {
+            stage("receivers", || {
+                metrics::receivers::compute(
+                    table,
+                    &options.label_names,
+                    &window,
+                    config,
+                    routed,
+                    &options.paging_receivers,
+                )
+            })
+        });
+        Ok(Measured {
+            settings,
+            facts,
+            metrics: metrics_frame,
+            rules,
+            instances,
+            stuck,
+            responders,
+            silences,
+            receivers,
+            counts,
+        })
+    }
+
+    /// The advice on this history: it reads the rule files and the episode
+    /// table, nothing the metrics make, so `report` may make it beside them.
+    pub fn advice(&self, options: &Options) -> AdviceReport {
+        advise_on(
+            options,
+            &self.rule_files,
+            &self.episode_table,
+            self.window,
+            &self.series,
+            self.config.as_ref(),
+        )
+    }
+
+    /// The analysis of this history with what its metrics made: the
+    /// summary, and the history's parts the report and the advice read.
+    pub fn into_analysis(self, options: &Options, measured: Measured) -> Analysis {
+        let window = self.window;
+        let summary = Summary {
+            schema_version: crate::report::SCHEMA_VERSION,
+            tool: format!("alertnoise {}", env!("CARGO_PKG_VERSION")),
+            window: summary::WindowInfo {
+                since: format_millis(window.since),
+                until: format_millis(window.until),
+                days: rows::round(window.days()),
+                from_data: options.since.is_none() && options.until.is_none(),
+            },
+            settings: summary::SettingsInfo {
+                short: format_duration(options.short_ms),
+                flap_window: format_duration(options.flap_window_ms),
+                tz: options.business_hours.tz.name().to_string(),
+                business_hours: options.business_hours_text.clone(),
+                by: options.by.clone(),
+            },
+            inputs: self.inputs,
+            reviews: self.reviews_info,
+            counts: measured.counts,
+            rule_files: None,
+            joins: self.joins,
+            problems: ProblemsInfo::from(&self.problems),
+        };
+        Analysis {
+            facts: measured.facts,
+            episode_table: self.episode_table,
+            label_names: options.label_names.clone(),
+            rows: std::sync::OnceLock::new(),
+            metrics: measured.metrics,
+            rules: measured.rules,
+            summary,
+            problems: self.problems,
+            window,
+            settings: measured.settings,
+            rule_files: self.rule_files,
+            rules_fetched_from: self.rules_fetched_from,
+            series: self.series,
+            routing: self.config.zip(self.routed),
+            receivers: measured.receivers,
+            instances: measured.instances,
+            stuck: measured.stuck,
+            responders: measured.responders,
+            silences: measured.silences,
+        }
+    }
+}
+
+/// Runs the advisors over the rule files and the episode table.
+fn advise_on(
+    options: &Options,
+    files: &[RuleFile],
+    table: &EpisodeTable,
+    window: Window,
+    series: &BTreeMap<String, advice::backtest::SeriesSet>,
+    routing: Option<&AlertmanagerConfig>,
+) -> AdviceReport {
+    stage("advice", || {
+        AdviceReport::build(&advice::Context {
+            files,
+            targets: advice::targets(files, table, window, &options.label_names),
+            window,
+            short_ms: options.short_ms,
+            flap_window_ms: options.flap_window_ms,
+            steps_ms: options.steps_ms.clone(),
+            label_names: &options.label_names,
+            series,
+            episodes: table,
+            routing,
+            paging_receivers: &options.paging_receivers,
+        })
     })
 }
 
@@ -455,21 +534,14 @@ impl Analysis {
 
     /// Runs the advisors on this history (see [`Analysis::advise`]).
     pub fn advice(&self, options: &Options) -> AdviceReport {
-        stage("advice", || {
-            AdviceReport::build(&advice::Context {
-                files: &self.rule_files,
-                targets: self.targets(&options.label_names),
-                window: self.window,
-                short_ms: options.short_ms,
-                flap_window_ms: options.flap_window_ms,
-                steps_ms: options.steps_ms.clone(),
-                label_names: &options.label_names,
-                series: &self.series,
-                episodes: &self.episode_table,
-                routing: self.routing.as_ref().map(|(config, _)| config),
-                paging_receivers: &options.paging_receivers,
-            })
-        })
+        advise_on(
+            options,
+            &self.rule_files,
+            &self.episode_table,
+            self.window,
+            &self.series,
+            self.routing.as_ref().map(|(config, _)| config),
+        )
     }
 
     /// Counts the join of rule files to history (from the advice's

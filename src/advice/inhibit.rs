@@ -40,7 +40,8 @@ use crate::routing::AlertmanagerConfig;
 use crate::rules::patch::unified_diff;
 use crate::timefmt::Millis;
 use serde_json::json;
-use std::collections::{BTreeMap, HashMap};
+use fnv::FnvHashMap;
+use std::collections::BTreeMap;
 
 /// The labels two alerts must share a value of to be one cause's.
 pub const EQUAL_LABELS: [&str; 8] = [
@@ -117,7 +118,7 @@ impl<'a> ByValue<'a> {
 fn by_value<'a>(ctx: &Context<'a>, label: &str) -> ByValue<'a> {
     let sets = ctx.episodes.label_sets();
     let mut values: Vec<&'a str> = Vec::new();
-    let mut index: HashMap<&'a str, u32> = HashMap::new();
+    let mut index: FnvHashMap<&'a str, u32> = FnvHashMap::default();
     let group_of: Vec<Option<u32>> = (sets.values().iter())
         .map(|set| {
             let value = set.get(label)?.as_str();
@@ -207,7 +208,8 @@ pub fn fire_together(ctx: &Context) -> Vec<Together> {
     for label in EQUAL_LABELS {
         let groups = by_value(ctx, label);
         // Per (source, target): explained target episodes; per (rule, value): episodes.
-        let mut explained: HashMap<(u32, u32), u64> = HashMap::new();
+        // (Read in any order: each pair is kept in `found` by its key.)
+        let mut explained: FnvHashMap<(u32, u32), u64> = FnvHashMap::default();
         let mut with_label = vec![0u64; rules.values().len() + 1];
         let mut sources: Vec<u32> = Vec::new();
         for (_, firings) in groups.groups() {

@@ -111,21 +111,44 @@ fn fetch_first(args: &Args, url: &str) -> Result<super::history::HistoryArgs> {
     Ok(history)
 }
 
+/// The largest history whose advice is made beside its metrics. The
+/// advice's working memory then comes on top of the metrics' frame; up to
+/// here that stays far under the 1 GiB a million episodes may take, and
+/// larger histories (the 10M-episode table under 2 GiB, a 5 GB webhook
+/// archive's 2.8M episodes under a 1 GiB limit: BENCHMARKS.md) keep their
+/// peak by making the advice after the metrics' frame is let go.
+const ADVICE_BESIDE_METRICS_EPISODES: usize = 2_000_000;
+
 /// The metrics of a gathered history, the charts' per-rule sums (when
 /// report.html is written) and the advice (when an output shows it or the
-/// summary counts the rule files' join; `--outputs csv` alone needs neither).
+/// summary counts the rule files' join; `--outputs csv` alone needs
+/// neither). The advice reads only the history, so it is made beside the
+/// metrics for a history of at most `beside_up_to` episodes.
 fn measure_and_advise(
     options: &analysis::Options,
     gathered: analysis::Gathered,
     outputs: crate::report::Outputs,
+    beside_up_to: usize,
 ) -> Result<(
     analysis::Analysis,
     std::collections::BTreeMap<String, crate::report::html::RuleFacts>,
     crate::advice::inventory::AdviceReport,
 )> {
-    let mut analysis = crate::timings::stage("measure", || analysis::measure(options, gathered))?;
+    let advise = outputs.show_advice() || gathered.has_rule_files();
+    let beside = advise && gathered.episode_table.len() <= beside_up_to;
+    let (measured, advice) = std::thread::scope(|scope| {
+        let advice = beside.then(|| scope.spawn(|| gathered.advice(options)));
+        let measured = crate::timings::stage("measure", || gathered.measure(options));
+        let advice = advice.map(|thread| {
+            thread
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e))
+        });
+        (measured, advice)
+    });
+    let mut analysis = gathered.into_analysis(options, measured?);
     // The charts' per-rule sums first, then the episodes' facts frame is let
-    // go before the advice is made.
+    // go before the advice is made (when it was not made beside).
     let charts = crate::timings::stage("charts", || match outputs.html {
         true => crate::report::html::rule_facts(
             &analysis.facts,
@@ -135,9 +158,10 @@ fn measure_and_advise(
         false => Ok(Default::default()),
     })?;
     analysis.facts = Default::default();
-    let advice = match outputs.show_advice() || !analysis.rule_files.is_empty() {
-        true => analysis.advice(options),
-        false => Default::default(),
+    let advice = match advice {
+        Some(advice) => advice,
+        None if advise => analysis.advice(options),
+        None => Default::default(),
     };
     Ok((analysis, charts, advice))
 }
@@ -173,7 +197,12 @@ pub fn run(args: &Args) -> Result<()> {
     let table = std::sync::Arc::clone(&gathered.episode_table);
     let (mut analysis, charts, advice) = std::thread::scope(|scope| {
         let parquet = scope.spawn(|| writer.write_episodes(&table, &options.label_names));
-        let made = measure_and_advise(&options, gathered, outputs);
+        let made = measure_and_advise(
+            &options,
+            gathered,
+            outputs,
+            ADVICE_BESIDE_METRICS_EPISODES,
+        );
         let written = parquet
             .join()
             .unwrap_or_else(|e| std::panic::resume_unwind(e));
@@ -272,4 +301,36 @@ pub fn run(args: &Args) -> Result<()> {
     // episodes, and the operating system takes the memory back at once.
     std::mem::forget(analysis);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The advice made beside the metrics is the advice made after them,
+    /// and the analysis the same either way.
+    #[test]
+    fn advice_beside_the_metrics_is_the_advice_after_them() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
+        let mut options =
+            analysis::Options::new(vec![root.join("alertmanager"), root.join("pagerduty")]);
+        options.rules = vec![root.join("rules")];
+        options.reviews = Some(root.join("reviews.csv"));
+        options.alertmanager_config = Some(root.join("alertmanager.yml"));
+        let outputs = crate::report::Outputs::parse("md,html,json").unwrap();
+        let made = |beside_up_to: usize| {
+            let gathered = analysis::gather(&options).unwrap();
+            let (analysis, charts, advice) =
+                measure_and_advise(&options, gathered, outputs, beside_up_to).unwrap();
+            (
+                serde_json::to_string(&advice).unwrap(),
+                serde_json::to_string(&analysis.summary).unwrap(),
+                serde_json::to_string(&analysis.rules).unwrap(),
+                charts.len(),
+            )
+        };
+        let (beside, after) = (made(usize::MAX), made(0));
+        assert!(beside.0.contains("\"kind\""), "no advice made: {}", beside.0);
+        assert_eq!(beside, after);
+    }
 }

@@ -120,9 +120,11 @@ pub fn ratio(num: Expr, den: Expr) -> Expr {
         .otherwise(lit(NULL).cast(DataType::Float64))
 }
 
-/// Count of true values of a boolean expression, as an integer.
+/// Count of true values of a boolean expression, as an integer. (Summed
+/// as booleans, which polars counts in 32-bit integers, then widened: a
+/// 64-bit column of every episode first was 8 bytes an episode a count.)
 pub fn count_true(e: Expr) -> Expr {
-    e.cast(DataType::Int64).sum()
+    e.sum().cast(DataType::Int64)
 }
 
 /// Linear-interpolated quantile of a millisecond column, in seconds.
