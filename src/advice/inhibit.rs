@@ -39,8 +39,8 @@ use crate::routing::patch::{with_inhibit_rules, InhibitEntry};
 use crate::routing::AlertmanagerConfig;
 use crate::rules::patch::unified_diff;
 use crate::timefmt::Millis;
-use serde_json::json;
 use fnv::FnvHashMap;
+use serde_json::json;
 use std::collections::BTreeMap;
 
 /// The labels two alerts must share a value of to be one cause's.
@@ -190,6 +190,46 @@ fn by_value<'a>(ctx: &Context<'a>, label: &str) -> ByValue<'a> {
     }
 }
 
+/// Each rule's episodes on each value that has any: (the value's place in
+/// `groups`, the count), in the values' order.
+fn episodes_per_value(groups: &ByValue) -> FnvHashMap<u32, Vec<(u32, u64)>> {
+    let mut per_value: FnvHashMap<u32, Vec<(u32, u64)>> = FnvHashMap::default();
+    for (value, (_, firings)) in groups.groups().enumerate() {
+        for firing in firings {
+            let counts = per_value.entry(firing.rule).or_default();
+            match counts.last_mut() {
+                Some((last, n)) if *last == value as u32 => *n += 1,
+                _ => counts.push((value as u32, 1)),
+            }
+        }
+    }
+    per_value
+}
+
+/// How many of T's episodes S would explain by chance: per value, T's
+/// episodes on it times the share of the window that S's episodes there
+/// cover with their `START_WITHIN_MS` (at most all of it), summed in the
+/// values' order. Values without both rules add nothing.
+fn expected_by_chance(
+    per_value: &FnvHashMap<u32, Vec<(u32, u64)>>,
+    s: u32,
+    t: u32,
+    window_ms: f64,
+) -> f64 {
+    let (Some(of_s), Some(of_t)) = (per_value.get(&s), per_value.get(&t)) else {
+        return 0.0;
+    };
+    let mut of_s = of_s.iter().peekable();
+    let mut expected = 0.0;
+    for &(value, n_t) in of_t {
+        while of_s.next_if(|(v, _)| *v < value).is_some() {}
+        if let Some(&&(_, n_s)) = of_s.peek().filter(|(v, _)| *v == value) {
+            expected += n_t as f64 * (n_s as f64 * START_WITHIN_MS as f64 / window_ms).min(1.0);
+        }
+    }
+    expected
+}
+
 /// Whether `source` explains `target` (see the module's docs).
 fn explains(source: &Firing, target: &Firing) -> bool {
     source.rule != target.rule
@@ -233,20 +273,16 @@ pub fn fire_together(ctx: &Context) -> Vec<Together> {
                 }
             }
         }
+        // Each rule's episodes per value, made once the first pair needs them.
+        let mut per_value: Option<FnvHashMap<u32, Vec<(u32, u64)>>> = None;
         for (&(s, t), &count) in &explained {
             let total = with_label[t as usize];
             if count < MIN_TOGETHER || (count as f64) < MIN_SHARE * total as f64 {
                 continue;
             }
             // Chance: S's episodes on the target's value, spread over the window.
-            let expected: f64 = (groups.groups())
-                .map(|(_, firings)| {
-                    let count =
-                        |rule: u32| firings.iter().filter(|f| f.rule == rule).count() as f64;
-                    let (n_s, n_t) = (count(s), count(t));
-                    n_t * (n_s * START_WITHIN_MS as f64 / window_ms).min(1.0)
-                })
-                .sum();
+            let per_value = per_value.get_or_insert_with(|| episodes_per_value(&groups));
+            let expected = expected_by_chance(per_value, s, t, window_ms);
             if (count as f64) < MIN_LIFT * expected {
                 continue;
             }
@@ -549,4 +585,54 @@ pub fn combined_patch(
 /// The configuration file's name in a patch (see [`super::diff_path`]).
 fn diff_name(config: &AlertmanagerConfig) -> String {
     super::diff_path(std::path::Path::new(&config.name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The chance as first written: every value's count of each rule, by a
+    /// pass over its episodes per pair.
+    fn expected_by_counting(groups: &ByValue, s: u32, t: u32, window_ms: f64) -> f64 {
+        (groups.groups())
+            .map(|(_, firings)| {
+                let count = |rule: u32| firings.iter().filter(|f| f.rule == rule).count() as f64;
+                let (n_s, n_t) = (count(s), count(t));
+                n_t * (n_s * START_WITHIN_MS as f64 / window_ms).min(1.0)
+            })
+            .sum()
+    }
+
+    proptest! {
+        /// The per-value counts give the chance the per-pair passes gave, to
+        /// the bit.
+        #[test]
+        fn expected_by_chance_is_the_per_pair_count(
+            values in proptest::collection::vec(proptest::collection::vec(1u32..6, 0..40), 1..30),
+            window_ms in 1_000.0f64..1e10,
+        ) {
+            let mut firings = Vec::new();
+            let mut ranges = Vec::new();
+            for rules in &values {
+                let start = firings.len();
+                firings.extend(rules.iter().enumerate().map(|(i, &rule)| Firing {
+                    rule,
+                    row: i as u32,
+                    start: i as Millis,
+                    end: Millis::MAX,
+                }));
+                ranges.push(start..firings.len());
+            }
+            let groups = ByValue { values: vec![""; values.len()], firings, ranges };
+            let per_value = episodes_per_value(&groups);
+            for s in 0..7 {
+                for t in 0..7 {
+                    let ours = expected_by_chance(&per_value, s, t, window_ms);
+                    let theirs = expected_by_counting(&groups, s, t, window_ms);
+                    prop_assert_eq!(ours.to_bits(), theirs.to_bits(), "{} -> {}", s, t);
+                }
+            }
+        }
+    }
 }

@@ -197,12 +197,7 @@ pub fn run(args: &Args) -> Result<()> {
     let table = std::sync::Arc::clone(&gathered.episode_table);
     let (mut analysis, charts, advice) = std::thread::scope(|scope| {
         let parquet = scope.spawn(|| writer.write_episodes(&table, &options.label_names));
-        let made = measure_and_advise(
-            &options,
-            gathered,
-            outputs,
-            ADVICE_BESIDE_METRICS_EPISODES,
-        );
+        let made = measure_and_advise(&options, gathered, outputs, ADVICE_BESIDE_METRICS_EPISODES);
         let written = parquet
             .join()
             .unwrap_or_else(|e| std::panic::resume_unwind(e));
@@ -330,7 +325,11 @@ mod tests {
             )
         };
         let (beside, after) = (made(usize::MAX), made(0));
-        assert!(beside.0.contains("\"kind\""), "no advice made: {}", beside.0);
+        assert!(
+            beside.0.contains("\"kind\""),
+            "no advice made: {}",
+            beside.0
+        );
         assert_eq!(beside, after);
     }
 }
