@@ -320,8 +320,12 @@ pub fn measure(options: &Options, gathered: Gathered) -> Result<Analysis> {
 /// What the metrics make of a gathered history ([`Gathered::measure`]),
 /// before [`Gathered::into_analysis`] puts it and the history together.
 pub struct Measured {
-    settings: Settings,
-    facts: DataFrame,
+    /// The settings the metrics were computed with.
+    pub settings: Settings,
+    /// The episodes' facts the metrics and the charts read
+    /// (`metrics::prepare`); the report lets it go once the charts have
+    /// their sums.
+    pub facts: DataFrame,
     metrics: DataFrame,
     rules: Vec<Row>,
     instances: Vec<metrics::instances::RuleInstances>,
@@ -411,14 +415,22 @@ impl Gathered {
     /// The advice on this history: it reads the rule files and the episode
     /// table, nothing the metrics make, so `report` may make it beside them.
     pub fn advice(&self, options: &Options) -> AdviceReport {
-        advise_on(
-            options,
-            &self.rule_files,
-            &self.episode_table,
-            self.window,
-            &self.series,
-            self.config.as_ref(),
-        )
+        let (files, table, window) = (&self.rule_files, &self.episode_table, self.window);
+        stage("advice", || {
+            AdviceReport::build(&advice::Context {
+                files,
+                targets: advice::targets(files, table, window, &options.label_names),
+                window,
+                short_ms: options.short_ms,
+                flap_window_ms: options.flap_window_ms,
+                steps_ms: options.steps_ms.clone(),
+                label_names: &options.label_names,
+                series: &self.series,
+                episodes: table,
+                routing: self.config.as_ref(),
+                paging_receivers: &options.paging_receivers,
+            })
+        })
     }
 
     /// The analysis of this history with what its metrics made: the
@@ -472,32 +484,6 @@ impl Gathered {
     }
 }
 
-/// Runs the advisors over the rule files and the episode table.
-fn advise_on(
-    options: &Options,
-    files: &[RuleFile],
-    table: &EpisodeTable,
-    window: Window,
-    series: &BTreeMap<String, advice::backtest::SeriesSet>,
-    routing: Option<&AlertmanagerConfig>,
-) -> AdviceReport {
-    stage("advice", || {
-        AdviceReport::build(&advice::Context {
-            files,
-            targets: advice::targets(files, table, window, &options.label_names),
-            window,
-            short_ms: options.short_ms,
-            flap_window_ms: options.flap_window_ms,
-            steps_ms: options.steps_ms.clone(),
-            label_names: &options.label_names,
-            series,
-            episodes: table,
-            routing,
-            paging_receivers: &options.paging_receivers,
-        })
-    })
-}
-
 /// `--alertmanager-config`, read before the history (a mistake in it
 /// stops the run at once), with `--paging-receiver` checked against it.
 fn load_alertmanager_config(options: &Options) -> Result<Option<AlertmanagerConfig>> {
@@ -524,26 +510,6 @@ fn load_alertmanager_config(options: &Options) -> Result<Option<AlertmanagerConf
 }
 
 impl Analysis {
-    /// Runs the advisors on this history (only `report` needs them) and
-    /// counts the join of rule files to history into the summary.
-    pub fn advise(&mut self, options: &Options) -> AdviceReport {
-        let report = self.advice(options);
-        self.count_rule_files(&report);
-        report
-    }
-
-    /// Runs the advisors on this history (see [`Analysis::advise`]).
-    pub fn advice(&self, options: &Options) -> AdviceReport {
-        advise_on(
-            options,
-            &self.rule_files,
-            &self.episode_table,
-            self.window,
-            &self.series,
-            self.routing.as_ref().map(|(config, _)| config),
-        )
-    }
-
     /// Counts the join of rule files to history (from the advice's
     /// inventory) into the summary.
     pub fn count_rule_files(&mut self, report: &AdviceReport) {

@@ -146,23 +146,24 @@ fn measure_and_advise(
         });
         (measured, advice)
     });
-    let mut analysis = gathered.into_analysis(options, measured?);
+    let mut measured = measured?;
     // The charts' per-rule sums first, then the episodes' facts frame is let
     // go before the advice is made (when it was not made beside).
     let charts = crate::timings::stage("charts", || match outputs.html {
         true => crate::report::html::rule_facts(
-            &analysis.facts,
-            &analysis.settings,
-            analysis.episode_table.rules().values(),
+            &measured.facts,
+            &measured.settings,
+            gathered.episode_table.rules().values(),
         ),
         false => Ok(Default::default()),
     })?;
-    analysis.facts = Default::default();
+    measured.facts = Default::default();
     let advice = match advice {
         Some(advice) => advice,
-        None if advise => analysis.advice(options),
+        None if advise => gathered.advice(options),
         None => Default::default(),
     };
+    let analysis = gathered.into_analysis(options, measured);
     Ok((analysis, charts, advice))
 }
 
