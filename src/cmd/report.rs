@@ -322,7 +322,7 @@ mod tests {
                 serde_json::to_string(&advice).unwrap(),
                 serde_json::to_string(&analysis.summary).unwrap(),
                 serde_json::to_string(&analysis.rules).unwrap(),
-                charts.len(),
+                format!("{charts:?}"),
             )
         };
         let (beside, after) = (made(usize::MAX), made(0));
@@ -331,6 +331,7 @@ mod tests {
             "no advice made: {}",
             beside.0
         );
+        assert_ne!(beside.3, "{}", "no charts made");
         assert_eq!(beside, after);
     }
 }
