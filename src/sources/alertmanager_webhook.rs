@@ -13,7 +13,7 @@
 //! `docs/formats/alertmanager-webhook.md`.
 
 use super::json_records;
-use super::shown_labels::ShownLabels;
+use super::shown_labels::{AlertLabels, FastLabels, ShownLabels};
 use super::text_blocks::{TextBlock, TextBlocks};
 use super::{InputFile, Notified, ReadContext, Source, SourceOutput, TableRows};
 use crate::episode_table::{CodedPiece, ReadRow, ReaderCodes};
@@ -73,7 +73,7 @@ struct Body<'a, A> {
 /// One alert as one body shows it, borrowing from the file's text: only the
 /// first sighting of an episode in a file is turned into an owned [`Episode`].
 struct Sighting<'a> {
-    labels: ShownLabels<'a>,
+    labels: AlertLabels<'a>,
     group_key: Option<Cow<'a, str>>,
     fingerprint: Cow<'a, str>,
     starts_at: Millis,
@@ -84,7 +84,7 @@ struct Sighting<'a> {
 
 impl Sighting<'_> {
     fn rule(&self) -> &str {
-        self.labels.get("alertname").unwrap_or("")
+        self.labels.alertname().unwrap_or("")
     }
 }
 
@@ -97,12 +97,14 @@ fn same_labels(set: &LabelMap, shown: &ShownLabels) -> bool {
             .all(|((k, v), (shown_k, shown_v))| k == shown_k && v == shown_v)
 }
 
+/// An alert of a body; its labels `L` are [`ShownLabels`] where the alert is
+/// read on its own, [`FastLabels`] where the body is read whole.
 #[derive(Deserialize)]
-struct Alert<'a> {
+#[serde(bound(deserialize = "L: Deserialize<'de>"))]
+struct Alert<'a, L = ShownLabels<'a>> {
     #[serde(borrow)]
     status: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    labels: ShownLabels<'a>,
+    labels: L,
     #[serde(borrow, rename = "startsAt")]
     starts_at: Cow<'a, str>,
     #[serde(borrow, rename = "endsAt")]
@@ -256,6 +258,10 @@ struct EpisodeFold {
 struct Instance {
     /// The label set's code of its first episode.
     labels: u32,
+    /// Its first episode's labels as their plain JSON text, if they were
+    /// plain: a later episode showing the same text has the same set,
+    /// without reading its labels.
+    plain_text: Option<Box<str>>,
     /// Its episodes' rows by start.
     rows: FnvHashMap<Millis, u32>,
 }
@@ -281,10 +287,11 @@ impl EpisodeFold {
         let instance = match self.by_fingerprint.get_mut(fingerprint) {
             Some(instance) => instance,
             None => {
-                let labels = self.label_code(&sighting.labels);
+                let labels = self.label_code(&sighting.labels.to_shown());
                 let name = self.local.name(fingerprint);
                 let instance = Instance {
                     labels,
+                    plain_text: sighting.labels.plain_text().map(Box::from),
                     rows: FnvHashMap::default(),
                 };
                 self.by_fingerprint.entry(name).or_insert(instance)
@@ -311,10 +318,17 @@ impl EpisodeFold {
                 // Nearly always the fingerprint's first label set: the
                 // fingerprint is made from the labels.
                 let first = instance.labels;
-                let labels = if same_labels(self.codes.label_set(first).map(), &sighting.labels) {
+                let same_text = (instance.plain_text.as_deref())
+                    .is_some_and(|text| sighting.labels.plain_text() == Some(text));
+                let labels = if same_text {
                     first
                 } else {
-                    self.label_code(&sighting.labels)
+                    let shown = sighting.labels.to_shown();
+                    if same_labels(self.codes.label_set(first).map(), &shown) {
+                        first
+                    } else {
+                        self.label_code(&shown)
+                    }
                 };
                 let row = ReadRow {
                     source: self.source,
@@ -403,7 +417,7 @@ fn read_record<'a>(
     // A record on one line: every alert is on the record's line, and the
     // alerts are read with the record, unless one of them cannot be.
     if memchr::memchr(b'\n', raw.as_bytes()).is_none() {
-        if let Ok(record) = serde_json::from_str::<Record<'a, Alert<'a>>>(raw) {
+        if let Ok(record) = serde_json::from_str::<Record<'a, Alert<'a, FastLabels<'a>>>>(raw) {
             return sightings(file, line, record, expected_version, |alert| {
                 (line, check_alert(file, line, alert))
             });
@@ -542,13 +556,14 @@ fn read_alert<'a>(
 }
 
 /// An alert read, as a sighting with its status, or the problem that skips it.
-fn check_alert<'a>(
+fn check_alert<'a, L: Into<AlertLabels<'a>>>(
     file: &str,
     line: u64,
-    alert: Alert<'a>,
+    alert: Alert<'a, L>,
 ) -> Result<(Sighting<'a>, Cow<'a, str>), Problem> {
     let bad = |reason: String| Problem::skipped(file, line, 0, reason);
-    let rule = match alert.labels.get("alertname") {
+    let mut labels: AlertLabels<'a> = alert.labels.into();
+    let rule = match labels.alertname() {
         Some(name) => name,
         None => return Err(bad("alert skipped: it has no alertname label".to_string())),
     };
@@ -577,11 +592,16 @@ fn check_alert<'a>(
     }
     let fingerprint = match alert.fingerprint {
         Some(f) if !f.is_empty() => f,
-        _ => Cow::Owned(fingerprint_sorted(alert.labels.iter())),
+        _ => {
+            let shown = labels.to_shown().into_owned();
+            let fingerprint = fingerprint_sorted(shown.iter());
+            labels = AlertLabels::Read(shown);
+            Cow::Owned(fingerprint)
+        }
     };
     Ok((
         Sighting {
-            labels: alert.labels,
+            labels,
             group_key: None,
             fingerprint,
             starts_at,
@@ -607,8 +627,14 @@ mod tests {
             .iter()
             .map(|s| {
                 format!(
-                    "{:?} {} {} {:?} {} {:?}",
-                    s.labels, s.fingerprint, s.starts_at, s.ends_at, s.body_id, s.group_key
+                    "{:?} {:?} {} {} {:?} {} {:?}",
+                    s.labels.to_shown(),
+                    s.labels.alertname(),
+                    s.fingerprint,
+                    s.starts_at,
+                    s.ends_at,
+                    s.body_id,
+                    s.group_key
                 )
             })
             .collect();
@@ -658,7 +684,21 @@ mod tests {
             vec![not_a_string.clone(), good.clone(), resolved.clone()],
             vec![],
         ];
-        for (i, alerts) in bodies.iter().enumerate() {
+        // With a fingerprint, plain labels are scanned, not read, on one line.
+        let fingerprinted = |alert: &String| {
+            alert.replacen(
+                "\"startsAt\"",
+                "\"fingerprint\":\"0123456789abcdef\",\"startsAt\"",
+                1,
+            )
+        };
+        let both = bodies.iter().enumerate().flat_map(|(i, alerts)| {
+            [
+                (i, alerts.clone()),
+                (i, alerts.iter().map(fingerprinted).collect()),
+            ]
+        });
+        for (i, alerts) in both {
             let body = format!(
                 r#"{{"version":"{}","receiver":"r","groupKey":"{{}}:{{alertname=\"A\"}}","alerts":[{}]}}"#,
                 if i == 2 { "3" } else { "4" },
@@ -676,6 +716,10 @@ mod tests {
                 );
             }
         }
+        // The plain labels of an alert with a fingerprint were scanned.
+        let one = format!(r#"{{"alerts":[{}]}}"#, fingerprinted(&resolved));
+        let (read, _) = read_record("f", &one, &LineIndex::new(one.as_bytes()), 0, &one, "4");
+        assert!(read[0].labels.plain_text().is_some());
         // The good alert of the first body is read at all.
         let record = format!(r#"{{"alerts":[{good}]}}"#);
         assert_eq!(read_without_lines(&record).0.len(), 1);
@@ -696,6 +740,11 @@ mod tests {
             body(r#"{"alertname":"A","i":"1"}"#, "2026-10-02T00:00:00Z"),
             body(r#"{"alertname":"A","i":"2"}"#, "2026-10-03T00:00:00Z"),
             body(r#"{"i":"1","alertname":"A"}"#, "2026-10-04T00:00:00Z"),
+            // The same labels as the first, escaped: read by serde, not scanned.
+            body(
+                r#"{ "alertname":"\u0041", "i":"1" }"#,
+                "2026-10-05T00:00:00Z",
+            ),
         ]
         .join("\n");
         let file = InputFile {
@@ -706,11 +755,12 @@ mod tests {
         assert!(output.problems.is_empty(), "{:?}", output.problems);
         let rows = output.rows();
         let labels: Vec<&Labels> = rows.iter().map(|e| &e.labels).collect();
-        assert_eq!(labels.len(), 4);
+        assert_eq!(labels.len(), 5);
         assert_eq!(labels[0].json(), r#"{"alertname":"A","i":"1"}"#);
         assert_eq!(labels[2].json(), r#"{"alertname":"A","i":"2"}"#);
         assert_eq!(labels[0].address(), labels[1].address());
         assert_eq!(labels[0].address(), labels[3].address());
+        assert_eq!(labels[0].address(), labels[4].address());
         assert_ne!(labels[0].address(), labels[2].address());
     }
 }

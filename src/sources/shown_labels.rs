@@ -100,6 +100,152 @@ impl<'de: 'a, 'a> Deserialize<'de> for ShownLabels<'a> {
     }
 }
 
+/// An alert's labels as the fast reading of a body gives them: the JSON
+/// object's text as it is, when it is *plain* (every name and value a string
+/// without escapes), with its `alertname` found by a scan; or read into
+/// pairs. Most sightings of an alert repeat an episode already known, whose
+/// labels need not be read again: the pairs are made only for an episode's
+/// first sighting (by [`AlertLabels::to_shown`]).
+#[derive(Debug, Clone)]
+pub enum AlertLabels<'a> {
+    /// A plain object's text and its `alertname` (the last, if given twice).
+    Plain {
+        /// The JSON object, as it is in the file.
+        text: &'a str,
+        /// The value of `alertname`.
+        alertname: Option<&'a str>,
+    },
+    /// The labels read into pairs.
+    Read(ShownLabels<'a>),
+}
+
+impl<'a> AlertLabels<'a> {
+    /// The value of `alertname`.
+    pub fn alertname(&self) -> Option<&str> {
+        match self {
+            AlertLabels::Plain { alertname, .. } => *alertname,
+            AlertLabels::Read(shown) => shown.get("alertname"),
+        }
+    }
+
+    /// The text of a plain object (equal texts are equal label sets).
+    pub fn plain_text(&self) -> Option<&'a str> {
+        match self {
+            AlertLabels::Plain { text, .. } => Some(text),
+            AlertLabels::Read(_) => None,
+        }
+    }
+
+    /// The labels as pairs sorted by name, as [`ShownLabels`] reads them.
+    pub fn to_shown(&self) -> Cow<'_, ShownLabels<'a>> {
+        match self {
+            AlertLabels::Plain { text, .. } => {
+                let mut pairs = Vec::new();
+                // A plain text was scanned whole when it was read, so the
+                // scan gives every pair again.
+                walk_plain(text, |name, value| {
+                    pairs.push((Cow::Borrowed(name), Cow::Borrowed(value)))
+                });
+                Cow::Owned(ShownLabels::from_pairs(pairs))
+            }
+            AlertLabels::Read(shown) => Cow::Borrowed(shown),
+        }
+    }
+}
+
+impl<'a> From<ShownLabels<'a>> for AlertLabels<'a> {
+    fn from(shown: ShownLabels<'a>) -> AlertLabels<'a> {
+        AlertLabels::Read(shown)
+    }
+}
+
+/// The labels of an alert in a body read whole: taken as the object's text
+/// (serde_json checks it is JSON) and scanned for `alertname` when plain,
+/// else read into pairs like [`ShownLabels`].
+pub struct FastLabels<'a>(pub AlertLabels<'a>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for FastLabels<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw: &'de serde_json::value::RawValue = Deserialize::deserialize(deserializer)?;
+        let text = raw.get();
+        let mut alertname = None;
+        if walk_plain(text, |name, value| {
+            if name == "alertname" {
+                alertname = Some(value);
+            }
+        }) {
+            return Ok(FastLabels(AlertLabels::Plain { text, alertname }));
+        }
+        let shown: ShownLabels<'de> =
+            serde_json::from_str(text).map_err(serde::de::Error::custom)?;
+        Ok(FastLabels(AlertLabels::Read(shown)))
+    }
+}
+
+impl<'a> From<FastLabels<'a>> for AlertLabels<'a> {
+    fn from(fast: FastLabels<'a>) -> AlertLabels<'a> {
+        fast.0
+    }
+}
+
+/// Calls `pair` with each name and value of `text`, a JSON object serde_json
+/// has already checked, and says whether it is plain: every value a string
+/// and no backslash anywhere (so every string is its bytes between quotes).
+/// Gives `false` at once for anything else, which is then read by serde.
+fn walk_plain<'a>(text: &'a str, mut pair: impl FnMut(&'a str, &'a str)) -> bool {
+    let bytes = text.as_bytes();
+    if memchr::memchr(b'\\', bytes).is_some() {
+        return false;
+    }
+    let mut at = 0;
+    let skip_space = |at: &mut usize| {
+        while *at < bytes.len() && matches!(bytes[*at], b' ' | b'\t' | b'\n' | b'\r') {
+            *at += 1;
+        }
+    };
+    // A string at `at` (its opening quote): its text, and `at` after it.
+    let string = |at: &mut usize| -> Option<&'a str> {
+        if bytes.get(*at) != Some(&b'"') {
+            return None;
+        }
+        let end = *at + 1 + memchr::memchr(b'"', &bytes[*at + 1..])?;
+        let s = &text[*at + 1..end];
+        *at = end + 1;
+        Some(s)
+    };
+    skip_space(&mut at);
+    if bytes.get(at) != Some(&b'{') {
+        return false;
+    }
+    at += 1;
+    skip_space(&mut at);
+    if bytes.get(at) == Some(&b'}') {
+        return true;
+    }
+    loop {
+        skip_space(&mut at);
+        let Some(name) = string(&mut at) else {
+            return false;
+        };
+        skip_space(&mut at);
+        if bytes.get(at) != Some(&b':') {
+            return false;
+        }
+        at += 1;
+        skip_space(&mut at);
+        let Some(value) = string(&mut at) else {
+            return false;
+        };
+        pair(name, value);
+        skip_space(&mut at);
+        match bytes.get(at) {
+            Some(b',') => at += 1,
+            Some(b'}') => return true,
+            _ => return false,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,6 +286,63 @@ mod tests {
                 (map, shown) => prop_assert!(false, "map {:?}, pairs {:?}", map, shown),
             }
         }
+    }
+
+    proptest! {
+        /// The fast reading of labels gives what serde reads, whatever the
+        /// spacing, escapes, repeated names and values that are not
+        /// strings: a plain object scanned (its `alertname` the last given,
+        /// its pairs read back as `ShownLabels` reads them), anything else
+        /// read by serde, and what serde refuses refused.
+        #[test]
+        fn fast_labels_are_the_labels_serde_reads(
+            pairs in proptest::collection::vec(
+                ("(alertname|[a-c_]{1,3})", "[a-z\"\\\\é:,{} ]{0,12}"),
+                0..8,
+            ),
+            number in any::<bool>(),
+            spaces in proptest::collection::vec("[ \t\r\n]{0,2}", 6),
+        ) {
+            let mut json = format!("{}{{{}", spaces[0], spaces[1]);
+            for (i, (k, v)) in pairs.iter().enumerate() {
+                if i > 0 { json.push_str(&format!("{},{}", spaces[2], spaces[3])); }
+                json.push_str(&serde_json::to_string(k).unwrap());
+                json.push_str(&format!("{}:{}", spaces[4], spaces[5]));
+                json.push_str(&serde_json::to_string(v).unwrap());
+            }
+            if number { json.push_str(if pairs.is_empty() { r#""n":1"# } else { r#","n":1"# }); }
+            json.push_str(&format!("{}}}{}", spaces[1], spaces[0]));
+            let shown: Result<ShownLabels, _> = serde_json::from_str(&json);
+            let fast: Result<FastLabels, _> = serde_json::from_str(&json);
+            match (shown, fast) {
+                (Ok(shown), Ok(FastLabels(fast))) => {
+                    prop_assert_eq!(fast.alertname(), shown.get("alertname"));
+                    prop_assert_eq!(fast.to_shown().into_owned(), shown);
+                    // Plain exactly when nothing needs serde.
+                    let plain = !json.contains('\\') && !number;
+                    prop_assert_eq!(fast.plain_text().is_some(), plain);
+                }
+                (Err(_), Err(_)) => {}
+                (shown, fast) => prop_assert!(
+                    false, "shown {:?}, fast {:?}", shown, fast.map(|f| f.0)
+                ),
+            }
+        }
+    }
+
+    #[test]
+    fn plain_labels_are_scanned_and_others_read() {
+        fn fast(json: &str) -> serde_json::Result<AlertLabels<'_>> {
+            serde_json::from_str::<FastLabels>(json).map(|f| f.0)
+        }
+        let plain = fast(r#" { "alertname" : "A", "i": "x:1,}" , "alertname":"B" } "#).unwrap();
+        assert_eq!(plain.alertname(), Some("B"));
+        assert!(plain.plain_text().is_some());
+        let escaped = fast(r#"{"alertname":"A\"B"}"#).unwrap();
+        assert_eq!(escaped.alertname(), Some("A\"B"));
+        assert!(escaped.plain_text().is_none());
+        assert!(fast(r#"{"alertname":1}"#).is_err());
+        assert_eq!(fast("{}").unwrap().alertname(), None);
     }
 
     #[test]
