@@ -40,6 +40,7 @@ use crate::routing::AlertmanagerConfig;
 use crate::rules::patch::unified_diff;
 use crate::timefmt::Millis;
 use fnv::FnvHashMap;
+use rayon::prelude::*;
 use serde_json::json;
 use std::collections::BTreeMap;
 
@@ -230,6 +231,105 @@ fn expected_by_chance(
     expected
 }
 
+/// How many firings one task of the sweep takes as targets: a value's
+/// firings are cut into stretches of about this many, so that a label all
+/// alerts share (one value, every episode) is swept on every core.
+const SWEEP_STRETCH: usize = 1 << 16;
+
+/// What the sweep of one label counts.
+#[derive(Debug, Default, PartialEq)]
+struct Sweep {
+    /// Per (source rule, target rule): target episodes the source explains.
+    explained: FnvHashMap<(u32, u32), u64>,
+    /// Per rule (by code): its episodes with a value of the label.
+    with_label: Vec<u64>,
+}
+
+impl Sweep {
+    /// Adds another part's counts.
+    fn add(mut self, other: Sweep) -> Sweep {
+        for (pair, n) in other.explained {
+            *self.explained.entry(pair).or_default() += n;
+        }
+        if self.with_label.len() < other.with_label.len() {
+            self.with_label.resize(other.with_label.len(), 0);
+        }
+        for (mine, theirs) in self.with_label.iter_mut().zip(other.with_label) {
+            *mine += theirs;
+        }
+        self
+    }
+}
+
+/// Sweeps every value's firings for the sources that explain each target.
+/// The targets are cut into stretches of at most `stretch` firings (a
+/// value's own, or several small values'), swept side by side; the counts
+/// are sums, so they are the one-pass sweep's whatever the cut.
+fn sweep(groups: &ByValue, rules: usize, stretch: usize) -> Sweep {
+    // (value's firings, first target, end of targets) per stretch.
+    let mut parts: Vec<Vec<(&[Firing], usize, usize)>> = vec![Vec::new()];
+    let mut in_part = 0;
+    for (_, firings) in groups.groups() {
+        let mut at = 0;
+        while at < firings.len() {
+            let room = stretch.max(1) - in_part;
+            let end = at.saturating_add(room).min(firings.len());
+            if let Some(part) = parts.last_mut() {
+                part.push((firings, at, end));
+            }
+            in_part += end - at;
+            at = end;
+            if in_part >= stretch {
+                parts.push(Vec::new());
+                in_part = 0;
+            }
+        }
+    }
+    parts
+        .into_par_iter()
+        .map(|part| {
+            let mut counts = Sweep {
+                explained: FnvHashMap::default(),
+                with_label: vec![0; rules],
+            };
+            for (firings, from, to) in part {
+                sweep_targets(firings, from..to, &mut counts);
+            }
+            counts
+        })
+        .reduce(Sweep::default, Sweep::add)
+}
+
+/// Counts, for the targets `targets` of one value's `firings` (sorted by
+/// start), the rules that explain each.
+fn sweep_targets(firings: &[Firing], targets: std::ops::Range<usize>, counts: &mut Sweep) {
+    let mut sources: Vec<u32> = Vec::new();
+    let Some(target) = firings.get(targets.start) else {
+        return;
+    };
+    let earliest = |target: &Firing| target.start.saturating_sub(START_WITHIN_MS);
+    let mut first = firings[..targets.start].partition_point(|f| f.start < earliest(target));
+    for i in targets {
+        let target = &firings[i];
+        counts.with_label[target.rule as usize] += 1;
+        while firings[first].start < earliest(target) {
+            first += 1;
+        }
+        sources.clear();
+        let simultaneous = firings[i + 1..]
+            .iter()
+            .take_while(|f| f.start == target.start);
+        for s in firings[first..i].iter().chain(simultaneous) {
+            if explains(s, target) && !sources.contains(&s.rule) {
+                sources.push(s.rule);
+            }
+        }
+        for &s in &sources {
+            *counts.explained.entry((s, target.rule)).or_default() += 1;
+        }
+    }
+}
+
 /// Whether `source` explains `target` (see the module's docs).
 fn explains(source: &Firing, target: &Firing) -> bool {
     source.rule != target.rule
@@ -247,32 +347,13 @@ pub fn fire_together(ctx: &Context) -> Vec<Together> {
     let mut found: BTreeMap<(u32, u32), Together> = BTreeMap::new();
     for label in EQUAL_LABELS {
         let groups = by_value(ctx, label);
-        // Per (source, target): explained target episodes; per (rule, value): episodes.
-        // (Read in any order: each pair is kept in `found` by its key.)
-        let mut explained: FnvHashMap<(u32, u32), u64> = FnvHashMap::default();
-        let mut with_label = vec![0u64; rules.values().len() + 1];
-        let mut sources: Vec<u32> = Vec::new();
-        for (_, firings) in groups.groups() {
-            let mut first = 0;
-            for (i, target) in firings.iter().enumerate() {
-                with_label[target.rule as usize] += 1;
-                while firings[first].start < target.start.saturating_sub(START_WITHIN_MS) {
-                    first += 1;
-                }
-                sources.clear();
-                let simultaneous = firings[i + 1..]
-                    .iter()
-                    .take_while(|f| f.start == target.start);
-                for s in firings[first..i].iter().chain(simultaneous) {
-                    if explains(s, target) && !sources.contains(&s.rule) {
-                        sources.push(s.rule);
-                    }
-                }
-                for &s in &sources {
-                    *explained.entry((s, target.rule)).or_default() += 1;
-                }
-            }
-        }
+        // Per (source, target): explained target episodes; per rule: its
+        // episodes with the label. (Read in any order: each pair is kept in
+        // `found` by its key.)
+        let Sweep {
+            explained,
+            with_label,
+        } = sweep(&groups, rules.values().len() + 1, SWEEP_STRETCH);
         // Each rule's episodes per value, made once the first pair needs them.
         let mut per_value: Option<FnvHashMap<u32, Vec<(u32, u64)>>> = None;
         for (&(s, t), &count) in &explained {
@@ -605,6 +686,37 @@ mod tests {
     }
 
     proptest! {
+        /// The sweep cut into stretches of any length counts what one pass
+        /// over every value counts.
+        #[test]
+        fn the_sweep_in_stretches_is_the_sweep_in_one(
+            values in proptest::collection::vec(
+                proptest::collection::vec((0u32..5, 0i64..900_000, 0i64..900_000, any::<bool>()), 0..60),
+                1..8,
+            ),
+            stretch in 1usize..40,
+        ) {
+            let mut firings = Vec::new();
+            let mut ranges = Vec::new();
+            for value in &values {
+                let begin = firings.len();
+                let mut these: Vec<Firing> = (value.iter().enumerate())
+                    .map(|(i, &(rule, start, length, open))| Firing {
+                        rule,
+                        row: (begin + i) as u32,
+                        start,
+                        end: if open { Millis::MAX } else { start + length },
+                    })
+                    .collect();
+                these.sort_unstable_by_key(|f| (f.start, f.rule, f.row));
+                firings.extend(these);
+                ranges.push(begin..firings.len());
+            }
+            let groups = ByValue { values: vec![""; values.len()], firings, ranges };
+            let whole = sweep(&groups, 6, usize::MAX);
+            prop_assert_eq!(sweep(&groups, 6, stretch), whole);
+        }
+
         /// The per-value counts give the chance the per-pair passes gave, to
         /// the bit.
         #[test]
