@@ -237,7 +237,7 @@ fn expected_by_chance(
 const SWEEP_STRETCH: usize = 1 << 16;
 
 /// What the sweep of one label counts.
-#[derive(Debug, Default, PartialEq)]
+#[derive(Debug, PartialEq)]
 struct Sweep {
     /// Per (source rule, target rule): target episodes the source explains.
     explained: FnvHashMap<(u32, u32), u64>,
@@ -246,13 +246,18 @@ struct Sweep {
 }
 
 impl Sweep {
-    /// Adds another part's counts.
+    /// No counts yet, for `rules` rules (by code).
+    fn new(rules: usize) -> Sweep {
+        Sweep {
+            explained: FnvHashMap::default(),
+            with_label: vec![0; rules],
+        }
+    }
+
+    /// Adds another part's counts (of as many rules).
     fn add(mut self, other: Sweep) -> Sweep {
         for (pair, n) in other.explained {
             *self.explained.entry(pair).or_default() += n;
-        }
-        if self.with_label.len() < other.with_label.len() {
-            self.with_label.resize(other.with_label.len(), 0);
         }
         for (mine, theirs) in self.with_label.iter_mut().zip(other.with_label) {
             *mine += theirs;
@@ -262,42 +267,32 @@ impl Sweep {
 }
 
 /// Sweeps every value's firings for the sources that explain each target.
-/// The targets are cut into stretches of at most `stretch` firings (a
-/// value's own, or several small values'), swept side by side; the counts
-/// are sums, so they are the one-pass sweep's whatever the cut.
+/// A value's targets are cut into stretches of at most `stretch` firings,
+/// swept side by side (rayon gives each thread a run of them, many short
+/// values together); the counts are sums, so they are the one-pass sweep's
+/// whatever the cut.
 fn sweep(groups: &ByValue, rules: usize, stretch: usize) -> Sweep {
-    // (value's firings, first target, end of targets) per stretch.
-    let mut parts: Vec<Vec<(&[Firing], usize, usize)>> = vec![Vec::new()];
-    let mut in_part = 0;
-    for (_, firings) in groups.groups() {
-        let mut at = 0;
-        while at < firings.len() {
-            let room = stretch.max(1) - in_part;
-            let end = at.saturating_add(room).min(firings.len());
-            if let Some(part) = parts.last_mut() {
-                part.push((firings, at, end));
-            }
-            in_part += end - at;
-            at = end;
-            if in_part >= stretch {
-                parts.push(Vec::new());
-                in_part = 0;
-            }
-        }
-    }
-    parts
-        .into_par_iter()
-        .map(|part| {
-            let mut counts = Sweep {
-                explained: FnvHashMap::default(),
-                with_label: vec![0; rules],
-            };
-            for (firings, from, to) in part {
-                sweep_targets(firings, from..to, &mut counts);
-            }
-            counts
+    let stretch = stretch.max(1);
+    let stretches: Vec<(&[Firing], std::ops::Range<usize>)> = (groups.groups())
+        .flat_map(|(_, firings)| {
+            (0..firings.len()).step_by(stretch).map(move |from| {
+                (
+                    firings,
+                    from..from.saturating_add(stretch).min(firings.len()),
+                )
+            })
         })
-        .reduce(Sweep::default, Sweep::add)
+        .collect();
+    stretches
+        .into_par_iter()
+        .fold(
+            || Sweep::new(rules),
+            |mut counts, (firings, targets)| {
+                sweep_targets(firings, targets, &mut counts);
+                counts
+            },
+        )
+        .reduce(|| Sweep::new(rules), Sweep::add)
 }
 
 /// Counts, for the targets `targets` of one value's `firings` (sorted by

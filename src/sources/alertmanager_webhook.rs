@@ -593,7 +593,7 @@ fn check_alert<'a, L: Into<AlertLabels<'a>>>(
     let fingerprint = match alert.fingerprint {
         Some(f) if !f.is_empty() => f,
         _ => {
-            let shown = labels.to_shown().into_owned();
+            let shown = labels.into_shown();
             let fingerprint = fingerprint_sorted(shown.iter());
             labels = AlertLabels::Read(shown);
             Cow::Owned(fingerprint)

@@ -151,6 +151,14 @@ impl<'a> AlertLabels<'a> {
             AlertLabels::Read(shown) => Cow::Borrowed(shown),
         }
     }
+
+    /// The labels as pairs ([`AlertLabels::to_shown`]), taking those already read.
+    pub fn into_shown(self) -> ShownLabels<'a> {
+        match self {
+            AlertLabels::Read(shown) => shown,
+            plain => plain.to_shown().into_owned(),
+        }
+    }
 }
 
 impl<'a> From<ShownLabels<'a>> for AlertLabels<'a> {
