@@ -18,6 +18,9 @@ use std::path::Path;
 /// The most rows polars' writer puts in one row group by default.
 const ROW_GROUP_ROWS: usize = 512 * 512;
 
+/// The buffer between polars' writer and the file.
+const WRITE_BUFFER_BYTES: usize = 1 << 20;
+
 /// Writes the episode table as Parquet (zstd): every canonical column,
 /// row groups made from the table and encoded a few at a time side by side
 /// (the whole table is never a frame at once), then written in order. The
@@ -37,14 +40,23 @@ fn write_in_groups(
     names: &LabelNames,
     group_rows: usize,
 ) -> Result<()> {
-    let file = std::fs::File::create(path).map_err(|e| Error::Output {
+    let output_error = |e: &dyn std::fmt::Display| Error::Output {
         path: path.to_path_buf(),
         reason: e.to_string(),
-    })?;
+    };
+    // Buffered: polars' writer writes each page header's fields as they
+    // are encoded, a byte or a few at a time (about 10,000 writes for a
+    // million episodes unbuffered).
+    let mut file = std::io::BufWriter::with_capacity(
+        WRITE_BUFFER_BYTES,
+        std::fs::File::create(path).map_err(|e| output_error(&e))?,
+    );
     let columns = GroupColumns::new(table, names);
     let schema = columns.frames.frame(&COLUMNS, 0..0)?.schema().clone();
     let encoder = GroupEncoder::new(&schema)?;
-    let mut writer = ParquetWriter::new(file).batched(&schema)?;
+    let mut writer = ParquetWriter::new(&mut file)
+        .batched(&schema)
+        .map_err(|e| output_error(&e))?;
     // As many groups in flight as there are threads: each group's arrays
     // and pages are held until it is written.
     let groups = row_groups(table.len(), group_rows);
@@ -55,10 +67,16 @@ fn write_in_groups(
             .map(|rows| encoder.encode(&columns, rows.clone()))
             .collect::<PolarsResult<Vec<_>>>()?;
         for (rows, pages) in encoded {
-            writer.write_row_group(rows as u64, &pages)?;
+            writer
+                .write_row_group(rows as u64, &pages)
+                .map_err(|e| output_error(&e))?;
         }
     }
-    writer.finish()?;
+    writer.finish().map_err(|e| output_error(&e))?;
+    drop(writer);
+    // polars' writer flushes at its end; what the buffer might still hold
+    // is written here, and an error in writing it is not lost.
+    file.into_inner().map_err(|e| output_error(e.error()))?;
     Ok(())
 }
 
@@ -301,6 +319,25 @@ mod tests {
                 .unwrap();
             let (ours, theirs) = (std::fs::read(ours).unwrap(), std::fs::read(theirs).unwrap());
             assert!(ours == theirs, "{rows} rows: the files differ");
+        }
+    }
+
+    /// A file that cannot take the bytes is an error naming it, also when
+    /// they all fit in the buffer and are only written at the end.
+    #[test]
+    fn a_failed_write_is_an_error_naming_the_file() {
+        let full = std::path::Path::new("/dev/full");
+        if !full.exists() {
+            return;
+        }
+        let names = LabelNames::default();
+        for rows in [10, 5_500] {
+            let error = write_in_groups(full, &table(rows), &names, 1_000)
+                .expect_err("writing to /dev/full succeeded");
+            assert!(
+                matches!(&error, Error::Output { path, .. } if path == full),
+                "{rows} rows: {error}"
+            );
         }
     }
 
