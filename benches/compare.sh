@@ -17,7 +17,8 @@
 # there and reused), ALERTNOISE (a binary to measure instead of building the release one),
 # REFERENCES (default "duckdb polars pandas"), WARM_GIB (touch this many GiB of memory once before
 # measuring: on a freshly booted virtual machine the host backs each page of the guest's memory at
-# its first touch, about 4 s a GiB here, and the first runs pay it; BENCHMARKS.md, Method).
+# its first touch, and the first runs pay it; the kernel hands freed memory back within seconds, so
+# it changes little later; BENCHMARKS.md, Method and round 14).
 # Needs: python3 with benches/requirements.txt installed, /usr/bin/time (Debian's `time`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
