@@ -5,7 +5,8 @@
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
 
-fn output_error(path: &Path, e: impl std::fmt::Display) -> Error {
+/// The error of writing `path`, with why it failed.
+pub fn output_error(path: &Path, e: impl std::fmt::Display) -> Error {
     Error::Output {
         path: path.to_path_buf(),
         reason: e.to_string(),

@@ -1,7 +1,8 @@
 //! `episodes.parquet`: the canonical episode table for notebooks and dashboards.
 
 use crate::episodes::{self, EpisodeTable, LabelNames, TextDictionary, COLUMNS, NO_TEXT};
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::outdir::output_error;
 use polars::io::parquet::write::get_encodings;
 use polars::prelude::*;
 use polars_arrow::array::{Array, DictionaryArray, PrimitiveArray, Utf8ViewArray};
@@ -40,23 +41,19 @@ fn write_in_groups(
     names: &LabelNames,
     group_rows: usize,
 ) -> Result<()> {
-    let output_error = |e: &dyn std::fmt::Display| Error::Output {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    };
     // Buffered: polars' writer writes each page header's fields as they
     // are encoded, a byte or a few at a time (about 10,000 writes for a
     // million episodes unbuffered).
     let mut file = std::io::BufWriter::with_capacity(
         WRITE_BUFFER_BYTES,
-        std::fs::File::create(path).map_err(|e| output_error(&e))?,
+        std::fs::File::create(path).map_err(|e| output_error(path, e))?,
     );
     let columns = GroupColumns::new(table, names);
     let schema = columns.frames.frame(&COLUMNS, 0..0)?.schema().clone();
     let encoder = GroupEncoder::new(&schema)?;
     let mut writer = ParquetWriter::new(&mut file)
         .batched(&schema)
-        .map_err(|e| output_error(&e))?;
+        .map_err(|e| output_error(path, e))?;
     // As many groups in flight as there are threads: each group's arrays
     // and pages are held until it is written.
     let groups = row_groups(table.len(), group_rows);
@@ -69,14 +66,15 @@ fn write_in_groups(
         for (rows, pages) in encoded {
             writer
                 .write_row_group(rows as u64, &pages)
-                .map_err(|e| output_error(&e))?;
+                .map_err(|e| output_error(path, e))?;
         }
     }
-    writer.finish().map_err(|e| output_error(&e))?;
+    writer.finish().map_err(|e| output_error(path, e))?;
     drop(writer);
     // polars' writer flushes at its end; what the buffer might still hold
     // is written here, and an error in writing it is not lost.
-    file.into_inner().map_err(|e| output_error(e.error()))?;
+    file.into_inner()
+        .map_err(|e| output_error(path, e.error()))?;
     Ok(())
 }
 
@@ -254,6 +252,7 @@ fn row_groups(rows: usize, group_rows: usize) -> Vec<Range<usize>> {
 mod tests {
     use super::*;
     use crate::episodes::Episode;
+    use crate::error::Error;
 
     /// A table whose columns change along it: constant in some row groups
     /// and not in others, null in some, labels from several sets.
